@@ -1,0 +1,71 @@
+import jpegTurbo from "@julusian/jpeg-turbo";
+import { WsiError } from "../errors";
+import type { RgbImage } from "../image";
+
+// libjpeg-turbo through N-API: ~0.15 ms to decode and ~0.1 ms to encode a 256 px tile, against
+// ~0.6 ms for sharp and ~3 ms / ~28 ms for jpeg-js (bench/codec). The async calls run on the
+// libuv thread pool, which is how tiling uses both cores from one JavaScript thread.
+
+const ADOBE_RGB_MARKER = Uint8Array.from([
+  0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00,
+]);
+
+function hasColourMarker(jpeg: Uint8Array): boolean {
+  // Scan the header segments up to the first frame or scan header.
+  let at = 2;
+  while (at + 4 <= jpeg.length && jpeg[at] === 0xff) {
+    const marker = jpeg[at + 1]!;
+    if (marker === 0xe0 || marker === 0xee) return true;
+    if (marker === 0xda || (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)) return false;
+    at += 2 + ((jpeg[at + 2]! << 8) | jpeg[at + 3]!);
+  }
+  return false;
+}
+
+/**
+ * Makes a TIFF JPEG tile a JPEG file a browser or decoder reads on its own: splices in the
+ * shared JPEGTables, and for RGB-coded data (Aperio) adds an Adobe marker saying "no colour
+ * transform" — without it decoders assume YCbCr and show wrong colours.
+ */
+export function makeStandaloneJpeg(tile: Uint8Array, tables: Uint8Array | undefined, photometric: number): Uint8Array {
+  if (tile.length < 4 || tile[0] !== 0xff || tile[1] !== 0xd8) {
+    throw new WsiError("CORRUPT", "a JPEG tile does not start with a JPEG header; the file is damaged.");
+  }
+  const useTables = tables && tables.length > 4 ? tables.subarray(2, tables.length - 2) : undefined; // drop SOI and EOI
+  const body = tile.subarray(2);
+  const needsMarker = photometric === 2 && !hasColourMarker(tile);
+  const parts: Uint8Array[] = [tile.subarray(0, 2)];
+  if (needsMarker) parts.push(ADOBE_RGB_MARKER);
+  if (useTables) parts.push(useTables);
+  parts.push(body);
+  return Buffer.concat(parts);
+}
+
+export async function decodeJpeg(jpeg: Uint8Array): Promise<RgbImage> {
+  try {
+    const out = await jpegTurbo.decompress(Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), { format: jpegTurbo.FORMAT_RGB });
+    return { width: out.width, height: out.height, data: out.data };
+  } catch (error) {
+    throw new WsiError("CORRUPT", `a JPEG tile could not be decoded (${error instanceof Error ? error.message : String(error)}); the file is damaged.`, { cause: error });
+  }
+}
+
+export function decodeJpegSync(jpeg: Uint8Array): RgbImage {
+  try {
+    const out = jpegTurbo.decompressSync(Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), { format: jpegTurbo.FORMAT_RGB });
+    return { width: out.width, height: out.height, data: out.data };
+  } catch (error) {
+    throw new WsiError("CORRUPT", `a JPEG image could not be decoded (${error instanceof Error ? error.message : String(error)}); the file is damaged.`, { cause: error });
+  }
+}
+
+/** 4:2:0 below quality 90, 4:4:4 above: the same choice libvips makes, so sizes compare. */
+export async function encodeJpeg(image: RgbImage, quality: number): Promise<Buffer> {
+  return jpegTurbo.compress(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), {
+    format: jpegTurbo.FORMAT_RGB,
+    width: image.width,
+    height: image.height,
+    quality,
+    subsampling: quality >= 90 ? jpegTurbo.SAMP_444 : jpegTurbo.SAMP_420,
+  });
+}

@@ -1,0 +1,36 @@
+/** Every failure the slide engine reports carries one of these codes. */
+export type WsiErrorCode =
+  | "NOT_A_TIFF"
+  | "UNSUPPORTED_FORMAT"
+  | "UNSUPPORTED_COMPRESSION"
+  | "TRUNCATED"
+  | "CORRUPT"
+  | "TOO_LARGE"
+  | "IO_ERROR"
+  | "INVALID_OPTIONS"
+  | "NOT_FOUND";
+
+export class WsiError extends Error {
+  override readonly name = "WsiError";
+  constructor(
+    readonly code: WsiErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isWsiError(error: unknown): error is WsiError {
+  return error instanceof WsiError;
+}
+
+/** Turns anything thrown while parsing a file into a WsiError, keeping WsiErrors as they are. */
+export function toWsiError(error: unknown, fallback: WsiErrorCode, context: string): WsiError {
+  if (error instanceof WsiError) return error;
+  if (error instanceof RangeError) {
+    return new WsiError("CORRUPT", `${context}: the file's structure is damaged (${error.message}).`, { cause: error });
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new WsiError(fallback, `${context}: ${detail}`, { cause: error });
+}
