@@ -44,7 +44,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
   const stat = await handle.stat();
   if (!stat.isFile()) {
     await handle.close();
-    throw new WsiError("IO_ERROR", `${path}: not a regular file.`);
+    throw new WsiError("IO_ERROR", `${path}: ${stat.isDirectory() ? "is a folder, not a slide file" : "not a regular file"}.`);
   }
   const size = stat.size;
   const name = basename(path);

@@ -81,7 +81,7 @@ async function checkEntryTable(source: ByteSource, file: { size: number; bigTiff
   const countBytes = file.bigTiff ? 8 : 2;
   const entryBytes = file.bigTiff ? 20 : 12;
   if (offset < 8 || offset + countBytes > file.size) {
-    throw new WsiError("CORRUPT", `${source.name}: ${label} starts at byte ${offset}, outside the file (${file.size} bytes); the file is damaged or truncated.`);
+    throw new WsiError(offset >= file.size ? "TRUNCATED" : "CORRUPT", `${source.name}: ${label} starts at byte ${offset}, outside the file (${file.size} bytes); the file is damaged or truncated.`);
   }
   const head = await source.read(offset, countBytes);
   const count = readUint(new DataView(head.buffer, head.byteOffset, head.byteLength), 0, countBytes as 2 | 8, file.le);
@@ -107,7 +107,7 @@ async function checkEntryTable(source: ByteSource, file: { size: number; bigTiff
       const valueOffset = readUint(view, at + (file.bigTiff ? 12 : 8), file.bigTiff ? 8 : 4, file.le);
       if (valueOffset + bytes > file.size) {
         throw new WsiError(
-          valueOffset < file.size ? "TRUNCATED" : "CORRUPT",
+          valueOffset < file.size && bytes <= file.size ? "TRUNCATED" : "CORRUPT",
           `${source.name}: ${label} tag ${tag} points to bytes ${valueOffset}–${valueOffset + bytes}, past the end of the file (${file.size} bytes).`,
         );
       }

@@ -1,0 +1,106 @@
+import { parseArgs } from "node:util";
+import { WsiError, openFileSource, openSlide } from "@pathx/wsi";
+import { runTileCommand } from "./tile-command";
+
+const usage = `pathx — telepathology exchange command line
+
+Usage:
+  pathx info SLIDE                       print the slide's metadata as JSON
+  pathx tile SLIDE --out DIR [options]   write DIR/<name>.dzi and DIR/<name>_files/
+
+Tile options:
+  --tile-size N|source   tile edge in pixels, or the slide's own tile size (default 254)
+  --overlap N            pixels shared with neighbouring tiles (default 1)
+  --quality Q            JPEG quality 1-100 (default 75)
+  --format jpeg|png      tile format (default jpeg)
+  --name NAME            pyramid name (default: the slide's file name without extension)
+  --no-passthrough       always re-encode, even where source tiles could be copied
+`;
+
+class UsageError extends Error {}
+
+function parseInteger(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number (got "${value}").`);
+  return Number(value);
+}
+
+async function runInfo(args: string[], out: NodeJS.WriteStream): Promise<void> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {} });
+  if (positionals.length !== 1) throw new UsageError("pathx info takes exactly one slide file.");
+  const slide = await openSlide(await openFileSource(positionals[0]!));
+  try {
+    out.write(`${JSON.stringify(slide.metadata, null, 2)}\n`);
+  } finally {
+    await slide.close();
+  }
+}
+
+async function runTile(args: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      out: { type: "string", short: "o" },
+      "tile-size": { type: "string" },
+      overlap: { type: "string" },
+      quality: { type: "string" },
+      format: { type: "string" },
+      name: { type: "string" },
+      "no-passthrough": { type: "boolean" },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError("pathx tile takes exactly one slide file.");
+  if (!values.out) throw new UsageError("pathx tile needs --out DIR.");
+  const format = values.format ?? "jpeg";
+  if (format !== "jpeg" && format !== "png") throw new UsageError(`--format is jpeg or png (got "${format}").`);
+  const tileSize = values["tile-size"] === "source" ? "source" : parseInteger("--tile-size", values["tile-size"], 254);
+  await runTileCommand(
+    {
+      slide: positionals[0]!,
+      out: values.out,
+      tileSize,
+      overlap: parseInteger("--overlap", values.overlap, 1),
+      quality: parseInteger("--quality", values.quality, 75),
+      format,
+      passthrough: !values["no-passthrough"],
+      name: values.name,
+    },
+    io,
+  );
+}
+
+/** Runs one command; returns the exit code. Errors print one clear line, never a stack trace. */
+export async function runCli(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "info":
+        await runInfo(rest, io.stdout);
+        return 0;
+      case "tile":
+        await runTile(rest, io);
+        return 0;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.stdout.write(usage);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}".`);
+    }
+  } catch (error) {
+    if (error instanceof WsiError) {
+      io.stderr.write(`pathx: ${error.message} [${error.code}]\n`);
+      return error.code === "INVALID_OPTIONS" ? 2 : 1;
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr.write(`pathx: ${(error as Error).message}\nRun "pathx --help" for usage.\n`);
+      return 2;
+    }
+    io.stderr.write(`pathx: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,252 @@
+import sharp from "sharp";
+import { encodeJpeg } from "../codec/jpeg";
+import { WsiError, toWsiError } from "../errors";
+import type { RgbImage } from "../image";
+import type { Slide } from "../slide";
+import { type EmitTile, LevelWriter, type TileRect } from "./level-writer";
+import { type DeepZoomLevel, type PyramidPass, planDeepZoomLevels, planPasses, renderDzi } from "./plan";
+import type { TileSink } from "./sink";
+
+export interface DeepZoomOptions {
+  /** Tile edge in pixels, or "source" for the slide's own tile size. Default 254. */
+  tileSize?: number | "source";
+  /** Pixels repeated on each side of a tile. Default 1. */
+  overlap?: number;
+  /** JPEG quality 1–100. Default 75. */
+  quality?: number;
+  format?: "jpeg" | "png";
+  /** Copy source JPEG tiles unchanged where the geometry allows it. Default true. */
+  passthrough?: boolean;
+  /** Name of the pyramid (`<name>.dzi`); default the slide's file name without extension. */
+  name?: string;
+  /** Tiles being encoded or written at once; bounds memory. Default 64. */
+  inFlight?: number;
+  onProgress?: (progress: DeepZoomProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface DeepZoomProgress {
+  tilesWritten: number;
+  tilesTotal: number;
+}
+
+export interface DeepZoomResult {
+  name: string;
+  width: number;
+  height: number;
+  tileSize: number;
+  overlap: number;
+  format: "jpeg" | "png";
+  levels: number;
+  tilesWritten: number;
+  tilesPassedThrough: number;
+  dzi: string;
+}
+
+/** Promises in flight, with a cap: the pyramid streams instead of piling tiles up in memory. */
+class InFlight {
+  private readonly running = new Set<Promise<void>>();
+  private failure: unknown;
+  add(task: Promise<void>): void {
+    const tracked: Promise<void> = task.then(
+      () => void this.running.delete(tracked),
+      (error: unknown) => {
+        this.failure ??= error;
+        this.running.delete(tracked);
+      },
+    );
+    this.running.add(tracked);
+  }
+  async waitBelow(limit: number): Promise<void> {
+    while (this.running.size > limit) await Promise.race(this.running);
+    if (this.failure) throw this.failure;
+  }
+}
+
+export function resolveDeepZoomOptions(slide: Slide, options: DeepZoomOptions) {
+  const base = slide.metadata.levels[0]!;
+  const tileSize = options.tileSize === "source" ? base.tileWidth : (options.tileSize ?? 254);
+  const overlap = options.overlap ?? 1;
+  const quality = options.quality ?? 75;
+  const format = options.format ?? "jpeg";
+  if (options.tileSize === "source" && base.tileWidth !== base.tileHeight) {
+    throw new WsiError("INVALID_OPTIONS", `the slide's tiles are ${base.tileWidth} × ${base.tileHeight}, not square; give --tile-size as a number.`);
+  }
+  if (!Number.isInteger(tileSize) || tileSize < 1 || tileSize > 8192) throw new WsiError("INVALID_OPTIONS", `tile size must be a whole number from 1 to 8192 (got ${tileSize}).`);
+  if (!Number.isInteger(overlap) || overlap < 0 || overlap > tileSize / 2) throw new WsiError("INVALID_OPTIONS", `overlap must be a whole number from 0 to half the tile size (got ${overlap}).`);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new WsiError("INVALID_OPTIONS", `quality must be a whole number from 1 to 100 (got ${quality}).`);
+  if (format !== "jpeg" && format !== "png") throw new WsiError("INVALID_OPTIONS", `format must be jpeg or png (got ${String(format)}).`);
+  const name = options.name ?? slide.metadata.name.replace(/\.[^.]*$/, "");
+  return { tileSize, overlap, quality, format, name, passthrough: options.passthrough ?? true, inFlight: options.inFlight ?? 64 };
+}
+
+/**
+ * Builds a Deep Zoom pyramid from a slide into a sink. Each pass streams one source level in
+ * bands of source tiles; tiles are encoded on libuv's thread pool (both cores) while the
+ * JavaScript thread assembles the next rows. Where a source level matches a Deep Zoom level and
+ * the geometry is the source's own (overlap 0, same tile size, JPEG), its tiles are copied as they are.
+ */
+export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZoomOptions = {}): Promise<DeepZoomResult> {
+  const o = resolveDeepZoomOptions(slide, options);
+  const { width, height } = slide.metadata;
+  const levels = planDeepZoomLevels(width, height, o.tileSize);
+  const passes = planPasses(levels, slide.metadata.levels);
+  const tilesTotal = levels.reduce((sum, l) => sum + l.cols * l.rows, 0);
+  const dzi = renderDzi({ width, height, tileSize: o.tileSize, overlap: o.overlap, format: o.format });
+  const inFlight = new InFlight();
+  let tilesWritten = 0;
+  let tilesPassedThrough = 0;
+  let lastReport = 0;
+  const report = (force = false) => {
+    const now = Date.now();
+    if (options.onProgress && (force || now - lastReport > 100)) {
+      lastReport = now;
+      options.onProgress({ tilesWritten, tilesTotal });
+    }
+  };
+  const write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => {
+    inFlight.add(
+      Promise.resolve(data).then(async (bytes) => {
+        await sink.writeTile(level, col, row, bytes);
+        tilesWritten++;
+        report();
+      }),
+    );
+  };
+  const encode = (image: RgbImage): Promise<Uint8Array> =>
+    o.format === "jpeg"
+      ? encodeJpeg(image, o.quality)
+      : sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+
+  await sink.begin({ name: o.name, format: o.format, width, height, tileSize: o.tileSize, overlap: o.overlap, levels: levels.map((l) => l.level) });
+  try {
+    for (const pass of passes) {
+      const source = slide.metadata.levels[pass.sourceLevel]!;
+      const root = pass.levels[0]!;
+      const canPassThrough =
+        o.passthrough &&
+        o.format === "jpeg" &&
+        o.overlap === 0 &&
+        source.compression === "jpeg" &&
+        source.tileWidth === o.tileSize &&
+        source.tileHeight === o.tileSize &&
+        source.width === root.width &&
+        source.height === root.height;
+      if (canPassThrough && pass.levels.length === 1) {
+        tilesPassedThrough += await copyLevel(slide, pass.sourceLevel, root, o.tileSize, inFlight, o.inFlight, write, encode, options.signal);
+      } else {
+        tilesPassedThrough += await streamPass(slide, pass, o, canPassThrough, inFlight, write, encode, options.signal);
+      }
+    }
+    await inFlight.waitBelow(0);
+    report(true);
+    await sink.commit(dzi);
+  } catch (error) {
+    await inFlight.waitBelow(0).catch(() => {});
+    await sink.abort().catch(() => {});
+    throw toWsiError(error, "CORRUPT", slide.metadata.name);
+  }
+  return { name: o.name, width, height, tileSize: o.tileSize, overlap: o.overlap, format: o.format, levels: levels.length, tilesWritten, tilesPassedThrough, dzi };
+}
+
+type Write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => void;
+type Encode = (image: RgbImage) => Promise<Uint8Array>;
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new WsiError("IO_ERROR", "tiling was cancelled.");
+}
+
+/** A level that exists in the source at this exact geometry: copy interior tiles, re-encode cropped edge tiles. */
+async function copyLevel(slide: Slide, sourceLevel: number, level: DeepZoomLevel, size: number, inFlight: InFlight, limit: number, write: Write, encode: Encode, signal?: AbortSignal): Promise<number> {
+  let copied = 0;
+  for (let row = 0; row < level.rows; row++) {
+    checkAborted(signal);
+    for (let col = 0; col < level.cols; col++) {
+      const interior = (col + 1) * size <= level.width && (row + 1) * size <= level.height;
+      if (interior) {
+        copied++;
+        write(level.level, col, row, slide.readRawTile(sourceLevel, col, row).then((raw) => raw.bytes));
+      } else {
+        write(level.level, col, row, slide.readTile(sourceLevel, col, row).then(encode));
+      }
+    }
+    await inFlight.waitBelow(limit);
+  }
+  return copied;
+}
+
+/** Streams one source level through a chain of LevelWriters, one per Deep Zoom level of the pass. */
+async function streamPass(
+  slide: Slide,
+  pass: PyramidPass,
+  o: ReturnType<typeof resolveDeepZoomOptions>,
+  passThroughRoot: boolean,
+  inFlight: InFlight,
+  write: Write,
+  encode: Encode,
+  signal?: AbortSignal,
+): Promise<number> {
+  const source = slide.metadata.levels[pass.sourceLevel]!;
+  const root = pass.levels[0]!;
+  let copied = 0;
+  let rawBand: Uint8Array[] = [];
+  const emit: EmitTile = (tile: TileRect, pixels) => {
+    const interior = tile.width === o.tileSize && tile.height === o.tileSize;
+    if (passThroughRoot && tile.level === root && interior && rawBand[tile.col]) {
+      copied++;
+      write(tile.level.level, tile.col, tile.row, rawBand[tile.col]!);
+    } else {
+      write(tile.level.level, tile.col, tile.row, encode(pixels()));
+    }
+  };
+  let writer: LevelWriter | undefined;
+  for (const level of [...pass.levels].reverse()) writer = new LevelWriter(level, o.tileSize, o.overlap, emit, writer);
+  const top = writer!;
+
+  const across = Math.ceil(source.width / source.tileWidth);
+  const down = Math.ceil(source.height / source.tileHeight);
+  const rowsWanted = Math.min(source.height, root.height);
+  const copyWidth = Math.min(source.width, root.width);
+  const readBand = (row: number) =>
+    Promise.all(
+      Array.from({ length: across }, async (_, col) => {
+        const [image, raw] = await Promise.all([
+          slide.readTile(pass.sourceLevel, col, row),
+          passThroughRoot ? slide.readRawTile(pass.sourceLevel, col, row).then((r) => (r.kind === "jpeg" ? r.bytes : undefined)) : undefined,
+        ]);
+        return { image, raw };
+      }),
+    );
+  let next = readBand(0);
+  let lastRow: Buffer | undefined;
+  for (let bandRow = 0; bandRow < down; bandRow++) {
+    checkAborted(signal);
+    const band = await next;
+    // Decode the next band on the thread pool while this one is cut into tiles.
+    if (bandRow + 1 < down) next = readBand(bandRow + 1);
+    rawBand = band.map((t) => t.raw!);
+    const y0 = bandRow * source.tileHeight;
+    const bandHeight = Math.min(source.tileHeight, rowsWanted - y0);
+    for (let y = 0; y < bandHeight; y++) {
+      const out = top.nextRow();
+      let x = 0;
+      for (let col = 0; col < across && x < copyWidth; col++) {
+        const tile = band[col]!.image;
+        const take = Math.min(tile.width, copyWidth - x);
+        tile.data.copy(out, x * 3, y * tile.width * 3, (y * tile.width + take) * 3);
+        x += take;
+      }
+      // A source level a pixel or two narrower than the Deep Zoom level: repeat its edge.
+      for (; x < root.width; x++) out.copy(out, x * 3, (copyWidth - 1) * 3, copyWidth * 3);
+      if (y0 + y === rowsWanted - 1 && rowsWanted < root.height) lastRow = Buffer.from(out);
+      top.commitRow();
+    }
+    await inFlight.waitBelow(o.inFlight);
+  }
+  while (lastRow && top.rowsReceived < root.height) {
+    lastRow.copy(top.nextRow());
+    top.commitRow();
+  }
+  return copied;
+}
+

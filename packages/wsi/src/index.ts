@@ -1,0 +1,10 @@
+export { type ByteSource, createMemorySource, openFileSource, openHttpRangeSource } from "./byte-source";
+export { WsiError, type WsiErrorCode, isWsiError } from "./errors";
+export { type RgbImage, halveImage, cropImage } from "./image";
+export { limits } from "./limits";
+export type { AssociatedName } from "./formats/types";
+export { openSlide, type Slide, type SlideMetadata, type SlideLevel, type AssociatedImageInfo, type RawTile } from "./slide";
+export { encodeJpeg, decodeJpeg } from "./codec/jpeg";
+export { planDeepZoomLevels, renderDzi, type DeepZoomLevel } from "./deepzoom/plan";
+export { createFolderSink, type TileSink, type PyramidInfo } from "./deepzoom/sink";
+export { buildDeepZoom, type DeepZoomOptions, type DeepZoomProgress, type DeepZoomResult } from "./deepzoom/build";
