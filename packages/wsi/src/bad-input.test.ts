@@ -8,8 +8,8 @@ import { createFolderSink } from "./deepzoom/sink";
 import type { WsiErrorCode } from "./errors";
 import { openSlide } from "./slide";
 import { pyramidImages, tissuePixel, writeTestTiff } from "./test-support/tiff-writer";
+import { fixturePath } from "./test-support/fixtures";
 
-const fixtures = new URL("../../../../shared/fixtures/", import.meta.url).pathname;
 const work = await mkdtemp(join(tmpdir(), "wsi-bad-"));
 afterAll(() => rm(work, { recursive: true, force: true }));
 
@@ -35,11 +35,11 @@ async function expectRefused(bytes: Uint8Array, code: WsiErrorCode, message: Reg
 describe("bad input is refused with a typed, clear error", () => {
   it("not a TIFF at all", async () => {
     await expectRefused(Buffer.from("%PDF-1.7 this is a report, not a slide.........."), "NOT_A_TIFF", /not a TIFF-based slide/);
-    await expectRefused(Buffer.alloc(4), "NOT_A_TIFF", /only 4 bytes/);
+    await expectRefused(Buffer.alloc(4), "NOT_A_TIFF", /only 4 bytes long/);
   });
 
   it("a DICOM file says DICOM is not supported yet", async () => {
-    const slide = openFileSource(`${fixtures}highdicom_sm_image.dcm`).then(openSlide);
+    const slide = openFileSource(fixturePath("highdicom_sm_image.dcm")).then(openSlide);
     await expect(slide).rejects.toMatchObject({ code: "UNSUPPORTED_FORMAT", message: expect.stringMatching(/DICOM/) });
   });
 
@@ -86,7 +86,7 @@ describe("bad input is refused with a typed, clear error", () => {
     const bytes = Buffer.from(tiff.bytes);
     bytes.writeUInt32LE(1_000_000_000, tiff.directories[0]!.entries.get(324)! + 4); // TileOffsets count
     await expectRefused(bytes, "CORRUPT", /past the end of the file/);
-    const tiny = writeTestTiff([{ width: 400_000, height: 400_000, tileSize: 16, pixel: tissuePixel, compression: "none" }].map((i) => ({ ...i, width: 32, height: 32 })));
+    const tiny = writeTestTiff([{ width: 32, height: 32, tileSize: 16, pixel: tissuePixel, compression: "none" }]);
     const forged = Buffer.from(tiny.bytes);
     forged.writeUInt32LE(400_000, tiny.directories[0]!.entries.get(256)! + 8);
     forged.writeUInt32LE(400_000, tiny.directories[0]!.entries.get(257)! + 8);

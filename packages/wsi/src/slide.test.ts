@@ -3,12 +3,12 @@ import { createMemorySource, openFileSource } from "./byte-source";
 import { openSlide } from "./slide";
 import { psnr, renderRegion } from "./test-support/pixels";
 import { pyramidImages, tissuePixel, writeTestTiff } from "./test-support/tiff-writer";
+import { fixturePath } from "./test-support/fixtures";
 
-const fixtures = new URL("../../../../shared/fixtures/", import.meta.url).pathname;
 
 describe("openSlide on the shared real slides", () => {
   it("reads Aperio SVS metadata, levels and the pictures of the glass", async () => {
-    const slide = await openSlide(await openFileSource(`${fixtures}CMU-1-Small-Region.svs`));
+    const slide = await openSlide(await openFileSource(fixturePath("CMU-1-Small-Region.svs")));
     const m = slide.metadata;
     expect(m).toMatchObject({ format: "aperio-svs", vendor: "aperio", width: 2220, height: 2967, mppX: 0.499, mppY: 0.499, objectivePower: 20, bigTiff: false });
     expect(m.levels).toEqual([{ index: 0, width: 2220, height: 2967, tileWidth: 240, tileHeight: 240, downsample: 1, compression: "jpeg" }]);
@@ -27,7 +27,7 @@ describe("openSlide on the shared real slides", () => {
   });
 
   it("decodes Aperio RGB-coded JPEG tiles with the right colours (H&E is pink, not green)", async () => {
-    const slide = await openSlide(await openFileSource(`${fixtures}CMU-1-Small-Region.svs`));
+    const slide = await openSlide(await openFileSource(fixturePath("CMU-1-Small-Region.svs")));
     const tile = await slide.readTile(0, 4, 6);
     const mean = [0, 1, 2].map((c) => tile.data.filter((_, i) => i % 3 === c).reduce((s, v) => s + v, 0) / (240 * 240));
     expect(mean[0]!).toBeGreaterThan(mean[1]! + 20); // red over green
@@ -41,7 +41,7 @@ describe("openSlide on the shared real slides", () => {
   });
 
   it("reads OME-TIFF with MPP from OME-XML", async () => {
-    const slide = await openSlide(await openFileSource(`${fixtures}OS-1-detail.ome.tif`));
+    const slide = await openSlide(await openFileSource(fixturePath("OS-1-detail.ome.tif")));
     expect(slide.metadata).toMatchObject({ format: "ome-tiff", width: 1101, height: 1101 });
     expect(slide.metadata.mppX).toBeCloseTo(0.2271, 4);
     expect(slide.metadata.levels[0]).toMatchObject({ tileWidth: 512, tileHeight: 512 });
@@ -51,7 +51,7 @@ describe("openSlide on the shared real slides", () => {
   });
 
   it("reads a generic pyramidal deflate TIFF with its levels", async () => {
-    const slide = await openSlide(await openFileSource(`${fixtures}openslide-python_boxes.tiff`));
+    const slide = await openSlide(await openFileSource(fixturePath("openslide-python_boxes.tiff")));
     expect(slide.metadata.format).toBe("generic-tiff");
     expect(slide.metadata.levels.map((l) => [l.width, l.height])).toEqual([[300, 250], [150, 125], [75, 62], [37, 31]]);
     expect(slide.metadata.mppX).toBeNull(); // 72 dpi default is not a microscope resolution

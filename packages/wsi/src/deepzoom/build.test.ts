@@ -11,8 +11,8 @@ import { pyramidImages, tissuePixel, writeTestTiff } from "../test-support/tiff-
 import { buildDeepZoom } from "./build";
 import { planDeepZoomLevels } from "./plan";
 import { createFolderSink } from "./sink";
+import { fixturePath } from "../test-support/fixtures";
 
-const fixtures = new URL("../../../../../shared/fixtures/", import.meta.url).pathname;
 const work = await mkdtemp(join(tmpdir(), "wsi-dz-"));
 afterAll(() => rm(work, { recursive: true, force: true }));
 
@@ -38,7 +38,7 @@ describe("Deep Zoom geometry", () => {
 
 describe("buildDeepZoom", () => {
   it("writes the vips dzsave layout with edge tiles cropped and overlap on inner edges", async () => {
-    const slide = await openSlide(await openFileSource(`${fixtures}CMU-1-Small-Region.svs`));
+    const slide = await openSlide(await openFileSource(fixturePath("CMU-1-Small-Region.svs")));
     const out = join(work, "cmu");
     const result = await buildDeepZoom(slide, createFolderSink(out));
     const dzi = await readFile(join(out, "CMU-1-Small-Region.dzi"), "utf8");

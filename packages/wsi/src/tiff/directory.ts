@@ -256,7 +256,7 @@ async function loadChunkTable(name: string, fileSize: number, ifd: ImageFileDire
  */
 export async function readTiff(source: ByteSource): Promise<TiffFile> {
   const size = await source.size();
-  if (size < 16) throw new WsiError("NOT_A_TIFF", `${source.name}: only ${size} bytes; not a slide file.`);
+  if (size < 16) throw new WsiError("NOT_A_TIFF", `${source.name}: only ${size} byte${size === 1 ? "" : "s"} long; not a slide file.`);
   const header = await source.read(0, Math.min(size, 132));
   const magic = Buffer.from(header.subarray(0, 4)).toString("latin1");
   if (header.length >= 132 && Buffer.from(header.subarray(128, 132)).toString("latin1") === "DICM") {

@@ -1,0 +1,3 @@
+export { fixturePath } from "./fixtures";
+export { psnr, readJpegFile, renderRegion } from "./pixels";
+export { pyramidImages, tissuePixel, writeTestTiff, type TestImage, type WrittenTiff } from "./tiff-writer";
