@@ -1,16 +1,17 @@
-/** 8-bit RGB pixels, rows packed (stride = width × 3). */
+/** 8-bit RGB pixels; rows packed unless `stride` (pixels per row in `data`) says otherwise. */
 export interface RgbImage {
   width: number;
   height: number;
   data: Buffer;
+  stride?: number;
 }
 
-/** Copies a rectangle out of an image into a new packed image. */
+/** Copies a rectangle out of an image (packed or strided) into a new packed image. */
 export function cropImage(image: RgbImage, x: number, y: number, width: number, height: number): RgbImage {
   const out = Buffer.allocUnsafe(width * height * 3);
   const rowBytes = width * 3;
   for (let row = 0; row < height; row++) {
-    const from = ((y + row) * image.width + x) * 3;
+    const from = ((y + row) * (image.stride ?? image.width) + x) * 3;
     image.data.copy(out, row * rowBytes, from, from + rowBytes);
   }
   return { width, height, data: out };

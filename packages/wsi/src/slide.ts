@@ -4,7 +4,7 @@ import { makeStandaloneJpeg } from "./codec/jpeg";
 import { WsiError, toWsiError } from "./errors";
 import { layoutSlide } from "./formats/index";
 import type { AssociatedName, SlideLayout } from "./formats/types";
-import type { RgbImage } from "./image";
+import { type RgbImage, cropImage } from "./image";
 import { limits } from "./limits";
 import { type TiffDirectory, readTiff } from "./tiff/directory";
 import { Compression, describeCompression } from "./tiff/tags";
@@ -55,6 +55,11 @@ export interface Slide {
   readRawTile(level: number, col: number, row: number): Promise<RawTile>;
   /** One tile decoded to RGB, cropped to the image where it overhangs the edge. */
   readTile(level: number, col: number, row: number): Promise<RgbImage>;
+  /**
+   * One tile decoded at its full stored size (edge tiles not cropped), into `into` when given
+   * and large enough: the pyramid builder's allocation-free path.
+   */
+  decodeTile(level: number, col: number, row: number, into?: Buffer): Promise<RgbImage>;
   /** Label, macro or thumbnail decoded to RGB. Callers decide whether it may leave the lab. */
   readAssociated(name: AssociatedName): Promise<RgbImage>;
   close(): Promise<void>;
@@ -122,6 +127,13 @@ function createSlide(source: ByteSource, layout: SlideLayout, metadata: SlideMet
   };
   const blank = (width: number, height: number): RgbImage => ({ width, height, data: Buffer.alloc(width * height * 3, 255) });
 
+  const decodeTile = async (level: number, col: number, row: number, into?: Buffer) => {
+    const d = levelDirectory(level);
+    const bytes = await readChunkBytes(d, await tileIndex(d, col, row));
+    if (!bytes) return blank(d.chunkWidth, d.chunkHeight);
+    return decodeChunk(d, bytes, d.chunkHeight, into);
+  };
+
   return {
     metadata,
     async readRawTile(level, col, row) {
@@ -134,13 +146,12 @@ function createSlide(source: ByteSource, layout: SlideLayout, metadata: SlideMet
     },
     async readTile(level, col, row) {
       const d = levelDirectory(level);
-      const bytes = await readChunkBytes(d, await tileIndex(d, col, row));
+      const tile = await decodeTile(level, col, row);
       const width = Math.min(d.chunkWidth, d.width - col * d.chunkWidth);
       const height = Math.min(d.chunkHeight, d.height - row * d.chunkHeight);
-      if (!bytes) return blank(width, height);
-      const tile = await decodeChunk(d, bytes, d.chunkHeight);
-      return width === tile.width && height === tile.height ? tile : cropTo(tile, width, height);
+      return width === tile.width && height === tile.height ? tile : cropImage(tile, 0, 0, width, height);
     },
+    decodeTile,
     async readAssociated(name) {
       const d = layout.associated[name];
       if (!d) throw new WsiError("NOT_FOUND", `${source.name}: has no ${name} image.`);
@@ -152,12 +163,6 @@ function createSlide(source: ByteSource, layout: SlideLayout, metadata: SlideMet
     },
     close: () => source.close(),
   };
-}
-
-function cropTo(tile: RgbImage, width: number, height: number): RgbImage {
-  const out = Buffer.allocUnsafe(width * height * 3);
-  for (let y = 0; y < height; y++) tile.data.copy(out, y * width * 3, y * tile.width * 3, y * tile.width * 3 + width * 3);
-  return { width, height, data: out };
 }
 
 /** Decodes a whole (small) directory, tiled or stripped, into one RGB image. */

@@ -41,9 +41,12 @@ export function makeStandaloneJpeg(tile: Uint8Array, tables: Uint8Array | undefi
   return Buffer.concat(parts);
 }
 
-export async function decodeJpeg(jpeg: Uint8Array): Promise<RgbImage> {
+/** Decodes to packed RGB; `into`, when large enough, receives the pixels (no allocation on the hot path). */
+export async function decodeJpeg(jpeg: Uint8Array, into?: Buffer): Promise<RgbImage> {
   try {
-    const out = await jpegTurbo.decompress(Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), { format: jpegTurbo.FORMAT_RGB });
+    const input = Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
+    const options = { format: jpegTurbo.FORMAT_RGB };
+    const out = into ? await jpegTurbo.decompress(input, into, options) : await jpegTurbo.decompress(input, options);
     return { width: out.width, height: out.height, data: out.data };
   } catch (error) {
     throw new WsiError("CORRUPT", `a JPEG tile could not be decoded (${error instanceof Error ? error.message : String(error)}); the file is damaged.`, { cause: error });
@@ -59,12 +62,16 @@ export function decodeJpegSync(jpeg: Uint8Array): RgbImage {
   }
 }
 
-/** 4:2:0 below quality 90, 4:4:4 above: the same choice libvips makes, so sizes compare. */
+/**
+ * Encodes packed or strided RGB (a tile read in place from a larger row buffer: no copy).
+ * 4:2:0 below quality 90, 4:4:4 above: the same choice libvips makes, so sizes compare.
+ */
 export async function encodeJpeg(image: RgbImage, quality: number): Promise<Buffer> {
   return jpegTurbo.compress(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), {
     format: jpegTurbo.FORMAT_RGB,
     width: image.width,
     height: image.height,
+    stride: image.stride ?? image.width,
     quality,
     subsampling: quality >= 90 ? jpegTurbo.SAMP_444 : jpegTurbo.SAMP_420,
   });

@@ -63,10 +63,11 @@ function toRgb(pixels: Uint8Array, width: number, height: number, samples: numbe
  * Decodes one tile or strip to RGB at the chunk's full size (chunkWidth × rows), where rows is
  * the chunk height, or fewer for the last strip of an image.
  */
-export async function decodeChunk(d: TiffDirectory, bytes: Uint8Array, rows: number): Promise<RgbImage> {
+export async function decodeChunk(d: TiffDirectory, bytes: Uint8Array, rows: number, into?: Buffer): Promise<RgbImage> {
   const width = d.chunkWidth;
   if (d.compression === Compression.Jpeg) {
-    const image = await decodeJpeg(makeStandaloneJpeg(bytes, d.jpegTables, d.photometric));
+    const fits = into && into.length >= width * rows * 3 ? into : undefined;
+    const image = await decodeJpeg(makeStandaloneJpeg(bytes, d.jpegTables, d.photometric), fits);
     if (image.width < width || image.height < rows) {
       throw new WsiError("CORRUPT", `${d.label}: a JPEG tile is ${image.width} × ${image.height}, smaller than the ${width} × ${rows} the file declares.`);
     }

@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { encodeJpeg } from "../codec/jpeg";
 import { WsiError, toWsiError } from "../errors";
-import type { RgbImage } from "../image";
+import { type RgbImage, cropImage } from "../image";
 import type { Slide } from "../slide";
 import { type EmitTile, LevelWriter, type TileRect } from "./level-writer";
 import { type DeepZoomLevel, type PyramidPass, planDeepZoomLevels, planPasses, renderDzi } from "./plan";
@@ -113,10 +113,11 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
       }),
     );
   };
-  const encode = (image: RgbImage): Promise<Uint8Array> =>
-    o.format === "jpeg"
-      ? encodeJpeg(image, o.quality)
-      : sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+  const encode = (image: RgbImage): Promise<Uint8Array> => {
+    if (o.format === "jpeg") return encodeJpeg(image, o.quality);
+    const packed = image.stride && image.stride !== image.width ? cropImage(image, 0, 0, image.width, image.height) : image;
+    return sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+  };
 
   await sink.begin({ name: o.name, format: o.format, width, height, tileSize: o.tileSize, overlap: o.overlap, levels: levels.map((l) => l.level) });
   try {
@@ -196,7 +197,7 @@ async function streamPass(
       copied++;
       write(tile.level.level, tile.col, tile.row, rawBand[tile.col]!);
     } else {
-      write(tile.level.level, tile.col, tile.row, encode(pixels()));
+      write(tile.level.level, tile.col, tile.row, encode(pixels));
     }
   };
   let writer: LevelWriter | undefined;
@@ -207,11 +208,14 @@ async function streamPass(
   const down = Math.ceil(source.height / source.tileHeight);
   const rowsWanted = Math.min(source.height, root.height);
   const copyWidth = Math.min(source.width, root.width);
+  // Two sets of tile buffers, decoded into in turn: one band is cut while the next decodes.
+  const tileBytes = source.tileWidth * source.tileHeight * 3;
+  const bandBuffers = [0, 1].map(() => Array.from({ length: across }, () => Buffer.allocUnsafe(tileBytes)));
   const readBand = (row: number) =>
     Promise.all(
       Array.from({ length: across }, async (_, col) => {
         const [image, raw] = await Promise.all([
-          slide.readTile(pass.sourceLevel, col, row),
+          slide.decodeTile(pass.sourceLevel, col, row, bandBuffers[row % 2]![col]),
           passThroughRoot ? slide.readRawTile(pass.sourceLevel, col, row).then((r) => (r.kind === "jpeg" ? r.bytes : undefined)) : undefined,
         ]);
         return { image, raw };
@@ -232,8 +236,8 @@ async function streamPass(
       let x = 0;
       for (let col = 0; col < across && x < copyWidth; col++) {
         const tile = band[col]!.image;
-        const take = Math.min(tile.width, copyWidth - x);
-        tile.data.copy(out, x * 3, y * tile.width * 3, (y * tile.width + take) * 3);
+        const take = Math.min(source.tileWidth, copyWidth - x);
+        out.set(tile.data.subarray(y * tile.width * 3, (y * tile.width + take) * 3), x * 3);
         x += take;
       }
       // A source level a pixel or two narrower than the Deep Zoom level: repeat its edge.

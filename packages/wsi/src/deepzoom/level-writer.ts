@@ -11,8 +11,12 @@ export interface TileRect {
   height: number;
 }
 
-/** Called for every finished tile; `pixels()` copies the tile out only if the caller needs it. */
-export type EmitTile = (tile: TileRect, pixels: () => RgbImage) => void;
+/**
+ * Called for every finished tile with a strided view into the writer's rows: no copy. The
+ * view stays valid after the call (the writer moves on to a fresh buffer), so encoding may
+ * run later on the thread pool.
+ */
+export type EmitTile = (tile: TileRect, pixels: RgbImage) => void;
 
 /**
  * Takes one Deep Zoom level's pixels a row at a time, cuts tiles as soon as their rows are
@@ -21,7 +25,8 @@ export type EmitTile = (tile: TileRect, pixels: () => RgbImage) => void;
  */
 export class LevelWriter {
   private readonly rowBytes: number;
-  private readonly buffer: Buffer;
+  private readonly capacity: number;
+  private buffer: Buffer;
   private first = 0; // image row held at buffer row 0
   private count = 0;
   private tileRow = 0;
@@ -34,7 +39,9 @@ export class LevelWriter {
     private readonly child?: LevelWriter,
   ) {
     this.rowBytes = level.width * 3;
-    this.buffer = Buffer.allocUnsafe((tileSize + 2 * overlap + 2) * this.rowBytes);
+    // +1 row: the unpaired row kept for shrinking; +1 row of slack for strided reads at the end.
+    this.capacity = Math.min(level.height, tileSize + 2 * overlap + 1) + 1;
+    this.buffer = Buffer.allocUnsafe(this.capacity * this.rowBytes);
   }
 
   get rowsReceived(): number {
@@ -58,7 +65,7 @@ export class LevelWriter {
     while (this.tileRow < this.level.rows && this.rowsReceived >= this.rowEnd(this.tileRow)) {
       this.emitTileRow(this.tileRow);
       this.tileRow++;
-      this.dropUnneededRows();
+      this.startNextBuffer();
     }
   }
 
@@ -79,28 +86,23 @@ export class LevelWriter {
     for (let col = 0; col < this.level.cols; col++) {
       const x = Math.max(0, col * size - overlap);
       const width = Math.min(this.level.width, (col + 1) * size + overlap) - x;
-      this.emit({ level: this.level, col, row, x, y, width, height }, () => this.copyTile(x, y, width, height));
+      const start = (y - this.first) * this.rowBytes + x * 3;
+      this.emit({ level: this.level, col, row, x, y, width, height }, { width, height, stride: this.level.width, data: this.buffer.subarray(start) });
     }
   }
 
-  private copyTile(x: number, y: number, width: number, height: number): RgbImage {
-    const data = Buffer.allocUnsafe(width * height * 3);
-    const tileRowBytes = width * 3;
-    for (let r = 0; r < height; r++) {
-      const from = (y + r - this.first) * this.rowBytes + x * 3;
-      this.buffer.copy(data, r * tileRowBytes, from, from + tileRowBytes);
-    }
-    return { width, height, data };
-  }
-
-  private dropUnneededRows(): void {
+  /**
+   * Tiles just emitted may still be encoding from the current buffer, so rows still needed
+   * (the overlap, an unpaired row) move to a new buffer instead of being shifted in place.
+   */
+  private startNextBuffer(): void {
     let keepFrom = this.tileRow * this.tileSize - this.overlap;
     const last = this.rowsReceived - 1;
-    // An even row still waiting for its partner must stay for the shrink.
     if (this.child && last % 2 === 0 && last < keepFrom) keepFrom = last;
-    const drop = Math.min(this.count, keepFrom - this.first);
-    if (drop <= 0) return;
-    this.buffer.copyWithin(0, drop * this.rowBytes, this.count * this.rowBytes);
+    const drop = Math.min(this.count, Math.max(0, keepFrom - this.first));
+    const next = Buffer.allocUnsafe(this.capacity * this.rowBytes);
+    this.buffer.copy(next, 0, drop * this.rowBytes, this.count * this.rowBytes);
+    this.buffer = next;
     this.first += drop;
     this.count -= drop;
   }
