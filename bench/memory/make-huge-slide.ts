@@ -1,0 +1,82 @@
+import { open } from "node:fs/promises";
+import { encodeJpeg } from "@pathx/wsi";
+import { tissuePixel } from "@pathx/wsi/test-support";
+
+/**
+ * Writes a BigTIFF of any size in seconds: one level, 256 px JPEG tiles whose offsets cycle
+ * through a pool of distinct textured tiles. The engine still decodes, shrinks and encodes
+ * every tile of every level, so memory and time behave as for a real slide of that size.
+ */
+export async function makeHugeSlide(path: string, width: number, height: number, poolSize = 97): Promise<void> {
+  const tile = 256;
+  const across = Math.ceil(width / tile);
+  const down = Math.ceil(height / tile);
+  const pool: Buffer[] = [];
+  for (let i = 0; i < poolSize; i++) {
+    const data = Buffer.allocUnsafe(tile * tile * 3);
+    const ox = (i * 7919) % 5000;
+    const oy = (i * 104729) % 5000;
+    for (let y = 0; y < tile; y++) {
+      for (let x = 0; x < tile; x++) data.set(tissuePixel(ox + x, oy + y), (y * tile + x) * 3);
+    }
+    pool.push(await encodeJpeg({ width: tile, height: tile, data }, 85));
+  }
+  const header = Buffer.alloc(16);
+  header.write("II", 0, "latin1");
+  header.writeUInt16LE(43, 2);
+  header.writeUInt16LE(8, 4);
+  const poolOffsets: number[] = [];
+  let at = 16;
+  for (const jpeg of pool) {
+    poolOffsets.push(at);
+    at += jpeg.length;
+  }
+  const count = across * down;
+  const offsetsAt = at;
+  const countsAt = offsetsAt + count * 8;
+  const ifdAt = countsAt + count * 4;
+  const offsets = Buffer.alloc(count * 8);
+  const counts = Buffer.alloc(count * 4);
+  for (let i = 0; i < count; i++) {
+    const k = (i * 31 + Math.floor(i / across) * 17) % poolSize;
+    offsets.writeBigUInt64LE(BigInt(poolOffsets[k]!), i * 8);
+    counts.writeUInt32LE(pool[k]!.length, i * 4);
+  }
+  // tag, type, count, value (inline) — sorted by tag.
+  const entries: [number, number, number, number][] = [
+    [256, 4, 1, width],
+    [257, 4, 1, height],
+    [258, 3, 3, 0], // filled below: 8,8,8 fits inline in BigTIFF
+    [259, 3, 1, 7],
+    [262, 3, 1, 6],
+    [277, 3, 1, 3],
+    [284, 3, 1, 1],
+    [322, 3, 1, tile],
+    [323, 3, 1, tile],
+    [324, 16, count, offsetsAt],
+    [325, 4, count, countsAt],
+  ];
+  const ifd = Buffer.alloc(8 + entries.length * 20 + 8);
+  ifd.writeBigUInt64LE(BigInt(entries.length), 0);
+  entries.forEach(([tag, type, n, value], i) => {
+    const e = 8 + i * 20;
+    ifd.writeUInt16LE(tag, e);
+    ifd.writeUInt16LE(type, e + 2);
+    ifd.writeBigUInt64LE(BigInt(n), e + 4);
+    if (tag === 258) [8, 8, 8].forEach((v, j) => ifd.writeUInt16LE(v, e + 12 + j * 2));
+    else if (type === 3 && n === 1) ifd.writeUInt16LE(value, e + 12);
+    else if (type === 4 && n === 1) ifd.writeUInt32LE(value, e + 12);
+    else ifd.writeBigUInt64LE(BigInt(value), e + 12);
+  });
+  header.writeBigUInt64LE(BigInt(ifdAt), 8);
+  const file = await open(path, "w");
+  try {
+    await file.write(header);
+    for (const jpeg of pool) await file.write(jpeg);
+    await file.write(offsets);
+    await file.write(counts);
+    await file.write(ifd);
+  } finally {
+    await file.close();
+  }
+}
