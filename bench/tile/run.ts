@@ -13,6 +13,7 @@ const { values } = parseArgs({
     width: { type: "string", default: "32768" },
     height: { type: "string", default: "30720" },
     quality: { type: "string", default: "75" },
+    repeat: { type: "string", default: "1" },
   },
 });
 const width = Number(values.width);
@@ -54,27 +55,40 @@ function dziFields(xml: string) {
 }
 
 const megapixels = (width * height) / 1e6;
-const results: Record<string, { seconds: number; mpPerSecond: number; peakRss: number; tiles: number; dzi: ReturnType<typeof dziFields> }> = {};
-for (const run of runs) {
-  const dir = join(out, run.dir);
-  await rm(dir, { recursive: true, force: true });
-  execFileSync("sync");
-  const measured = await runMeasured(run.cmd, run.args(dir));
-  const key = `${run.tool} ${run.geometry}`;
-  if (measured.code !== 0) {
-    console.error(`${key}: failed (exit ${measured.code})\n${measured.stderr}`);
-    continue;
+const repeat = Math.max(1, Number(values.repeat));
+type Result = { seconds: number; mpPerSecond: number; peakRss: number; tiles: number; dzi: ReturnType<typeof dziFields> };
+const samples: Record<string, Result[]> = {};
+const written: string[] = [];
+// Every run writes a fresh folder and all are deleted at the end: deleting 20 000 files just
+// before the next tool runs would slow its file creation (the disk is shared by both tools).
+for (let round = 0; round < repeat; round++) {
+  for (const run of runs) {
+    const dir = join(out, `${run.dir}-${round}`);
+    await rm(dir, { recursive: true, force: true });
+    execFileSync("sync");
+    const measured = await runMeasured(run.cmd, run.args(dir));
+    written.push(dir);
+    const key = `${run.tool} ${run.geometry}`;
+    if (measured.code !== 0) {
+      console.error(`${key}: failed (exit ${measured.code})\n${measured.stderr}`);
+      continue;
+    }
+    const result: Result = {
+      seconds: measured.seconds,
+      mpPerSecond: megapixels / measured.seconds,
+      peakRss: measured.peakRssBytes,
+      tiles: await countTiles(dir),
+      dzi: dziFields(await readFile(join(dir, "slide.dzi"), "utf8")),
+    };
+    (samples[key] ??= []).push(result);
+    console.log(`${key.padEnd(32)} ${result.seconds.toFixed(1).padStart(6)} s  ${result.mpPerSecond.toFixed(1).padStart(6)} MP/s  peak RSS ${formatGiB(result.peakRss)}  ${result.tiles} tiles`);
   }
-  results[key] = {
-    seconds: measured.seconds,
-    mpPerSecond: megapixels / measured.seconds,
-    peakRss: measured.peakRssBytes,
-    tiles: await countTiles(dir),
-    dzi: dziFields(await readFile(join(dir, "slide.dzi"), "utf8")),
-  };
-  console.log(`${key.padEnd(32)} ${measured.seconds.toFixed(1).padStart(6)} s  ${(megapixels / measured.seconds).toFixed(1).padStart(6)} MP/s  peak RSS ${formatGiB(measured.peakRssBytes)}  ${results[key].tiles} tiles`);
-  await rm(dir, { recursive: true, force: true });
 }
+for (const dir of written) await rm(dir, { recursive: true, force: true });
+// The median run of each tool stands for it.
+const results: Record<string, Result> = Object.fromEntries(
+  Object.entries(samples).map(([key, list]) => [key, [...list].sort((a, b) => a.seconds - b.seconds)[Math.floor(list.length / 2)]!]),
+);
 
 console.log(`\nslide: ${width} × ${height} (${megapixels.toFixed(0)} MP), JPEG Q${q}, ${(await import("node:os")).cpus().length} cores`);
 for (const [geometry, pathxKey, vipsKey] of [["254/1", "pathx tile 254/1", "vips dzsave 254/1"], ["source 256/0", "pathx tile 256/0 (source)", "vips dzsave 256/0"]] as const) {
