@@ -1,4 +1,3 @@
-import sharp from "sharp";
 import { encodeJpeg } from "../codec/jpeg";
 import { WsiError, toWsiError } from "../errors";
 import { type RgbImage, cropImage } from "../image";
@@ -116,7 +115,10 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
   const encode = (image: RgbImage): Promise<Uint8Array> => {
     if (o.format === "jpeg") return encodeJpeg(image, o.quality);
     const packed = image.stride && image.stride !== image.width ? cropImage(image, 0, 0, image.width, image.height) : image;
-    return sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+    // sharp (libvips) only for PNG: loading it costs ~100 ms of start-up that JPEG runs skip.
+    return import("sharp").then(({ default: sharp }) =>
+      sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer(),
+    );
   };
 
   await sink.begin({ name: o.name, format: o.format, width, height, tileSize: o.tileSize, overlap: o.overlap, levels: levels.map((l) => l.level) });
