@@ -2,7 +2,7 @@
 # Debian packages are installed only when their command is absent (root on Debian; sudo otherwise).
 
 apt_updated=""
-ensure_apt() { # ensure_apt COMMAND PACKAGE...
+ensure_apt() { # ensure_apt COMMAND PACKAGE... (a COMMAND never on PATH forces the install)
   local command="$1"; shift
   command -v "$command" >/dev/null 2>&1 && return 0
   local sudo=""

@@ -1,0 +1,150 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+export const roleEnum = pgEnum("lab_role", ["pathologist", "lab_admin"]);
+export const slideStatusEnum = pgEnum("slide_status", ["received", "tiling", "ready", "failed"]);
+export const uploadStatusEnum = pgEnum("upload_status", ["open", "complete", "aborted"]);
+
+const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+
+/** A lab is a tenant: every clinical row carries its lab_id. */
+export const labs = pgTable("labs", {
+  id: id(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  /** Whether label and macro images (they show the patient's name) may leave the lab. */
+  shareLabelMacro: boolean("share_label_macro").notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable("users", {
+  id: id(),
+  email: text("email").notNull().unique(),
+  name: text("name").notNull(),
+  /** scrypt hash; null for users who only sign in through their lab's identity provider. */
+  passwordHash: text("password_hash"),
+  isHubAdmin: boolean("is_hub_admin").notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    role: roleEnum("role").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.labId] }), index("memberships_lab_idx").on(t.labId)],
+);
+
+export const cases = pgTable(
+  "cases",
+  {
+    id: id(),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    accessionNumber: text("accession_number").notNull(),
+    /** Keyed pseudonym of the patient's national id, made at the lab; never the id itself. */
+    patientPseudonym: text("patient_pseudonym").notNull(),
+    specimen: text("specimen").notNull().default(""),
+    collectedAt: timestamp("collected_at", { withTimezone: true }),
+    receivedAt: timestamp("received_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("cases_lab_accession_idx").on(t.labId, t.accessionNumber),
+    index("cases_pseudonym_idx").on(t.patientPseudonym),
+  ],
+);
+
+export const slides = pgTable(
+  "slides",
+  {
+    id: id(),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    caseId: uuid("case_id").notNull().references(() => cases.id, { onDelete: "cascade" }),
+    block: text("block").notNull().default(""),
+    stain: text("stain").notNull().default(""),
+    status: slideStatusEnum("status").notNull().default("received"),
+    failureReason: text("failure_reason"),
+    /** Tiling progress 0..1 while status is tiling. */
+    progress: real("progress").notNull().default(0),
+    fileName: text("file_name").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    sha256: text("sha256").notNull(),
+    width: integer("width"),
+    height: integer("height"),
+    mppX: doublePrecision("mpp_x"),
+    mppY: doublePrecision("mpp_y"),
+    objectivePower: doublePrecision("objective_power"),
+    vendor: text("vendor"),
+    sourceKey: text("source_key").notNull(),
+    /** Prefix under which `<prefix>/slide.dzi` and `<prefix>/slide_files/` live. */
+    tilesPrefix: text("tiles_prefix"),
+    thumbnailKey: text("thumbnail_key"),
+    labelKey: text("label_key"),
+    macroKey: text("macro_key"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("slides_lab_idx").on(t.labId),
+    index("slides_case_idx").on(t.caseId),
+    uniqueIndex("slides_lab_sha_idx").on(t.labId, t.sha256),
+  ],
+);
+
+/** A resumable chunked upload: chunks land in storage, the bitmap says which. */
+export const uploads = pgTable(
+  "uploads",
+  {
+    id: id(),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    userId: uuid("user_id").references(() => users.id, { onDelete: "set null" }),
+    fileName: text("file_name").notNull(),
+    sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+    sha256: text("sha256").notNull(),
+    chunkSize: integer("chunk_size").notNull(),
+    /** One character per chunk: "1" received, "0" missing. */
+    receivedChunks: text("received_chunks").notNull(),
+    status: uploadStatusEnum("status").notNull().default("open"),
+    /** Case metadata the slide is registered with when the upload completes. */
+    meta: jsonb("meta").notNull().default({}),
+    slideId: uuid("slide_id").references(() => slides.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("uploads_lab_idx").on(t.labId)],
+);
+
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: id(),
+    labId: uuid("lab_id").references(() => labs.id, { onDelete: "cascade" }),
+    actorUserId: uuid("actor_user_id").references(() => users.id, { onDelete: "set null" }),
+    action: text("action").notNull(),
+    targetType: text("target_type").notNull(),
+    targetId: text("target_id").notNull(),
+    detail: jsonb("detail").notNull().default({}),
+    ip: text("ip"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("audit_lab_time_idx").on(t.labId, t.createdAt), index("audit_target_idx").on(t.targetType, t.targetId)],
+);
