@@ -1,0 +1,106 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DbHandle, schema } from "@pathx/db";
+import { createTestDb } from "@pathx/db/test-support";
+import { type ObjectStore, createLocalStore } from "@pathx/storage";
+import { fixturePath } from "@pathx/wsi/test-support";
+import { authenticateWithPassword } from "./domain/users";
+import { hashPassword, verifyPassword } from "./domain/passwords";
+import { singleTileLevel, tileSlide } from "./domain/tiling";
+import { appRouter } from "./routers/index";
+import { createCallerFactory, createContext } from "./trpc";
+
+let handle: DbHandle;
+let store: ObjectStore;
+let root: string;
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  handle = await createTestDb();
+  root = await mkdtemp(join(tmpdir(), "api-"));
+  store = createLocalStore(root);
+  const db = handle.db;
+  const [a, b] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab" }, { slug: "south", name: "South Lab" }]).returning();
+  const passwordHash = await hashPassword("correct horse");
+  const [pa, pb] = await db.insert(schema.users).values([{ email: "ana@north.example", name: "Ana", passwordHash }, { email: "bo@south.example", name: "Bo", passwordHash }]).returning();
+  await db.insert(schema.memberships).values([{ userId: pa!.id, labId: a!.id, role: "pathologist" }, { userId: pb!.id, labId: b!.id, role: "lab_admin" }]);
+  const [kase] = await db.insert(schema.cases).values({ labId: a!.id, accessionNumber: "N26-0042", patientPseudonym: "p1", specimen: "skin" }).returning();
+  await store.put("sources/cmu.svs", await readFile(fixturePath("CMU-1-Small-Region.svs")));
+  await store.put("sources/bad.svs", Buffer.from("not a slide at all, just text"));
+  const [good, bad] = await db
+    .insert(schema.slides)
+    .values([
+      { labId: a!.id, caseId: kase!.id, block: "A1", stain: "H&E", fileName: "cmu.svs", sizeBytes: 1, sha256: "1", sourceKey: "sources/cmu.svs" },
+      { labId: a!.id, caseId: kase!.id, block: "A2", stain: "H&E", fileName: "bad.svs", sizeBytes: 1, sha256: "2", sourceKey: "sources/bad.svs" },
+    ])
+    .returning();
+  Object.assign(ids, { labA: a!.id, labB: b!.id, ana: pa!.id, bo: pb!.id, slide: good!.id, badSlide: bad!.id, case: kase!.id });
+});
+afterAll(async () => {
+  await handle.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const caller = async (userId: string | undefined) =>
+  createCallerFactory(appRouter)(await createContext({ db: handle.db, store }, { headers: new Headers(), userId }));
+
+describe("passwords", () => {
+  it("hashes with a salt and verifies", async () => {
+    const one = await hashPassword("pw");
+    expect(one).not.toBe(await hashPassword("pw"));
+    expect(await verifyPassword("pw", one)).toBe(true);
+    expect(await verifyPassword("PW", one)).toBe(false);
+    expect(await authenticateWithPassword(handle.db, "ANA@north.example ", "correct horse")).toMatchObject({ name: "Ana" });
+    expect(await authenticateWithPassword(handle.db, "ana@north.example", "wrong")).toBeUndefined();
+  });
+});
+
+describe("tiling a slide from the object store", () => {
+  it("writes the pyramid, keeps label and macro private, marks the slide ready", async () => {
+    const fractions: number[] = [];
+    await tileSlide(handle.db, store, ids.slide!, (f) => fractions.push(f));
+    const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!));
+    expect(row).toMatchObject({ status: "ready", width: 2220, height: 2967, mppX: 0.499, vendor: "aperio", progress: 1 });
+    expect(fractions.at(-1)).toBe(1);
+    expect((await store.get(`${row!.tilesPrefix}/slide.dzi`)).toString()).toContain('Width="2220"');
+    expect(await store.head(`${row!.tilesPrefix}/slide_files/12/8_11.jpeg`)).not.toBeNull();
+    expect(row!.labelKey).toBe(`private/${ids.slide}/label.jpg`);
+    expect(await store.head(row!.thumbnailKey!)).not.toBeNull();
+    expect(singleTileLevel(2220, 2967, 254)).toBe(8);
+  });
+
+  it("records a reason the lab can act on when the file is not a slide", async () => {
+    await expect(tileSlide(handle.db, store, ids.badSlide!)).rejects.toThrow();
+    const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.badSlide!));
+    expect(row).toMatchObject({ status: "failed" });
+    expect(row!.failureReason).toMatch(/not a TIFF-based slide/);
+    expect(await store.list("tiles/" + ids.badSlide)).toEqual([]);
+  });
+});
+
+describe("tRPC procedures and tenancy", () => {
+  it("lists and opens the lab's own slides", async () => {
+    const ana = await caller(ids.ana);
+    const list = await ana.slides.list({ search: "n26-00" });
+    expect(list.map((s) => s.accessionNumber)).toEqual(["N26-0042", "N26-0042"]);
+    expect(JSON.stringify(list)).not.toContain("sources/"); // no storage keys leak
+    expect((await ana.slides.get({ id: ids.slide! })).case.accessionNumber).toBe("N26-0042");
+    expect((await ana.cases.get({ id: ids.case! })).slides).toHaveLength(2);
+  });
+
+  it("answers another lab's slide and case as NOT_FOUND, never FORBIDDEN", async () => {
+    const bo = await caller(ids.bo);
+    await expect(bo.slides.get({ id: ids.slide! })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(bo.cases.get({ id: ids.case! })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await bo.slides.list({})).toEqual([]);
+  });
+
+  it("requires sign-in", async () => {
+    const anonymous = await caller(undefined);
+    await expect(anonymous.slides.list({})).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(anonymous.me()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+});

@@ -1,0 +1,76 @@
+import { and, desc, eq, ilike, or } from "drizzle-orm";
+import { type Db, schema } from "@pathx/db";
+import { notFound } from "../errors";
+
+const { slides, cases } = schema;
+
+export type SlideRow = typeof slides.$inferSelect;
+export type CaseRow = typeof cases.$inferSelect;
+
+/** The fields a pathologist sees in lists: no storage keys. */
+function publicSlide(s: SlideRow) {
+  return {
+    id: s.id,
+    caseId: s.caseId,
+    block: s.block,
+    stain: s.stain,
+    status: s.status,
+    failureReason: s.failureReason,
+    progress: s.progress,
+    fileName: s.fileName,
+    width: s.width,
+    height: s.height,
+    mppX: s.mppX,
+    objectivePower: s.objectivePower,
+    vendor: s.vendor,
+    hasThumbnail: Boolean(s.thumbnailKey),
+    updatedAt: s.updatedAt,
+  };
+}
+
+export async function listLabSlides(db: Db, labId: string, search?: string) {
+  const term = search?.trim();
+  const rows = await db
+    .select({ slide: slides, accessionNumber: cases.accessionNumber, specimen: cases.specimen })
+    .from(slides)
+    .innerJoin(cases, eq(cases.id, slides.caseId))
+    .where(and(eq(slides.labId, labId), term ? or(ilike(cases.accessionNumber, `%${term}%`), ilike(slides.fileName, `%${term}%`)) : undefined))
+    .orderBy(desc(slides.createdAt))
+    .limit(200);
+  return rows.map((r) => ({ ...publicSlide(r.slide), accessionNumber: r.accessionNumber, specimen: r.specimen }));
+}
+
+export async function getLabSlide(db: Db, labId: string, slideId: string) {
+  const [row] = await db
+    .select({ slide: slides, kase: cases })
+    .from(slides)
+    .innerJoin(cases, eq(cases.id, slides.caseId))
+    .where(and(eq(slides.labId, labId), eq(slides.id, slideId)))
+    .limit(1);
+  if (!row) throw notFound("Slide");
+  return { ...publicSlide(row.slide), mppY: row.slide.mppY, case: { id: row.kase.id, accessionNumber: row.kase.accessionNumber, specimen: row.kase.specimen } };
+}
+
+export async function getLabCase(db: Db, labId: string, caseId: string) {
+  const [kase] = await db.select().from(cases).where(and(eq(cases.labId, labId), eq(cases.id, caseId))).limit(1);
+  if (!kase) throw notFound("Case");
+  const rows = await db.select().from(slides).where(and(eq(slides.labId, labId), eq(slides.caseId, caseId))).orderBy(slides.block, slides.stain);
+  return {
+    id: kase.id,
+    accessionNumber: kase.accessionNumber,
+    specimen: kase.specimen,
+    collectedAt: kase.collectedAt,
+    receivedAt: kase.receivedAt,
+    slides: rows.map(publicSlide),
+  };
+}
+
+/**
+ * The slide whose tiles a user may fetch: their own lab's, and only once tiled. Grants to other
+ * labs (second opinions, boards, priors) extend this later.
+ */
+export async function findViewableSlide(db: Db, labIds: string[], slideId: string): Promise<SlideRow | undefined> {
+  if (!/^[0-9a-f-]{36}$/.test(slideId)) return undefined;
+  const [row] = await db.select().from(slides).where(eq(slides.id, slideId)).limit(1);
+  return row && labIds.includes(row.labId) ? row : undefined;
+}

@@ -1,0 +1,37 @@
+import { eq } from "drizzle-orm";
+import { type Db, schema } from "@pathx/db";
+import { verifyPassword } from "./passwords";
+
+export interface Membership {
+  labId: string;
+  labSlug: string;
+  labName: string;
+  role: "pathologist" | "lab_admin";
+}
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  isHubAdmin: boolean;
+  memberships: Membership[];
+}
+
+/** Email and password sign-in; undefined for any mismatch (the caller says one generic thing). */
+export async function authenticateWithPassword(db: Db, email: string, password: string): Promise<{ id: string; email: string; name: string } | undefined> {
+  const [user] = await db.select().from(schema.users).where(eq(schema.users.email, email.trim().toLowerCase())).limit(1);
+  if (!user?.passwordHash) return undefined;
+  return (await verifyPassword(password, user.passwordHash)) ? { id: user.id, email: user.email, name: user.name } : undefined;
+}
+
+/** The signed-in user with every lab they belong to: loaded once per request. */
+export async function loadSessionUser(db: Db, userId: string): Promise<SessionUser | undefined> {
+  const [user] = await db.select().from(schema.users).where(eq(schema.users.id, userId)).limit(1);
+  if (!user) return undefined;
+  const rows = await db
+    .select({ labId: schema.labs.id, labSlug: schema.labs.slug, labName: schema.labs.name, role: schema.memberships.role })
+    .from(schema.memberships)
+    .innerJoin(schema.labs, eq(schema.labs.id, schema.memberships.labId))
+    .where(eq(schema.memberships.userId, userId));
+  return { id: user.id, email: user.email, name: user.name, isHubAdmin: user.isHubAdmin, memberships: rows };
+}

@@ -1,0 +1,62 @@
+import { TRPCError, initTRPC } from "@trpc/server";
+import type { Db } from "@pathx/db";
+import type { ObjectStore } from "@pathx/storage";
+import { ApiError } from "./errors";
+import { type Membership, type SessionUser, loadSessionUser } from "./domain/users";
+
+export interface ApiDeps {
+  db: Db;
+  store: ObjectStore;
+}
+
+export interface ApiContext extends ApiDeps {
+  user: SessionUser | undefined;
+  /** The lab this request acts for: resolved once, from the `x-pathx-lab` header or the user's first lab. */
+  lab: Membership | undefined;
+  headers: Headers;
+}
+
+/** Framework-free: any transport gives plain Headers and the signed-in user's id (or none). */
+export async function createContext(deps: ApiDeps, request: { headers: Headers; userId: string | undefined }): Promise<ApiContext> {
+  const user = request.userId ? await loadSessionUser(deps.db, request.userId) : undefined;
+  const wanted = request.headers.get("x-pathx-lab");
+  const lab = user?.memberships.find((m) => m.labSlug === wanted) ?? user?.memberships[0];
+  return { ...deps, user, lab, headers: request.headers };
+}
+
+const t = initTRPC.context<ApiContext>().create({
+  errorFormatter({ shape, error }) {
+    // Never a stack trace or another tenant's data in a response.
+    return { ...shape, data: { code: shape.data.code, httpStatus: shape.data.httpStatus } };
+  },
+});
+
+const toTrpc = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof ApiError) {
+    const cause = result.error.cause;
+    const code = cause.code === "INTERNAL" ? "INTERNAL_SERVER_ERROR" : cause.code;
+    throw new TRPCError({ code, message: cause.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(toTrpc);
+
+export const signedInProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+/** A member of a lab acting for it. */
+export const labProcedure = signedInProcedure.use(({ ctx, next }) => {
+  if (!ctx.lab) throw new TRPCError({ code: "FORBIDDEN", message: "Your account belongs to no lab yet; ask your lab administrator." });
+  return next({ ctx: { ...ctx, lab: ctx.lab } });
+});
+
+export const labAdminProcedure = labProcedure.use(({ ctx, next }) => {
+  if (ctx.lab.role !== "lab_admin") throw new TRPCError({ code: "FORBIDDEN", message: "Only a lab administrator can do this." });
+  return next();
+});
