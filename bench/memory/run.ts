@@ -3,7 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { formatGiB, runMeasured } from "../lib/measure";
-import { makeHugeSlide } from "./make-huge-slide";
+import { writeRepeatingSlide } from "@pathx/wsi/test-support";
 
 // bench/memory: peak RSS of `pathx tile` on a 100 000 × 80 000 slide (target < 2 GiB).
 const { values } = parseArgs({ options: { width: { type: "string", default: "100000" }, height: { type: "string", default: "80000" } } });
@@ -14,7 +14,7 @@ await mkdir(out, { recursive: true });
 const slide = join(out, `huge-${width}x${height}.tif`);
 if (!existsSync(slide)) {
   const started = performance.now();
-  await makeHugeSlide(slide, width, height);
+  await writeRepeatingSlide(slide, width, height);
   console.log(`generated ${slide} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 const target = join(out, "memory-dz");

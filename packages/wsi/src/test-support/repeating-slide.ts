@@ -1,13 +1,13 @@
 import { open } from "node:fs/promises";
-import { encodeJpeg } from "@pathx/wsi";
-import { tissuePixel } from "@pathx/wsi/test-support";
+import { encodeJpeg } from "../codec/jpeg";
+import { tissuePixel } from "./tiff-writer";
 
 /**
  * Writes a BigTIFF of any size in seconds: one level, 256 px JPEG tiles whose offsets cycle
  * through a pool of distinct textured tiles. The engine still decodes, shrinks and encodes
  * every tile of every level, so memory and time behave as for a real slide of that size.
  */
-export async function makeHugeSlide(path: string, width: number, height: number, poolSize = 97): Promise<void> {
+export async function writeRepeatingSlide(path: string, width: number, height: number, poolSize = 97): Promise<void> {
   const tile = 256;
   const across = Math.ceil(width / tile);
   const down = Math.ceil(height / tile);

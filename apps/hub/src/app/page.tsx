@@ -1,0 +1,74 @@
+import Link from "next/link";
+import { redirect } from "next/navigation";
+import { TopBar } from "@/components/top-bar";
+import { serverCaller } from "@/server/caller";
+
+export const dynamic = "force-dynamic";
+
+export default async function DashboardPage({ searchParams }: { searchParams: Promise<{ q?: string }> }) {
+  const { q } = await searchParams;
+  const { api, context } = await serverCaller();
+  if (!context.user) redirect("/sign-in");
+  if (!context.lab) {
+    return (
+      <>
+        <TopBar userName={context.user.name} />
+        <main>
+          <p>Your account belongs to no lab yet. Ask your lab administrator to add you.</p>
+        </main>
+      </>
+    );
+  }
+  const slides = await api.slides.list({ search: q });
+  return (
+    <>
+      <TopBar userName={context.user.name} labName={context.lab.labName} />
+      <main>
+        <h1>Slides of {context.lab.labName}</h1>
+        <form className="search" role="search">
+          <label htmlFor="q" className="muted" style={{ alignSelf: "center" }}>
+            Accession number
+          </label>
+          <input id="q" name="q" defaultValue={q ?? ""} placeholder="e.g. N26-0042" />
+          <button type="submit">Search</button>
+        </form>
+        {slides.length === 0 ? (
+          <p className="muted">{q ? `No slide matches "${q}".` : "No slides yet."}</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>Accession</th>
+                <th>Block · stain</th>
+                <th>Status</th>
+                <th>Size</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              {slides.map((s) => (
+                <tr key={s.id}>
+                  <td>
+                    <Link href={`/cases/${s.caseId}`}>{s.accessionNumber}</Link>
+                    <div className="muted" style={{ fontSize: ".85rem" }}>
+                      {s.specimen}
+                    </div>
+                  </td>
+                  <td>
+                    {s.block} · {s.stain}
+                  </td>
+                  <td>
+                    <span className={`status ${s.status}`}>{s.status === "tiling" ? `tiling ${Math.round(s.progress * 100)}%` : s.status}</span>
+                    {s.failureReason ? <div className="error" style={{ fontSize: ".85rem" }}>{s.failureReason}</div> : null}
+                  </td>
+                  <td>{s.width && s.height ? `${s.width.toLocaleString("en")} × ${s.height.toLocaleString("en")}` : "—"}</td>
+                  <td>{s.status === "ready" ? <Link href={`/slides/${s.id}`}>Open viewer</Link> : null}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </main>
+    </>
+  );
+}

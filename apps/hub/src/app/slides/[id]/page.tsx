@@ -1,0 +1,30 @@
+import { notFound, redirect } from "next/navigation";
+import { SlideViewer } from "@/components/slide-viewer";
+import { TopBar } from "@/components/top-bar";
+import { serverCaller } from "@/server/caller";
+
+export const dynamic = "force-dynamic";
+
+export default async function SlidePage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const { api, context } = await serverCaller();
+  if (!context.user) redirect(`/sign-in?next=/slides/${id}`);
+  const slide = await api.slides.get({ id }).catch(() => undefined);
+  if (!slide) notFound();
+  return (
+    <>
+      <TopBar userName={context.user.name} labName={context.lab?.labName} />
+      <main className="wide">
+        <div style={{ padding: ".4rem .8rem", background: "#fff" }}>
+          <strong>{slide.case.accessionNumber}</strong> · {slide.block} · {slide.stain}{" "}
+          <span className="muted">
+            {slide.width?.toLocaleString("en")} × {slide.height?.toLocaleString("en")} px
+            {slide.mppX ? ` · ${slide.mppX.toFixed(3)} µm/px` : " · no scale (MPP unknown)"}
+            {slide.objectivePower ? ` · ${slide.objectivePower}×` : ""}
+          </span>
+        </div>
+        {slide.status === "ready" ? <SlideViewer slideId={slide.id} mpp={slide.mppX} /> : <p style={{ padding: "1rem" }}>This slide is {slide.status}.</p>}
+      </main>
+    </>
+  );
+}

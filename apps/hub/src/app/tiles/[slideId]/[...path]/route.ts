@@ -1,0 +1,40 @@
+import { findViewableSlide, loadSessionUser } from "@pathx/api";
+import { StorageError } from "@pathx/storage";
+import { currentUserId } from "@/auth";
+import { getDeps } from "@/server/deps";
+
+const tilePath = /^(slide\.dzi|slide_files\/\d{1,2}\/\d{1,6}_\d{1,6}\.(jpeg|png)|thumbnail)$/;
+const notFound = () => new Response("Not found", { status: 404, headers: { "cache-control": "no-store" } });
+
+/**
+ * Deep Zoom descriptor and tiles of a slide, authorised on every request. Another lab's slide
+ * and a missing one both answer 404. Tiles under one pyramid prefix never change, so the
+ * prefix names the version in the ETag.
+ */
+export async function GET(request: Request, { params }: { params: Promise<{ slideId: string; path: string[] }> }) {
+  const { slideId, path } = await params;
+  const relative = path.join("/");
+  if (!tilePath.test(relative)) return notFound();
+  const userId = await currentUserId();
+  if (!userId) return new Response("Sign in to view slides.", { status: 401, headers: { "cache-control": "no-store" } });
+  const { db, store } = await getDeps();
+  const user = await loadSessionUser(db, userId);
+  const slide = user && (await findViewableSlide(db, user.memberships.map((m) => m.labId), slideId));
+  if (!slide || slide.status !== "ready" || !slide.tilesPrefix) return notFound();
+  const key = relative === "thumbnail" ? slide.thumbnailKey : `${slide.tilesPrefix}/${relative}`;
+  if (!key) return notFound();
+  const etag = `"${slide.tilesPrefix.split("/").pop()}-${relative.replaceAll("/", "-")}"`;
+  const headers = {
+    etag,
+    "cache-control": "private, max-age=3600",
+    "content-type": relative.endsWith(".dzi") ? "application/xml" : relative.endsWith(".png") ? "image/png" : "image/jpeg",
+  };
+  if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
+  try {
+    const body = await store.get(key);
+    return new Response(new Uint8Array(body), { status: 200, headers: { ...headers, "content-length": String(body.length) } });
+  } catch (error) {
+    if (error instanceof StorageError && error.code === "NOT_FOUND") return notFound();
+    throw error;
+  }
+}

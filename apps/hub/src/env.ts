@@ -1,0 +1,27 @@
+import { z } from "zod";
+
+/** The hub's settings, read and checked once; nothing else reads process.env. */
+const schema = z.object({
+  AUTH_SECRET: z.string().min(16, "AUTH_SECRET must be at least 16 characters"),
+  AUTH_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().url().optional(),
+  PGLITE_DIR: z.string().default(".data/pglite"),
+  STORAGE_DIR: z.string().default(".data/objects"),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().default("us-east-1"),
+  S3_BUCKET: z.string().optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+});
+
+let cached: z.infer<typeof schema> | undefined;
+
+export function hubEnv(): z.infer<typeof schema> {
+  if (cached) return cached;
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(`hub settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  cached = parsed.data;
+  return cached;
+}
