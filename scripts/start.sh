@@ -31,7 +31,7 @@ cat <<MSG
 
 Telepathology exchange is starting at $AUTH_URL
 Demo sign-ins (password: pathx-demo-2026):
-  pathologist@north.example   pathologist, North Pathology Lab (4 slides, one 40 000 × 30 000)
+  pathologist@north.example   pathologist, North Pathology Lab (3 slides, one 40 000 × 30 000)
   admin@north.example         lab admin, North Pathology Lab
   pathologist@south.example   pathologist, South University Hospital
   hub-admin@pathx.example     hub administrator

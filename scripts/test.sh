@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/ensure.sh
 
 ensure_node_modules
+ensure_apt chromium chromium   # end-to-end tests drive Debian's Chromium
 
 echo "== type check"
 for project in packages/*/tsconfig.json apps/*/tsconfig.json bench/tsconfig.json; do
@@ -16,13 +17,23 @@ for project in packages/*/tsconfig.json apps/*/tsconfig.json bench/tsconfig.json
 done
 
 echo "== unit and integration tests"
-report=$(mktemp)
+vitest_report=$(mktemp)
+e2e_report=$(mktemp)
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || status=$?
+npx vitest run --reporter=default --reporter=json --outputFile.json="$vitest_report" || status=$?
+
+echo "== end-to-end tests (Playwright, Chromium)"
+(cd e2e && PLAYWRIGHT_JSON_OUTPUT_NAME="$e2e_report" npx playwright test --reporter=list,json) || status=$?
+
 # One plain closing line that any CI reader understands.
 node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`Tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-' "$report" || true
-rm -f "$report"
+  const fs = require("fs");
+  const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return undefined; } };
+  const v = read(process.argv[1]) ?? {}, e = read(process.argv[2])?.stats ?? {};
+  const passed = (v.numPassedTests ?? 0) + (e.expected ?? 0);
+  const failed = (v.numFailedTests ?? 0) + (e.unexpected ?? 0) + (e.flaky ?? 0);
+  const skipped = (v.numPendingTests ?? 0) + (v.numTodoTests ?? 0) + (e.skipped ?? 0);
+  console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$vitest_report" "$e2e_report" || true
+rm -f "$vitest_report" "$e2e_report"
 exit $status

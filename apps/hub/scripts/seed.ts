@@ -46,7 +46,7 @@ async function main() {
     const slides = [
       { lab: labRows[0]!, accession: "N26-0001", specimen: "Skin, left forearm, excision", block: "A1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(6000, 4500, 256, 3, { pixelsPerCm: 20_000 })).bytes) },
       { lab: labRows[0]!, accession: "N26-0001", specimen: "Skin, left forearm, excision", block: "A2", stain: "Ki-67", make: async (path: string) => writeBytes(path, writeTestTiff([{ width: 3000, height: 2400, tileSize: 240, pixel: (x, y) => tissuePixel(y, x), pixelsPerCm: 40_000 }]).bytes) },
-      { lab: labRows[0]!, accession: "N26-0002", specimen: "Soft tissue, thigh, core biopsy", block: "B1", stain: "H&E", make: (path: string) => writeRepeatingSlide(path, 40_000, 30_000) },
+      { lab: labRows[0]!, accession: "N26-0002", specimen: "Soft tissue, thigh, core biopsy", block: "B1", stain: "H&E", make: (path: string) => writeRepeatingSlide(path, 40_000, 30_000, { micronsPerPixel: 0.25 }) },
       { lab: labRows[1]!, accession: "S26-1001", specimen: "Colon, sigmoid, polypectomy", block: "1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(4000, 3000, 256, 2, { pixelsPerCm: 40_000 })).bytes) },
     ];
     for (const s of slides) {

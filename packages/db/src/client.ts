@@ -25,9 +25,9 @@ export interface DbHandle {
  * folder, else `packages/db/drizzle` found by walking up from the working directory.
  */
 export function findMigrationsFolder(start = process.cwd()): string {
-  let dir = resolve(start);
+  let dir = resolve(/*turbopackIgnore: true*/ start);
   for (;;) {
-    for (const candidate of [join(dir, "packages/db/drizzle"), join(dir, "drizzle")]) {
+    for (const candidate of [join(/*turbopackIgnore: true*/ dir, "packages/db/drizzle"), join(/*turbopackIgnore: true*/ dir, "drizzle")]) {
       if (existsSync(join(candidate, "meta/_journal.json"))) return candidate;
     }
     const parent = dirname(dir);

@@ -43,6 +43,7 @@ export function SlideViewer({ slideId, mpp }: { slideId: string; mpp: number | n
       };
       v.addHandler("open", update);
       v.addHandler("animation", update);
+      v.addHandler("animation-finish", update);
       v.addHandler("open-failed", () => setFailed(true));
       viewer.current = v;
     });
@@ -64,7 +65,7 @@ export function SlideViewer({ slideId, mpp }: { slideId: string; mpp: number | n
         <button className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() - 90))} aria-label="Rotate left">⟲</button>
         <button className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() + 90))} aria-label="Rotate right">⟳</button>
         <button className="plain" onClick={act((v) => v.setFullScreen(!v.isFullPage()))}>Full screen</button>
-        <span className="muted" aria-live="polite">{zoomPercent !== null ? `${zoomPercent} %` : ""}</span>
+        <span className="muted" aria-live="polite" data-testid="zoom">{zoomPercent !== null ? `${zoomPercent} %` : ""}</span>
         <span className="muted">Keys: arrows pan, + / − zoom, 0 fit, r rotate</span>
       </div>
       <div className="viewer" ref={element} data-testid="viewer">

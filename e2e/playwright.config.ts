@@ -1,0 +1,32 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defineConfig } from "@playwright/test";
+
+// The hub as `npm start` runs it, on fresh embedded data, driven by Debian's Chromium.
+const port = 3210;
+const data = join(tmpdir(), `pathx-e2e-${Date.now()}`);
+
+export default defineConfig({
+  testDir: ".",
+  testMatch: "*.spec.ts",
+  timeout: 60_000,
+  workers: 1,
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    },
+  },
+  webServer: {
+    command: "bash ../scripts/start.sh",
+    url: `http://127.0.0.1:${port}/sign-in`,
+    timeout: 300_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    env: { PORT: String(port), HOST: "127.0.0.1", PGLITE_DIR: join(data, "pglite"), STORAGE_DIR: join(data, "objects"), AUTH_SECRET: "e2e-secret-e2e-secret-e2e-secret" },
+  },
+});

@@ -1,0 +1,69 @@
+import { expect, type Page, test } from "@playwright/test";
+
+const password = "pathx-demo-2026";
+
+async function signIn(page: Page, email: string) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Slides of");
+}
+
+test("a pathologist signs in, finds a slide, and the viewer shows its tiles", async ({ page }) => {
+  await signIn(page, "pathologist@north.example");
+  await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
+  await page.getByLabel("Accession number").fill("N26-0002");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByRole("row")).toHaveCount(2);
+  const tiles: number[] = [];
+  page.on("response", (r) => {
+    if (/\/tiles\/.+\/slide_files\//.test(r.url())) tiles.push(r.status());
+  });
+  await page.getByRole("link", { name: "Open viewer" }).click();
+  await expect(page.getByTestId("viewer").locator("canvas").first()).toBeVisible();
+  await expect.poll(() => tiles.filter((s) => s === 200).length, { timeout: 20_000 }).toBeGreaterThan(3);
+  expect(tiles.every((s) => s === 200)).toBe(true);
+  await page.waitForTimeout(1500);
+  // The canvas shows tissue: its pixels are not all one colour.
+  const distinct = await page.getByTestId("viewer").locator("canvas").first().evaluate((canvas: HTMLCanvasElement) => {
+    const ctx = canvas.getContext("2d")!;
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const seen = new Set<number>();
+    for (let i = 0; i < data.length; i += 4 * 97) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    return seen.size;
+  });
+  expect(distinct).toBeGreaterThan(50);
+  await expect(page.getByLabel(/Scale bar/)).toBeVisible();
+  await page.getByRole("button", { name: "100 %" }).click();
+  await expect(page.getByTestId("zoom")).toHaveText("100 %");
+  await page.screenshot({ path: "test-results/viewer.png" });
+});
+
+test("a user of another lab gets not found for the slide, its case and its tiles", async ({ page, browser }) => {
+  await signIn(page, "pathologist@north.example");
+  await page.getByRole("link", { name: "Open viewer" }).first().click();
+  await page.waitForURL(/\/slides\//);
+  const slideUrl = new URL(page.url()).pathname;
+  const slideId = slideUrl.split("/").pop()!;
+
+  const other = await browser.newContext();
+  const south = await other.newPage();
+  await signIn(south, "pathologist@south.example");
+  const response = await south.goto(slideUrl);
+  expect(response?.status()).toBe(404);
+  await expect(south.getByRole("heading", { name: "Not found" })).toBeVisible();
+  for (const path of ["slide.dzi", "slide_files/0/0_0.jpeg", "thumbnail"]) {
+    expect((await south.request.get(`/tiles/${slideId}/${path}`)).status()).toBe(404);
+  }
+  expect((await page.request.get(`/tiles/${slideId}/slide.dzi`)).status()).toBe(200);
+  await other.close();
+});
+
+test("a wrong password says so plainly", async ({ page }) => {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill("pathologist@north.example");
+  await page.getByLabel("Password").fill("wrong");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator("p[role=alert]")).toContainText("do not match");
+});
