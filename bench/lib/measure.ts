@@ -10,7 +10,7 @@ export interface MeasuredRun {
 }
 
 /** Sums VmRSS of a process and all its descendants, from /proc. */
-async function rssOfTree(pid: number): Promise<number> {
+export async function rssOfTree(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
   let total = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
   const tasks = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");

@@ -6,6 +6,7 @@ import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchOut, ensureSlide, requireVips, slideSize } from "./make-slide";
+import { rssOfTree as treeRss } from "../lib/measure";
 
 /**
  * bench/tile: `pathx tile` against `vips dzsave` on one generated large slide, both geometries:
@@ -92,13 +93,6 @@ async function childrenCpuSeconds(): Promise<number> {
   return (Number(fields[13]) + Number(fields[14])) / clockTicks; // fields 16 and 17 of proc(5)
 }
 
-async function treeRss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-  let total = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
-  for (const child of children.split(" ").filter(Boolean)) total += await treeRss(Number(child));
-  return total;
-}
 
 // Checked up front: even with --no-install, npx asks the registry about a name it cannot find.
 const pathxBin = join(repoRoot, "node_modules", ".bin", "pathx");
