@@ -104,3 +104,19 @@ describe("tRPC procedures and tenancy", () => {
     await expect(anonymous.me()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 });
+
+describe("lab administration", () => {
+  it("only a lab admin manages members, and a lab keeps one admin", async () => {
+    const ana = await caller(ids.ana);
+    await expect(ana.members.list()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const bo = await caller(ids.bo);
+    expect((await bo.members.list()).map((m) => [m.email, m.role])).toEqual([["bo@south.example", "lab_admin"]]);
+    await expect(bo.members.add({ email: "new@south.example", name: "New", role: "pathologist", password: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await bo.members.add({ email: "New@South.example", name: "New Person", role: "pathologist", password: "a-long-first-password" });
+    await expect(bo.members.add({ email: "new@south.example", name: "x", role: "pathologist" })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(bo.members.setRole({ userId: ids.bo!, role: "pathologist" })).rejects.toThrow(/at least one administrator/);
+    // Adding a member of another lab to this one is allowed; changing a non-member is not found.
+    await expect(bo.members.setRole({ userId: ids.ana!, role: "lab_admin" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await authenticateWithPassword(handle.db, "new@south.example", "a-long-first-password")).toMatchObject({ name: "New Person" });
+  });
+});

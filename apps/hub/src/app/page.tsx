@@ -22,7 +22,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
   const slides = await api.slides.list({ search: q });
   return (
     <>
-      <TopBar userName={context.user.name} labName={context.lab.labName} />
+      <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin={context.lab.role === "lab_admin"} />
       <main>
         <h1>Slides of {context.lab.labName}</h1>
         <form className="search" role="search">

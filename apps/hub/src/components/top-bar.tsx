@@ -1,13 +1,14 @@
 import Link from "next/link";
 import { signOut } from "@/auth";
 
-export function TopBar({ userName, labName }: { userName: string; labName?: string }) {
+export function TopBar({ userName, labName, isLabAdmin }: { userName: string; labName?: string; isLabAdmin?: boolean }) {
   return (
     <header className="bar">
       <Link className="brand" href="/">
         Telepathology exchange
       </Link>
       {labName ? <span>{labName}</span> : null}
+      {isLabAdmin ? <Link href="/admin">Users</Link> : null}
       <span className="who">{userName}</span>
       <form
         action={async () => {

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { addLabMember, listLabMembers, setLabMemberRole } from "../domain/members";
 import { getLabCase, getLabSlide, listLabSlides } from "../domain/slides";
-import { labProcedure, router, signedInProcedure } from "../trpc";
+import { labAdminProcedure, labProcedure, router, signedInProcedure } from "../trpc";
 
 const id = z.string().uuid();
+const role = z.enum(["pathologist", "lab_admin"]);
 
 export const appRouter = router({
   me: signedInProcedure.query(({ ctx }) => ({
@@ -14,6 +16,13 @@ export const appRouter = router({
   slides: router({
     list: labProcedure.input(z.object({ search: z.string().max(100).optional() })).query(({ ctx, input }) => listLabSlides(ctx.db, ctx.lab.labId, input.search)),
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabSlide(ctx.db, ctx.lab.labId, input.id)),
+  }),
+  members: router({
+    list: labAdminProcedure.query(({ ctx }) => listLabMembers(ctx.db, ctx.lab.labId)),
+    add: labAdminProcedure
+      .input(z.object({ email: z.string().email().max(200), name: z.string().max(200), role, password: z.string().max(200).optional() }))
+      .mutation(({ ctx, input }) => addLabMember(ctx.db, ctx.lab.labId, input)),
+    setRole: labAdminProcedure.input(z.object({ userId: id, role })).mutation(({ ctx, input }) => setLabMemberRole(ctx.db, ctx.lab.labId, input.userId, input.role)),
   }),
   cases: router({
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabCase(ctx.db, ctx.lab.labId, input.id)),

@@ -13,7 +13,7 @@ export default async function CasePage({ params }: { params: Promise<{ id: strin
   if (!kase) notFound();
   return (
     <>
-      <TopBar userName={context.user.name} labName={context.lab?.labName} />
+      <TopBar userName={context.user.name} labName={context.lab?.labName} isLabAdmin={context.lab?.role === "lab_admin"} />
       <main>
         <p>
           <Link href="/">← All slides</Link>

@@ -13,7 +13,7 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
   if (!slide) notFound();
   return (
     <>
-      <TopBar userName={context.user.name} labName={context.lab?.labName} />
+      <TopBar userName={context.user.name} labName={context.lab?.labName} isLabAdmin={context.lab?.role === "lab_admin"} />
       <main className="wide">
         <div style={{ padding: ".4rem .8rem", background: "#fff" }}>
           <strong>{slide.case.accessionNumber}</strong> · {slide.block} · {slide.stain}{" "}

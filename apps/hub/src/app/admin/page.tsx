@@ -1,0 +1,131 @@
+import { TRPCError } from "@trpc/server";
+import { revalidatePath } from "next/cache";
+import Link from "next/link";
+import { redirect } from "next/navigation";
+import { TopBar } from "@/components/top-bar";
+import { serverCaller } from "@/server/caller";
+
+export const dynamic = "force-dynamic";
+export const metadata = { title: "Lab administration · Telepathology exchange" };
+
+/** Runs a mutation; its user-facing message comes back in the URL so the page can show it. */
+async function perform(run: (api: Awaited<ReturnType<typeof serverCaller>>["api"]) => Promise<unknown>, done: string) {
+  "use server";
+  const { api } = await serverCaller();
+  let message = done;
+  try {
+    await run(api);
+  } catch (error) {
+    message = error instanceof TRPCError ? error.message : "That did not work; try again.";
+  }
+  revalidatePath("/admin");
+  redirect(`/admin?message=${encodeURIComponent(message)}`);
+}
+
+export default async function AdminPage({ searchParams }: { searchParams: Promise<{ message?: string }> }) {
+  const { message } = await searchParams;
+  const { api, context } = await serverCaller();
+  if (!context.user) redirect("/sign-in?next=/admin");
+  if (context.lab?.role !== "lab_admin") {
+    return (
+      <>
+        <TopBar userName={context.user.name} labName={context.lab?.labName} />
+        <main>
+          <p>Only a lab administrator can manage the lab's users.</p>
+        </main>
+      </>
+    );
+  }
+  const members = await api.members.list();
+  return (
+    <>
+      <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin />
+      <main>
+        <p>
+          <Link href="/">← Slides</Link>
+        </p>
+        <h1>Users of {context.lab.labName}</h1>
+        {message ? (
+          <p role="status" className="card">
+            {message}
+          </p>
+        ) : null}
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Email</th>
+              <th>Role</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((m) => (
+              <tr key={m.userId}>
+                <td>{m.name}</td>
+                <td>{m.email}</td>
+                <td>{m.role === "lab_admin" ? "Lab admin" : "Pathologist"}</td>
+                <td>
+                  <form
+                    action={async () => {
+                      "use server";
+                      const next = m.role === "lab_admin" ? "pathologist" : "lab_admin";
+                      await perform((a) => a.members.setRole({ userId: m.userId, role: next }), `${m.name} is now ${next === "lab_admin" ? "a lab admin" : "a pathologist"}.`);
+                    }}
+                  >
+                    <button className="plain" type="submit">
+                      {m.role === "lab_admin" ? "Make pathologist" : "Make lab admin"}
+                    </button>
+                  </form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Add a user</h2>
+        <form
+          className="card"
+          action={async (form: FormData) => {
+            "use server";
+            const email = String(form.get("email") ?? "");
+            await perform(
+              (a) =>
+                a.members.add({
+                  email,
+                  name: String(form.get("name") ?? ""),
+                  role: form.get("role") === "lab_admin" ? "lab_admin" : "pathologist",
+                  password: String(form.get("password") ?? "") || undefined,
+                }),
+              `${email} was added.`,
+            );
+          }}
+        >
+          <p>
+            <label htmlFor="new-email">Email</label>
+            <br />
+            <input id="new-email" name="email" type="email" required />
+          </p>
+          <p>
+            <label htmlFor="new-name">Name</label>
+            <br />
+            <input id="new-name" name="name" />
+          </p>
+          <p>
+            <label htmlFor="new-role">Role</label>
+            <br />
+            <select id="new-role" name="role" defaultValue="pathologist">
+              <option value="pathologist">Pathologist</option>
+              <option value="lab_admin">Lab admin</option>
+            </select>
+          </p>
+          <p>
+            <label htmlFor="new-password">First password (new accounts only, 10+ characters)</label>
+            <br />
+            <input id="new-password" name="password" type="password" autoComplete="new-password" />
+          </p>
+          <button type="submit">Add user</button>
+        </form>
+      </main>
+    </>
+  );
+}
