@@ -67,3 +67,15 @@ test("a wrong password says so plainly", async ({ page }) => {
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.locator("p[role=alert]")).toContainText("do not match");
 });
+
+test("the case page shows each slide's thumbnail", async ({ page }) => {
+  await signIn(page, "pathologist@north.example");
+  await page.getByRole("link", { name: "N26-0001" }).first().click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Case N26-0001");
+  const thumbnails = page.getByRole("img", { name: /Thumbnail of/ });
+  await expect(thumbnails).toHaveCount(2);
+  for (const img of await thumbnails.all()) {
+    await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(100);
+  }
+  await page.screenshot({ path: "test-results/case.png", fullPage: true });
+});
