@@ -1,7 +1,6 @@
-import { findViewableSlide, loadSessionUser } from "@pathx/api";
 import { StorageError } from "@pathx/storage";
-import { currentUserId } from "@/auth";
 import { getDeps } from "@/server/deps";
+import { decideTileAccess } from "@/server/tile-access";
 
 const tilePath = /^(slide\.dzi|slide_files\/\d{1,2}\/\d{1,6}_\d{1,6}\.(jpeg|png)|thumbnail)$/;
 const notFound = () => new Response("Not found", { status: 404, headers: { "cache-control": "no-store" } });
@@ -15,12 +14,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ slid
   const { slideId, path } = await params;
   const relative = path.join("/");
   if (!tilePath.test(relative)) return notFound();
-  const userId = await currentUserId();
-  if (!userId) return new Response("Sign in to view slides.", { status: 401, headers: { "cache-control": "no-store" } });
-  const { db, store } = await getDeps();
-  const user = await loadSessionUser(db, userId);
-  const slide = user && (await findViewableSlide(db, user.memberships.map((m) => m.labId), slideId));
-  if (!slide || slide.status !== "ready" || !slide.tilesPrefix) return notFound();
+  const access = await decideTileAccess(request.headers, slideId);
+  if (access === "unauthenticated") return new Response("Sign in to view slides.", { status: 401, headers: { "cache-control": "no-store" } });
+  if (access === "denied") return notFound();
+  const { store } = await getDeps();
+  const slide = access;
   const key = relative === "thumbnail" ? slide.thumbnailKey : `${slide.tilesPrefix}/${relative}`;
   if (!key) return notFound();
   const etag = `"${slide.tilesPrefix.split("/").pop()}-${relative.replaceAll("/", "-")}"`;

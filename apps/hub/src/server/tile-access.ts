@@ -1,0 +1,40 @@
+import { findViewableSlide, loadSessionUser } from "@pathx/api";
+import { currentUserId } from "@/auth";
+import { getDeps } from "./deps";
+
+export interface TileAccess {
+  tilesPrefix: string;
+  thumbnailKey: string | null;
+}
+
+// A viewer asks for dozens of tiles a second; deciding each from scratch (session decryption,
+// three queries) caps the hub at a few hundred tiles a second. A decision is kept for a few
+// seconds per session and slide, so a revoked grant stops working within TTL_MS.
+const TTL_MS = 10_000;
+const MAX_ENTRIES = 20_000;
+const decisions = new Map<string, { access: TileAccess; expires: number }>();
+
+function sessionKey(headers: Headers): string | undefined {
+  const cookie = headers.get("cookie") ?? "";
+  return /(?:^|;\s*)((?:__Secure-)?authjs\.session-token(?:\.\d+)?=[^;]+)/.exec(cookie)?.[1];
+}
+
+/** "unauthenticated", "denied" (also for missing slides: the caller answers 404), or the slide's tile location. */
+export async function decideTileAccess(headers: Headers, slideId: string): Promise<"unauthenticated" | "denied" | TileAccess> {
+  const session = sessionKey(headers);
+  const key = session ? `${session}|${slideId}` : undefined;
+  const cached = key ? decisions.get(key) : undefined;
+  if (cached && cached.expires > Date.now()) return cached.access;
+  const userId = await currentUserId();
+  if (!userId) return "unauthenticated";
+  const { db } = await getDeps();
+  const user = await loadSessionUser(db, userId);
+  const slide = user && (await findViewableSlide(db, user.memberships.map((m) => m.labId), slideId));
+  if (!slide || slide.status !== "ready" || !slide.tilesPrefix) return "denied";
+  const access = { tilesPrefix: slide.tilesPrefix, thumbnailKey: slide.thumbnailKey };
+  if (key) {
+    if (decisions.size >= MAX_ENTRIES) decisions.clear();
+    decisions.set(key, { access, expires: Date.now() + TTL_MS });
+  }
+  return access;
+}
