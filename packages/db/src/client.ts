@@ -40,7 +40,7 @@ export function findMigrationsFolder(start = process.cwd()): string {
 export async function createDb(env: DbEnv, options: { migrationsFolder?: string } = {}): Promise<DbHandle> {
   const migrationsFolder = () => options.migrationsFolder ?? findMigrationsFolder();
   if (env.DATABASE_URL) {
-    const client = postgres(env.DATABASE_URL, { max: 10, onnotice: () => {} });
+    const client = postgres(env.DATABASE_URL, { max: 10, onnotice: () => {}, prepare: env.DATABASE_PREPARE === "true" });
     const db = drizzlePostgres(client, { schema });
     return {
       db: db as unknown as Db,

@@ -4,6 +4,8 @@ import { z } from "zod";
 const schema = z.object({
   DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().min(1).default(".data/pglite"),
+  /** "false" for the embedded PGlite server, whose multiplexed connections share one session. */
+  DATABASE_PREPARE: z.enum(["true", "false"]).default("true"),
 });
 
 export type DbEnv = z.infer<typeof schema>;

@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { expect, it } from "vitest";
+import { createDb } from "./client";
+import { startEmbeddedDbServer } from "./embedded-server";
+import { readDbEnv } from "./env";
+import { labs } from "./schema";
+
+it("serves PGlite over the PostgreSQL protocol to several clients, and keeps data across restarts", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "embedded-"));
+  const port = 46000 + Math.floor(Math.random() * 1000);
+  let server = await startEmbeddedDbServer({ dataDir: dir, port });
+  const env = readDbEnv({ DATABASE_URL: server.url, DATABASE_PREPARE: "false" });
+  const first = await createDb(env);
+  await first.migrate();
+  const second = await createDb(env);
+  await Promise.all([
+    first.db.insert(labs).values({ slug: "one", name: "One" }),
+    second.db.insert(labs).values({ slug: "two", name: "Two" }),
+  ]);
+  // Another client's statement waits while a transaction runs, instead of landing inside it:
+  // the transaction rolls back and the other insert survives.
+  const failing = first.db.transaction(async (tx) => {
+    await tx.insert(labs).values({ slug: "rolled-back", name: "Gone" });
+    await tx.execute(sql`select pg_sleep(0.3)`);
+    throw new Error("abort");
+  });
+  const concurrent = second.db.insert(labs).values({ slug: "three", name: "Three" });
+  await expect(failing).rejects.toThrow("abort");
+  await concurrent;
+  await second.db.insert(labs).values({ slug: "four", name: "Four" });
+  expect((await second.db.select().from(labs)).map((l) => l.slug).sort()).toEqual(["four", "one", "three", "two"]);
+  await first.close();
+  await second.close();
+  await server.stop();
+  server = await startEmbeddedDbServer({ dataDir: dir, port });
+  const again = await createDb(readDbEnv({ DATABASE_URL: server.url, DATABASE_PREPARE: "false" }));
+  expect(await again.db.select().from(labs)).toHaveLength(4);
+  await again.close();
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
