@@ -9,7 +9,7 @@ const data = join(tmpdir(), `pathx-e2e-${Date.now()}`);
 export default defineConfig({
   testDir: ".",
   testMatch: "*.spec.ts",
-  timeout: 60_000,
+  timeout: 90_000,
   workers: 1,
   reporter: [["list"]],
   outputDir: "test-results",

@@ -10,8 +10,15 @@ async function signIn(page: Page, email: string) {
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Slides of");
 }
 
+/** On a fresh start the workers tile the demo slides; the dashboard refreshes itself meanwhile. */
+async function waitForNorthSlides(page: Page) {
+  await expect(page.getByRole("link", { name: "Open viewer" })).toHaveCount(3, { timeout: 180_000 });
+}
+
 test("a pathologist signs in, finds a slide, and the viewer shows its tiles", async ({ page }) => {
+  test.setTimeout(240_000);
   await signIn(page, "pathologist@north.example");
+  await waitForNorthSlides(page);
   await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
   await page.getByLabel("Accession number").fill("N26-0002");
   await page.getByRole("button", { name: "Search" }).click();
@@ -42,6 +49,7 @@ test("a pathologist signs in, finds a slide, and the viewer shows its tiles", as
 
 test("a user of another lab gets not found for the slide, its case and its tiles", async ({ page, browser }) => {
   await signIn(page, "pathologist@north.example");
+  await waitForNorthSlides(page);
   await page.getByRole("link", { name: "Open viewer" }).first().click();
   await page.waitForURL(/\/slides\//);
   const slideUrl = new URL(page.url()).pathname;
@@ -70,6 +78,7 @@ test("a wrong password says so plainly", async ({ page }) => {
 
 test("the case page shows each slide's thumbnail", async ({ page }) => {
   await signIn(page, "pathologist@north.example");
+  await waitForNorthSlides(page);
   await page.getByRole("link", { name: "N26-0001" }).first().click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Case N26-0001");
   const thumbnails = page.getByRole("img", { name: /Thumbnail of/ });

@@ -25,11 +25,10 @@ if [ ! -f "$build_id" ] || [ -n "$(find apps/hub/src apps/hub/next.config.ts pac
   (cd apps/hub && NEXT_TELEMETRY_DISABLED=1 npx next build >/dev/null)
 fi
 
-npx tsx apps/hub/scripts/seed.ts
-
 cat <<MSG
 
 Telepathology exchange is starting at $AUTH_URL
+On first start the demo slides are tiled in the background: watch them turn ready on the dashboard.
 Demo sign-ins (password: pathx-demo-2026):
   pathologist@north.example   pathologist, North Pathology Lab (3 slides, one 40 000 × 30 000)
   admin@north.example         lab admin, North Pathology Lab
@@ -38,5 +37,5 @@ Demo sign-ins (password: pathx-demo-2026):
 Data: $PGLITE_DIR and $STORAGE_DIR
 
 MSG
-cd apps/hub
-NEXT_TELEMETRY_DISABLED=1 exec npx next start -p "$PORT" -H "$HOST"
+export HOST NEXT_TELEMETRY_DISABLED=1
+exec npx tsx apps/hub/scripts/run.ts

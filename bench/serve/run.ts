@@ -54,8 +54,15 @@ try {
   const session = login.headers.getSetCookie().map((c) => c.split(";")[0] ?? "").find((c) => c.includes("session-token"));
   if (!session) throw new Error(`sign-in failed (HTTP ${login.status})`);
 
-  // 3. The large demo slide's tiles: hub URLs and the same files' paths for nginx.
+  // 3. The large demo slide's tiles (once the workers have tiled the demo slides): hub URLs and
+  //    the same files' paths for nginx.
   const slides = join(data, "objects/tiles");
+  for (let waited = 0; ; waited++) {
+    const dzis = await readdir(slides, { recursive: true }).then((all) => all.filter((f) => String(f).endsWith("slide.dzi")), () => []);
+    if (dzis.length >= 4) break;
+    if (waited > 300) throw new Error("the demo slides were not tiled within 5 minutes");
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   let best = { slideId: "", attempt: "", count: 0 };
   for (const slideId of await readdir(slides)) {
     for (const attempt of await readdir(join(slides, slideId))) {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { hashPassword, tileSlide } from "@pathx/api";
+import { createTilingQueue, hashPassword, startBoss } from "@pathx/api";
 import { and, eq } from "drizzle-orm";
 import { type Db, createDb, readDbEnv, schema } from "@pathx/db";
 import { createObjectStore, readStorageEnv } from "@pathx/storage";
@@ -19,13 +19,15 @@ const labs = [
   { slug: "east", name: "East Regional Lab" },
 ];
 
-async function main() {
+export async function seed() {
   const dbEnv = readDbEnv();
   const storageEnv = readStorageEnv();
   const handle = await createDb({ ...dbEnv, PGLITE_DIR: resolve(dbEnv.PGLITE_DIR) });
   const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv.STORAGE_DIR) });
   await handle.migrate();
   const db = handle.db;
+  const boss = await startBoss(dbEnv.DATABASE_URL ?? "", { role: "sender" });
+  const queue = createTilingQueue(boss);
   const existing = await db.select().from(schema.labs).limit(1);
   if (existing.length === 0) {
     console.log("First start: seeding demo labs, users and slides…");
@@ -65,12 +67,12 @@ async function main() {
         .insert(schema.slides)
         .values({ labId: s.lab.id, caseId, block: s.block, stain: s.stain, fileName: `${s.accession}-${s.block}.tif`, sizeBytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), sourceKey })
         .returning();
-      const started = performance.now();
-      await tileSlide(db, store, slide!.id);
-      console.log(`  tiled ${s.accession} ${s.block} (${s.lab.slug}) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      await queue.enqueueTiling(slide!.id);
+      console.log(`  ${s.accession} ${s.block} (${s.lab.slug}) queued for tiling`);
     }
     await rm(work, { recursive: true, force: true });
   }
+  await queue.stop();
   await handle.close();
 }
 
@@ -83,4 +85,3 @@ async function findCaseForLab(db: Db, labId: string, accession: string): Promise
   return row!.id;
 }
 
-await main();

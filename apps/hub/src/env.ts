@@ -25,3 +25,21 @@ export function hubEnv(): z.infer<typeof schema> {
   cached = parsed.data;
   return cached;
 }
+
+/** Settings of `npm start`'s supervisor (scripts/run.ts). */
+const runSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  WORKERS: z.coerce.number().int().min(1).max(32).default(1),
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  PGLITE_DIR: z.string().default(".data/pglite"),
+  DATABASE_URL: z.string().url().optional(),
+});
+
+export function readRunEnv() {
+  const parsed = runSchema.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(`start settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  return parsed.data;
+}

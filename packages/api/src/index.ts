@@ -6,3 +6,4 @@ export { hashPassword, verifyPassword } from "./domain/passwords";
 export { findViewableSlide, type SlideRow } from "./domain/slides";
 export { tileSlide, singleTileLevel } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";
+export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
+import { AutoRefresh } from "@/components/auto-refresh";
 import { TopBar } from "@/components/top-bar";
 import { serverCaller } from "@/server/caller";
 
@@ -24,6 +25,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin={context.lab.role === "lab_admin"} />
       <main>
+        <AutoRefresh active={slides.some((s) => s.status === "received" || s.status === "tiling")} />
         <h1>Slides of {context.lab.labName}</h1>
         <form className="search" role="search">
           <label htmlFor="q" className="muted" style={{ alignSelf: "center" }}>
@@ -58,7 +60,9 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
                     {s.block} · {s.stain}
                   </td>
                   <td>
-                    <span className={`status ${s.status}`}>{s.status === "tiling" ? `tiling ${Math.round(s.progress * 100)}%` : s.status}</span>
+                    <span className={`status ${s.status}`}>
+                      {s.status === "tiling" ? `tiling ${Math.round(s.progress * 100)}%` : s.status === "received" ? "queued" : s.status}
+                    </span>
                     {s.failureReason ? <div className="error" style={{ fontSize: ".85rem" }}>{s.failureReason}</div> : null}
                   </td>
                   <td>{s.width && s.height ? `${s.width.toLocaleString("en")} × ${s.height.toLocaleString("en")}` : "—"}</td>

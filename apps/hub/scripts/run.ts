@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { startEmbeddedDbServer } from "@pathx/db";
+import { readRunEnv } from "../src/env";
+import { seed } from "./seed";
+
+/**
+ * `npm start`: hosts the embedded database (unless DATABASE_URL names a PostgreSQL server),
+ * migrates and seeds it, then runs the web app and the tiling workers as their own processes
+ * and restarts a worker that dies.
+ */
+const settings = readRunEnv();
+const port = settings.PORT;
+const root = resolve(import.meta.dirname, "../../..");
+// Children get the same environment plus where the database is.
+const env: NodeJS.ProcessEnv = { ...process.env };
+let embedded: Awaited<ReturnType<typeof startEmbeddedDbServer>> | undefined;
+if (!settings.DATABASE_URL) {
+  const dbPort = settings.EMBEDDED_DB_PORT ?? port + 10_000;
+  embedded = await startEmbeddedDbServer({ dataDir: resolve(settings.PGLITE_DIR), port: dbPort });
+  env.DATABASE_URL = embedded.url;
+  env.DATABASE_PREPARE = "false";
+  console.log(`Embedded database (PGlite) on 127.0.0.1:${dbPort}, data in ${resolve(settings.PGLITE_DIR)}`);
+}
+Object.assign(process.env, env);
+await seed();
+
+const children = new Set<ChildProcess>();
+let shuttingDown = false;
+function launch(name: string, command: string, args: string[], cwd: string, restart: boolean): ChildProcess {
+  const child = spawn(command, args, { cwd, env, stdio: "inherit" });
+  children.add(child);
+  child.on("exit", (code, signal) => {
+    children.delete(child);
+    if (shuttingDown) return;
+    if (restart) {
+      console.error(`${name} exited (${signal ?? code}); restarting it in 2 s`);
+      setTimeout(() => launch(name, command, args, cwd, restart), 2000);
+    } else {
+      console.error(`${name} exited (${signal ?? code}); stopping`);
+      void shutdown(1);
+    }
+  });
+  return child;
+}
+const tsx = resolve(root, "node_modules/.bin/tsx");
+for (let i = 0; i < settings.WORKERS; i++) launch(`worker ${i + 1}`, tsx, [resolve(root, "apps/hub/src/worker/main.ts")], root, true);
+launch("web app", resolve(root, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", settings.HOST], resolve(root, "apps/hub"), false);
+
+async function shutdown(code: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  for (const child of children) child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 1500));
+  await embedded?.stop().catch(() => {});
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));

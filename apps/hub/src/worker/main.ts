@@ -1,0 +1,29 @@
+import { resolve } from "node:path";
+import { runTilingWorker, startBoss } from "@pathx/api";
+import { createDb, readDbEnv } from "@pathx/db";
+import { createObjectStore, readStorageEnv } from "@pathx/storage";
+
+// A tiling worker: its own process, any number of them against one database and store.
+const dbEnv = readDbEnv();
+if (!dbEnv.DATABASE_URL) {
+  console.error("worker: DATABASE_URL is not set; start workers with npm start (embedded) or point them at PostgreSQL.");
+  process.exit(2);
+}
+const storageEnv = readStorageEnv();
+const handle = await createDb(dbEnv);
+const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv.STORAGE_DIR) });
+const boss = await startBoss(dbEnv.DATABASE_URL, { role: "worker" });
+await runTilingWorker(boss, { db: handle.db, store });
+console.log(`[worker ${process.pid}] waiting for tiling jobs`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  // Finish the slide in hand if it is quick; otherwise its job expires and another worker retries it.
+  await boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch(() => {});
+  await handle.close().catch(() => {});
+  process.exit(0);
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

@@ -1,0 +1,58 @@
+import PgBoss from "pg-boss";
+import type { Db } from "@pathx/db";
+import type { ObjectStore } from "@pathx/storage";
+import { tileSlide } from "../domain/tiling";
+
+export const TILE_QUEUE = "tile-slide";
+
+export interface TilingQueue {
+  enqueueTiling(slideId: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * pg-boss on the hub's own PostgreSQL (or the embedded PGlite server): jobs survive restarts,
+ * a job whose worker died expires and is retried, attempts are bounded.
+ */
+export async function startBoss(databaseUrl: string, options: { role: "sender" | "worker" }): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    max: options.role === "worker" ? 3 : 2,
+    application_name: `pathx-${options.role}`,
+    // Maintenance (expiring dead workers' jobs, archiving) runs in the workers.
+    supervise: options.role === "worker",
+    schedule: false,
+    maintenanceIntervalSeconds: 30,
+  });
+  boss.on("error", (error: Error) => console.error(`[queue] ${error.message}`));
+  await boss.start();
+  await boss.createQueue(TILE_QUEUE, {
+    name: TILE_QUEUE,
+    retryLimit: 2,
+    retryDelay: 5,
+    retryBackoff: true,
+    // A worker killed mid-job leaves it active; after this long it is retried elsewhere.
+    expireInSeconds: 15 * 60,
+  });
+  return boss;
+}
+
+export function createTilingQueue(boss: PgBoss): TilingQueue {
+  return {
+    async enqueueTiling(slideId) {
+      await boss.send(TILE_QUEUE, { slideId }, { singletonKey: slideId });
+    },
+    stop: () => boss.stop({ graceful: true, wait: true }),
+  };
+}
+
+/** Runs tiling jobs one at a time per worker process (tiling uses both cores by itself). */
+export async function runTilingWorker(boss: PgBoss, deps: { db: Db; store: ObjectStore }, log: (line: string) => void = console.log) {
+  await boss.work<{ slideId: string }>(TILE_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+    if (!job) return;
+    const started = performance.now();
+    log(`[worker ${process.pid}] tiling slide ${job.data.slideId} (job ${job.id})`);
+    await tileSlide(deps.db, deps.store, job.data.slideId);
+    log(`[worker ${process.pid}] slide ${job.data.slideId} ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  });
+}
