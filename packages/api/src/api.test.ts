@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
 import { type ObjectStore, createLocalStore } from "@pathx/storage";
-import { fixturePath } from "@pathx/wsi/test-support";
+import { fixturePath, tissuePixel, writeTestTiff } from "@pathx/wsi/test-support";
 import { authenticateWithPassword } from "./domain/users";
 import { hashPassword, verifyPassword } from "./domain/passwords";
 import { singleTileLevel, tileSlide } from "./domain/tiling";
+import { receiveChunk } from "./domain/uploads";
 import { appRouter } from "./routers/index";
 import { createCallerFactory, createContext } from "./trpc";
 
@@ -118,5 +120,53 @@ describe("lab administration", () => {
     // Adding a member of another lab to this one is allowed; changing a non-member is not found.
     await expect(bo.members.setRole({ userId: ids.ana!, role: "lab_admin" })).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(await authenticateWithPassword(handle.db, "new@south.example", "a-long-first-password")).toMatchObject({ name: "New Person" });
+  });
+});
+
+describe("resumable uploads", () => {
+  const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+  it("takes chunks with checksums, resumes, rejects damage, registers the slide once and queues it", async () => {
+    // Uncompressed, so the file spans three 8 MiB chunks.
+    const file = writeTestTiff([{ width: 2400, height: 2400, tileSize: 256, compression: "none", pixel: tissuePixel }]).bytes;
+    expect(file.length).toBeGreaterThan(2 * 8 * 1024 * 1024);
+    const queued: string[] = [];
+    const api = createCallerFactory(appRouter)(
+      await createContext({ db: handle.db, store, enqueueTiling: async (id) => void queued.push(id) }, { headers: new Headers(), userId: ids.ana }),
+    );
+    const meta = { accessionNumber: "N26-0500", block: "C1", stain: "H&E", specimen: "skin" };
+    const start = await api.uploads.start({ fileName: "new.svs", size: file.length, sha256: sha(file), meta });
+    expect(start).toMatchObject({ kind: "open", chunkCount: 3 });
+    if (start.kind !== "open") return;
+    const chunks = Array.from({ length: start.chunkCount }, (_, i) => file.subarray(i * start.chunkSize, (i + 1) * start.chunkSize));
+    // A damaged chunk is refused and nothing is recorded for it.
+    const damaged = Buffer.from(chunks[0]!);
+    damaged[100] = damaged[100]! ^ 0xff;
+    await expect(receiveChunk(handle.db, store, ids.labA!, start.uploadId, 0, damaged, sha(chunks[0]!))).rejects.toThrow(/damaged/);
+    await expect(api.uploads.complete({ uploadId: start.uploadId })).rejects.toThrow(/not arrived/);
+    // Another lab cannot see or feed this upload.
+    await expect(receiveChunk(handle.db, store, ids.labB!, start.uploadId, 0, chunks[0]!, sha(chunks[0]!))).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await receiveChunk(handle.db, store, ids.labA!, start.uploadId, 0, chunks[0]!, sha(chunks[0]!));
+    // Starting again with the same file resumes the same upload.
+    const resumed = await api.uploads.start({ fileName: "new.svs", size: file.length, sha256: sha(file), meta });
+    expect(resumed).toMatchObject({ kind: "open", uploadId: start.uploadId, received: [0] });
+    for (let i = 1; i < chunks.length; i++) await receiveChunk(handle.db, store, ids.labA!, start.uploadId, i, chunks[i]!, sha(chunks[i]!));
+    const done = await api.uploads.complete({ uploadId: start.uploadId });
+    expect(await api.uploads.complete({ uploadId: start.uploadId })).toEqual(done);
+    expect(queued).toEqual([done.slideId]);
+    const slide = await api.slides.get({ id: done.slideId });
+    expect(slide).toMatchObject({ status: "received", block: "C1", case: { accessionNumber: "N26-0500" } });
+    expect(await store.list(`uploads/${start.uploadId}/`)).toEqual([]);
+    const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, done.slideId));
+    expect(sha(await store.get(row!.sourceKey))).toBe(sha(file));
+    // The same file again is recognised, not uploaded twice.
+    expect(await api.uploads.start({ fileName: "again.svs", size: file.length, sha256: sha(file), meta })).toEqual({ kind: "duplicate", slideId: done.slideId });
+  });
+
+  it("refuses what is not a slide file before any byte is sent", async () => {
+    const api = await caller(ids.ana);
+    const meta = { accessionNumber: "X", block: "", stain: "", specimen: "" };
+    await expect(api.uploads.start({ fileName: "report.pdf", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(/not a slide file/);
+    await expect(api.uploads.start({ fileName: "a.svs", size: 1000, sha256: "nothex", meta })).rejects.toThrow(/SHA-256/);
   });
 });

@@ -7,6 +7,8 @@ import { type Membership, type SessionUser, loadSessionUser } from "./domain/use
 export interface ApiDeps {
   db: Db;
   store: ObjectStore;
+  /** Hands a received slide to the tiling workers. */
+  enqueueTiling?: (slideId: string) => Promise<void>;
 }
 
 export interface ApiContext extends ApiDeps {

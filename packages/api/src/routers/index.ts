@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { addLabMember, listLabMembers, setLabMemberRole } from "../domain/members";
 import { getLabCase, getLabSlide, listLabSlides } from "../domain/slides";
+import { completeUpload, startUpload } from "../domain/uploads";
+import { ApiError } from "../errors";
 import { labAdminProcedure, labProcedure, router, signedInProcedure } from "../trpc";
 
 const id = z.string().uuid();
@@ -23,6 +25,29 @@ export const appRouter = router({
       .input(z.object({ email: z.string().email().max(200), name: z.string().max(200), role, password: z.string().max(200).optional() }))
       .mutation(({ ctx, input }) => addLabMember(ctx.db, ctx.lab.labId, input)),
     setRole: labAdminProcedure.input(z.object({ userId: id, role })).mutation(({ ctx, input }) => setLabMemberRole(ctx.db, ctx.lab.labId, input.userId, input.role)),
+  }),
+  uploads: router({
+    start: labProcedure
+      .input(
+        z.object({
+          fileName: z.string().min(1).max(255),
+          size: z.number().int().positive(),
+          sha256: z.string(),
+          meta: z.object({
+            accessionNumber: z.string().max(64),
+            block: z.string().max(32),
+            stain: z.string().max(64),
+            specimen: z.string().max(500),
+            patientPseudonym: z.string().max(128).optional(),
+          }),
+        }),
+      )
+      .mutation(({ ctx, input }) => startUpload(ctx.db, ctx.lab.labId, ctx.user.id, input)),
+    complete: labProcedure.input(z.object({ uploadId: id })).mutation(({ ctx, input }) => {
+      const enqueue = ctx.enqueueTiling;
+      if (!enqueue) throw new ApiError("INTERNAL", "Tiling is not available on this server.");
+      return completeUpload(ctx.db, ctx.store, enqueue, ctx.lab.labId, input.uploadId);
+    }),
   }),
   cases: router({
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabCase(ctx.db, ctx.lab.labId, input.id)),

@@ -1,0 +1,131 @@
+import { createHash, randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { and, eq, sql } from "drizzle-orm";
+import { type Db, schema } from "@pathx/db";
+import type { ObjectStore } from "@pathx/storage";
+import { ApiError, notFound } from "../errors";
+
+const { uploads, slides, cases } = schema;
+export const CHUNK_SIZE = 8 * 1024 * 1024;
+const MAX_SIZE = 100 * 1024 ** 3;
+const slideFile = /\.(svs|tif|tiff|btf)$/i;
+
+export interface UploadMeta {
+  accessionNumber: string;
+  block: string;
+  stain: string;
+  specimen: string;
+  patientPseudonym?: string;
+}
+
+export type UploadState =
+  | { kind: "duplicate"; slideId: string }
+  | { kind: "open"; uploadId: string; chunkSize: number; chunkCount: number; received: number[] };
+
+function chunkCount(size: number, chunkSize: number) {
+  return Math.max(1, Math.ceil(size / chunkSize));
+}
+
+function receivedList(bitmap: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < bitmap.length; i++) if (bitmap[i] === "1") out.push(i);
+  return out;
+}
+
+/**
+ * Starts an upload, or finds the one to resume: the same file (by SHA-256) for the same lab
+ * continues where it stopped; a file the lab already has is not uploaded again.
+ */
+export async function startUpload(db: Db, labId: string, userId: string, input: { fileName: string; size: number; sha256: string; meta: UploadMeta }): Promise<UploadState> {
+  const sha256 = input.sha256.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ApiError("BAD_REQUEST", "The file's SHA-256 must be 64 hexadecimal characters.");
+  if (!slideFile.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
+  if (!Number.isSafeInteger(input.size) || input.size < 16 || input.size > MAX_SIZE) throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
+  if (!input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
+  const [existingSlide] = await db.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, sha256))).limit(1);
+  if (existingSlide) return { kind: "duplicate", slideId: existingSlide.id };
+  const [open] = await db
+    .select()
+    .from(uploads)
+    .where(and(eq(uploads.labId, labId), eq(uploads.sha256, sha256), eq(uploads.status, "open")))
+    .limit(1);
+  if (open && open.sizeBytes === input.size) {
+    return { kind: "open", uploadId: open.id, chunkSize: open.chunkSize, chunkCount: open.receivedChunks.length, received: receivedList(open.receivedChunks) };
+  }
+  const count = chunkCount(input.size, CHUNK_SIZE);
+  const [created] = await db
+    .insert(uploads)
+    .values({ labId, userId, fileName: input.fileName, sizeBytes: input.size, sha256, chunkSize: CHUNK_SIZE, receivedChunks: "0".repeat(count), meta: input.meta })
+    .returning();
+  return { kind: "open", uploadId: created!.id, chunkSize: CHUNK_SIZE, chunkCount: count, received: [] };
+}
+
+async function findOpenUpload(db: Db, labId: string, uploadId: string) {
+  if (!/^[0-9a-f-]{36}$/.test(uploadId)) throw notFound("Upload");
+  const [row] = await db.select().from(uploads).where(and(eq(uploads.labId, labId), eq(uploads.id, uploadId))).limit(1);
+  if (!row) throw notFound("Upload");
+  return row;
+}
+
+/** Stores one chunk after checking its length and SHA-256; sending a chunk twice is harmless. */
+export async function receiveChunk(db: Db, store: ObjectStore, labId: string, uploadId: string, index: number, bytes: Uint8Array, sha256: string) {
+  const upload = await findOpenUpload(db, labId, uploadId);
+  if (upload.status !== "open") throw new ApiError("CONFLICT", "This upload is already finished.");
+  const count = upload.receivedChunks.length;
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new ApiError("BAD_REQUEST", `Chunk ${index} does not exist (the file has ${count}).`);
+  const expected = index === count - 1 ? upload.sizeBytes - index * upload.chunkSize : upload.chunkSize;
+  if (bytes.length !== expected) throw new ApiError("BAD_REQUEST", `Chunk ${index} has ${bytes.length} bytes; ${expected} expected. Send it again.`);
+  const actual = createHash("sha256").update(bytes).digest("hex");
+  if (actual !== sha256.toLowerCase()) throw new ApiError("BAD_REQUEST", `Chunk ${index} arrived damaged (checksum mismatch). Send it again.`);
+  await store.put(`uploads/${uploadId}/${index}`, bytes);
+  // One character flipped in SQL, so concurrent chunks never overwrite each other's marks.
+  await db
+    .update(uploads)
+    .set({ receivedChunks: sql`overlay(${uploads.receivedChunks} placing '1' from ${index + 1} for 1)`, updatedAt: new Date() })
+    .where(eq(uploads.id, uploadId));
+}
+
+/**
+ * Joins the chunks into the slide's source object while checking the whole file's SHA-256,
+ * registers the slide under its case, and hands it to tiling. Completing twice is harmless.
+ */
+export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slideId: string) => Promise<void>, labId: string, uploadId: string) {
+  const upload = await findOpenUpload(db, labId, uploadId);
+  if (upload.status === "complete" && upload.slideId) return { slideId: upload.slideId };
+  const missing = upload.receivedChunks.length - receivedList(upload.receivedChunks).length;
+  if (missing > 0) throw new ApiError("BAD_REQUEST", `${missing} chunk(s) have not arrived yet; resume the upload.`);
+  const hash = createHash("sha256");
+  const count = upload.receivedChunks.length;
+  async function* joined() {
+    for (let i = 0; i < count; i++) {
+      const chunk = await store.get(`uploads/${uploadId}/${i}`);
+      hash.update(chunk);
+      yield chunk;
+    }
+  }
+  const sourceKey = `sources/${labId}/${uploadId}/${upload.fileName.replace(/[^\w.-]+/g, "_")}`;
+  await store.put(sourceKey, Readable.from(joined()));
+  if (hash.digest("hex") !== upload.sha256) {
+    await store.delete(sourceKey);
+    await store.deletePrefix(`uploads/${uploadId}/`);
+    await db.update(uploads).set({ receivedChunks: "0".repeat(count), updatedAt: new Date() }).where(eq(uploads.id, uploadId));
+    throw new ApiError("BAD_REQUEST", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
+  }
+  const meta = upload.meta as UploadMeta;
+  const slideId = await db.transaction(async (tx) => {
+    await tx
+      .insert(cases)
+      .values({ labId, accessionNumber: meta.accessionNumber.trim(), patientPseudonym: meta.patientPseudonym?.trim() || `unlinked-${randomUUID()}`, specimen: meta.specimen ?? "", receivedAt: new Date() })
+      .onConflictDoNothing();
+    const [kase] = await tx.select({ id: cases.id }).from(cases).where(and(eq(cases.labId, labId), eq(cases.accessionNumber, meta.accessionNumber.trim())));
+    const [slide] = await tx
+      .insert(slides)
+      .values({ labId, caseId: kase!.id, block: meta.block ?? "", stain: meta.stain ?? "", fileName: upload.fileName, sizeBytes: upload.sizeBytes, sha256: upload.sha256, sourceKey })
+      .returning({ id: slides.id });
+    await tx.update(uploads).set({ status: "complete", slideId: slide!.id, updatedAt: new Date() }).where(eq(uploads.id, uploadId));
+    return slide!.id;
+  });
+  await enqueue(slideId);
+  await store.deletePrefix(`uploads/${uploadId}/`);
+  return { slideId };
+}
