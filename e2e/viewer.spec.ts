@@ -20,7 +20,7 @@ test("a pathologist signs in, finds a slide, and the viewer shows its tiles", as
   await signIn(page, "pathologist@north.example");
   await waitForNorthSlides(page);
   await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
-  await page.getByLabel("Accession number").fill("N26-0002");
+  await page.getByLabel("Accession number", { exact: true }).fill("N26-0002");
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page.getByRole("row")).toHaveCount(2);
   const tiles: number[] = [];

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { expect, it } from "vitest";
 import { createDb } from "./client";
 import { startEmbeddedDbServer } from "./embedded-server";
@@ -32,6 +32,12 @@ it("serves PGlite over the PostgreSQL protocol to several clients, and keeps dat
   await concurrent;
   await second.db.insert(labs).values({ slug: "four", name: "Four" });
   expect((await second.db.select().from(labs)).map((l) => l.slug).sort()).toEqual(["four", "one", "three", "two"]);
+  // Parameterised queries from both clients at once: each gets its own answer (a request's
+  // Parse/Bind/Execute are never interleaved with another connection's).
+  const answers = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => (i % 2 ? first : second).db.select({ slug: labs.slug }).from(labs).where(eq(labs.slug, ["one", "two", "three", "four"][i % 4]!))),
+  );
+  answers.forEach((rows, i) => expect(rows).toEqual([{ slug: ["one", "two", "three", "four"][i % 4] }]));
   await first.close();
   await second.close();
   await server.stop();

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { TopBar } from "@/components/top-bar";
+import { UploadPanel } from "@/components/upload-panel";
 import { serverCaller } from "@/server/caller";
 
 export const dynamic = "force-dynamic";
@@ -27,6 +28,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
       <main>
         <AutoRefresh active={slides.some((s) => s.status === "received" || s.status === "tiling")} />
         <h1>Slides of {context.lab.labName}</h1>
+        <UploadPanel />
         <form className="search" role="search">
           <label htmlFor="q" className="muted" style={{ alignSelf: "center" }}>
             Accession number

@@ -15,7 +15,7 @@ export function getDeps(): Promise<ApiDeps & { handle: DbHandle }> {
     const storageEnv = readStorageEnv();
     const handle = await createDb({ ...dbEnv, PGLITE_DIR: resolve(dbEnv.PGLITE_DIR) });
     const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv.STORAGE_DIR) });
-    return { db: handle.db, store, handle };
+    return { db: handle.db, store, handle, enqueueTiling: async (slideId: string) => (await getTilingQueue()).enqueueTiling(slideId) };
   })();
   return holder.pathxDeps;
 }

@@ -1,0 +1,23 @@
+import { ApiError, createContext, receiveChunk } from "@pathx/api";
+import { currentUserId } from "@/auth";
+import { getDeps } from "@/server/deps";
+
+const status: Record<string, number> = { NOT_FOUND: 404, BAD_REQUEST: 400, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403 };
+
+/** One chunk of a resumable upload: raw bytes, with their SHA-256 in `x-chunk-sha256`. */
+export async function PUT(request: Request, { params }: { params: Promise<{ id: string; index: string }> }) {
+  const { id, index } = await params;
+  const deps = await getDeps();
+  const context = await createContext(deps, { headers: request.headers, userId: await currentUserId() });
+  if (!context.user) return Response.json({ error: "Sign in to upload." }, { status: 401 });
+  if (!context.lab) return Response.json({ error: "Your account belongs to no lab." }, { status: 403 });
+  try {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    await receiveChunk(deps.db, deps.store, context.lab.labId, id, Number(index), bytes, request.headers.get("x-chunk-sha256") ?? "");
+    return Response.json({ ok: true });
+  } catch (error) {
+    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: status[error.code] ?? 500 });
+    console.error(error);
+    return Response.json({ error: "The chunk could not be stored; it will be retried." }, { status: 500 });
+  }
+}

@@ -1,0 +1,126 @@
+"use client";
+
+import { createTRPCClient, httpLink } from "@trpc/client";
+import { createSHA256 } from "hash-wasm";
+import { useRouter } from "next/navigation";
+import { useRef, useState } from "react";
+import type { AppRouter } from "@pathx/api";
+
+const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: "/api/trpc" })] });
+
+type Phase = { kind: "idle" } | { kind: "hashing" | "uploading" | "finishing"; fraction: number } | { kind: "done"; text: string } | { kind: "error"; text: string };
+
+async function sha256Hex(data: ArrayBuffer): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", data);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** PUT with retries and growing pauses: a dropped connection costs one chunk, not the upload. */
+async function putChunk(url: string, body: ArrayBuffer, sha: string) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const response = await fetch(url, { method: "PUT", body, headers: { "x-chunk-sha256": sha, "content-type": "application/octet-stream" } });
+      if (response.ok) return;
+      const message = ((await response.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${response.status}`;
+      if (response.status < 500 && response.status !== 400) throw new Error(message);
+      if (attempt >= 4) throw new Error(message);
+    } catch (error) {
+      if (attempt >= 4) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+  }
+}
+
+export function UploadPanel() {
+  const router = useRouter();
+  const [phase, setPhase] = useState<Phase>({ kind: "idle" });
+  const [dragging, setDragging] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+
+  async function upload(file: File) {
+    const data = new FormData(form.current!);
+    const meta = {
+      accessionNumber: String(data.get("accession") ?? ""),
+      block: String(data.get("block") ?? ""),
+      stain: String(data.get("stain") ?? ""),
+      specimen: String(data.get("specimen") ?? ""),
+    };
+    if (!meta.accessionNumber.trim()) return setPhase({ kind: "error", text: "Give the case's accession number first." });
+    try {
+      // The whole file's checksum identifies it: the same file resumes, a known file is not sent twice.
+      const hasher = await createSHA256();
+      const step = 16 * 1024 * 1024;
+      for (let at = 0; at < file.size; at += step) {
+        hasher.update(new Uint8Array(await file.slice(at, at + step).arrayBuffer()));
+        setPhase({ kind: "hashing", fraction: Math.min(1, (at + step) / file.size) });
+      }
+      const state = await api.uploads.start.mutate({ fileName: file.name, size: file.size, sha256: hasher.digest("hex"), meta });
+      if (state.kind === "duplicate") {
+        setPhase({ kind: "done", text: `${file.name} is already in the lab's slides.` });
+        return router.refresh();
+      }
+      const done = new Set(state.received);
+      let sent = done.size;
+      const queue = Array.from({ length: state.chunkCount }, (_, i) => i).filter((i) => !done.has(i));
+      setPhase({ kind: "uploading", fraction: sent / state.chunkCount });
+      const workers = Array.from({ length: 3 }, async () => {
+        for (let index = queue.shift(); index !== undefined; index = queue.shift()) {
+          const body = await file.slice(index * state.chunkSize, (index + 1) * state.chunkSize).arrayBuffer();
+          await putChunk(`/api/uploads/${state.uploadId}/chunks/${index}`, body, await sha256Hex(body));
+          sent++;
+          setPhase({ kind: "uploading", fraction: sent / state.chunkCount });
+        }
+      });
+      await Promise.all(workers);
+      setPhase({ kind: "finishing", fraction: 1 });
+      await api.uploads.complete.mutate({ uploadId: state.uploadId });
+      setPhase({ kind: "done", text: `${file.name} uploaded; it is being tiled.` });
+      router.refresh();
+    } catch (error) {
+      setPhase({ kind: "error", text: `${error instanceof Error ? error.message : String(error)} — drop the same file again to resume.` });
+    }
+  }
+
+  const busy = phase.kind === "hashing" || phase.kind === "uploading" || phase.kind === "finishing";
+  const label = { hashing: "Checking file", uploading: "Uploading", finishing: "Finishing" } as const;
+  return (
+    <form ref={form} className="card" style={{ marginBottom: "1rem" }} onSubmit={(e) => e.preventDefault()}>
+      <strong>Upload a slide</strong>
+      <div style={{ display: "flex", gap: ".5rem", flexWrap: "wrap", margin: ".5rem 0" }}>
+        <input name="accession" aria-label="Case accession number" placeholder="Accession number" required />
+        <input name="block" aria-label="Block" placeholder="Block" size={6} />
+        <input name="stain" aria-label="Stain" placeholder="Stain" size={8} defaultValue="H&E" />
+        <input name="specimen" aria-label="Specimen" placeholder="Specimen" />
+      </div>
+      <label
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          const file = e.dataTransfer.files[0];
+          if (file && !busy) void upload(file);
+        }}
+        style={{ display: "block", border: `2px dashed ${dragging ? "var(--accent)" : "var(--line)"}`, borderRadius: ".5rem", padding: "1rem", textAlign: "center", cursor: "pointer" }}
+      >
+        Drop an .svs or .tif file here, or choose one
+        <input type="file" accept=".svs,.tif,.tiff" aria-label="Slide file" disabled={busy} style={{ display: "block", margin: ".5rem auto 0" }} onChange={(e) => e.target.files?.[0] && void upload(e.target.files[0])} />
+      </label>
+      {busy ? (
+        <p>
+          {label[phase.kind]} {Math.round(phase.fraction * 100)}%
+          <progress max={1} value={phase.fraction} style={{ width: "100%" }} aria-label="Upload progress" />
+        </p>
+      ) : null}
+      {phase.kind === "done" ? <p role="status">{phase.text}</p> : null}
+      {phase.kind === "error" ? (
+        <p className="error" role="alert">
+          {phase.text}
+        </p>
+      ) : null}
+    </form>
+  );
+}
