@@ -5,7 +5,7 @@ import { createObjectStore, openRangeReader } from "./index";
 import { describeObjectStore } from "./store-suite";
 import { startLocalS3 } from "./test-support";
 
-const env = startLocalS3();
+const env = await startLocalS3();
 
 describeObjectStore("S3 (s3rver over HTTP)", () => createObjectStore(env));
 

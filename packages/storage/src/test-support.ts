@@ -1,12 +1,21 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { readStorageEnv } from "./env";
+import { createS3Client } from "./s3-store";
 
 const script = fileURLToPath(new URL("../../../infra/s3.sh", import.meta.url));
 
-/** Starts (or reuses) the local S3-compatible server of infra/s3.sh; returns storage settings. */
-export function startLocalS3() {
+/**
+ * Starts (or reuses) the local S3-compatible server of infra/s3.sh and makes sure its bucket
+ * exists (a server left running from a deleted checkout answers but has lost it).
+ */
+export async function startLocalS3() {
   const output = execFileSync("bash", [script, "start"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const settings = Object.fromEntries(output.trim().split("\n").map((line) => line.split("=", 2) as [string, string]));
-  return readStorageEnv(settings);
+  const settings = readStorageEnv(Object.fromEntries(output.trim().split("\n").map((line) => line.split("=", 2) as [string, string])));
+  const client = createS3Client({ endpoint: settings.S3_ENDPOINT, region: settings.S3_REGION, bucket: settings.S3_BUCKET!, accessKeyId: settings.S3_ACCESS_KEY_ID, secretAccessKey: settings.S3_SECRET_ACCESS_KEY });
+  await client.send(new CreateBucketCommand({ Bucket: settings.S3_BUCKET })).catch((error: { name?: string }) => {
+    if (error.name !== "BucketAlreadyOwnedByYou" && error.name !== "BucketAlreadyExists") throw error;
+  });
+  return settings;
 }
