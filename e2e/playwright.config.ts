@@ -4,6 +4,7 @@ import { defineConfig } from "@playwright/test";
 
 // The hub as `npm start` runs it, on fresh embedded data, driven by Debian's Chromium.
 const port = 3210;
+const oidcPort = 3299;
 const data = join(tmpdir(), `pathx-e2e-${Date.now()}`);
 
 export default defineConfig({
@@ -21,12 +22,31 @@ export default defineConfig({
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     },
   },
-  webServer: {
+  webServer: [
+    {
+      // A real OpenID Connect provider, standing in for a lab's identity provider.
+      command: `npx tsx oidc-server.ts ${oidcPort} http://127.0.0.1:${port}`,
+      url: `http://127.0.0.1:${oidcPort}/.well-known/openid-configuration`,
+      timeout: 30_000,
+      reuseExistingServer: false,
+    },
+    {
     command: "bash ../scripts/start.sh",
     url: `http://127.0.0.1:${port}/sign-in`,
     timeout: 300_000,
     reuseExistingServer: false,
     stdout: "pipe",
-    env: { PORT: String(port), HOST: "127.0.0.1", PGLITE_DIR: join(data, "pglite"), STORAGE_DIR: join(data, "objects"), AUTH_SECRET: "e2e-secret-e2e-secret-e2e-secret" },
-  },
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      PGLITE_DIR: join(data, "pglite"),
+      STORAGE_DIR: join(data, "objects"),
+      AUTH_SECRET: "e2e-secret-e2e-secret-e2e-secret",
+      OIDC_ISSUER: `http://127.0.0.1:${oidcPort}`,
+      OIDC_CLIENT_ID: "pathx-hub",
+      OIDC_CLIENT_SECRET: "pathx-hub-secret-for-tests",
+      OIDC_NAME: "Test Lab ID",
+    },
+    },
+  ],
 });

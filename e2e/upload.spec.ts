@@ -13,7 +13,7 @@ test("upload survives a dropped connection and a page reload, then the slide is 
   await page.goto("/sign-in");
   await page.getByLabel("Email").fill("pathologist@south.example");
   await page.getByLabel("Password").fill("pathx-demo-2026");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Slides of South University Hospital");
 
   // The network drops every attempt at the last chunk: the upload stops with a clear message.

@@ -6,7 +6,7 @@ async function signIn(page: Page, email: string) {
   await page.goto("/sign-in");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Slides of");
 }
 
@@ -72,7 +72,7 @@ test("a wrong password says so plainly", async ({ page }) => {
   await page.goto("/sign-in");
   await page.getByLabel("Email").fill("pathologist@north.example");
   await page.getByLabel("Password").fill("wrong");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.locator("p[role=alert]")).toContainText("do not match");
 });
 

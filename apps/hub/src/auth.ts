@@ -1,13 +1,42 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
+import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
-import { authenticateWithPassword } from "@pathx/api";
+import { authenticateWithPassword, findUserIdByEmail } from "@pathx/api";
+import { hubEnv } from "./env";
 import { getDeps } from "./server/deps";
+
+/** The lab identity provider, when this deployment has one configured. */
+export function oidcProvider(): { id: string; name: string } | undefined {
+  const env = hubEnv();
+  return env.OIDC_ISSUER && env.OIDC_CLIENT_ID ? { id: "lab-oidc", name: env.OIDC_NAME } : undefined;
+}
+
+function providers(): Provider[] {
+  const env = hubEnv();
+  const list: Provider[] = [];
+  if (env.OIDC_ISSUER && env.OIDC_CLIENT_ID) {
+    list.push({
+      id: "lab-oidc",
+      name: env.OIDC_NAME,
+      type: "oidc",
+      issuer: env.OIDC_ISSUER,
+      clientId: env.OIDC_CLIENT_ID,
+      clientSecret: env.OIDC_CLIENT_SECRET,
+      authorization: { params: { scope: "openid email profile" } },
+    });
+  }
+  return list;
+}
 
 export const { handlers, auth, signIn, signOut } = NextAuth({
   session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+  // The identity provider must see the public URL as redirect_uri (behind next start the
+  // request URL says localhost).
+  redirectProxyUrl: hubEnv().AUTH_URL ? `${hubEnv().AUTH_URL}/api/auth` : undefined,
   pages: { signIn: "/sign-in" },
   trustHost: true,
   providers: [
+    ...providers(),
     Credentials({
       credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },
       async authorize(credentials) {
@@ -22,8 +51,25 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
     }),
   ],
   callbacks: {
-    jwt({ token, user }) {
-      if (user?.id) token.sub = user.id;
+    // Land on the public origin (the request's own says localhost behind next start); never leave the site.
+    redirect({ url, baseUrl }) {
+      const origin = hubEnv().AUTH_URL ?? baseUrl;
+      const target = new URL(url, origin);
+      const allowed = new Set([new URL(origin).origin, new URL(baseUrl).origin]);
+      return allowed.has(target.origin) ? `${new URL(origin).origin}${target.pathname}${target.search}` : origin;
+    },
+    // Someone from the lab's identity provider gets in only as a user the lab admin has added.
+    async signIn({ account, profile }) {
+      if (account?.provider !== "lab-oidc") return true;
+      const email = profile?.email_verified === false ? undefined : profile?.email;
+      const { db } = await getDeps();
+      return email && (await findUserIdByEmail(db, email)) ? true : "/sign-in?error=NoAccount";
+    },
+    async jwt({ token, user, account, profile }) {
+      if (account?.provider === "lab-oidc" && profile?.email) {
+        const { db } = await getDeps();
+        token.sub = await findUserIdByEmail(db, profile.email);
+      } else if (user?.id) token.sub = user.id;
       return token;
     },
     session({ session, token }) {

@@ -4,6 +4,11 @@ import { z } from "zod";
 const schema = z.object({
   AUTH_SECRET: z.string().min(16, "AUTH_SECRET must be at least 16 characters"),
   AUTH_URL: z.string().url().optional(),
+  /** A lab's own identity provider (OpenID Connect); sign-in maps its verified email to a hub user. */
+  OIDC_ISSUER: z.string().url().optional(),
+  OIDC_CLIENT_ID: z.string().optional(),
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  OIDC_NAME: z.string().default("your lab's sign-in"),
   DATABASE_URL: z.string().url().optional(),
   PGLITE_DIR: z.string().default(".data/pglite"),
   STORAGE_DIR: z.string().default(".data/objects"),

@@ -1,12 +1,13 @@
 import { AuthError } from "next-auth";
 import { redirect } from "next/navigation";
-import { signIn } from "@/auth";
+import { oidcProvider, signIn } from "@/auth";
 
 export const metadata = { title: "Sign in · Telepathology exchange" };
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string; next?: string }> }) {
   const { error, next } = await searchParams;
   const target = next?.startsWith("/") && !next.startsWith("//") ? next : "/";
+  const oidc = oidcProvider();
   return (
     <main>
       <div className="card signin">
@@ -14,8 +15,25 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
         <p className="muted">Telepathology exchange: slides, second opinions and tumor boards across labs.</p>
         {error ? (
           <p className="error" role="alert">
-            {error === "CredentialsSignin" ? "That email and password do not match an account. Check both and try again." : "Sign-in failed; try again."}
+            {error === "CredentialsSignin"
+              ? "That email and password do not match an account. Check both and try again."
+              : error === "NoAccount" || error === "AccessDenied"
+                ? "Your lab's sign-in worked, but the exchange has no account for that email. Ask your lab administrator to add you."
+                : "Sign-in failed; try again."}
           </p>
+        ) : null}
+        {oidc ? (
+          <form
+            action={async () => {
+              "use server";
+              await signIn(oidc.id, { redirectTo: target });
+            }}
+          >
+            <p>
+              <button type="submit">Sign in with {oidc.name}</button>
+            </p>
+            <p className="muted">or with your exchange password:</p>
+          </form>
         ) : null}
         <form
           action={async (form: FormData) => {
