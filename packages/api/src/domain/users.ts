@@ -35,3 +35,8 @@ export async function loadSessionUser(db: Db, userId: string): Promise<SessionUs
     .where(eq(schema.memberships.userId, userId));
   return { id: user.id, email: user.email, name: user.name, isHubAdmin: user.isHubAdmin, memberships: rows };
 }
+
+export async function findUserIdByEmail(db: Db, email: string): Promise<string | undefined> {
+  const [user] = await db.select({ id: schema.users.id }).from(schema.users).where(eq(schema.users.email, email.trim().toLowerCase())).limit(1);
+  return user?.id;
+}
