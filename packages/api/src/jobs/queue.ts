@@ -14,7 +14,10 @@ export interface TilingQueue {
  * pg-boss on the hub's own PostgreSQL (or the embedded PGlite server): jobs survive restarts,
  * a job whose worker died expires and is retried, attempts are bounded.
  */
-export async function startBoss(databaseUrl: string, options: { role: "sender" | "worker" }): Promise<PgBoss> {
+export async function startBoss(
+  databaseUrl: string,
+  options: { role: "sender" | "worker"; expireInSeconds?: number; maintenanceIntervalSeconds?: number; retryDelay?: number },
+): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString: databaseUrl,
     max: options.role === "worker" ? 3 : 2,
@@ -22,18 +25,20 @@ export async function startBoss(databaseUrl: string, options: { role: "sender" |
     // Maintenance (expiring dead workers' jobs, archiving) runs in the workers.
     supervise: options.role === "worker",
     schedule: false,
-    maintenanceIntervalSeconds: 30,
+    maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
   });
   boss.on("error", (error: Error) => console.error(`[queue] ${error.message}`));
   await boss.start();
-  await boss.createQueue(TILE_QUEUE, {
+  const policy = {
     name: TILE_QUEUE,
     retryLimit: 2,
-    retryDelay: 5,
+    retryDelay: options.retryDelay ?? 5,
     retryBackoff: true,
     // A worker killed mid-job leaves it active; after this long it is retried elsewhere.
-    expireInSeconds: 15 * 60,
-  });
+    expireInSeconds: options.expireInSeconds ?? 15 * 60,
+  };
+  await boss.createQueue(TILE_QUEUE, policy);
+  await boss.updateQueue(TILE_QUEUE, policy); // an existing queue takes the current policy too
   return boss;
 }
 

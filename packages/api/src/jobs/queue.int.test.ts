@@ -1,0 +1,102 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq, sql } from "drizzle-orm";
+import type PgBoss from "pg-boss";
+import { afterAll, describe, expect, it } from "vitest";
+import { type DbHandle, createDb, readDbEnv, schema, startEmbeddedDbServer } from "@pathx/db";
+import { startLocalPostgres } from "@pathx/db/test-support/postgres";
+import { type ObjectStore, createLocalStore, createObjectStore } from "@pathx/storage";
+import { startLocalS3 } from "@pathx/storage/test-support";
+import { fixturePath } from "@pathx/wsi/test-support";
+import { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss } from "./queue";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, seconds = 60): Promise<T> {
+  const until = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function seedSlide(handle: DbHandle, store: ObjectStore, sourceBytes: Uint8Array) {
+  const slug = `lab-${randomBytes(4).toString("hex")}`;
+  const [lab] = await handle.db.insert(schema.labs).values({ slug, name: slug }).returning();
+  const [kase] = await handle.db.insert(schema.cases).values({ labId: lab!.id, accessionNumber: "Q-1", patientPseudonym: "p" }).returning();
+  const key = `sources/${slug}/slide.svs`;
+  await store.put(key, sourceBytes);
+  const [slide] = await handle.db
+    .insert(schema.slides)
+    .values({ labId: lab!.id, caseId: kase!.id, fileName: "slide.svs", sizeBytes: sourceBytes.length, sha256: randomBytes(16).toString("hex"), sourceKey: key })
+    .returning();
+  return slide!.id;
+}
+
+const slideStatus = async (handle: DbHandle, id: string) => (await handle.db.select().from(schema.slides).where(eq(schema.slides.id, id)))[0]!;
+
+type Setup = { databaseUrl: string; dbEnv: ReturnType<typeof readDbEnv>; store: ObjectStore };
+
+async function embeddedSetup(): Promise<Setup> {
+  const dir = await mkdtemp(join(tmpdir(), "queue-"));
+  const server = await startEmbeddedDbServer({ dataDir: join(dir, "pg"), port: 47000 + Math.floor(Math.random() * 1000) });
+  cleanups.push(() => rm(dir, { recursive: true, force: true }), () => server.stop());
+  return { databaseUrl: server.url, dbEnv: readDbEnv({ DATABASE_URL: server.url, DATABASE_PREPARE: "false" }), store: createLocalStore(join(dir, "objects")) };
+}
+
+async function realServicesSetup(): Promise<Setup> {
+  const { migrationUrl } = startLocalPostgres();
+  return { databaseUrl: migrationUrl, dbEnv: readDbEnv({ DATABASE_URL: migrationUrl }), store: createObjectStore(await startLocalS3()) };
+}
+
+describe.each([
+  ["embedded PGlite server + local folder", embeddedSetup],
+  ["PostgreSQL + S3 (s3rver)", realServicesSetup],
+])("tiling queue on %s", (_name, setup) => {
+  it("keeps jobs across restarts, retries a job whose worker died, bounds attempts and records why", async () => {
+    const { databaseUrl, dbEnv, store } = await setup();
+    const handle = await createDb(dbEnv);
+    cleanups.push(() => handle.close());
+    await handle.migrate();
+    const slide = await readFile(fixturePath("CMU-1-Small-Region.svs"));
+
+    // Short expiry and maintenance so a dead worker's job comes back within seconds.
+    const options = { expireInSeconds: 2, maintenanceIntervalSeconds: 1, retryDelay: 1 } as const;
+    // Queued while no worker runs, and the sender restarts: the job is still there.
+    const goodId = await seedSlide(handle, store, slide);
+    const sender = await startBoss(databaseUrl, { role: "sender", ...options });
+    await createTilingQueue(sender).enqueueTiling(goodId);
+    await sender.stop({ graceful: false, wait: true });
+
+    // A worker takes the job and dies (never completes it): it expires and is retried.
+    const doomed: PgBoss = await startBoss(databaseUrl, { role: "sender", ...options });
+    const [claimed] = await doomed.fetch<{ slideId: string }>(TILE_QUEUE);
+    expect(claimed?.data.slideId).toBe(goodId);
+    await doomed.stop({ graceful: false, wait: true });
+
+    const worker = await startBoss(databaseUrl, { role: "worker", ...options });
+    cleanups.push(() => worker.stop({ graceful: false, wait: true }));
+    await runTilingWorker(worker, { db: handle.db, store }, () => {});
+    await waitFor(async () => ((await slideStatus(handle, goodId)).status === "ready" ? true : undefined), 90);
+    expect((await slideStatus(handle, goodId)).width).toBe(2220);
+
+    // A file that is not a slide fails every attempt: 1 + 2 retries, then the job is failed and the reason is kept.
+    const badId = await seedSlide(handle, store, Buffer.from("this is a pathology report, not a slide"));
+    await createTilingQueue(worker).enqueueTiling(badId);
+    const jobId = await waitFor(async () => {
+      const [row] = (await handle.db.execute(sql`select id, state, retry_count from pgboss.job where name = ${TILE_QUEUE} and data->>'slideId' = ${badId}`)) as unknown as { id: string; state: string; retry_count: number }[];
+      return row?.state === "failed" ? row : undefined;
+    }, 90);
+    expect(jobId.retry_count).toBe(2);
+    const failed = await slideStatus(handle, badId);
+    expect(failed.status).toBe("failed");
+    expect(failed.failureReason).toMatch(/not a TIFF-based slide/);
+  });
+});
