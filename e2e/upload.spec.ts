@@ -50,3 +50,19 @@ test("upload survives a dropped connection and a page reload, then the slide is 
   await page.getByLabel("Slide file").setInputFiles(path);
   await expect(page.getByRole("status")).toContainText("already in the lab's slides");
 });
+
+test("a file that is not a slide fails tiling and the dashboard says why", async ({ page }) => {
+  test.setTimeout(120_000);
+  const path = join(tmpdir(), `e2e-not-a-slide-${Date.now()}.svs`);
+  await writeFile(path, "Pathology report, scanned to text by mistake. ".repeat(100));
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill("pathologist@south.example");
+  await page.getByLabel("Password").fill("pathx-demo-2026");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByLabel("Case accession number").fill("S26-9001");
+  await page.getByLabel("Slide file").setInputFiles(path);
+  await expect(page.getByRole("status")).toContainText("uploaded; it is being tiled", { timeout: 30_000 });
+  const row = page.getByRole("row", { name: /S26-9001/ });
+  await expect(row.getByText("failed")).toBeVisible({ timeout: 90_000 });
+  await expect(row).toContainText("is not a TIFF-based slide");
+});

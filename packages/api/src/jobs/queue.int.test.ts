@@ -87,16 +87,29 @@ describe.each([
     await waitFor(async () => ((await slideStatus(handle, goodId)).status === "ready" ? true : undefined), 90);
     expect((await slideStatus(handle, goodId)).width).toBe(2220);
 
-    // A file that is not a slide fails every attempt: 1 + 2 retries, then the job is failed and the reason is kept.
+    // A file that is not a slide is recorded as failed at once, with the reason, and not retried.
     const badId = await seedSlide(handle, store, Buffer.from("this is a pathology report, not a slide"));
     await createTilingQueue(worker).enqueueTiling(badId);
-    const jobId = await waitFor(async () => {
-      const [row] = (await handle.db.execute(sql`select id, state, retry_count from pgboss.job where name = ${TILE_QUEUE} and data->>'slideId' = ${badId}`)) as unknown as { id: string; state: string; retry_count: number }[];
+    const bad = await waitFor(async () => {
+      const row = await slideStatus(handle, badId);
+      return row.status === "failed" ? row : undefined;
+    }, 60);
+    expect(bad.failureReason).toMatch(/not a TIFF-based slide/);
+    const jobOf = async (slideId: string) =>
+      ((await handle.db.execute(sql`select state, retry_count from pgboss.job where name = ${TILE_QUEUE} and data->>'slideId' = ${slideId}`)) as unknown as { state: string; retry_count: number }[])[0];
+    await waitFor(async () => ((await jobOf(badId))?.state === "completed" ? true : undefined), 30);
+    expect((await jobOf(badId))?.retry_count).toBe(0);
+
+    // A failure that may pass (here the source object is missing) is retried twice, then the job fails.
+    const missingId = await seedSlide(handle, store, slide);
+    const [missing] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, missingId));
+    await store.delete(missing!.sourceKey);
+    await createTilingQueue(worker).enqueueTiling(missingId);
+    const job = await waitFor(async () => {
+      const row = await jobOf(missingId);
       return row?.state === "failed" ? row : undefined;
     }, 90);
-    expect(jobId.retry_count).toBe(2);
-    const failed = await slideStatus(handle, badId);
-    expect(failed.status).toBe("failed");
-    expect(failed.failureReason).toMatch(/not a TIFF-based slide/);
+    expect(job.retry_count).toBe(2);
+    expect((await slideStatus(handle, missingId)).status).toBe("failed");
   });
 });

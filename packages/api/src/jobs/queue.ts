@@ -1,7 +1,11 @@
 import PgBoss from "pg-boss";
 import type { Db } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
+import { isWsiError } from "@pathx/wsi";
 import { tileSlide } from "../domain/tiling";
+
+// A file that is not a readable slide fails the same way every time: record it, don't retry.
+const permanent = new Set(["NOT_A_TIFF", "UNSUPPORTED_FORMAT", "UNSUPPORTED_COMPRESSION", "CORRUPT", "TRUNCATED", "TOO_LARGE"]);
 
 export const TILE_QUEUE = "tile-slide";
 
@@ -57,7 +61,15 @@ export async function runTilingWorker(boss: PgBoss, deps: { db: Db; store: Objec
     if (!job) return;
     const started = performance.now();
     log(`[worker ${process.pid}] tiling slide ${job.data.slideId} (job ${job.id})`);
-    await tileSlide(deps.db, deps.store, job.data.slideId);
+    try {
+      await tileSlide(deps.db, deps.store, job.data.slideId);
+    } catch (error) {
+      if (isWsiError(error) && permanent.has(error.code)) {
+        log(`[worker ${process.pid}] slide ${job.data.slideId} cannot be tiled: ${error.message}`);
+        return;
+      }
+      throw error; // pg-boss retries, a bounded number of times
+    }
     log(`[worker ${process.pid}] slide ${job.data.slideId} ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   });
 }
