@@ -1,12 +1,5 @@
 import { expect, test } from "@playwright/test";
-
-async function signIn(page: import("@playwright/test").Page, email: string, password = "pathx-demo-2026") {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toContainText("Slides of");
-}
+import { signIn } from "./sign-in";
 
 test("a lab admin adds a pathologist, who can then sign in to that lab", async ({ page, browser }) => {
   await signIn(page, "admin@east.example");

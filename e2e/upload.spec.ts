@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
 import { tissuePixel, writeTestTiff } from "@pathx/wsi/synthetic";
+import { signIn } from "./sign-in";
 
 test("upload survives a dropped connection and a page reload, then the slide is tiled and viewable", async ({ page }) => {
   test.setTimeout(240_000);
@@ -10,10 +11,7 @@ test("upload survives a dropped connection and a page reload, then the slide is 
   const path = join(tmpdir(), `e2e-upload-${Date.now()}.tif`);
   await writeFile(path, writeTestTiff([{ width: 2400, height: 2400, tileSize: 256, compression: "none", pixel: tissuePixel, pixelsPerCm: 40_000 }]).bytes);
 
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill("pathologist@south.example");
-  await page.getByLabel("Password").fill("pathx-demo-2026");
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await signIn(page, "pathologist@south.example");
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Slides of South University Hospital");
 
   // The network drops every attempt at the last chunk: the upload stops with a clear message.
@@ -55,14 +53,13 @@ test("a file that is not a slide fails tiling and the dashboard says why", async
   test.setTimeout(120_000);
   const path = join(tmpdir(), `e2e-not-a-slide-${Date.now()}.svs`);
   await writeFile(path, "Pathology report, scanned to text by mistake. ".repeat(100));
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill("pathologist@south.example");
-  await page.getByLabel("Password").fill("pathx-demo-2026");
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await signIn(page, "pathologist@south.example");
   await page.getByLabel("Case accession number").fill("S26-9001");
   await page.getByLabel("Slide file").setInputFiles(path);
   await expect(page.getByRole("status")).toContainText("uploaded; it is being tiled", { timeout: 30_000 });
   const row = page.getByRole("row", { name: /S26-9001/ });
   await expect(row.getByText("failed")).toBeVisible({ timeout: 90_000 });
   await expect(row).toContainText("is not a TIFF-based slide");
+  await row.getByRole("link", { name: "Details" }).click();
+  await expect(page.locator("p[role=alert]")).toContainText("This slide could not be tiled");
 });

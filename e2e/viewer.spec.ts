@@ -1,14 +1,5 @@
 import { expect, type Page, test } from "@playwright/test";
-
-const password = "pathx-demo-2026";
-
-async function signIn(page: Page, email: string) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toContainText("Slides of");
-}
+import { signIn } from "./sign-in";
 
 /** On a fresh start the workers tile the demo slides; the dashboard refreshes itself meanwhile. */
 async function waitForNorthSlides(page: Page) {
@@ -64,7 +55,11 @@ test("a user of another lab gets not found for the slide, its case and its tiles
   for (const path of ["slide.dzi", "slide_files/0/0_0.jpeg", "thumbnail"]) {
     expect((await south.request.get(`/tiles/${slideId}/${path}`)).status()).toBe(404);
   }
-  expect((await page.request.get(`/tiles/${slideId}/slide.dzi`)).status()).toBe(200);
+  const dzi = await page.request.get(`/tiles/${slideId}/slide.dzi`);
+  expect(dzi.status()).toBe(200);
+  expect(dzi.headers()["cache-control"]).toContain("max-age");
+  const etag = dzi.headers().etag!;
+  expect((await page.request.get(`/tiles/${slideId}/slide.dzi`, { headers: { "if-none-match": etag } })).status()).toBe(304);
   await other.close();
 });
 

@@ -68,7 +68,9 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
                     {s.failureReason ? <div className="error" style={{ fontSize: ".85rem" }}>{s.failureReason}</div> : null}
                   </td>
                   <td>{s.width && s.height ? `${s.width.toLocaleString("en")} × ${s.height.toLocaleString("en")}` : "—"}</td>
-                  <td>{s.status === "ready" ? <Link href={`/slides/${s.id}`}>Open viewer</Link> : null}</td>
+                  <td>
+                    <Link href={`/slides/${s.id}`}>{s.status === "ready" ? "Open viewer" : s.status === "failed" ? "Details" : "Progress"}</Link>
+                  </td>
                 </tr>
               ))}
             </tbody>

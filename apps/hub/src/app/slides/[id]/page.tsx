@@ -1,4 +1,5 @@
 import { notFound, redirect } from "next/navigation";
+import { AutoRefresh } from "@/components/auto-refresh";
 import { SlideViewer } from "@/components/slide-viewer";
 import { TopBar } from "@/components/top-bar";
 import { serverCaller } from "@/server/caller";
@@ -23,7 +24,23 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
             {slide.objectivePower ? ` · ${slide.objectivePower}×` : ""}
           </span>
         </div>
-        {slide.status === "ready" ? <SlideViewer slideId={slide.id} mpp={slide.mppX} /> : <p style={{ padding: "1rem" }}>This slide is {slide.status}.</p>}
+        {slide.status === "ready" ? (
+          <SlideViewer slideId={slide.id} mpp={slide.mppX} />
+        ) : (
+          <div style={{ padding: "1rem" }}>
+            <AutoRefresh active={slide.status === "received" || slide.status === "tiling"} />
+            {slide.status === "failed" ? (
+              <p className="error" role="alert">
+                This slide could not be tiled: {slide.failureReason}
+              </p>
+            ) : (
+              <p role="status">
+                {slide.status === "tiling" ? `Tiling… ${Math.round(slide.progress * 100)}%` : "Waiting for a tiling worker…"}
+                <progress max={1} value={slide.progress} style={{ display: "block", width: "20rem" }} aria-label="Tiling progress" />
+              </p>
+            )}
+          </div>
+        )}
       </main>
     </>
   );
