@@ -44,8 +44,9 @@ function launch(name: string, command: string, args: string[], cwd: string, rest
   return child;
 }
 const tsx = resolve(root, "node_modules/.bin/tsx");
-for (let i = 0; i < settings.WORKERS; i++) launch(`worker ${i + 1}`, tsx, [resolve(root, "apps/hub/src/worker/main.ts")], root, true);
-launch("web app", resolve(root, "node_modules/.bin/next"), ["start", "-p", String(port), "-H", settings.HOST], resolve(root, "apps/hub"), false);
+const guard = [resolve(root, "apps/hub/scripts/guard.ts"), String(process.pid)];
+for (let i = 0; i < settings.WORKERS; i++) launch(`worker ${i + 1}`, tsx, [...guard, tsx, resolve(root, "apps/hub/src/worker/main.ts")], root, true);
+launch("web app", tsx, [...guard, resolve(root, "node_modules/.bin/next"), "start", "-p", String(port), "-H", settings.HOST], resolve(root, "apps/hub"), false);
 
 async function shutdown(code: number) {
   if (shuttingDown) return;
