@@ -12,6 +12,7 @@ import { authenticateWithPassword } from "./domain/users";
 import { hashPassword, verifyPassword } from "./domain/passwords";
 import { singleTileLevel, tileSlide } from "./domain/tiling";
 import { receiveChunk } from "./domain/uploads";
+import { authenticateNode, enrollNode, revokeNode } from "./domain/nodes";
 import { appRouter } from "./routers/index";
 import { createCallerFactory, createContext } from "./trpc";
 
@@ -168,5 +169,24 @@ describe("resumable uploads", () => {
     const meta = { accessionNumber: "X", block: "", stain: "", specimen: "" };
     await expect(api.uploads.start({ fileName: "report.pdf", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(/not a slide file/);
     await expect(api.uploads.start({ fileName: "a.svs", size: 1000, sha256: "nothex", meta })).rejects.toThrow(/SHA-256/);
+  });
+});
+
+describe("lab nodes", () => {
+  it("enrol with a one-time token, authenticate by credential, revoke", async () => {
+    const bo = await caller(ids.bo);
+    await expect((await caller(ids.ana)).nodes.createEnrollmentToken()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    const { token } = await bo.nodes.createEnrollmentToken();
+    const enrolled = await enrollNode(handle.db, token, { name: "south-node-1", version: "0.1.0" });
+    expect(enrolled.lab.slug).toBe("south");
+    await expect(enrollNode(handle.db, token, { name: "again" })).rejects.toThrow(/unknown, used or expired/);
+    const node = await authenticateNode(handle.db, enrolled.credential);
+    expect(node).toMatchObject({ labId: ids.labB, name: "south-node-1" });
+    expect(await authenticateNode(handle.db, "pxn_forged")).toBeUndefined();
+    expect((await bo.nodes.list()).map((n) => n.name)).toEqual(["south-node-1"]);
+    // Another lab's admin cannot revoke it; its own can, and then the credential stops working.
+    await expect(revokeNode(handle.db, ids.labA!, enrolled.nodeId)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await bo.nodes.revoke({ nodeId: enrolled.nodeId });
+    expect(await authenticateNode(handle.db, enrolled.credential)).toBeUndefined();
   });
 });

@@ -148,3 +148,31 @@ export const auditEvents = pgTable(
   },
   (t) => [index("audit_lab_time_idx").on(t.labId, t.createdAt), index("audit_target_idx").on(t.targetType, t.targetId)],
 );
+
+/** A lab's node agent: authenticates with a credential the hub keeps only as a hash. */
+export const nodes = pgTable(
+  "nodes",
+  {
+    id: id(),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    credentialHash: text("credential_hash").notNull().unique(),
+    version: text("version"),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("nodes_lab_idx").on(t.labId)],
+);
+
+/** One-time tokens a lab admin hands to whoever installs the lab's node. */
+export const enrollmentTokens = pgTable("enrollment_tokens", {
+  id: id(),
+  labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+  tokenHash: text("token_hash").notNull().unique(),
+  createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  usedAt: timestamp("used_at", { withTimezone: true }),
+  nodeId: uuid("node_id").references(() => nodes.id, { onDelete: "set null" }),
+  createdAt: createdAt(),
+});

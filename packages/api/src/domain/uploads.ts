@@ -36,7 +36,7 @@ function receivedList(bitmap: string): number[] {
  * Starts an upload, or finds the one to resume: the same file (by SHA-256) for the same lab
  * continues where it stopped; a file the lab already has is not uploaded again.
  */
-export async function startUpload(db: Db, labId: string, userId: string, input: { fileName: string; size: number; sha256: string; meta: UploadMeta }): Promise<UploadState> {
+export async function startUpload(db: Db, labId: string, userId: string | null, input: { fileName: string; size: number; sha256: string; meta: UploadMeta }): Promise<UploadState> {
   const sha256 = input.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ApiError("BAD_REQUEST", "The file's SHA-256 must be 64 hexadecimal characters.");
   if (!slideFile.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);

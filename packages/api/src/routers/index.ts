@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { addLabMember, listLabMembers, setLabMemberRole } from "../domain/members";
+import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
 import { getLabCase, getLabSlide, listLabSlides } from "../domain/slides";
 import { completeUpload, startUpload } from "../domain/uploads";
 import { ApiError } from "../errors";
@@ -25,6 +26,11 @@ export const appRouter = router({
       .input(z.object({ email: z.string().email().max(200), name: z.string().max(200), role, password: z.string().max(200).optional() }))
       .mutation(({ ctx, input }) => addLabMember(ctx.db, ctx.lab.labId, input)),
     setRole: labAdminProcedure.input(z.object({ userId: id, role })).mutation(({ ctx, input }) => setLabMemberRole(ctx.db, ctx.lab.labId, input.userId, input.role)),
+  }),
+  nodes: router({
+    list: labAdminProcedure.query(({ ctx }) => listLabNodes(ctx.db, ctx.lab.labId)),
+    createEnrollmentToken: labAdminProcedure.mutation(({ ctx }) => createEnrollmentToken(ctx.db, ctx.lab.labId, ctx.user.id)),
+    revoke: labAdminProcedure.input(z.object({ nodeId: id })).mutation(({ ctx, input }) => revokeNode(ctx.db, ctx.lab.labId, input.nodeId)),
   }),
   uploads: router({
     start: labProcedure

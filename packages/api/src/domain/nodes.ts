@@ -1,0 +1,55 @@
+import { createHash, randomBytes } from "node:crypto";
+import { and, desc, eq, gt, isNull } from "drizzle-orm";
+import { type Db, schema } from "@pathx/db";
+import { ApiError, notFound } from "../errors";
+
+const { nodes, enrollmentTokens, labs } = schema;
+const hash = (secret: string) => createHash("sha256").update(secret).digest("hex");
+
+/** A one-time enrolment token, valid 24 h; only its hash is kept. */
+export async function createEnrollmentToken(db: Db, labId: string, userId: string) {
+  const token = `pxe_${randomBytes(24).toString("base64url")}`;
+  const expiresAt = new Date(Date.now() + 24 * 3600 * 1000);
+  await db.insert(enrollmentTokens).values({ labId, tokenHash: hash(token), createdBy: userId, expiresAt });
+  return { token, expiresAt };
+}
+
+/** Exchanges an enrolment token for the node's own credential (shown once, kept only hashed). */
+export async function enrollNode(db: Db, token: string, input: { name: string; version?: string }) {
+  const [row] = await db
+    .select()
+    .from(enrollmentTokens)
+    .where(and(eq(enrollmentTokens.tokenHash, hash(token)), isNull(enrollmentTokens.usedAt), gt(enrollmentTokens.expiresAt, new Date())))
+    .limit(1);
+  if (!row) throw new ApiError("UNAUTHORIZED", "This enrolment token is unknown, used or expired; ask your lab administrator for a new one.");
+  const credential = `pxn_${randomBytes(32).toString("base64url")}`;
+  const [node] = await db
+    .insert(nodes)
+    .values({ labId: row.labId, name: input.name.trim() || "lab node", credentialHash: hash(credential), version: input.version, lastSeenAt: new Date() })
+    .returning();
+  await db.update(enrollmentTokens).set({ usedAt: new Date(), nodeId: node!.id }).where(eq(enrollmentTokens.id, row.id));
+  const [lab] = await db.select({ slug: labs.slug, name: labs.name }).from(labs).where(eq(labs.id, row.labId));
+  return { nodeId: node!.id, credential, lab: lab! };
+}
+
+/** The node behind a credential, if it is not revoked; records that it was seen. */
+export async function authenticateNode(db: Db, credential: string, version?: string) {
+  if (!credential.startsWith("pxn_")) return undefined;
+  const [node] = await db.select().from(nodes).where(eq(nodes.credentialHash, hash(credential))).limit(1);
+  if (!node || node.revokedAt) return undefined;
+  await db.update(nodes).set({ lastSeenAt: new Date(), ...(version ? { version } : {}) }).where(eq(nodes.id, node.id));
+  return { id: node.id, labId: node.labId, name: node.name };
+}
+
+export async function listLabNodes(db: Db, labId: string) {
+  return db
+    .select({ id: nodes.id, name: nodes.name, version: nodes.version, lastSeenAt: nodes.lastSeenAt, revokedAt: nodes.revokedAt, createdAt: nodes.createdAt })
+    .from(nodes)
+    .where(eq(nodes.labId, labId))
+    .orderBy(desc(nodes.createdAt));
+}
+
+export async function revokeNode(db: Db, labId: string, nodeId: string) {
+  const [node] = await db.update(nodes).set({ revokedAt: new Date() }).where(and(eq(nodes.labId, labId), eq(nodes.id, nodeId))).returning({ id: nodes.id });
+  if (!node) throw notFound("Node");
+}
