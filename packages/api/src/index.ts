@@ -7,5 +7,5 @@ export { findViewableSlide, type SlideRow } from "./domain/slides";
 export { tileSlide, singleTileLevel } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";
 export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";
-export { CHUNK_SIZE, completeUpload, receiveChunk, startUpload, type UploadMeta, type UploadState } from "./domain/uploads";
+export { CHUNK_SIZE, completeUpload, receiveChunk, startUpload, uploadStartInput, type UploadMeta, type UploadState } from "./domain/uploads";
 export { authenticateNode, createEnrollmentToken, enrollNode, listLabNodes, revokeNode } from "./domain/nodes";

@@ -1,12 +1,20 @@
 import { parseArgs } from "node:util";
 import { WsiError, openFileSource, openSlide } from "@pathx/wsi";
+import { runNodeCommand } from "../agent/commands";
+import { HubError } from "../agent/hub-client";
 import { runTileCommand } from "./tile-command";
+import { UsageError } from "./usage-error";
 
 const usage = `pathx — telepathology exchange command line
 
 Usage:
   pathx info SLIDE                       print the slide's metadata as JSON
   pathx tile SLIDE --out DIR [options]   write DIR/<name>.dzi and DIR/<name>_files/
+  pathx node enroll --hub URL --token T [--name NAME]
+                                         enrol this lab node with a one-time token from the hub
+  pathx node publish SLIDE --case ACC [--block B --stain S --specimen TEXT --patient ID]
+                                         upload a slide to the hub (resumable; the patient id
+                                         leaves the lab only as a keyed pseudonym)
 
 Tile options:
   --tile-size N|source   tile edge in pixels, or the slide's own tile size (default 254)
@@ -17,7 +25,6 @@ Tile options:
   --no-passthrough       always re-encode, even where source tiles could be copied
 `;
 
-class UsageError extends Error {}
 
 function parseInteger(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -82,6 +89,9 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
       case "tile":
         await runTile(rest, io);
         return 0;
+      case "node":
+        await runNodeCommand(rest, io);
+        return 0;
       case undefined:
       case "help":
       case "--help":
@@ -95,6 +105,10 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
     if (error instanceof WsiError) {
       io.stderr.write(`pathx: ${error.message} [${error.code}]\n`);
       return error.code === "INVALID_OPTIONS" ? 2 : 1;
+    }
+    if (error instanceof HubError) {
+      io.stderr.write(`pathx: ${error.message}\n`);
+      return 1;
     }
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       io.stderr.write(`pathx: ${(error as Error).message}\nRun "pathx --help" for usage.\n`);

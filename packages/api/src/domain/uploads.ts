@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { and, eq, sql } from "drizzle-orm";
+import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
@@ -10,13 +11,21 @@ export const CHUNK_SIZE = 8 * 1024 * 1024;
 const MAX_SIZE = 100 * 1024 ** 3;
 const slideFile = /\.(svs|tif|tiff|btf)$/i;
 
-export interface UploadMeta {
-  accessionNumber: string;
-  block: string;
-  stain: string;
-  specimen: string;
-  patientPseudonym?: string;
-}
+/** What starting an upload takes, checked the same way for browsers (tRPC) and lab nodes (HTTP). */
+export const uploadStartInput = z.object({
+  fileName: z.string().min(1).max(255),
+  size: z.number().int().positive(),
+  sha256: z.string(),
+  meta: z.object({
+    accessionNumber: z.string().max(64),
+    block: z.string().max(32),
+    stain: z.string().max(64),
+    specimen: z.string().max(500),
+    patientPseudonym: z.string().max(128).optional(),
+  }),
+});
+
+export type UploadMeta = z.infer<typeof uploadStartInput>["meta"];
 
 export type UploadState =
   | { kind: "duplicate"; slideId: string }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { addLabMember, listLabMembers, setLabMemberRole } from "../domain/members";
 import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
 import { getLabCase, getLabSlide, listLabSlides } from "../domain/slides";
-import { completeUpload, startUpload } from "../domain/uploads";
+import { completeUpload, startUpload, uploadStartInput } from "../domain/uploads";
 import { ApiError } from "../errors";
 import { labAdminProcedure, labProcedure, router, signedInProcedure } from "../trpc";
 
@@ -34,20 +34,7 @@ export const appRouter = router({
   }),
   uploads: router({
     start: labProcedure
-      .input(
-        z.object({
-          fileName: z.string().min(1).max(255),
-          size: z.number().int().positive(),
-          sha256: z.string(),
-          meta: z.object({
-            accessionNumber: z.string().max(64),
-            block: z.string().max(32),
-            stain: z.string().max(64),
-            specimen: z.string().max(500),
-            patientPseudonym: z.string().max(128).optional(),
-          }),
-        }),
-      )
+      .input(uploadStartInput)
       .mutation(({ ctx, input }) => startUpload(ctx.db, ctx.lab.labId, ctx.user.id, input)),
     complete: labProcedure.input(z.object({ uploadId: id })).mutation(({ ctx, input }) => {
       const enqueue = ctx.enqueueTiling;

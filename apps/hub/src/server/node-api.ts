@@ -1,0 +1,22 @@
+import { ApiError, authenticateNode } from "@pathx/api";
+import { getDeps } from "./deps";
+
+const statusOf: Record<string, number> = { NOT_FOUND: 404, BAD_REQUEST: 400, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403 };
+
+/**
+ * The lab node's HTTP API: every request carries the node's credential as a bearer token and
+ * acts for that node's lab only. Errors are JSON with a message the node prints as it is.
+ */
+export async function handleNodeRequest(request: Request, run: (node: { id: string; labId: string }, deps: Awaited<ReturnType<typeof getDeps>>) => Promise<unknown>) {
+  const deps = await getDeps();
+  const credential = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
+  const node = credential ? await authenticateNode(deps.db, credential, request.headers.get("x-pathx-version") ?? undefined) : undefined;
+  if (!node) return Response.json({ error: "This node is not enrolled, or it was revoked: enrol it again with a new token from your lab administrator." }, { status: 401 });
+  try {
+    return Response.json((await run(node, deps)) ?? { ok: true });
+  } catch (error) {
+    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: statusOf[error.code] ?? 500 });
+    console.error(error);
+    return Response.json({ error: "The hub failed to handle this request; the node will retry." }, { status: 500 });
+  }
+}

@@ -1,0 +1,64 @@
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { createProgressLine } from "../cli/progress";
+import { UsageError } from "../cli/usage-error";
+import { readNodeEnv } from "../env";
+import { loadNodeConfig, saveNodeConfig } from "./config";
+import { agentVersion, callHub } from "./hub-client";
+import { pseudonymise } from "./pseudonym";
+import { publishSlide } from "./publish";
+
+
+/** `pathx node enroll|publish …` */
+export async function runNodeCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<void> {
+  const [sub, ...rest] = argv;
+  const env = readNodeEnv();
+  if (sub === "enroll") {
+    const { values } = parseArgs({ args: rest, strict: true, options: { hub: { type: "string" }, token: { type: "string" }, name: { type: "string" } } });
+    if (!values.hub || !values.token) throw new UsageError("pathx node enroll needs --hub URL and --token TOKEN.");
+    const hub = new URL(values.hub).origin;
+    const answer = await callHub<{ nodeId: string; credential: string; lab: { slug: string; name: string } }>(hub, "/api/node/enroll", {
+      method: "POST",
+      json: { token: values.token, name: values.name ?? hostname(), version: agentVersion },
+    }, 3);
+    await saveNodeConfig(env.PATHX_NODE_CONFIG, { hub, nodeId: answer.nodeId, credential: answer.credential, lab: answer.lab });
+    io.stdout.write(`enrolled as a node of ${answer.lab.name}; credential saved to ${env.PATHX_NODE_CONFIG} (mode 0600)\n`);
+    return;
+  }
+  if (sub === "publish") {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: { case: { type: "string" }, block: { type: "string" }, stain: { type: "string" }, specimen: { type: "string" }, patient: { type: "string" } },
+    });
+    if (positionals.length !== 1) throw new UsageError("pathx node publish takes exactly one slide file.");
+    if (!values.case) throw new UsageError("pathx node publish needs --case ACCESSION.");
+    if (values.patient && !env.PATHX_PSEUDONYM_KEY) {
+      throw new UsageError("--patient needs PATHX_PSEUDONYM_KEY (the key the labs share) so the id leaves the lab only as a pseudonym.");
+    }
+    const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
+    const progress = createProgressLine(io.stderr, `publishing ${positionals[0]}`, "chunks");
+    const started = performance.now();
+    const result = await publishSlide(
+      config,
+      {
+        file: positionals[0]!,
+        accessionNumber: values.case,
+        block: values.block ?? "",
+        stain: values.stain ?? "",
+        specimen: values.specimen ?? "",
+        patientPseudonym: values.patient ? pseudonymise(values.patient, env.PATHX_PSEUDONYM_KEY!) : undefined,
+      },
+      (done, total) => progress.update(done, total),
+    );
+    progress.done();
+    io.stdout.write(
+      result.duplicate
+        ? `already published as slide ${result.slideId}\n`
+        : `published slide ${result.slideId} (${result.chunksSent} chunk(s) sent) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    return;
+  }
+  throw new UsageError(`unknown node command "${sub ?? ""}"; use enroll or publish.`);
+}

@@ -1,0 +1,23 @@
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+
+export interface NodeConfig {
+  hub: string;
+  nodeId: string;
+  credential: string;
+  lab: { slug: string; name: string };
+}
+
+/** The node's credential, readable by its owner only (0600). */
+export async function saveNodeConfig(path: string, config: NodeConfig): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  await chmod(path, 0o600);
+}
+
+export async function loadNodeConfig(path: string): Promise<NodeConfig> {
+  const text = await readFile(path, "utf8").catch(() => {
+    throw new Error(`this node is not enrolled (no ${path}); run: pathx node enroll --hub URL --token TOKEN`);
+  });
+  return JSON.parse(text) as NodeConfig;
+}
