@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { revalidatePath } from "next/cache";
+import { cookies } from "next/headers";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { TopBar } from "@/components/top-bar";
@@ -24,6 +25,8 @@ async function perform(run: (api: Awaited<ReturnType<typeof serverCaller>>["api"
 
 export default async function AdminPage({ searchParams }: { searchParams: Promise<{ message?: string }> }) {
   const { message } = await searchParams;
+  // The new token travels in a short-lived cookie, not the URL, so it stays out of logs and history.
+  const token = (await cookies()).get("pathx-enrol-token")?.value;
   const { api, context } = await serverCaller();
   if (!context.user) redirect("/sign-in?next=/admin");
   if (context.lab?.role !== "lab_admin") {
@@ -37,6 +40,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
     );
   }
   const members = await api.members.list();
+  const nodes = await api.nodes.list();
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin />
@@ -82,6 +86,68 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             ))}
           </tbody>
         </table>
+        <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Lab nodes</h2>
+        {token ? (
+          <div className="card" role="status" aria-label="Enrolment token">
+            <p>One-time enrolment token (valid 24 hours, shown only now). On the lab's node run:</p>
+            <code data-testid="enrol-command">pathx node enroll --hub {"<this hub's URL>"} --token {token}</code>
+            <p>
+              Token: <code data-testid="enrol-token">{token}</code>
+            </p>
+          </div>
+        ) : null}
+        <table>
+          <thead>
+            <tr>
+              <th>Node</th>
+              <th>Version</th>
+              <th>Last seen</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {nodes.length === 0 ? (
+              <tr>
+                <td colSpan={4} className="muted">
+                  No node enrolled yet.
+                </td>
+              </tr>
+            ) : null}
+            {nodes.map((n) => (
+              <tr key={n.id}>
+                <td>{n.name}</td>
+                <td>{n.version ?? "—"}</td>
+                <td>{n.revokedAt ? "revoked" : n.lastSeenAt ? new Date(n.lastSeenAt).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "never"}</td>
+                <td>
+                  {n.revokedAt ? null : (
+                    <form
+                      action={async () => {
+                        "use server";
+                        await perform((a) => a.nodes.revoke({ nodeId: n.id }), `${n.name} was revoked; it can no longer reach the hub.`);
+                      }}
+                    >
+                      <button className="plain" type="submit">
+                        Revoke
+                      </button>
+                    </form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <form
+          style={{ marginTop: ".6rem" }}
+          action={async () => {
+            "use server";
+            const { api: a } = await serverCaller();
+            const created = await a.nodes.createEnrollmentToken();
+            (await cookies()).set("pathx-enrol-token", created.token, { httpOnly: true, sameSite: "strict", maxAge: 300, path: "/admin" });
+            redirect("/admin");
+          }}
+        >
+          <button type="submit">Create an enrolment token</button>
+        </form>
         <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Add a user</h2>
         <form
           className="card"

@@ -1,0 +1,62 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { expect, test } from "@playwright/test";
+import { tissuePixel, writeTestTiff } from "@pathx/wsi/synthetic";
+import { signIn } from "./sign-in";
+
+const pathx = new URL("../apps/node/bin/pathx.js", import.meta.url).pathname;
+
+/** Runs the real command line as a lab's node would. */
+async function runPathx(args: string[], env: Record<string, string>) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [pathx, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test("a lab admin enrols a node, the node publishes a slide with a pseudonymised patient, then is revoked", async ({ page, baseURL }) => {
+  test.setTimeout(180_000);
+  const work = await mkdtemp(join(tmpdir(), "e2e-node-"));
+  const env = { PATHX_NODE_CONFIG: join(work, "node.json"), PATHX_PSEUDONYM_KEY: "labs-shared-key-for-tests" };
+  const slide = join(work, "E26-0100-A1.tif");
+  await writeFile(slide, writeTestTiff([{ width: 1500, height: 1200, tileSize: 256, pixel: tissuePixel, pixelsPerCm: 40_000 }]).bytes);
+
+  await signIn(page, "admin@east.example");
+  await page.goto("/admin");
+  await page.getByRole("button", { name: "Create an enrolment token" }).click();
+  const token = (await page.getByTestId("enrol-token").textContent())!.trim();
+  expect(token).toMatch(/^pxe_/);
+
+  const enrolled = await runPathx(["node", "enroll", "--hub", baseURL!, "--token", token, "--name", "east-node-1"], env);
+  expect(enrolled.stderr).toBe("");
+  expect(enrolled.stdout).toContain("enrolled as a node of East Regional Lab");
+  // The token works once.
+  const again = await runPathx(["node", "enroll", "--hub", baseURL!, "--token", token], { ...env, PATHX_NODE_CONFIG: join(work, "other.json") });
+  expect(again.code).toBe(1);
+  expect(again.stderr).toContain("unknown, used or expired");
+
+  const published = await runPathx(["node", "publish", slide, "--case", "E26-0100", "--block", "A1", "--stain", "H&E", "--patient", "19850101-1234"], env);
+  expect(published.stderr).toBe("");
+  expect(published.stdout).toMatch(/published slide [0-9a-f-]{36} \(1 chunk\(s\) sent\)/);
+  const twice = await runPathx(["node", "publish", slide, "--case", "E26-0100"], env);
+  expect(twice.stdout).toContain("already published");
+
+  await page.goto("/");
+  const row = page.getByRole("row", { name: /E26-0100/ });
+  await expect(row.getByText("ready")).toBeVisible({ timeout: 90_000 });
+
+  await page.goto("/admin");
+  await expect(page.getByRole("row", { name: /east-node-1/ })).toContainText("0.1.0");
+  await page.getByRole("row", { name: /east-node-1/ }).getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByRole("row", { name: /east-node-1/ })).toContainText("revoked");
+  await page.screenshot({ path: "test-results/admin-nodes.png", fullPage: true });
+  const refused = await runPathx(["node", "publish", slide, "--case", "E26-0101"], env);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain("not enrolled, or it was revoked");
+});
