@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -47,7 +47,18 @@ test("a lab admin enrols a node, the node publishes a slide with a pseudonymised
   const twice = await runPathx(["node", "publish", slide, "--case", "E26-0100"], env);
   expect(twice.stdout).toContain("already published");
 
+  // A watched folder: a slide with its sidecar is published; one without waits for it.
+  const inbox = join(work, "inbox");
+  await mkdir(inbox);
+  await writeFile(join(inbox, "E26-0102-B1.tif"), writeTestTiff([{ width: 900, height: 700, tileSize: 256, pixel: (x, y) => tissuePixel(y, x) }]).bytes);
+  await writeFile(join(inbox, "E26-0102-B1.json"), JSON.stringify({ case: "E26-0102", block: "B1", stain: "PAS", patient: "19850101-1234" }));
+  await writeFile(join(inbox, "E26-0103-C1.tif"), writeTestTiff([{ width: 300, height: 300, tileSize: 256, pixel: tissuePixel }]).bytes);
+  const watched = await runPathx(["node", "watch", inbox, "--once", "--interval", "1"], env);
+  expect(watched.stdout).toMatch(/E26-0102-B1\.tif: published as slide/);
+  expect(watched.stdout).toContain("E26-0103-C1.tif: waiting for its sidecar");
+
   await page.goto("/");
+  await expect(page.getByRole("row", { name: /E26-0102/ })).toContainText("PAS");
   const row = page.getByRole("row", { name: /E26-0100/ });
   await expect(row.getByText("ready")).toBeVisible({ timeout: 90_000 });
 

@@ -7,6 +7,7 @@ import { loadNodeConfig, saveNodeConfig } from "./config";
 import { agentVersion, callHub } from "./hub-client";
 import { pseudonymise } from "./pseudonym";
 import { publishSlide } from "./publish";
+import { scanFolder } from "./watch";
 
 
 /** `pathx node enroll|publish …` */
@@ -60,5 +61,26 @@ export async function runNodeCommand(argv: string[], io: { stdout: NodeJS.WriteS
     );
     return;
   }
-  throw new UsageError(`unknown node command "${sub ?? ""}"; use enroll or publish.`);
+  if (sub === "watch") {
+    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { interval: { type: "string" }, once: { type: "boolean" } } });
+    if (positionals.length !== 1) throw new UsageError("pathx node watch takes exactly one folder.");
+    const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
+    const seconds = Number(values.interval ?? 5);
+    if (!(seconds > 0)) throw new UsageError("--interval takes a number of seconds.");
+    const seenSizes = new Map<string, number>();
+    const log = (line: string) => io.stdout.write(`${new Date().toISOString()} ${line}\n`);
+    log(`watching ${positionals[0]} every ${seconds} s for slides with sidecar .json files`);
+    for (;;) {
+      await scanFolder(positionals[0]!, config, { pseudonymKey: env.PATHX_PSEUDONYM_KEY, seenSizes, log });
+      if (values.once && [...seenSizes.keys()].length > 0) {
+        // --once: a second pass publishes what the first saw settled, then stop.
+        await new Promise((r) => setTimeout(r, seconds * 1000));
+        await scanFolder(positionals[0]!, config, { pseudonymKey: env.PATHX_PSEUDONYM_KEY, seenSizes, log });
+        return;
+      }
+      if (values.once) return;
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+    }
+  }
+  throw new UsageError(`unknown node command "${sub ?? ""}"; use enroll, publish or watch.`);
 }

@@ -15,6 +15,9 @@ Usage:
   pathx node publish SLIDE --case ACC [--block B --stain S --specimen TEXT --patient ID]
                                          upload a slide to the hub (resumable; the patient id
                                          leaves the lab only as a keyed pseudonym)
+  pathx node watch DIR [--interval S] [--once]
+                                         publish new slides of a folder; each needs a sidecar
+                                         <name>.json: {"case", "block", "stain", "specimen", "patient"}
 
 Tile options:
   --tile-size N|source   tile edge in pixels, or the slide's own tile size (default 254)

@@ -4,6 +4,7 @@ import { cookies } from "next/headers";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { TopBar } from "@/components/top-bar";
+import { hubEnv } from "@/env";
 import { serverCaller } from "@/server/caller";
 
 export const dynamic = "force-dynamic";
@@ -89,8 +90,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Lab nodes</h2>
         {token ? (
           <div className="card" role="status" aria-label="Enrolment token">
-            <p>One-time enrolment token (valid 24 hours, shown only now). On the lab's node run:</p>
-            <code data-testid="enrol-command">pathx node enroll --hub {"<this hub's URL>"} --token {token}</code>
+            <p>One-time enrolment token (valid 24 hours; shown on this page for 5 minutes). On the lab's node run:</p>
+            <code data-testid="enrol-command">
+              pathx node enroll --hub {hubEnv().AUTH_URL ?? "<this hub's URL>"} --token {token}
+            </code>
             <p>
               Token: <code data-testid="enrol-token">{token}</code>
             </p>
