@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,4 +70,35 @@ test("a lab admin enrols a node, the node publishes a slide with a pseudonymised
   const refused = await runPathx(["node", "publish", slide, "--case", "E26-0101"], env);
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain("not enrolled, or it was revoked");
+});
+
+test("a node killed (kill -9) mid-upload resumes from the chunks the hub already has; --max-rate caps bandwidth", async ({ page, baseURL }) => {
+  test.setTimeout(180_000);
+  const work = await mkdtemp(join(tmpdir(), "e2e-node-kill-"));
+  const env = { PATHX_NODE_CONFIG: join(work, "node.json") };
+  // About 42 MB uncompressed: six 8 MiB chunks.
+  const slide = join(work, "S26-7000-A1.tif");
+  await writeFile(slide, writeTestTiff([{ width: 3800, height: 3800, tileSize: 256, compression: "none", pixel: tissuePixel }]).bytes);
+
+  await signIn(page, "admin@south.example");
+  await page.goto("/admin");
+  await page.getByRole("button", { name: "Create an enrolment token" }).click();
+  const token = (await page.getByTestId("enrol-token").textContent())!.trim();
+  expect((await runPathx(["node", "enroll", "--hub", baseURL!, "--token", token, "--name", "south-node"], env)).code).toBe(0);
+
+  // 8 MB/s: about a second per chunk; killed after about three seconds.
+  const started = Date.now();
+  const child = spawn(process.execPath, [pathx, "node", "publish", slide, "--case", "S26-7000", "--max-rate", "8"], { env: { ...process.env, ...env } });
+  await new Promise((r) => setTimeout(r, 3200));
+  child.kill("SIGKILL");
+  await new Promise((r) => child.on("exit", r));
+  expect(Date.now() - started).toBeGreaterThan(3000);
+
+  const resumed = await runPathx(["node", "publish", slide, "--case", "S26-7000"], env);
+  expect(resumed.stderr).toBe("");
+  const sent = Number(/\((\d+) chunk\(s\) sent\)/.exec(resumed.stdout)?.[1]);
+  expect(sent).toBeGreaterThan(0);
+  expect(sent).toBeLessThan(6); // the chunks stored before the kill were not sent again
+  await page.goto("/");
+  await expect(page.getByRole("row", { name: /S26-7000/ }).getByText("ready")).toBeVisible({ timeout: 90_000 });
 });

@@ -31,13 +31,22 @@ export async function runNodeCommand(argv: string[], io: { stdout: NodeJS.WriteS
       args: rest,
       allowPositionals: true,
       strict: true,
-      options: { case: { type: "string" }, block: { type: "string" }, stain: { type: "string" }, specimen: { type: "string" }, patient: { type: "string" } },
+      options: {
+        case: { type: "string" },
+        block: { type: "string" },
+        stain: { type: "string" },
+        specimen: { type: "string" },
+        patient: { type: "string" },
+        "max-rate": { type: "string" },
+      },
     });
     if (positionals.length !== 1) throw new UsageError("pathx node publish takes exactly one slide file.");
     if (!values.case) throw new UsageError("pathx node publish needs --case ACCESSION.");
     if (values.patient && !env.PATHX_PSEUDONYM_KEY) {
       throw new UsageError("--patient needs PATHX_PSEUDONYM_KEY (the key the labs share) so the id leaves the lab only as a pseudonym.");
     }
+    const maxRate = values["max-rate"] === undefined ? undefined : Number(values["max-rate"]);
+    if (maxRate !== undefined && !(maxRate > 0)) throw new UsageError("--max-rate takes megabytes per second, e.g. 20.");
     const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
     const progress = createProgressLine(io.stderr, `publishing ${positionals[0]}`, "chunks");
     const started = performance.now();
@@ -52,6 +61,7 @@ export async function runNodeCommand(argv: string[], io: { stdout: NodeJS.WriteS
         patientPseudonym: values.patient ? pseudonymise(values.patient, env.PATHX_PSEUDONYM_KEY!) : undefined,
       },
       (done, total) => progress.update(done, total),
+      { maxBytesPerSecond: maxRate ? maxRate * 1024 * 1024 : undefined },
     );
     progress.done();
     io.stdout.write(

@@ -26,7 +26,12 @@ async function sha256OfFile(path: string): Promise<string> {
  * Publishes one slide: the file's SHA-256 names it (the same file twice is one slide, and a
  * stopped upload resumes from the chunks the hub already has), chunks carry their own SHA-256.
  */
-export async function publishSlide(config: NodeConfig, input: PublishInput, progress: (done: number, total: number) => void = () => {}) {
+export async function publishSlide(
+  config: NodeConfig,
+  input: PublishInput,
+  progress: (done: number, total: number) => void = () => {},
+  options: { maxBytesPerSecond?: number } = {},
+) {
   const { size } = await stat(input.file).catch(() => {
     throw new Error(`${input.file}: no such file`);
   });
@@ -47,11 +52,18 @@ export async function publishSlide(config: NodeConfig, input: PublishInput, prog
   try {
     const have = new Set(start.received);
     progress(have.size, start.chunkCount);
+    const began = performance.now();
+    let bytesSent = 0;
     for (let index = 0; index < start.chunkCount; index++) {
       if (have.has(index)) continue;
       const length = Math.min(start.chunkSize, size - index * start.chunkSize);
       const bytes = Buffer.alloc(length);
       await handle.read(bytes, 0, length, index * start.chunkSize);
+      if (options.maxBytesPerSecond) {
+        // Bandwidth cap: never get ahead of the allowed average rate.
+        const due = ((bytesSent + length) / options.maxBytesPerSecond) * 1000 - (performance.now() - began);
+        if (due > 0) await new Promise((r) => setTimeout(r, due));
+      }
       await callHub(config.hub, `/api/node/uploads/${start.uploadId}/chunks/${index}`, {
         method: "PUT",
         credential: config.credential,
@@ -59,6 +71,7 @@ export async function publishSlide(config: NodeConfig, input: PublishInput, prog
         headers: { "content-type": "application/octet-stream", "x-chunk-sha256": createHash("sha256").update(bytes).digest("hex") },
       });
       chunksSent++;
+      bytesSent += length;
       have.add(index);
       progress(have.size, start.chunkCount);
     }

@@ -12,7 +12,7 @@ Usage:
   pathx tile SLIDE --out DIR [options]   write DIR/<name>.dzi and DIR/<name>_files/
   pathx node enroll --hub URL --token T [--name NAME]
                                          enrol this lab node with a one-time token from the hub
-  pathx node publish SLIDE --case ACC [--block B --stain S --specimen TEXT --patient ID]
+  pathx node publish SLIDE --case ACC [--block B --stain S --specimen TEXT --patient ID --max-rate MB/s]
                                          upload a slide to the hub (resumable; the patient id
                                          leaves the lab only as a keyed pseudonym)
   pathx node watch DIR [--interval S] [--once]
