@@ -63,7 +63,10 @@ test("a lab admin enrols a node, the node publishes a slide with a pseudonymised
   await expect(row.getByText("ready")).toBeVisible({ timeout: 90_000 });
 
   await page.goto("/admin");
-  await expect(page.getByRole("row", { name: /east-node-1/ })).toContainText("0.1.0");
+  const nodeRow = page.getByRole("row", { name: /east-node-1/ });
+  await expect(nodeRow).toContainText("0.1.0");
+  await expect(nodeRow).toContainText("2 slides"); // E26-0100 by publish, E26-0102 by watch
+  await expect(nodeRow.getByRole("cell").nth(4)).toHaveText("1"); // E26-0103 waits for its sidecar
   await page.getByRole("row", { name: /east-node-1/ }).getByRole("button", { name: "Revoke" }).click();
   await expect(page.getByRole("row", { name: /east-node-1/ })).toContainText("revoked");
   await page.screenshot({ path: "test-results/admin-nodes.png", fullPage: true });

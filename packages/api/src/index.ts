@@ -8,4 +8,4 @@ export { tileSlide, singleTileLevel } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";
 export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";
 export { CHUNK_SIZE, completeUpload, receiveChunk, startUpload, uploadStartInput, type UploadMeta, type UploadState } from "./domain/uploads";
-export { authenticateNode, createEnrollmentToken, enrollNode, listLabNodes, revokeNode } from "./domain/nodes";
+export { authenticateNode, createEnrollmentToken, enrollNode, listLabNodes, reportNodeStatus, revokeNode } from "./domain/nodes";

@@ -98,6 +98,8 @@ export const slides = pgTable(
     /** Prefix under which `<prefix>/slide.dzi` and `<prefix>/slide_files/` live. */
     tilesPrefix: text("tiles_prefix"),
     thumbnailKey: text("thumbnail_key"),
+    /** The lab node that published it (null: uploaded in the browser). */
+    publishedByNodeId: uuid("published_by_node_id"),
     labelKey: text("label_key"),
     macroKey: text("macro_key"),
     createdAt: createdAt(),
@@ -127,6 +129,7 @@ export const uploads = pgTable(
     /** Case metadata the slide is registered with when the upload completes. */
     meta: jsonb("meta").notNull().default({}),
     slideId: uuid("slide_id").references(() => slides.id, { onDelete: "set null" }),
+    nodeId: uuid("node_id"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -159,6 +162,9 @@ export const nodes = pgTable(
     credentialHash: text("credential_hash").notNull().unique(),
     version: text("version"),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+    /** Slides waiting on the node, and its last problem, as it reported them. */
+    queueDepth: integer("queue_depth").notNull().default(0),
+    lastError: text("last_error"),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     createdAt: createdAt(),
   },

@@ -80,12 +80,19 @@ export async function runNodeCommand(argv: string[], io: { stdout: NodeJS.WriteS
     const seenSizes = new Map<string, number>();
     const log = (line: string) => io.stdout.write(`${new Date().toISOString()} ${line}\n`);
     log(`watching ${positionals[0]} every ${seconds} s for slides with sidecar .json files`);
+    // Each pass ends with a heartbeat, so the lab admin sees the node's queue and last problem.
+    const pass = async () => {
+      const result = await scanFolder(positionals[0]!, config, { pseudonymKey: env.PATHX_PSEUDONYM_KEY, seenSizes, log });
+      await callHub(config.hub, "/api/node/status", { method: "POST", credential: config.credential, json: { queueDepth: result.waiting, lastError: result.lastError } }, 2).catch(
+        (error: Error) => log(`could not report status to the hub: ${error.message}`),
+      );
+    };
     for (;;) {
-      await scanFolder(positionals[0]!, config, { pseudonymKey: env.PATHX_PSEUDONYM_KEY, seenSizes, log });
+      await pass();
       if (values.once && [...seenSizes.keys()].length > 0) {
         // --once: a second pass publishes what the first saw settled, then stop.
         await new Promise((r) => setTimeout(r, seconds * 1000));
-        await scanFolder(positionals[0]!, config, { pseudonymKey: env.PATHX_PSEUDONYM_KEY, seenSizes, log });
+        await pass();
         return;
       }
       if (values.once) return;

@@ -25,10 +25,11 @@ export async function scanFolder(
   dir: string,
   config: NodeConfig,
   options: { pseudonymKey?: string; seenSizes: Map<string, number>; log: (line: string) => void },
-): Promise<number> {
+): Promise<{ published: number; waiting: number; lastError: string | null }> {
   const statePath = join(dir, ".pathx-published.json");
   const published = new Set<string>(JSON.parse(await readFile(statePath, "utf8").catch(() => "[]")) as string[]);
   let count = 0;
+  let lastError: string | null = null;
   for (const name of (await readdir(dir)).filter((n) => slideFile.test(n)).sort()) {
     if (published.has(name)) continue;
     const path = join(dir, name);
@@ -43,12 +44,14 @@ export async function scanFolder(
     }
     const parsed = sidecar.safeParse(JSON.parse(metaText));
     if (!parsed.success) {
-      options.log(`${name}: sidecar is invalid (${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}); fix it to publish`);
+      lastError = `${name}: sidecar is invalid (${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}); fix it to publish`;
+      options.log(lastError);
       continue;
     }
     const meta = parsed.data;
     if (meta.patient && !options.pseudonymKey) {
-      options.log(`${name}: has a patient id but PATHX_PSEUDONYM_KEY is not set; not published`);
+      lastError = `${name}: has a patient id but PATHX_PSEUDONYM_KEY is not set; not published`;
+      options.log(lastError);
       continue;
     }
     try {
@@ -65,8 +68,10 @@ export async function scanFolder(
       await writeFile(statePath, JSON.stringify([...published]));
       count++;
     } catch (error) {
-      options.log(`${name}: ${(error as Error).message}; will retry`);
+      lastError = `${name}: ${(error as Error).message}; will retry`;
+      options.log(lastError);
     }
   }
-  return count;
+  const waiting = (await readdir(dir)).filter((n) => slideFile.test(n) && !published.has(n)).length;
+  return { published: count, waiting, lastError };
 }

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, desc, eq, gt, isNull } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
 
-const { nodes, enrollmentTokens, labs } = schema;
+const { nodes, enrollmentTokens, labs, slides } = schema;
 const hash = (secret: string) => createHash("sha256").update(secret).digest("hex");
 
 /** A one-time enrolment token, valid 24 h; only its hash is kept. */
@@ -42,11 +42,35 @@ export async function authenticateNode(db: Db, credential: string, version?: str
 }
 
 export async function listLabNodes(db: Db, labId: string) {
-  return db
-    .select({ id: nodes.id, name: nodes.name, version: nodes.version, lastSeenAt: nodes.lastSeenAt, revokedAt: nodes.revokedAt, createdAt: nodes.createdAt })
+  const rows = await db
+    .select({
+      id: nodes.id,
+      name: nodes.name,
+      version: nodes.version,
+      lastSeenAt: nodes.lastSeenAt,
+      queueDepth: nodes.queueDepth,
+      lastError: nodes.lastError,
+      revokedAt: nodes.revokedAt,
+      createdAt: nodes.createdAt,
+    })
     .from(nodes)
     .where(eq(nodes.labId, labId))
     .orderBy(desc(nodes.createdAt));
+  const published = await db
+    .select({ nodeId: slides.publishedByNodeId, slides: count() })
+    .from(slides)
+    .where(eq(slides.labId, labId))
+    .groupBy(slides.publishedByNodeId);
+  const byNode = new Map(published.map((p) => [p.nodeId, Number(p.slides)]));
+  return rows.map((r) => ({ ...r, published: byNode.get(r.id) ?? 0 }));
+}
+
+/** What a node says about itself: slides waiting, and its last problem (null when none). */
+export async function reportNodeStatus(db: Db, nodeId: string, status: { queueDepth: number; lastError: string | null }) {
+  await db
+    .update(nodes)
+    .set({ queueDepth: Math.max(0, Math.min(1_000_000_000, Math.floor(status.queueDepth))), lastError: status.lastError?.slice(0, 1000) ?? null })
+    .where(eq(nodes.id, nodeId));
 }
 
 export async function revokeNode(db: Db, labId: string, nodeId: string) {

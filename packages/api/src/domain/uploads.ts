@@ -45,7 +45,13 @@ function receivedList(bitmap: string): number[] {
  * Starts an upload, or finds the one to resume: the same file (by SHA-256) for the same lab
  * continues where it stopped; a file the lab already has is not uploaded again.
  */
-export async function startUpload(db: Db, labId: string, userId: string | null, input: { fileName: string; size: number; sha256: string; meta: UploadMeta }): Promise<UploadState> {
+export async function startUpload(
+  db: Db,
+  labId: string,
+  userId: string | null,
+  input: { fileName: string; size: number; sha256: string; meta: UploadMeta },
+  nodeId?: string,
+): Promise<UploadState> {
   const sha256 = input.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ApiError("BAD_REQUEST", "The file's SHA-256 must be 64 hexadecimal characters.");
   if (!slideFile.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
@@ -64,7 +70,7 @@ export async function startUpload(db: Db, labId: string, userId: string | null, 
   const count = chunkCount(input.size, CHUNK_SIZE);
   const [created] = await db
     .insert(uploads)
-    .values({ labId, userId, fileName: input.fileName, sizeBytes: input.size, sha256, chunkSize: CHUNK_SIZE, receivedChunks: "0".repeat(count), meta: input.meta })
+    .values({ labId, userId, nodeId, fileName: input.fileName, sizeBytes: input.size, sha256, chunkSize: CHUNK_SIZE, receivedChunks: "0".repeat(count), meta: input.meta })
     .returning();
   return { kind: "open", uploadId: created!.id, chunkSize: CHUNK_SIZE, chunkCount: count, received: [] };
 }
@@ -129,7 +135,17 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
     const [kase] = await tx.select({ id: cases.id }).from(cases).where(and(eq(cases.labId, labId), eq(cases.accessionNumber, meta.accessionNumber.trim())));
     const [slide] = await tx
       .insert(slides)
-      .values({ labId, caseId: kase!.id, block: meta.block ?? "", stain: meta.stain ?? "", fileName: upload.fileName, sizeBytes: upload.sizeBytes, sha256: upload.sha256, sourceKey })
+      .values({
+        labId,
+        caseId: kase!.id,
+        block: meta.block ?? "",
+        stain: meta.stain ?? "",
+        fileName: upload.fileName,
+        sizeBytes: upload.sizeBytes,
+        sha256: upload.sha256,
+        sourceKey,
+        publishedByNodeId: upload.nodeId,
+      })
       .returning({ id: slides.id });
     await tx.update(uploads).set({ status: "complete", slideId: slide!.id, updatedAt: new Date() }).where(eq(uploads.id, uploadId));
     return slide!.id;

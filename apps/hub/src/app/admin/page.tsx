@@ -105,13 +105,15 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
               <th>Node</th>
               <th>Version</th>
               <th>Last seen</th>
+              <th>Published</th>
+              <th>Waiting</th>
               <th></th>
             </tr>
           </thead>
           <tbody>
             {nodes.length === 0 ? (
               <tr>
-                <td colSpan={4} className="muted">
+                <td colSpan={6} className="muted">
                   No node enrolled yet.
                 </td>
               </tr>
@@ -121,6 +123,11 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                 <td>{n.name}</td>
                 <td>{n.version ?? "—"}</td>
                 <td>{n.revokedAt ? "revoked" : n.lastSeenAt ? new Date(n.lastSeenAt).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "never"}</td>
+                <td>{n.published} slides</td>
+                <td>
+                  {n.queueDepth}
+                  {n.lastError ? <div className="error" style={{ fontSize: ".85rem" }}>{n.lastError}</div> : null}
+                </td>
                 <td>
                   {n.revokedAt ? null : (
                     <form
