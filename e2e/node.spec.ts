@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect, test } from "@playwright/test";
 import { tissuePixel, writeTestTiff } from "@pathx/wsi/synthetic";
+import { fixturePath } from "@pathx/wsi/test-support";
 import { signIn } from "./sign-in";
 
 const pathx = new URL("../apps/node/bin/pathx.js", import.meta.url).pathname;
@@ -47,6 +48,16 @@ test("a lab admin enrols a node, the node publishes a slide with a pseudonymised
   const twice = await runPathx(["node", "publish", slide, "--case", "E26-0100"], env);
   expect(twice.stdout).toContain("already published");
 
+  // A real Aperio slide: the lab's policy (default) keeps label and macro in the lab.
+  const aperio = await runPathx(["node", "publish", fixturePath("CMU-1-Small-Region.svs"), "--case", "E26-0101", "--block", "A1"], env);
+  const aperioId = /published slide ([0-9a-f-]{36})/.exec(aperio.stdout)?.[1];
+  expect(aperioId, aperio.stderr).toBeTruthy();
+  await page.goto("/");
+  await expect(page.getByRole("row", { name: /E26-0101/ }).getByText("ready")).toBeVisible({ timeout: 90_000 });
+  const info = await page.request.get(`/api/trpc/slides.get?input=${encodeURIComponent(JSON.stringify({ id: aperioId }))}`);
+  const slideInfo = ((await info.json()) as { result: { data: { hasLabel: boolean; hasMacro: boolean; width: number } } }).result.data;
+  expect(slideInfo).toMatchObject({ hasLabel: false, hasMacro: false, width: 2220 });
+
   // A watched folder: a slide with its sidecar is published; one without waits for it.
   const inbox = join(work, "inbox");
   await mkdir(inbox);
@@ -65,7 +76,7 @@ test("a lab admin enrols a node, the node publishes a slide with a pseudonymised
   await page.goto("/admin");
   const nodeRow = page.getByRole("row", { name: /east-node-1/ });
   await expect(nodeRow).toContainText("0.1.0");
-  await expect(nodeRow).toContainText("2 slides"); // E26-0100 by publish, E26-0102 by watch
+  await expect(nodeRow).toContainText("3 slides"); // E26-0100 and E26-0101 by publish, E26-0102 by watch
   await expect(nodeRow.getByRole("cell").nth(4)).toHaveText("1"); // E26-0103 waits for its sidecar
   await page.getByRole("row", { name: /east-node-1/ }).getByRole("button", { name: "Revoke" }).click();
   await expect(page.getByRole("row", { name: /east-node-1/ })).toContainText("revoked");

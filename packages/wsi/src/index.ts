@@ -8,3 +8,4 @@ export { encodeJpeg, decodeJpeg } from "./codec/jpeg";
 export { planDeepZoomLevels, renderDzi, type DeepZoomLevel } from "./deepzoom/plan";
 export { createFolderSink, type TileSink, type PyramidInfo } from "./deepzoom/sink";
 export { buildDeepZoom, type DeepZoomOptions, type DeepZoomProgress, type DeepZoomResult } from "./deepzoom/build";
+export { writeSlideWithout } from "./tiff/strip-associated";

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
-import { basename } from "node:path";
+import { mkdtemp, open, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { writeSlideWithout } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
 import { callHub } from "./hub-client";
 
@@ -31,6 +33,26 @@ export async function publishSlide(
   input: PublishInput,
   progress: (done: number, total: number) => void = () => {},
   options: { maxBytesPerSecond?: number } = {},
+) {
+  // Label and macro show the patient's name: unless the lab's policy shares them, they are
+  // removed from a copy here, and only that copy leaves the lab.
+  const policy = await callHub<{ shareLabelMacro: boolean }>(config.hub, "/api/node/policy", { method: "GET", credential: config.credential });
+  if (policy.shareLabelMacro) return uploadFile(config, input, progress, options);
+  const work = await mkdtemp(join(tmpdir(), "pathx-publish-"));
+  try {
+    const clean = join(work, basename(input.file));
+    await writeSlideWithout(input.file, clean, ["label", "macro"]);
+    return await uploadFile(config, { ...input, file: clean }, progress, options);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function uploadFile(
+  config: NodeConfig,
+  input: PublishInput,
+  progress: (done: number, total: number) => void,
+  options: { maxBytesPerSecond?: number },
 ) {
   const { size } = await stat(input.file).catch(() => {
     throw new Error(`${input.file}: no such file`);

@@ -24,6 +24,9 @@ function publicSlide(s: SlideRow) {
     objectivePower: s.objectivePower,
     vendor: s.vendor,
     hasThumbnail: Boolean(s.thumbnailKey),
+    /** Whether the hub holds the label / macro (only when the lab's policy let its node send them). */
+    hasLabel: Boolean(s.labelKey),
+    hasMacro: Boolean(s.macroKey),
     updatedAt: s.updatedAt,
   };
 }

@@ -1,4 +1,6 @@
+import { eq } from "drizzle-orm";
 import { z } from "zod";
+import { schema } from "@pathx/db";
 import { addLabMember, listLabMembers, setLabMemberRole } from "../domain/members";
 import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
 import { getLabCase, getLabSlide, listLabSlides } from "../domain/slides";
@@ -26,6 +28,15 @@ export const appRouter = router({
       .input(z.object({ email: z.string().email().max(200), name: z.string().max(200), role, password: z.string().max(200).optional() }))
       .mutation(({ ctx, input }) => addLabMember(ctx.db, ctx.lab.labId, input)),
     setRole: labAdminProcedure.input(z.object({ userId: id, role })).mutation(({ ctx, input }) => setLabMemberRole(ctx.db, ctx.lab.labId, input.userId, input.role)),
+  }),
+  lab: router({
+    policy: labProcedure.query(async ({ ctx }) => {
+      const [lab] = await ctx.db.select({ shareLabelMacro: schema.labs.shareLabelMacro }).from(schema.labs).where(eq(schema.labs.id, ctx.lab.labId));
+      return { shareLabelMacro: lab?.shareLabelMacro ?? false };
+    }),
+    setShareLabelMacro: labAdminProcedure
+      .input(z.object({ share: z.boolean() }))
+      .mutation(({ ctx, input }) => ctx.db.update(schema.labs).set({ shareLabelMacro: input.share }).where(eq(schema.labs.id, ctx.lab.labId)).then(() => undefined)),
   }),
   nodes: router({
     list: labAdminProcedure.query(({ ctx }) => listLabNodes(ctx.db, ctx.lab.labId)),

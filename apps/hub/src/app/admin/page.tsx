@@ -42,6 +42,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   }
   const members = await api.members.list();
   const nodes = await api.nodes.list();
+  const policy = await api.lab.policy();
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin />
@@ -88,6 +89,23 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
           </tbody>
         </table>
         <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Lab nodes</h2>
+        <form
+          className="card"
+          style={{ marginBottom: ".6rem" }}
+          action={async () => {
+            "use server";
+            const share = !policy.shareLabelMacro;
+            await perform((a) => a.lab.setShareLabelMacro({ share }), share ? "Nodes now send label and macro images." : "Nodes now keep label and macro images in the lab.");
+          }}
+        >
+          <p style={{ marginTop: 0 }}>
+            Label and macro images (they show the patient's name):{" "}
+            <strong>{policy.shareLabelMacro ? "sent to the hub" : "kept in the lab — nodes remove them before publishing"}</strong>
+          </p>
+          <button className="plain" type="submit">
+            {policy.shareLabelMacro ? "Keep them in the lab" : "Allow sending them"}
+          </button>
+        </form>
         {token ? (
           <div className="card" role="status" aria-label="Enrolment token">
             <p>One-time enrolment token (valid 24 hours; shown on this page for 5 minutes). On the lab's node run:</p>
