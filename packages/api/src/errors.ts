@@ -12,3 +12,10 @@ export class ApiError extends Error {
 export function notFound(what: string): ApiError {
   return new ApiError("NOT_FOUND", `${what} not found.`);
 }
+
+const httpStatus: Record<ApiErrorCode, number> = { NOT_FOUND: 404, BAD_REQUEST: 400, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403, INTERNAL: 500 };
+
+/** The HTTP status a plain (non-tRPC) route answers for an ApiError. */
+export function httpStatusOf(error: ApiError): number {
+  return httpStatus[error.code];
+}

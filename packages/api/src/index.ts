@@ -1,4 +1,4 @@
-export { ApiError, type ApiErrorCode, notFound } from "./errors";
+export { ApiError, type ApiErrorCode, httpStatusOf, notFound } from "./errors";
 export { appRouter, type AppRouter } from "./routers/index";
 export { createContext, createCallerFactory, type ApiContext, type ApiDeps } from "./trpc";
 export { authenticateWithPassword, findUserIdByEmail, loadSessionUser, type Membership, type SessionUser } from "./domain/users";

@@ -1,7 +1,6 @@
-import { ApiError, authenticateNode } from "@pathx/api";
+import { ApiError, authenticateNode, httpStatusOf } from "@pathx/api";
 import { getDeps } from "./deps";
 
-const statusOf: Record<string, number> = { NOT_FOUND: 404, BAD_REQUEST: 400, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403 };
 
 /**
  * The lab node's HTTP API: every request carries the node's credential as a bearer token and
@@ -15,7 +14,7 @@ export async function handleNodeRequest(request: Request, run: (node: { id: stri
   try {
     return Response.json((await run(node, deps)) ?? { ok: true });
   } catch (error) {
-    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: statusOf[error.code] ?? 500 });
+    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: httpStatusOf(error) });
     console.error(error);
     return Response.json({ error: "The hub failed to handle this request; the node will retry." }, { status: 500 });
   }

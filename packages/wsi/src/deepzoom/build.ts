@@ -1,4 +1,4 @@
-import { encodeJpeg } from "../codec/jpeg";
+import { decodeJpeg, encodeJpeg } from "../codec/jpeg";
 import { WsiError, toWsiError } from "../errors";
 import { type RgbImage, cropImage } from "../image";
 import type { Slide } from "../slide";
@@ -216,11 +216,16 @@ async function streamPass(
   const readBand = (row: number) =>
     Promise.all(
       Array.from({ length: across }, async (_, col) => {
-        const [image, raw] = await Promise.all([
-          slide.decodeTile(pass.sourceLevel, col, row, bandBuffers[row % 2]![col]),
-          passThroughRoot ? slide.readRawTile(pass.sourceLevel, col, row).then((r) => (r.kind === "jpeg" ? r.bytes : undefined)) : undefined,
-        ]);
-        return { image, raw };
+        const into = bandBuffers[row % 2]![col];
+        if (!passThroughRoot) return { image: await slide.decodeTile(pass.sourceLevel, col, row, into), raw: undefined };
+        // Read once: the standalone JPEG is both copied out and decoded for the levels below.
+        const raw = await slide.readRawTile(pass.sourceLevel, col, row);
+        if (raw.kind !== "jpeg" || raw.bytes.length === 0) return { image: await slide.decodeTile(pass.sourceLevel, col, row, into), raw: undefined };
+        const image = await decodeJpeg(raw.bytes, into!.length >= tileBytes ? into : undefined);
+        if (image.width < source.tileWidth || image.height < source.tileHeight) {
+          throw new WsiError("CORRUPT", `${slide.metadata.name}: a JPEG tile is ${image.width} × ${image.height}, smaller than the declared ${source.tileWidth} × ${source.tileHeight}.`);
+        }
+        return { image, raw: raw.bytes };
       }),
     );
   let next = readBand(0);

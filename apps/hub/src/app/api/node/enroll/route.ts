@@ -1,4 +1,4 @@
-import { ApiError, enrollNode } from "@pathx/api";
+import { ApiError, enrollNode, httpStatusOf } from "@pathx/api";
 import { getDeps } from "@/server/deps";
 
 /** A node exchanges its one-time enrolment token for its own credential. */
@@ -9,7 +9,7 @@ export async function POST(request: Request) {
     const { db } = await getDeps();
     return Response.json(await enrollNode(db, body.token, { name: body.name ?? "", version: body.version }));
   } catch (error) {
-    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: error.code === "UNAUTHORIZED" ? 401 : 400 });
+    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: httpStatusOf(error) });
     throw error;
   }
 }

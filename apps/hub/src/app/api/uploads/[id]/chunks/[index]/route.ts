@@ -1,8 +1,7 @@
-import { ApiError, createContext, receiveChunk } from "@pathx/api";
+import { ApiError, createContext, httpStatusOf, receiveChunk } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "@/server/deps";
 
-const status: Record<string, number> = { NOT_FOUND: 404, BAD_REQUEST: 400, CONFLICT: 409, UNAUTHORIZED: 401, FORBIDDEN: 403 };
 
 /** One chunk of a resumable upload: raw bytes, with their SHA-256 in `x-chunk-sha256`. */
 export async function PUT(request: Request, { params }: { params: Promise<{ id: string; index: string }> }) {
@@ -16,7 +15,7 @@ export async function PUT(request: Request, { params }: { params: Promise<{ id: 
     await receiveChunk(deps.db, deps.store, context.lab.labId, id, Number(index), bytes, request.headers.get("x-chunk-sha256") ?? "");
     return Response.json({ ok: true });
   } catch (error) {
-    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: status[error.code] ?? 500 });
+    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: httpStatusOf(error) });
     console.error(error);
     return Response.json({ error: "The chunk could not be stored; it will be retried." }, { status: 500 });
   }
