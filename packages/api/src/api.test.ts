@@ -159,7 +159,7 @@ describe("resumable uploads", () => {
     expect(slide).toMatchObject({ status: "received", block: "C1", case: { accessionNumber: "N26-0500" } });
     expect(await store.list(`uploads/${start.uploadId}/`)).toEqual([]);
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, done.slideId));
-    expect(sha(await store.get(row!.sourceKey))).toBe(sha(file));
+    expect(sha(await store.get(row!.sourceKey!))).toBe(sha(file));
     // The same file again is recognised, not uploaded twice.
     expect(await api.uploads.start({ fileName: "again.svs", size: file.length, sha256: sha(file), meta })).toEqual({ kind: "duplicate", slideId: done.slideId });
   });

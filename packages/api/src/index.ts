@@ -7,5 +7,15 @@ export { findViewableSlide, type SlideRow } from "./domain/slides";
 export { tileSlide, singleTileLevel } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";
 export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";
+export {
+  claimFetchOrders,
+  describeFetch,
+  failFetchOrder,
+  findOpenOrder,
+  indexBatchInput,
+  registerIndexedSlides,
+  requestSlideFetch,
+  type IndexRecord,
+} from "./domain/indexed-slides";
 export { CHUNK_SIZE, completeUpload, receiveChunk, startUpload, uploadStartInput, type UploadMeta, type UploadState } from "./domain/uploads";
 export { authenticateNode, createEnrollmentToken, enrollNode, listLabNodes, reportNodeStatus, revokeNode } from "./domain/nodes";

@@ -17,7 +17,12 @@ import {
 } from "drizzle-orm/pg-core";
 
 export const roleEnum = pgEnum("lab_role", ["pathologist", "lab_admin"]);
-export const slideStatusEnum = pgEnum("slide_status", ["received", "tiling", "ready", "failed"]);
+/**
+ * indexed: only metadata and a thumbnail are at the hub, the pixels stay at the lab;
+ * fetching: the lab's node was ordered to send the file.
+ */
+export const slideStatusEnum = pgEnum("slide_status", ["indexed", "fetching", "received", "tiling", "ready", "failed"]);
+export const fetchOrderStatusEnum = pgEnum("fetch_order_status", ["pending", "taken", "done", "failed"]);
 export const uploadStatusEnum = pgEnum("upload_status", ["open", "complete", "aborted"]);
 
 const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
@@ -87,14 +92,20 @@ export const slides = pgTable(
     progress: real("progress").notNull().default(0),
     fileName: text("file_name").notNull(),
     sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
-    sha256: text("sha256").notNull(),
+    /** Null while the slide is index-only: the hub has not seen the file yet. */
+    sha256: text("sha256"),
     width: integer("width"),
     height: integer("height"),
     mppX: doublePrecision("mpp_x"),
     mppY: doublePrecision("mpp_y"),
     objectivePower: doublePrecision("objective_power"),
     vendor: text("vendor"),
-    sourceKey: text("source_key").notNull(),
+    sourceKey: text("source_key"),
+    /**
+     * The publishing node's opaque reference to the file in the lab (encrypted by the node, so
+     * the hub never learns paths, which can name patients): how an index-only slide is fetched.
+     */
+    nodeRef: text("node_ref"),
     /** Prefix under which `<prefix>/slide.dzi` and `<prefix>/slide_files/` live. */
     tilesPrefix: text("tiles_prefix"),
     thumbnailKey: text("thumbnail_key"),
@@ -109,6 +120,7 @@ export const slides = pgTable(
     index("slides_lab_idx").on(t.labId),
     index("slides_case_idx").on(t.caseId),
     uniqueIndex("slides_lab_sha_idx").on(t.labId, t.sha256),
+    uniqueIndex("slides_lab_node_ref_idx").on(t.labId, t.nodeRef),
   ],
 );
 
@@ -182,3 +194,26 @@ export const enrollmentTokens = pgTable("enrollment_tokens", {
   nodeId: uuid("node_id").references(() => nodes.id, { onDelete: "set null" }),
   createdAt: createdAt(),
 });
+
+/**
+ * An order to a lab node to send an index-only slide's file. Nodes fetch their orders (long
+ * poll): the hub never opens a connection into a lab. One order per slide; a taken order not
+ * finished within the hub's deadline is handed out again.
+ */
+export const fetchOrders = pgTable(
+  "fetch_orders",
+  {
+    id: id(),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    nodeId: uuid("node_id").notNull().references(() => nodes.id, { onDelete: "cascade" }),
+    slideId: uuid("slide_id").notNull().unique().references(() => slides.id, { onDelete: "cascade" }),
+    status: fetchOrderStatusEnum("status").notNull().default("pending"),
+    requestedBy: uuid("requested_by").references(() => users.id, { onDelete: "set null" }),
+    attempts: integer("attempts").notNull().default(0),
+    takenAt: timestamp("taken_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    error: text("error"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("fetch_orders_node_status_idx").on(t.nodeId, t.status)],
+);

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { AutoRefresh } from "@/components/auto-refresh";
+import { SlideStatus, isSlideBusy, slideLinkLabel } from "@/components/slide-status";
 import { TopBar } from "@/components/top-bar";
 import { UploadPanel } from "@/components/upload-panel";
 import { serverCaller } from "@/server/caller";
@@ -26,7 +27,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin={context.lab.role === "lab_admin"} />
       <main>
-        <AutoRefresh active={slides.some((s) => s.status === "received" || s.status === "tiling")} />
+        <AutoRefresh active={slides.some((s) => isSlideBusy(s.status))} />
         <h1>Slides of {context.lab.labName}</h1>
         <UploadPanel />
         <form className="search" role="search">
@@ -62,14 +63,12 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
                     {s.block} · {s.stain}
                   </td>
                   <td>
-                    <span className={`status ${s.status}`}>
-                      {s.status === "tiling" ? `tiling ${Math.round(s.progress * 100)}%` : s.status === "received" ? "queued" : s.status}
-                    </span>
+                    <SlideStatus status={s.status} progress={s.progress} />
                     {s.failureReason ? <div className="error" style={{ fontSize: ".85rem" }}>{s.failureReason}</div> : null}
                   </td>
                   <td>{s.width && s.height ? `${s.width.toLocaleString("en")} × ${s.height.toLocaleString("en")}` : "—"}</td>
                   <td>
-                    <Link href={`/slides/${s.id}`}>{s.status === "ready" ? "Open viewer" : s.status === "failed" ? "Details" : "Progress"}</Link>
+                    <Link href={`/slides/${s.id}`}>{slideLinkLabel(s.status)}</Link>
                   </td>
                 </tr>
               ))}

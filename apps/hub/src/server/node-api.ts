@@ -1,5 +1,13 @@
 import { ApiError, authenticateNode, httpStatusOf } from "@pathx/api";
+import type { z } from "zod";
 import { getDeps } from "./deps";
+
+/** A node request's JSON body checked against its schema; what is wrong is said in the error. */
+export async function readNodeJson<T extends z.ZodType>(request: Request, schema: T, what: string): Promise<z.infer<T>> {
+  const parsed = schema.safeParse(await request.json().catch(() => undefined));
+  if (!parsed.success) throw new ApiError("BAD_REQUEST", `Invalid ${what}: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return parsed.data;
+}
 
 
 /**

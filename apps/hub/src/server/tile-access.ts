@@ -3,7 +3,8 @@ import { currentUserId } from "@/auth";
 import { getDeps } from "./deps";
 
 export interface TileAccess {
-  tilesPrefix: string;
+  /** Null until the slide is tiled: then only its thumbnail (index-only slides have one) is served. */
+  tilesPrefix: string | null;
   thumbnailKey: string | null;
 }
 
@@ -30,8 +31,8 @@ export async function decideTileAccess(headers: Headers, slideId: string): Promi
   const { db } = await getDeps();
   const user = await loadSessionUser(db, userId);
   const slide = user && (await findViewableSlide(db, user.memberships.map((m) => m.labId), slideId));
-  if (!slide || slide.status !== "ready" || !slide.tilesPrefix) return "denied";
-  const access = { tilesPrefix: slide.tilesPrefix, thumbnailKey: slide.thumbnailKey };
+  if (!slide || (!(slide.status === "ready" && slide.tilesPrefix) && !slide.thumbnailKey)) return "denied";
+  const access = { tilesPrefix: slide.status === "ready" ? slide.tilesPrefix : null, thumbnailKey: slide.thumbnailKey };
   if (key) {
     if (decisions.size >= MAX_ENTRIES) decisions.clear();
     decisions.set(key, { access, expires: Date.now() + TTL_MS });

@@ -1,6 +1,7 @@
 import { and, desc, eq, ilike, or } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { notFound } from "../errors";
+import { describeFetch } from "./indexed-slides";
 
 const { slides, cases } = schema;
 
@@ -24,6 +25,8 @@ function publicSlide(s: SlideRow) {
     objectivePower: s.objectivePower,
     vendor: s.vendor,
     hasThumbnail: Boolean(s.thumbnailKey),
+    /** Index-only: registered by the lab's node, the file itself still at the lab. */
+    indexOnly: Boolean(s.nodeRef) && !s.sourceKey,
     /** Whether the hub holds the label / macro (only when the lab's policy let its node send them). */
     hasLabel: Boolean(s.labelKey),
     hasMacro: Boolean(s.macroKey),
@@ -51,7 +54,8 @@ export async function getLabSlide(db: Db, labId: string, slideId: string) {
     .where(and(eq(slides.labId, labId), eq(slides.id, slideId)))
     .limit(1);
   if (!row) throw notFound("Slide");
-  return { ...publicSlide(row.slide), mppY: row.slide.mppY, case: { id: row.kase.id, accessionNumber: row.kase.accessionNumber, specimen: row.kase.specimen } };
+  const fetch = row.slide.nodeRef ? await describeFetch(db, row.slide.id) : undefined;
+  return { ...publicSlide(row.slide), mppY: row.slide.mppY, fetch, case: { id: row.kase.id, accessionNumber: row.kase.accessionNumber, specimen: row.kase.specimen } };
 }
 
 export async function getLabCase(db: Db, labId: string, caseId: string) {

@@ -15,10 +15,11 @@ const { slides } = schema;
 export async function tileSlide(db: Db, store: ObjectStore, slideId: string, onProgress?: (fraction: number) => void): Promise<void> {
   const [row] = await db.select().from(slides).where(eq(slides.id, slideId)).limit(1);
   if (!row) throw new Error(`slide ${slideId} does not exist`);
+  if (!row.sourceKey) throw new Error(`slide ${slideId} has no file at the hub yet (index-only)`);
   await db.update(slides).set({ status: "tiling", progress: 0, failureReason: null, updatedAt: new Date() }).where(eq(slides.id, slideId));
   const prefix = `tiles/${slideId}/${randomBytes(6).toString("hex")}`;
   try {
-    const slide = await openSlide(await openRangeReader(store, row.sourceKey));
+    const slide = await openSlide(await openRangeReader(store, row.sourceKey!));
     let lastWrite = 0;
     await buildDeepZoom(slide, createStoreSink(store, prefix), {
       name: "slide",
@@ -60,6 +61,8 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, onP
       .where(eq(slides.id, slideId));
     await slide.close();
     if (previous && previous !== prefix) await store.deletePrefix(`${previous}/`);
+    // The thumbnail the node sent while the slide was index-only is superseded by the pyramid's.
+    if (row.thumbnailKey?.startsWith("indexed/")) await store.delete(row.thumbnailKey).catch(() => {});
   } catch (error) {
     await store.deletePrefix(`${prefix}/`).catch(() => {});
     const reason = error instanceof WsiError ? error.message : `tiling failed unexpectedly (${error instanceof Error ? error.message : String(error)}); retry, or report it if it happens again.`;

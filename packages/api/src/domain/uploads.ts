@@ -9,20 +9,22 @@ import { ApiError, notFound } from "../errors";
 const { uploads, slides, cases } = schema;
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 const MAX_SIZE = 100 * 1024 ** 3;
-const slideFile = /\.(svs|tif|tiff|btf)$/i;
+export const SLIDE_FILE = /\.(svs|tif|tiff|btf)$/i;
 
 /** What starting an upload takes, checked the same way for browsers (tRPC) and lab nodes (HTTP). */
+export const uploadMetaInput = z.object({
+  accessionNumber: z.string().max(64),
+  block: z.string().max(32),
+  stain: z.string().max(64),
+  specimen: z.string().max(500),
+  patientPseudonym: z.string().max(128).optional(),
+});
+
 export const uploadStartInput = z.object({
   fileName: z.string().min(1).max(255),
   size: z.number().int().positive(),
   sha256: z.string(),
-  meta: z.object({
-    accessionNumber: z.string().max(64),
-    block: z.string().max(32),
-    stain: z.string().max(64),
-    specimen: z.string().max(500),
-    patientPseudonym: z.string().max(128).optional(),
-  }),
+  meta: uploadMetaInput,
 });
 
 export type UploadMeta = z.infer<typeof uploadStartInput>["meta"];
@@ -51,26 +53,30 @@ export async function startUpload(
   userId: string | null,
   input: { fileName: string; size: number; sha256: string; meta: UploadMeta },
   nodeId?: string,
+  /** Set when a node sends an index-only slide's file on the hub's order: the upload fills that slide. */
+  forSlideId?: string,
 ): Promise<UploadState> {
   const sha256 = input.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ApiError("BAD_REQUEST", "The file's SHA-256 must be 64 hexadecimal characters.");
-  if (!slideFile.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
+  if (!SLIDE_FILE.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
   if (!Number.isSafeInteger(input.size) || input.size < 16 || input.size > MAX_SIZE) throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
   if (!input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
-  const [existingSlide] = await db.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, sha256))).limit(1);
-  if (existingSlide) return { kind: "duplicate", slideId: existingSlide.id };
+  if (!forSlideId) {
+    const [existingSlide] = await db.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, sha256))).limit(1);
+    if (existingSlide) return { kind: "duplicate", slideId: existingSlide.id };
+  }
   const [open] = await db
     .select()
     .from(uploads)
     .where(and(eq(uploads.labId, labId), eq(uploads.sha256, sha256), eq(uploads.status, "open")))
     .limit(1);
-  if (open && open.sizeBytes === input.size) {
+  if (open && open.sizeBytes === input.size && (open.slideId ?? undefined) === forSlideId) {
     return { kind: "open", uploadId: open.id, chunkSize: open.chunkSize, chunkCount: open.receivedChunks.length, received: receivedList(open.receivedChunks) };
   }
   const count = chunkCount(input.size, CHUNK_SIZE);
   const [created] = await db
     .insert(uploads)
-    .values({ labId, userId, nodeId, fileName: input.fileName, sizeBytes: input.size, sha256, chunkSize: CHUNK_SIZE, receivedChunks: "0".repeat(count), meta: input.meta })
+    .values({ labId, userId, nodeId, slideId: forSlideId, fileName: input.fileName, sizeBytes: input.size, sha256, chunkSize: CHUNK_SIZE, receivedChunks: "0".repeat(count), meta: input.meta })
     .returning();
   return { kind: "open", uploadId: created!.id, chunkSize: CHUNK_SIZE, chunkCount: count, received: [] };
 }
@@ -126,6 +132,12 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
     await db.update(uploads).set({ receivedChunks: "0".repeat(count), updatedAt: new Date() }).where(eq(uploads.id, uploadId));
     throw new ApiError("BAD_REQUEST", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
   }
+  if (upload.slideId) {
+    await attachFetchedFile(db, labId, upload.slideId, { uploadId, sourceKey, sha256: upload.sha256, sizeBytes: upload.sizeBytes });
+    await enqueue(upload.slideId);
+    await store.deletePrefix(`uploads/${uploadId}/`);
+    return { slideId: upload.slideId };
+  }
   const meta = upload.meta as UploadMeta;
   const slideId = await db.transaction(async (tx) => {
     await tx
@@ -153,4 +165,18 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
   await enqueue(slideId);
   await store.deletePrefix(`uploads/${uploadId}/`);
   return { slideId };
+}
+
+/** An index-only slide's file arrived on the hub's order: the slide now has its source and goes to tiling. */
+async function attachFetchedFile(db: Db, labId: string, slideId: string, file: { uploadId: string; sourceKey: string; sha256: string; sizeBytes: number }) {
+  await db.transaction(async (tx) => {
+    // The lab may also hold this very file as a published slide; the checksum stays with that one.
+    const [twin] = await tx.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, file.sha256))).limit(1);
+    await tx
+      .update(slides)
+      .set({ status: "received", progress: 0, failureReason: null, sourceKey: file.sourceKey, sizeBytes: file.sizeBytes, sha256: twin ? null : file.sha256, updatedAt: new Date() })
+      .where(and(eq(slides.labId, labId), eq(slides.id, slideId)));
+    await tx.update(schema.fetchOrders).set({ status: "done", finishedAt: new Date(), error: null }).where(eq(schema.fetchOrders.slideId, slideId));
+    await tx.update(uploads).set({ status: "complete", updatedAt: new Date() }).where(eq(uploads.id, file.uploadId));
+  });
 }

@@ -103,7 +103,7 @@ describe.each([
     // A failure that may pass (here the source object is missing) is retried twice, then the job fails.
     const missingId = await seedSlide(handle, store, slide);
     const [missing] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, missingId));
-    await store.delete(missing!.sourceKey);
+    await store.delete(missing!.sourceKey!);
     await createTilingQueue(worker).enqueueTiling(missingId);
     const job = await waitFor(async () => {
       const row = await jobOf(missingId);

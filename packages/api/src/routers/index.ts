@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { schema } from "@pathx/db";
 import { addLabMember, listLabMembers, setLabMemberRole } from "../domain/members";
+import { requestSlideFetch } from "../domain/indexed-slides";
 import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
 import { getLabCase, getLabSlide, listLabSlides } from "../domain/slides";
 import { completeUpload, startUpload, uploadStartInput } from "../domain/uploads";
@@ -21,6 +22,7 @@ export const appRouter = router({
   slides: router({
     list: labProcedure.input(z.object({ search: z.string().max(100).optional() })).query(({ ctx, input }) => listLabSlides(ctx.db, ctx.lab.labId, input.search)),
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabSlide(ctx.db, ctx.lab.labId, input.id)),
+    requestFetch: labProcedure.input(z.object({ id })).mutation(({ ctx, input }) => requestSlideFetch(ctx.db, ctx.lab.labId, input.id, ctx.user.id)),
   }),
   members: router({
     list: labAdminProcedure.query(({ ctx }) => listLabMembers(ctx.db, ctx.lab.labId)),

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { notFound, redirect } from "next/navigation";
+import { SlideStatus } from "@/components/slide-status";
 import { TopBar } from "@/components/top-bar";
 import { serverCaller } from "@/server/caller";
 
@@ -22,12 +23,12 @@ export default async function CasePage({ params }: { params: Promise<{ id: strin
         <p className="muted">{kase.specimen || "Specimen not recorded"}</p>
         <div className="thumbs">
           {kase.slides.map((s) => (
-            <a key={s.id} href={s.status === "ready" ? `/slides/${s.id}` : undefined} aria-label={`Slide ${s.block} ${s.stain}`}>
-              {s.status === "ready" && s.hasThumbnail ? <img src={`/tiles/${s.id}/thumbnail`} alt={`Thumbnail of ${s.block} ${s.stain}`} /> : <div style={{ height: 150 }} />}
+            <a key={s.id} href={`/slides/${s.id}`} aria-label={`Slide ${s.block} ${s.stain}`}>
+              {s.hasThumbnail ? <img src={`/tiles/${s.id}/thumbnail`} alt={`Thumbnail of ${s.block} ${s.stain}`} /> : <div style={{ height: 150 }} />}
               <div>
                 {s.block} · {s.stain}
               </div>
-              <span className={`status ${s.status}`}>{s.status}</span>
+              <SlideStatus status={s.status} progress={s.progress} />
             </a>
           ))}
         </div>

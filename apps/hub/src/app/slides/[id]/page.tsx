@@ -1,17 +1,32 @@
 import { notFound, redirect } from "next/navigation";
 import { AutoRefresh } from "@/components/auto-refresh";
+import { isSlideBusy } from "@/components/slide-status";
 import { SlideViewer } from "@/components/slide-viewer";
 import { TopBar } from "@/components/top-bar";
 import { serverCaller } from "@/server/caller";
 
 export const dynamic = "force-dynamic";
 
+async function retryFetch(form: FormData) {
+  "use server";
+  const id = String(form.get("id") ?? "");
+  const { api } = await serverCaller();
+  await api.slides.requestFetch({ id });
+  redirect(`/slides/${id}`);
+}
+
 export default async function SlidePage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const { api, context } = await serverCaller();
   if (!context.user) redirect(`/sign-in?next=/slides/${id}`);
-  const slide = await api.slides.get({ id }).catch(() => undefined);
+  let slide = await api.slides.get({ id }).catch(() => undefined);
   if (!slide) notFound();
+  if (slide.status === "indexed") {
+    // Opening an index-only slide is the request for it: the lab's node is ordered to send the file.
+    await api.slides.requestFetch({ id });
+    slide = await api.slides.get({ id });
+  }
+  const labName = context.lab?.labName ?? "the lab";
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab?.labName} isLabAdmin={context.lab?.role === "lab_admin"} />
@@ -28,10 +43,32 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
           <SlideViewer slideId={slide.id} mpp={slide.mppX} />
         ) : (
           <div style={{ padding: "1rem" }}>
-            <AutoRefresh active={slide.status === "received" || slide.status === "tiling"} />
+            <AutoRefresh active={isSlideBusy(slide.status)} />
+            {slide.hasThumbnail && slide.status !== "failed" ? (
+              <img src={`/tiles/${slide.id}/thumbnail`} alt="Thumbnail of the slide" style={{ float: "right", maxWidth: 240, border: "1px solid #ddd" }} />
+            ) : null}
             {slide.status === "failed" ? (
-              <p className="error" role="alert">
-                This slide could not be tiled: {slide.failureReason}
+              <>
+                <p className="error" role="alert">
+                  {slide.indexOnly ? "This slide could not be fetched from the lab" : "This slide could not be tiled"}: {slide.failureReason}
+                </p>
+                {slide.indexOnly ? (
+                  <form action={retryFetch}>
+                    <input type="hidden" name="id" value={slide.id} />
+                    <button type="submit">Ask the lab again</button>
+                  </form>
+                ) : null}
+              </>
+            ) : slide.status === "fetching" ? (
+              <p role="status">
+                Fetching from {labName} …{" "}
+                {slide.fetch?.status === "taken"
+                  ? `the lab's node is sending the file: ${Math.round((slide.fetch.fraction ?? 0) * 100)}%`
+                  : "waiting for the lab's node to pick up the request"}
+                <progress max={1} value={slide.fetch?.fraction ?? 0} style={{ display: "block", width: "20rem" }} aria-label="Fetch progress" />
+                <span className="muted">
+                  The slide was registered by the lab without its pixels; they are sent on demand and then tiled. This page updates by itself.
+                </span>
               </p>
             ) : (
               <p role="status">

@@ -1,9 +1,13 @@
-import { ApiError, startUpload, uploadStartInput } from "@pathx/api";
-import { handleNodeRequest } from "@/server/node-api";
+import { findOpenOrder, startUpload, uploadStartInput } from "@pathx/api";
+import { z } from "zod";
+import { handleNodeRequest, readNodeJson } from "@/server/node-api";
+
+/** With orderId: the file of an index-only slide the hub ordered, filling that slide. */
+const input = uploadStartInput.extend({ orderId: z.string().optional() });
 
 export const POST = (request: Request) =>
   handleNodeRequest(request, async (node, { db }) => {
-    const parsed = uploadStartInput.safeParse(await request.json().catch(() => undefined));
-    if (!parsed.success) throw new ApiError("BAD_REQUEST", `Invalid upload request: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-    return startUpload(db, node.labId, null, parsed.data, node.id);
+    const { orderId, ...start } = await readNodeJson(request, input, "upload request");
+    const order = orderId ? await findOpenOrder(db, node.id, orderId) : undefined;
+    return startUpload(db, node.labId, null, start, node.id, order?.slideId);
   });

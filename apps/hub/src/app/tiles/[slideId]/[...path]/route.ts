@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { StorageError } from "@pathx/storage";
 import { getDeps } from "@/server/deps";
 import { decideTileAccess } from "@/server/tile-access";
@@ -19,9 +20,10 @@ export async function GET(request: Request, { params }: { params: Promise<{ slid
   if (access === "denied") return notFound();
   const { store } = await getDeps();
   const slide = access;
-  const key = relative === "thumbnail" ? slide.thumbnailKey : `${slide.tilesPrefix}/${relative}`;
+  const key = relative === "thumbnail" ? slide.thumbnailKey : slide.tilesPrefix && `${slide.tilesPrefix}/${relative}`;
   if (!key) return notFound();
-  const etag = `"${slide.tilesPrefix.split("/").pop()}-${relative.replaceAll("/", "-")}"`;
+  // Objects under a key never change (a new pyramid gets a new prefix), so the key is the version.
+  const etag = `"${createHash("sha1").update(key).digest("base64url").slice(0, 22)}"`;
   const headers = {
     etag,
     "cache-control": "private, max-age=3600",

@@ -1,0 +1,12 @@
+import { failFetchOrder } from "@pathx/api";
+import { z } from "zod";
+import { handleNodeRequest, readNodeJson } from "@/server/node-api";
+
+/** The node could not send an ordered file; the reason is shown to whoever opened the slide. */
+export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  return handleNodeRequest(request, async (node, { db }) => {
+    const { reason } = await readNodeJson(request, z.object({ reason: z.string().max(2000) }), "failure report");
+    await failFetchOrder(db, node.id, id, reason);
+  });
+}

@@ -1,0 +1,122 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DbHandle, schema } from "@pathx/db";
+import { createTestDb } from "@pathx/db/test-support";
+import { type ObjectStore, createLocalStore } from "@pathx/storage";
+import { claimFetchOrders, describeFetch, failFetchOrder, findOpenOrder, registerIndexedSlides, requestSlideFetch, type IndexRecord } from "./indexed-slides";
+import { createEnrollmentToken, enrollNode, revokeNode } from "./nodes";
+import { getLabSlide } from "./slides";
+import { completeUpload, receiveChunk, startUpload } from "./uploads";
+
+let handle: DbHandle;
+let store: ObjectStore;
+let root: string;
+let labA: string;
+let labB: string;
+let user: string;
+let nodeA: { id: string; labId: string };
+let nodeB: { id: string; labId: string };
+
+// A minimal JPEG start-of-image marker is all the hub checks; pixels are the node's business.
+const thumbnail = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(60, 7)]).toString("base64");
+const record = (ref: string, accession = "N26-0100", extra: Partial<IndexRecord> = {}): IndexRecord => ({
+  ref,
+  fileName: `${ref}.svs`,
+  size: 1000,
+  meta: { accessionNumber: accession, block: "A1", stain: "H&E", specimen: "skin", patientPseudonym: "pp-1" },
+  image: { width: 4000, height: 3000, mppX: 0.25, mppY: 0.25, objectivePower: 40, vendor: "aperio" },
+  thumbnail,
+  ...extra,
+});
+
+beforeAll(async () => {
+  handle = await createTestDb();
+  root = await mkdtemp(join(tmpdir(), "indexed-"));
+  store = createLocalStore(root);
+  const [a, b] = await handle.db.insert(schema.labs).values([{ slug: "a", name: "A" }, { slug: "b", name: "B" }]).returning();
+  const [u] = await handle.db.insert(schema.users).values({ email: "u@a.example", name: "U" }).returning();
+  [labA, labB, user] = [a!.id, b!.id, u!.id];
+  const enrolA = await enrollNode(handle.db, (await createEnrollmentToken(handle.db, labA, user)).token, { name: "a-node" });
+  const enrolB = await enrollNode(handle.db, (await createEnrollmentToken(handle.db, labB, user)).token, { name: "b-node" });
+  nodeA = { id: enrolA.nodeId, labId: labA };
+  nodeB = { id: enrolB.nodeId, labId: labB };
+});
+afterAll(async () => {
+  await handle.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("index-only slides", () => {
+  it("registers a batch once, under its cases, with thumbnails, and reports what it could not take", async () => {
+    const batch = [record("ref-aaaaaaaaaaaaaaaa"), record("ref-bbbbbbbbbbbbbbbb", "N26-0101"), record("ref-cccccccccccccccc", "N26-0100", { fileName: "notes.docx" })];
+    const first = await registerIndexedSlides(handle.db, store, nodeA, batch);
+    expect(first).toEqual({ registered: 2, alreadyKnown: 0, rejected: [{ index: 2, reason: expect.stringMatching(/not a slide file/) }] });
+    expect(await registerIndexedSlides(handle.db, store, nodeA, batch.slice(0, 2))).toMatchObject({ registered: 0, alreadyKnown: 2 });
+    const rows = await handle.db.select().from(schema.slides).where(eq(schema.slides.labId, labA));
+    expect(rows.map((r) => [r.status, r.sha256, r.sourceKey, r.width])).toEqual([
+      ["indexed", null, null, 4000],
+      ["indexed", null, null, 4000],
+    ]);
+    expect(await store.get(rows[0]!.thumbnailKey!)).toEqual(Buffer.from(thumbnail, "base64"));
+    const cases = await handle.db.select().from(schema.cases).where(eq(schema.cases.labId, labA));
+    expect(cases.map((c) => c.accessionNumber).sort()).toEqual(["N26-0100", "N26-0101"]);
+    expect(cases[0]!.patientPseudonym).toBe("pp-1");
+  });
+
+  it("rejects a thumbnail that is not a JPEG", async () => {
+    const answer = await registerIndexedSlides(handle.db, store, nodeA, [record("ref-dddddddddddddddd", "N26-0100", { thumbnail: Buffer.from("<svg/>").toString("base64") })]);
+    expect(answer.rejected[0]!.reason).toMatch(/must be a JPEG/);
+  });
+
+  it("fetches on demand: order, claim by the right node only, upload fills the slide, which goes to tiling", async () => {
+    const [slide] = await handle.db.select().from(schema.slides).where(eq(schema.slides.nodeRef, "ref-aaaaaaaaaaaaaaaa"));
+    expect(await requestSlideFetch(handle.db, labA, slide!.id, user)).toEqual({ status: "fetching" });
+    expect(await requestSlideFetch(handle.db, labA, slide!.id, user)).toEqual({ status: "fetching" });
+    await expect(requestSlideFetch(handle.db, labB, slide!.id, user)).rejects.toThrow(/not found/);
+    expect(await claimFetchOrders(handle.db, nodeB.id)).toEqual([]);
+    const [order, ...more] = await claimFetchOrders(handle.db, nodeA.id);
+    expect(more).toEqual([]);
+    expect(order).toMatchObject({ slideId: slide!.id, ref: "ref-aaaaaaaaaaaaaaaa", fileName: "ref-aaaaaaaaaaaaaaaa.svs" });
+    // Taken: not handed out again while the node works on it.
+    expect(await claimFetchOrders(handle.db, nodeA.id)).toEqual([]);
+    await expect(findOpenOrder(handle.db, nodeB.id, order!.orderId)).rejects.toThrow(/not found/);
+
+    const file = Buffer.alloc(3000, 9);
+    const sha = createHash("sha256").update(file).digest("hex");
+    const start = await startUpload(handle.db, labA, null, { fileName: "x.svs", size: file.length, sha256: sha, meta: { accessionNumber: "ignored", block: "", stain: "", specimen: "" } }, nodeA.id, slide!.id);
+    if (start.kind !== "open") throw new Error("expected an open upload");
+    await receiveChunk(handle.db, store, labA, start.uploadId, 0, file, sha);
+    expect((await describeFetch(handle.db, slide!.id))?.fraction).toBe(1);
+    const queued: string[] = [];
+    expect(await completeUpload(handle.db, store, async (id) => void queued.push(id), labA, start.uploadId)).toEqual({ slideId: slide!.id });
+    expect(queued).toEqual([slide!.id]);
+    const after = await getLabSlide(handle.db, labA, slide!.id);
+    expect(after).toMatchObject({ status: "received", indexOnly: false, fetch: { status: "done" }, case: { accessionNumber: "N26-0100" } });
+    const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, slide!.id));
+    expect(row!.sha256).toBe(sha);
+    expect(await store.get(row!.sourceKey!)).toEqual(file);
+    await expect(findOpenOrder(handle.db, nodeA.id, order!.orderId)).rejects.toThrow(/already fulfilled/);
+  });
+
+  it("says why when the node cannot send the file, and can be asked again", async () => {
+    const [slide] = await handle.db.select().from(schema.slides).where(eq(schema.slides.nodeRef, "ref-bbbbbbbbbbbbbbbb"));
+    await requestSlideFetch(handle.db, labA, slide!.id, user);
+    const [order] = await claimFetchOrders(handle.db, nodeA.id);
+    await failFetchOrder(handle.db, nodeA.id, order!.orderId, "the file is no longer in the archive");
+    expect(await getLabSlide(handle.db, labA, slide!.id)).toMatchObject({ status: "failed", indexOnly: true, failureReason: expect.stringMatching(/no longer in the archive/) });
+    expect(await requestSlideFetch(handle.db, labA, slide!.id, user)).toEqual({ status: "fetching" });
+    expect(await claimFetchOrders(handle.db, nodeA.id)).toHaveLength(1);
+  });
+
+  it("cannot be fetched through a revoked node", async () => {
+    await registerIndexedSlides(handle.db, store, nodeB, [record("ref-eeeeeeeeeeeeeeee", "S26-1")]);
+    const [slide] = await handle.db.select().from(schema.slides).where(eq(schema.slides.nodeRef, "ref-eeeeeeeeeeeeeeee"));
+    await revokeNode(handle.db, labB, nodeB.id);
+    expect(await requestSlideFetch(handle.db, labB, slide!.id, user)).toEqual({ status: "failed" });
+    expect(await getLabSlide(handle.db, labB, slide!.id)).toMatchObject({ failureReason: expect.stringMatching(/revoked/) });
+  });
+});

@@ -1,0 +1,227 @@
+import { randomUUID } from "node:crypto";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { z } from "zod";
+import { type Db, schema } from "@pathx/db";
+import type { ObjectStore } from "@pathx/storage";
+import { ApiError, notFound } from "../errors";
+import { SLIDE_FILE, uploadMetaInput } from "./uploads";
+
+const { slides, cases, fetchOrders, nodes, uploads } = schema;
+
+const MAX_THUMBNAIL_BYTES = 256 * 1024;
+/** A taken order whose node went quiet this long is handed out again (the node skips orders it is still working on). */
+const REDELIVER_AFTER_SECONDS = 60;
+
+/** One slide a node makes findable without sending its pixels: metadata and a small JPEG thumbnail. */
+export const indexRecordInput = z.object({
+  ref: z.string().regex(/^[\w-]{16,4096}$/, "ref must be the node's opaque file reference"),
+  fileName: z.string().min(1).max(255),
+  size: z.number().int().positive(),
+  meta: uploadMetaInput,
+  image: z.object({
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    mppX: z.number().positive().nullable(),
+    mppY: z.number().positive().nullable(),
+    objectivePower: z.number().positive().nullable(),
+    vendor: z.string().max(64),
+  }),
+  /** Base64 JPEG, at most 256 KB. */
+  thumbnail: z.string().max(Math.ceil((MAX_THUMBNAIL_BYTES * 4) / 3) + 4).optional(),
+});
+export const indexBatchInput = z.object({ records: z.array(indexRecordInput).min(1).max(1000) });
+export type IndexRecord = z.infer<typeof indexRecordInput>;
+
+async function mapLimited<T, R>(items: T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await run(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * Registers a batch of index-only slides for the node's lab in a few statements (a backlog of
+ * millions arrives in batches). A reference the lab already registered is not registered
+ * again, so re-running a backlog is harmless; a record the hub cannot take is reported back
+ * by its position with the reason, and the rest of the batch still counts.
+ */
+export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { id: string; labId: string }, records: IndexRecord[]) {
+  const rejected: { index: number; reason: string }[] = [];
+  const accepted: { index: number; record: IndexRecord; thumbnail?: Buffer }[] = [];
+  records.forEach((record, index) => {
+    if (!SLIDE_FILE.test(record.fileName)) return rejected.push({ index, reason: `${record.fileName} is not a slide file (.svs, .tif, .tiff)` });
+    if (!record.meta.accessionNumber.trim()) return rejected.push({ index, reason: `${record.fileName}: no accession number` });
+    const thumbnail = record.thumbnail ? Buffer.from(record.thumbnail, "base64") : undefined;
+    if (thumbnail && (thumbnail.length > MAX_THUMBNAIL_BYTES || thumbnail[0] !== 0xff || thumbnail[1] !== 0xd8)) {
+      return rejected.push({ index, reason: `${record.fileName}: the thumbnail must be a JPEG of at most 256 KB` });
+    }
+    accepted.push({ index, record, thumbnail });
+  });
+  // The same reference twice in one batch counts once.
+  const byRef = new Map(accepted.map((a) => [a.record.ref, a]));
+  const refs = [...byRef.keys()];
+  const known = refs.length
+    ? await db.select({ ref: slides.nodeRef }).from(slides).where(and(eq(slides.labId, node.labId), inArray(slides.nodeRef, refs)))
+    : [];
+  if (known.length) {
+    // A lab that re-enrolled its node keeps its index: orders go to the node that last registered a slide.
+    await db
+      .update(slides)
+      .set({ publishedByNodeId: node.id })
+      .where(and(eq(slides.labId, node.labId), inArray(slides.nodeRef, known.map((k) => k.ref!)), sql`${slides.publishedByNodeId} is distinct from ${node.id}`));
+  }
+  for (const k of known) byRef.delete(k.ref!);
+  const fresh = [...byRef.values()];
+  if (fresh.length === 0) return { registered: 0, alreadyKnown: known.length, rejected };
+
+  const accessions = [...new Set(fresh.map((f) => f.record.meta.accessionNumber.trim()))];
+  const firstOf = new Map<string, IndexRecord>();
+  for (const f of fresh) if (!firstOf.has(f.record.meta.accessionNumber.trim())) firstOf.set(f.record.meta.accessionNumber.trim(), f.record);
+  await db
+    .insert(cases)
+    .values(
+      accessions.map((accessionNumber) => {
+        const meta = firstOf.get(accessionNumber)!.meta;
+        return { labId: node.labId, accessionNumber, patientPseudonym: meta.patientPseudonym?.trim() || `unlinked-${randomUUID()}`, specimen: meta.specimen };
+      }),
+    )
+    .onConflictDoNothing();
+  const caseRows = await db
+    .select({ id: cases.id, accessionNumber: cases.accessionNumber })
+    .from(cases)
+    .where(and(eq(cases.labId, node.labId), inArray(cases.accessionNumber, accessions)));
+  const caseIds = new Map(caseRows.map((c) => [c.accessionNumber, c.id]));
+
+  const rows = fresh.map(({ record, thumbnail }) => {
+    const id = randomUUID();
+    return {
+      row: {
+        id,
+        labId: node.labId,
+        caseId: caseIds.get(record.meta.accessionNumber.trim())!,
+        block: record.meta.block,
+        stain: record.meta.stain,
+        status: "indexed" as const,
+        fileName: record.fileName,
+        sizeBytes: record.size,
+        width: record.image.width,
+        height: record.image.height,
+        mppX: record.image.mppX,
+        mppY: record.image.mppY,
+        objectivePower: record.image.objectivePower,
+        vendor: record.image.vendor,
+        nodeRef: record.ref,
+        publishedByNodeId: node.id,
+        thumbnailKey: thumbnail ? `indexed/${node.labId}/${id}/thumbnail.jpg` : null,
+      },
+      thumbnail,
+    };
+  });
+  // Thumbnails first: a row never points at a picture that is not there.
+  await mapLimited(rows, 16, async ({ row, thumbnail }) => {
+    if (thumbnail) await store.put(row.thumbnailKey!, thumbnail, { contentType: "image/jpeg" });
+  });
+  const inserted = await db.insert(slides).values(rows.map((r) => r.row)).onConflictDoNothing().returning({ id: slides.id });
+  if (inserted.length < rows.length) {
+    // Another batch with the same references won the race: drop our orphaned thumbnails.
+    const kept = new Set(inserted.map((i) => i.id));
+    await mapLimited(rows.filter((r) => !kept.has(r.row.id) && r.row.thumbnailKey), 16, ({ row }) => store.delete(row.thumbnailKey!));
+  }
+  return { registered: inserted.length, alreadyKnown: known.length + rows.length - inserted.length, rejected };
+}
+
+/**
+ * Someone at the hub opened an index-only slide: order its node to send the file. Asking
+ * again while an order is out changes nothing; a failed fetch can be asked for again.
+ */
+export async function requestSlideFetch(db: Db, labId: string, slideId: string, userId: string) {
+  const [slide] = await db.select().from(slides).where(and(eq(slides.labId, labId), eq(slides.id, slideId))).limit(1);
+  if (!slide) throw notFound("Slide");
+  const fetchable = slide.status === "indexed" || (slide.status === "failed" && !slide.sourceKey && slide.nodeRef);
+  if (!fetchable) return { status: slide.status };
+  const [node] = slide.publishedByNodeId ? await db.select().from(nodes).where(eq(nodes.id, slide.publishedByNodeId)).limit(1) : [];
+  if (!node || node.revokedAt) {
+    const reason = "The lab node that registered this slide was revoked; the lab must register or publish it again from an enrolled node.";
+    await db.update(slides).set({ status: "failed", failureReason: reason, updatedAt: new Date() }).where(eq(slides.id, slideId));
+    return { status: "failed" as const };
+  }
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(fetchOrders)
+      .values({ labId, nodeId: node.id, slideId, requestedBy: userId })
+      .onConflictDoUpdate({
+        target: fetchOrders.slideId,
+        set: { status: "pending", nodeId: node.id, requestedBy: userId, takenAt: null, finishedAt: null, error: null, createdAt: new Date() },
+      });
+    await tx.update(slides).set({ status: "fetching", failureReason: null, updatedAt: new Date() }).where(eq(slides.id, slideId));
+  });
+  return { status: "fetching" as const };
+}
+
+/** How far a fetch has come, for the viewer's "fetching from the lab" line. */
+export async function describeFetch(db: Db, slideId: string) {
+  const [order] = await db.select().from(fetchOrders).where(eq(fetchOrders.slideId, slideId)).limit(1);
+  if (!order) return undefined;
+  const [upload] = await db
+    .select({ received: uploads.receivedChunks })
+    .from(uploads)
+    .where(and(eq(uploads.slideId, slideId), eq(uploads.status, "open")))
+    .limit(1);
+  const chunks = upload?.received ?? "";
+  return {
+    status: order.status,
+    requestedAt: order.createdAt,
+    takenAt: order.takenAt,
+    error: order.error,
+    fraction: chunks.length ? [...chunks].filter((c) => c === "1").length / chunks.length : 0,
+  };
+}
+
+/** Hands a node its pending orders (and ones it took but went quiet on, e.g. after a restart). */
+export async function claimFetchOrders(db: Db, nodeId: string, max = 4) {
+  const claimed = await db.execute<{ id: string; slide_id: string }>(sql`
+    update ${fetchOrders} set status = 'taken', taken_at = now(), attempts = attempts + 1
+    where id in (
+      select id from ${fetchOrders}
+      where node_id = ${nodeId}
+        and (status = 'pending' or (status = 'taken' and taken_at < now() - make_interval(secs => ${REDELIVER_AFTER_SECONDS})))
+      order by created_at limit ${max} for update skip locked)
+    returning id, slide_id`);
+  const list = Array.isArray(claimed) ? claimed : (claimed as unknown as { rows: { id: string; slide_id: string }[] }).rows;
+  if (list.length === 0) return [];
+  const rows = await db
+    .select({ slideId: slides.id, ref: slides.nodeRef, fileName: slides.fileName, size: slides.sizeBytes })
+    .from(slides)
+    .where(inArray(slides.id, list.map((o) => o.slide_id)));
+  const bySlide = new Map(rows.map((r) => [r.slideId, r]));
+  return list.map((o) => ({ orderId: o.id, slideId: o.slide_id, ref: bySlide.get(o.slide_id)?.ref ?? "", fileName: bySlide.get(o.slide_id)?.fileName ?? "" }));
+}
+
+/** The order a node is sending a file for; only that node's own, still open, orders count. */
+export async function findOpenOrder(db: Db, nodeId: string, orderId: string) {
+  if (!/^[0-9a-f-]{36}$/.test(orderId)) throw notFound("Order");
+  const [order] = await db.select().from(fetchOrders).where(and(eq(fetchOrders.id, orderId), eq(fetchOrders.nodeId, nodeId))).limit(1);
+  if (!order) throw notFound("Order");
+  if (order.status === "done") throw new ApiError("CONFLICT", "This order is already fulfilled.");
+  return order;
+}
+
+/** The node could not send the file (moved, unreadable): the slide says why, and can be asked for again. */
+export async function failFetchOrder(db: Db, nodeId: string, orderId: string, reason: string) {
+  const order = await findOpenOrder(db, nodeId, orderId);
+  const text = reason.trim().slice(0, 500) || "no reason given";
+  await db.transaction(async (tx) => {
+    await tx.update(fetchOrders).set({ status: "failed", error: text, finishedAt: new Date() }).where(eq(fetchOrders.id, order.id));
+    await tx
+      .update(slides)
+      .set({ status: "failed", failureReason: `The lab's node could not send this slide: ${text}. Open the slide again to retry once the lab has fixed it.`, updatedAt: new Date() })
+      .where(eq(slides.id, order.slideId));
+  });
+}
