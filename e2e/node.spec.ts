@@ -1,25 +1,12 @@
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { expect, test } from "@playwright/test";
 import { tissuePixel, writeTestTiff } from "@pathx/wsi/synthetic";
 import { fixturePath } from "@pathx/wsi/test-support";
+import { pathxBin as pathx, runPathx } from "@pathx/node/test-support";
 import { signIn } from "./sign-in";
-
-const pathx = new URL("../apps/node/bin/pathx.js", import.meta.url).pathname;
-
-/** Runs the real command line as a lab's node would. */
-async function runPathx(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [pathx, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 test("a lab admin enrols a node, the node publishes a slide with a pseudonymised patient, then is revoked", async ({ page, baseURL }) => {
   test.setTimeout(180_000);

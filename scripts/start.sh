@@ -19,11 +19,7 @@ if [ -z "${AUTH_SECRET:-}" ]; then
 fi
 export AUTH_URL="${AUTH_URL:-http://127.0.0.1:$PORT}"
 
-build_id=apps/hub/.next/BUILD_ID
-if [ ! -f "$build_id" ] || [ -n "$(find apps/hub/src apps/hub/next.config.ts packages/*/src -newer "$build_id" -print -quit)" ]; then
-  echo "Building the hub (about a minute)…"
-  (cd apps/hub && NEXT_TELEMETRY_DISABLED=1 npx next build >/dev/null)
-fi
+ensure_hub_build
 
 cat <<MSG
 

@@ -17,6 +17,9 @@ for project in packages/*/tsconfig.json apps/*/tsconfig.json bench/tsconfig.json
   npx tsc -p "$project"
 done
 
+echo "== build (integration and end-to-end tests run the built hub)"
+ensure_hub_build
+
 echo "== unit and integration tests"
 vitest_report=$(mktemp)
 e2e_report=$(mktemp)

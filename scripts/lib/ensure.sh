@@ -19,3 +19,14 @@ ensure_node_modules() {
     npm ci --no-audit --no-fund --loglevel=error
   fi
 }
+
+ensure_hub_build() {
+  # next build when there is no build or a source file changed since the last one.
+  local build_id=apps/hub/.next/BUILD_ID
+  if [ ! -f "$build_id" ] || [ -n "$(find apps/hub/src apps/hub/next.config.ts packages/*/src -newer "$build_id" -print -quit)" ]; then
+    echo "Building the hub (about a minute)…"
+    # Collecting page data loads the route modules, which check their settings; the real secret
+    # is read at run time, never baked into the build.
+    (cd apps/hub && AUTH_SECRET="${AUTH_SECRET:-build-only-secret-not-used-at-run-time}" NEXT_TELEMETRY_DISABLED=1 npx next build >/dev/null)
+  fi
+}

@@ -23,7 +23,7 @@ if (!settings.DATABASE_URL) {
   console.log(`Embedded database (PGlite) on 127.0.0.1:${dbPort}, data in ${resolve(settings.PGLITE_DIR)}`);
 }
 Object.assign(process.env, env);
-await seed();
+await seed({ demoSlides: settings.DEMO_SLIDES === "true" });
 
 const children = new Set<ChildProcess>();
 let shuttingDown = false;

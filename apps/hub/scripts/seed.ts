@@ -2,10 +2,10 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createTilingQueue, hashPassword, startBoss } from "@pathx/api";
+import { type TilingQueue, createTilingQueue, hashPassword, startBoss } from "@pathx/api";
 import { and, eq } from "drizzle-orm";
 import { type Db, createDb, readDbEnv, schema } from "@pathx/db";
-import { createObjectStore, readStorageEnv } from "@pathx/storage";
+import { type ObjectStore, createObjectStore, readStorageEnv } from "@pathx/storage";
 import { pyramidImages, tissuePixel, writeRepeatingSlide, writeTestTiff } from "@pathx/wsi/synthetic";
 
 /**
@@ -19,7 +19,7 @@ const labs = [
   { slug: "east", name: "East Regional Lab" },
 ];
 
-export async function seed() {
+export async function seed(options: { demoSlides: boolean }) {
   const dbEnv = readDbEnv();
   const storageEnv = readStorageEnv();
   const handle = await createDb({ ...dbEnv, PGLITE_DIR: resolve(dbEnv.PGLITE_DIR) });
@@ -43,37 +43,41 @@ export async function seed() {
     }
     await db.insert(schema.users).values({ email: "hub-admin@pathx.example", name: "Hub administrator", passwordHash, isHubAdmin: true });
 
-    const work = join(tmpdir(), `pathx-seed-${process.pid}`);
-    await mkdir(work, { recursive: true });
-    const slides = [
-      { lab: labRows[0]!, accession: "N26-0001", specimen: "Skin, left forearm, excision", block: "A1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(6000, 4500, 256, 3, { pixelsPerCm: 20_000 })).bytes) },
-      { lab: labRows[0]!, accession: "N26-0001", specimen: "Skin, left forearm, excision", block: "A2", stain: "Ki-67", make: async (path: string) => writeBytes(path, writeTestTiff([{ width: 3000, height: 2400, tileSize: 240, pixel: (x, y) => tissuePixel(y, x), pixelsPerCm: 40_000 }]).bytes) },
-      { lab: labRows[0]!, accession: "N26-0002", specimen: "Soft tissue, thigh, core biopsy", block: "B1", stain: "H&E", make: (path: string) => writeRepeatingSlide(path, 40_000, 30_000, { micronsPerPixel: 0.25 }) },
-      { lab: labRows[1]!, accession: "S26-1001", specimen: "Colon, sigmoid, polypectomy", block: "1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(4000, 3000, 256, 2, { pixelsPerCm: 40_000 })).bytes) },
-    ];
-    for (const s of slides) {
-      const path = join(work, `${s.accession}-${s.block}.tif`);
-      await s.make(path);
-      const bytes = await readFile(path);
-      const [kase] = await db
-        .insert(schema.cases)
-        .values({ labId: s.lab.id, accessionNumber: s.accession, patientPseudonym: `demo-${s.accession}`, specimen: s.specimen, receivedAt: new Date() })
-        .onConflictDoNothing()
-        .returning();
-      const caseId = kase?.id ?? (await findCaseForLab(db, s.lab.id, s.accession));
-      const sourceKey = `sources/${s.lab.slug}/${s.accession}-${s.block}.tif`;
-      await store.put(sourceKey, bytes);
-      const [slide] = await db
-        .insert(schema.slides)
-        .values({ labId: s.lab.id, caseId, block: s.block, stain: s.stain, fileName: `${s.accession}-${s.block}.tif`, sizeBytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), sourceKey })
-        .returning();
-      await queue.enqueueTiling(slide!.id);
-      console.log(`  ${s.accession} ${s.block} (${s.lab.slug}) queued for tiling`);
-    }
-    await rm(work, { recursive: true, force: true });
+    if (options.demoSlides) await seedDemoSlides(db, store, queue, labRows);
   }
   await queue.stop();
   await handle.close();
+}
+
+async function seedDemoSlides(db: Db, store: ObjectStore, queue: TilingQueue, labRows: (typeof schema.labs.$inferSelect)[]) {
+  const work = join(tmpdir(), `pathx-seed-${process.pid}`);
+  await mkdir(work, { recursive: true });
+  const slides = [
+    { lab: labRows[0]!, accession: "N26-0001", specimen: "Skin, left forearm, excision", block: "A1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(6000, 4500, 256, 3, { pixelsPerCm: 20_000 })).bytes) },
+    { lab: labRows[0]!, accession: "N26-0001", specimen: "Skin, left forearm, excision", block: "A2", stain: "Ki-67", make: async (path: string) => writeBytes(path, writeTestTiff([{ width: 3000, height: 2400, tileSize: 240, pixel: (x, y) => tissuePixel(y, x), pixelsPerCm: 40_000 }]).bytes) },
+    { lab: labRows[0]!, accession: "N26-0002", specimen: "Soft tissue, thigh, core biopsy", block: "B1", stain: "H&E", make: (path: string) => writeRepeatingSlide(path, 40_000, 30_000, { micronsPerPixel: 0.25 }) },
+    { lab: labRows[1]!, accession: "S26-1001", specimen: "Colon, sigmoid, polypectomy", block: "1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(4000, 3000, 256, 2, { pixelsPerCm: 40_000 })).bytes) },
+  ];
+  for (const s of slides) {
+    const path = join(work, `${s.accession}-${s.block}.tif`);
+    await s.make(path);
+    const bytes = await readFile(path);
+    const [kase] = await db
+      .insert(schema.cases)
+      .values({ labId: s.lab.id, accessionNumber: s.accession, patientPseudonym: `demo-${s.accession}`, specimen: s.specimen, receivedAt: new Date() })
+      .onConflictDoNothing()
+      .returning();
+    const caseId = kase?.id ?? (await findCaseForLab(db, s.lab.id, s.accession));
+    const sourceKey = `sources/${s.lab.slug}/${s.accession}-${s.block}.tif`;
+    await store.put(sourceKey, bytes);
+    const [slide] = await db
+      .insert(schema.slides)
+      .values({ labId: s.lab.id, caseId, block: s.block, stain: s.stain, fileName: `${s.accession}-${s.block}.tif`, sizeBytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), sourceKey })
+      .returning();
+    await queue.enqueueTiling(slide!.id);
+    console.log(`  ${s.accession} ${s.block} (${s.lab.slug}) queued for tiling`);
+  }
+  await rm(work, { recursive: true, force: true });
 }
 
 async function writeBytes(path: string, bytes: Uint8Array) {

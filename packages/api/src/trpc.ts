@@ -37,7 +37,7 @@ const toTrpc = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof ApiError) {
     const cause = result.error.cause;
-    const code = cause.code === "INTERNAL" ? "INTERNAL_SERVER_ERROR" : cause.code;
+    const code = cause.code === "INTERNAL" ? "INTERNAL_SERVER_ERROR" : cause.code === "DAMAGED" ? "UNPROCESSABLE_CONTENT" : cause.code;
     throw new TRPCError({ code, message: cause.message, cause });
   }
   return result;

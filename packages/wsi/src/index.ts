@@ -9,3 +9,4 @@ export { planDeepZoomLevels, renderDzi, type DeepZoomLevel } from "./deepzoom/pl
 export { createFolderSink, type TileSink, type PyramidInfo } from "./deepzoom/sink";
 export { buildDeepZoom, type DeepZoomOptions, type DeepZoomProgress, type DeepZoomResult } from "./deepzoom/build";
 export { writeSlideWithout } from "./tiff/strip-associated";
+export { makeThumbnail } from "./thumbnail";

@@ -15,17 +15,22 @@ async function sha256Hex(data: ArrayBuffer): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** PUT with retries and growing pauses: a dropped connection costs one chunk, not the upload. */
+/**
+ * PUT with retries and growing pauses: a dropped connection or a chunk damaged on the way
+ * (422) costs one chunk, not the upload; any other refusal is final.
+ */
 async function putChunk(url: string, body: ArrayBuffer, sha: string) {
   for (let attempt = 0; ; attempt++) {
+    let response: Response | undefined;
     try {
-      const response = await fetch(url, { method: "PUT", body, headers: { "x-chunk-sha256": sha, "content-type": "application/octet-stream" } });
-      if (response.ok) return;
-      const message = ((await response.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${response.status}`;
-      if (response.status < 500 && response.status !== 400) throw new Error(message);
-      if (attempt >= 4) throw new Error(message);
+      response = await fetch(url, { method: "PUT", body, headers: { "x-chunk-sha256": sha, "content-type": "application/octet-stream" } });
     } catch (error) {
       if (attempt >= 4) throw error;
+    }
+    if (response?.ok) return;
+    if (response) {
+      const message = ((await response.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${response.status}`;
+      if ((response.status < 500 && response.status !== 422) || attempt >= 4) throw new Error(message);
     }
     await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
   }

@@ -33,7 +33,8 @@ export async function decideTileAccess(headers: Headers, slideId: string): Promi
   const slide = user && (await findViewableSlide(db, user.memberships.map((m) => m.labId), slideId));
   if (!slide || (!(slide.status === "ready" && slide.tilesPrefix) && !slide.thumbnailKey)) return "denied";
   const access = { tilesPrefix: slide.status === "ready" ? slide.tilesPrefix : null, thumbnailKey: slide.thumbnailKey };
-  if (key) {
+  // Only a tiled slide's decision is kept: one still arriving must get its pyramid as soon as it is ready.
+  if (key && access.tilesPrefix) {
     if (decisions.size >= MAX_ENTRIES) decisions.clear();
     decisions.set(key, { access, expires: Date.now() + TTL_MS });
   }

@@ -2,102 +2,207 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { createProgressLine } from "../cli/progress";
 import { UsageError } from "../cli/usage-error";
-import { readNodeEnv } from "../env";
-import { loadNodeConfig, saveNodeConfig } from "./config";
+import { type NodeEnv, readNodeEnv } from "../env";
+import { registerBacklog } from "./backlog";
+import { type NodeConfig, loadNodeConfig, saveNodeConfig } from "./config";
+import { loadIndexKey } from "./file-ref";
 import { agentVersion, callHub } from "./hub-client";
+import { buildIndexRecord, registerIndexRecords } from "./index-record";
+import { serveOrders } from "./orders";
 import { pseudonymise } from "./pseudonym";
 import { publishSlide } from "./publish";
 import { scanFolder } from "./watch";
 
+type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
-/** `pathx node enroll|publish …` */
-export async function runNodeCommand(argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<void> {
+function parseMaxRate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const rate = Number(value);
+  if (!(rate > 0)) throw new UsageError("--max-rate takes megabytes per second, e.g. 20.");
+  return rate * 1024 * 1024;
+}
+
+const logTo = (io: Io) => (line: string) => io.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+/** `pathx node enroll|publish|watch|backlog|serve …` */
+export async function runNodeCommand(argv: string[], io: Io): Promise<number | void> {
   const [sub, ...rest] = argv;
   const env = readNodeEnv();
-  if (sub === "enroll") {
-    const { values } = parseArgs({ args: rest, strict: true, options: { hub: { type: "string" }, token: { type: "string" }, name: { type: "string" } } });
-    if (!values.hub || !values.token) throw new UsageError("pathx node enroll needs --hub URL and --token TOKEN.");
-    const hub = new URL(values.hub).origin;
-    const answer = await callHub<{ nodeId: string; credential: string; lab: { slug: string; name: string } }>(hub, "/api/node/enroll", {
-      method: "POST",
-      json: { token: values.token, name: values.name ?? hostname(), version: agentVersion },
-    }, 3);
-    await saveNodeConfig(env.PATHX_NODE_CONFIG, { hub, nodeId: answer.nodeId, credential: answer.credential, lab: answer.lab });
-    io.stdout.write(`enrolled as a node of ${answer.lab.name}; credential saved to ${env.PATHX_NODE_CONFIG} (mode 0600)\n`);
-    return;
-  }
-  if (sub === "publish") {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        case: { type: "string" },
-        block: { type: "string" },
-        stain: { type: "string" },
-        specimen: { type: "string" },
-        patient: { type: "string" },
-        "max-rate": { type: "string" },
-      },
-    });
-    if (positionals.length !== 1) throw new UsageError("pathx node publish takes exactly one slide file.");
-    if (!values.case) throw new UsageError("pathx node publish needs --case ACCESSION.");
-    if (values.patient && !env.PATHX_PSEUDONYM_KEY) {
-      throw new UsageError("--patient needs PATHX_PSEUDONYM_KEY (the key the labs share) so the id leaves the lab only as a pseudonym.");
-    }
-    const maxRate = values["max-rate"] === undefined ? undefined : Number(values["max-rate"]);
-    if (maxRate !== undefined && !(maxRate > 0)) throw new UsageError("--max-rate takes megabytes per second, e.g. 20.");
+  if (sub === "enroll") return enroll(rest, env, io);
+  if (sub === "publish") return publish(rest, env, io);
+  if (sub === "watch") return watch(rest, env, io);
+  if (sub === "backlog") return backlog(rest, env, io);
+  if (sub === "serve") {
+    const { values } = parseArgs({ args: rest, strict: true, options: { "max-rate": { type: "string" } } });
     const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
-    const progress = createProgressLine(io.stderr, `publishing ${positionals[0]}`, "chunks");
-    const started = performance.now();
-    const result = await publishSlide(
-      config,
-      {
-        file: positionals[0]!,
-        accessionNumber: values.case,
-        block: values.block ?? "",
-        stain: values.stain ?? "",
-        specimen: values.specimen ?? "",
-        patientPseudonym: values.patient ? pseudonymise(values.patient, env.PATHX_PSEUDONYM_KEY!) : undefined,
-      },
-      (done, total) => progress.update(done, total),
-      { maxBytesPerSecond: maxRate ? maxRate * 1024 * 1024 : undefined },
-    );
-    progress.done();
-    io.stdout.write(
-      result.duplicate
-        ? `already published as slide ${result.slideId}\n`
-        : `published slide ${result.slideId} (${result.chunksSent} chunk(s) sent) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
-    );
-    return;
+    const log = logTo(io);
+    log(`waiting for the hub's orders for index-only slides (${config.hub})`);
+    return serveOrders(config, await loadIndexKey(env.PATHX_NODE_CONFIG, config), { signal: stopSignal(), log, maxBytesPerSecond: parseMaxRate(values["max-rate"]) });
   }
-  if (sub === "watch") {
-    const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { interval: { type: "string" }, once: { type: "boolean" } } });
-    if (positionals.length !== 1) throw new UsageError("pathx node watch takes exactly one folder.");
-    const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
-    const seconds = Number(values.interval ?? 5);
-    if (!(seconds > 0)) throw new UsageError("--interval takes a number of seconds.");
-    const seenSizes = new Map<string, number>();
-    const log = (line: string) => io.stdout.write(`${new Date().toISOString()} ${line}\n`);
-    log(`watching ${positionals[0]} every ${seconds} s for slides with sidecar .json files`);
-    // Each pass ends with a heartbeat, so the lab admin sees the node's queue and last problem.
-    const pass = async () => {
-      const result = await scanFolder(positionals[0]!, config, { pseudonymKey: env.PATHX_PSEUDONYM_KEY, seenSizes, log });
-      await callHub(config.hub, "/api/node/status", { method: "POST", credential: config.credential, json: { queueDepth: result.waiting, lastError: result.lastError } }, 2).catch(
-        (error: Error) => log(`could not report status to the hub: ${error.message}`),
-      );
-    };
-    for (;;) {
-      await pass();
-      if (values.once && [...seenSizes.keys()].length > 0) {
-        // --once: a second pass publishes what the first saw settled, then stop.
-        await new Promise((r) => setTimeout(r, seconds * 1000));
-        await pass();
-        return;
-      }
-      if (values.once) return;
-      await new Promise((r) => setTimeout(r, seconds * 1000));
-    }
-  }
-  throw new UsageError(`unknown node command "${sub ?? ""}"; use enroll, publish or watch.`);
+  throw new UsageError(`unknown node command "${sub ?? ""}"; use enroll, publish, watch, backlog or serve.`);
 }
+
+async function enroll(args: string[], env: NodeEnv, io: Io) {
+  const { values } = parseArgs({ args, strict: true, options: { hub: { type: "string" }, token: { type: "string" }, name: { type: "string" } } });
+  if (!values.hub || !values.token) throw new UsageError("pathx node enroll needs --hub URL and --token TOKEN.");
+  const hub = new URL(values.hub).origin;
+  const answer = await callHub<{ nodeId: string; credential: string; lab: { slug: string; name: string } }>(
+    hub,
+    "/api/node/enroll",
+    { method: "POST", json: { token: values.token, name: values.name ?? hostname(), version: agentVersion } },
+    3,
+  );
+  // A re-enrolled node keeps its reference key, so the slides it registered index-only stay fetchable.
+  const previous = await loadNodeConfig(env.PATHX_NODE_CONFIG).catch(() => undefined);
+  await saveNodeConfig(env.PATHX_NODE_CONFIG, { hub, nodeId: answer.nodeId, credential: answer.credential, lab: answer.lab, indexKey: previous?.indexKey });
+  io.stdout.write(`enrolled as a node of ${answer.lab.name}; credential saved to ${env.PATHX_NODE_CONFIG} (mode 0600)\n`);
+}
+
+async function publish(args: string[], env: NodeEnv, io: Io) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      case: { type: "string" },
+      block: { type: "string" },
+      stain: { type: "string" },
+      specimen: { type: "string" },
+      patient: { type: "string" },
+      "max-rate": { type: "string" },
+      "index-only": { type: "boolean" },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError("pathx node publish takes exactly one slide file.");
+  if (!values.case) throw new UsageError("pathx node publish needs --case ACCESSION.");
+  if (values.patient && !env.PATHX_PSEUDONYM_KEY) {
+    throw new UsageError("--patient needs PATHX_PSEUDONYM_KEY (the key the labs share) so the id leaves the lab only as a pseudonym.");
+  }
+  const maxBytesPerSecond = parseMaxRate(values["max-rate"]);
+  const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
+  const file = positionals[0]!;
+  const meta = {
+    accessionNumber: values.case,
+    block: values.block ?? "",
+    stain: values.stain ?? "",
+    specimen: values.specimen ?? "",
+    patientPseudonym: values.patient ? pseudonymise(values.patient, env.PATHX_PSEUDONYM_KEY!) : undefined,
+  };
+  if (values["index-only"]) {
+    const record = await buildIndexRecord(await loadIndexKey(env.PATHX_NODE_CONFIG, config), file, meta);
+    const answer = await registerIndexRecords(config, [record]);
+    if (answer.rejected.length) throw new Error(`the hub refused ${file}: ${answer.rejected[0]!.reason}`);
+    io.stdout.write(
+      answer.registered
+        ? `registered ${file} index-only: the hub has its metadata and thumbnail; the file is sent when someone opens it (keep "pathx node serve" or "watch" running)\n`
+        : `${file} was already registered\n`,
+    );
+    return;
+  }
+  const progress = createProgressLine(io.stderr, `publishing ${file}`, "chunks");
+  const started = performance.now();
+  const result = await publishSlide(config, { file, ...meta }, (done, total) => progress.update(done, total), { maxBytesPerSecond });
+  progress.done();
+  io.stdout.write(
+    result.duplicate
+      ? `already published as slide ${result.slideId}\n`
+      : `published slide ${result.slideId} (${result.chunksSent} chunk(s) sent) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+}
+
+async function watch(args: string[], env: NodeEnv, io: Io): Promise<number | void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { interval: { type: "string" }, once: { type: "boolean" }, "index-only": { type: "boolean" }, "max-rate": { type: "string" } },
+  });
+  if (positionals.length !== 1) throw new UsageError("pathx node watch takes exactly one folder.");
+  const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
+  const seconds = Number(values.interval ?? 5);
+  if (!(seconds > 0)) throw new UsageError("--interval takes a number of seconds.");
+  const maxBytesPerSecond = parseMaxRate(values["max-rate"]);
+  const indexKey = await loadIndexKey(env.PATHX_NODE_CONFIG, config);
+  const seenSizes = new Map<string, number>();
+  const log = logTo(io);
+  log(`watching ${positionals[0]} every ${seconds} s for slides with sidecar .json files${values["index-only"] ? " (index-only: files are sent when the hub asks)" : ""}`);
+  let ordersInProgress = 0;
+  // Each pass ends with a heartbeat, so the lab admin sees the node's queue and last problem.
+  const pass = async () => {
+    const result = await scanFolder(positionals[0]!, config, { pseudonymKey: env.PATHX_PSEUDONYM_KEY, seenSizes, log, indexKey: values["index-only"] ? indexKey : undefined });
+    await heartbeat(config, result.waiting + ordersInProgress, result.lastError, log);
+  };
+  if (values.once) {
+    await pass();
+    if (seenSizes.size > 0) {
+      // --once: a second pass publishes what the first saw settled, then stop.
+      await sleep(seconds * 1000);
+      await pass();
+    }
+    return;
+  }
+  // The orders loop runs beside the folder scan for as long as the node watches.
+  const signal = stopSignal();
+  let ordersFailed = false;
+  const orders = serveOrders(config, indexKey, { signal, log, maxBytesPerSecond, onOrdersChanged: (n) => (ordersInProgress = n) }).catch((error: Error) => {
+    log(`stopped taking orders: ${error.message}`);
+    ordersFailed = true;
+  });
+  while (!signal.aborted && !ordersFailed) {
+    await pass();
+    await sleep(seconds * 1000);
+  }
+  await orders;
+  return ordersFailed ? 1 : 0;
+}
+
+async function backlog(args: string[], env: NodeEnv, io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { batch: { type: "string" }, concurrency: { type: "string" }, restart: { type: "boolean" } },
+  });
+  if (positionals.length !== 1) throw new UsageError("pathx node backlog takes exactly one folder (searched recursively).");
+  const batchSize = Number(values.batch ?? 500);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new UsageError("--batch takes 1 to 1000 slides per request.");
+  const concurrency = Number(values.concurrency ?? 8);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError("--concurrency takes 1 to 64.");
+  const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
+  const log = logTo(io);
+  const tty = Boolean(io.stderr.isTTY);
+  const report = await registerBacklog(positionals[0]!, config, {
+    indexKey: await loadIndexKey(env.PATHX_NODE_CONFIG, config),
+    configPath: env.PATHX_NODE_CONFIG,
+    pseudonymKey: env.PATHX_PSEUDONYM_KEY,
+    batchSize,
+    concurrency,
+    restart: values.restart,
+    log,
+    progress: (r) => {
+      const line = `registered ${r.registered}, already known ${r.alreadyKnown}, problems ${r.problems} — ${(r.registered + r.alreadyKnown) / Math.max(r.seconds, 0.001) | 0} slides/s`;
+      if (tty) io.stderr.write(`\r${line}\x1b[K`);
+    },
+  });
+  if (tty) io.stderr.write("\n");
+  const rate = (report.registered + report.alreadyKnown) / Math.max(report.seconds, 0.001);
+  io.stdout.write(
+    `backlog of ${positionals[0]}: ${report.found} slide file(s) found, ${report.registered} registered index-only, ${report.alreadyKnown} already known, ` +
+      `${report.skippedBefore} done in an earlier run, ${report.problems} with problems (listed above) — ${report.seconds.toFixed(1)} s, ${rate.toFixed(0)} slides/s\n`,
+  );
+  return report.problems > 0 ? 1 : 0;
+}
+
+async function heartbeat(config: NodeConfig, queueDepth: number, lastError: string | null, log: (line: string) => void) {
+  await callHub(config.hub, "/api/node/status", { method: "POST", credential: config.credential, json: { queueDepth, lastError } }, 2).catch((error: Error) =>
+    log(`could not report status to the hub: ${error.message}`),
+  );
+}
+
+function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => controller.abort());
+  return controller.signal;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

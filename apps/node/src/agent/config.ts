@@ -6,6 +6,11 @@ export interface NodeConfig {
   nodeId: string;
   credential: string;
   lab: { slug: string; name: string };
+  /**
+   * Node-local key (base64) that encrypts file paths into the references an index-only slide
+   * is registered with: the hub can hand a reference back in an order but never read the path.
+   */
+  indexKey?: string;
 }
 
 /** The node's credential, readable by its owner only (0600). */

@@ -9,15 +9,16 @@ export class HubError extends Error {
 }
 
 /** Calls the hub (outbound HTTPS only); retries network failures and 5xx with growing pauses. */
-export async function callHub<T>(hub: string, path: string, init: { method: string; credential?: string; json?: unknown; body?: Uint8Array; headers?: Record<string, string> }, attempts = 6): Promise<T> {
+export async function callHub<T>(hub: string, path: string, init: { method: string; credential?: string; json?: unknown; body?: Uint8Array; headers?: Record<string, string>; signal?: AbortSignal }, attempts = 6): Promise<T> {
   const headers: Record<string, string> = { "x-pathx-version": version, ...init.headers };
   if (init.credential) headers.authorization = `Bearer ${init.credential}`;
   if (init.json !== undefined) headers["content-type"] = "application/json";
   for (let attempt = 1; ; attempt++) {
     let response: Response | undefined;
     try {
-      response = await fetch(new URL(path, hub), { method: init.method, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
+      response = await fetch(new URL(path, hub), { method: init.method, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body, signal: init.signal });
     } catch (error) {
+      if (init.signal?.aborted) throw error;
       if (attempt >= attempts) throw new HubError(0, `cannot reach the hub at ${hub} (${(error as Error).message})`);
     }
     if (response) {

@@ -5,15 +5,17 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { writeSlideWithout } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
-import { callHub } from "./hub-client";
+import { HubError, callHub } from "./hub-client";
+import type { SlideMeta } from "./index-record";
 
-export interface PublishInput {
+export interface PublishInput extends SlideMeta {
   file: string;
-  accessionNumber: string;
-  block: string;
-  stain: string;
-  specimen: string;
-  patientPseudonym?: string;
+}
+
+export interface UploadOptions {
+  maxBytesPerSecond?: number;
+  /** The hub's order this upload answers: the file of an index-only slide it registered earlier. */
+  orderId?: string;
 }
 
 type StartAnswer = { kind: "duplicate"; slideId: string } | { kind: "open"; uploadId: string; chunkSize: number; chunkCount: number; received: number[] };
@@ -32,7 +34,7 @@ export async function publishSlide(
   config: NodeConfig,
   input: PublishInput,
   progress: (done: number, total: number) => void = () => {},
-  options: { maxBytesPerSecond?: number } = {},
+  options: UploadOptions = {},
 ) {
   // Label and macro show the patient's name: unless the lab's policy shares them, they are
   // removed from a copy here, and only that copy leaves the lab.
@@ -52,54 +54,76 @@ async function uploadFile(
   config: NodeConfig,
   input: PublishInput,
   progress: (done: number, total: number) => void,
-  options: { maxBytesPerSecond?: number },
+  options: UploadOptions,
 ) {
   const { size } = await stat(input.file).catch(() => {
     throw new Error(`${input.file}: no such file`);
   });
   const sha256 = await sha256OfFile(input.file);
-  const start = await callHub<StartAnswer>(config.hub, "/api/node/uploads", {
-    method: "POST",
-    credential: config.credential,
-    json: {
-      fileName: basename(input.file),
-      size,
-      sha256,
-      meta: { accessionNumber: input.accessionNumber, block: input.block, stain: input.stain, specimen: input.specimen, patientPseudonym: input.patientPseudonym },
-    },
-  });
-  if (start.kind === "duplicate") return { slideId: start.slideId, duplicate: true, chunksSent: 0 };
   const handle = await open(input.file, "r");
   let chunksSent = 0;
+  const began = performance.now();
+  let bytesSent = 0;
   try {
-    const have = new Set(start.received);
-    progress(have.size, start.chunkCount);
-    const began = performance.now();
-    let bytesSent = 0;
-    for (let index = 0; index < start.chunkCount; index++) {
-      if (have.has(index)) continue;
-      const length = Math.min(start.chunkSize, size - index * start.chunkSize);
-      const bytes = Buffer.alloc(length);
-      await handle.read(bytes, 0, length, index * start.chunkSize);
-      if (options.maxBytesPerSecond) {
-        // Bandwidth cap: never get ahead of the allowed average rate.
-        const due = ((bytesSent + length) / options.maxBytesPerSecond) * 1000 - (performance.now() - began);
-        if (due > 0) await new Promise((r) => setTimeout(r, due));
-      }
-      await callHub(config.hub, `/api/node/uploads/${start.uploadId}/chunks/${index}`, {
-        method: "PUT",
+    // Rounds: the hub says which chunks it holds; the node sends the rest and completes. Should
+    // the hub lose chunks (a crash before they were recorded) or find the joined file damaged,
+    // it refuses completion (409/422) and the next round sends what is missing.
+    for (let round = 1; ; round++) {
+      const start = await callHub<StartAnswer>(config.hub, "/api/node/uploads", {
+        method: "POST",
         credential: config.credential,
-        body: bytes,
-        headers: { "content-type": "application/octet-stream", "x-chunk-sha256": createHash("sha256").update(bytes).digest("hex") },
+        json: {
+          fileName: basename(input.file),
+          size,
+          sha256,
+          meta: { accessionNumber: input.accessionNumber, block: input.block, stain: input.stain, specimen: input.specimen, patientPseudonym: input.patientPseudonym },
+          orderId: options.orderId,
+        },
       });
-      chunksSent++;
-      bytesSent += length;
-      have.add(index);
+      if (start.kind === "duplicate") return { slideId: start.slideId, duplicate: true, chunksSent };
+      const have = new Set(start.received);
       progress(have.size, start.chunkCount);
+      for (let index = 0; index < start.chunkCount; index++) {
+        if (have.has(index)) continue;
+        const length = Math.min(start.chunkSize, size - index * start.chunkSize);
+        const bytes = Buffer.alloc(length);
+        await handle.read(bytes, 0, length, index * start.chunkSize);
+        if (options.maxBytesPerSecond) {
+          // Bandwidth cap: never get ahead of the allowed average rate.
+          const due = ((bytesSent + length) / options.maxBytesPerSecond) * 1000 - (performance.now() - began);
+          if (due > 0) await new Promise((r) => setTimeout(r, due));
+        }
+        await sendChunk(config, start.uploadId, index, bytes);
+        chunksSent++;
+        bytesSent += length;
+        have.add(index);
+        progress(have.size, start.chunkCount);
+      }
+      try {
+        const done = await callHub<{ slideId: string }>(config.hub, `/api/node/uploads/${start.uploadId}/complete`, { method: "POST", credential: config.credential, json: {} });
+        return { slideId: done.slideId, duplicate: false, chunksSent };
+      } catch (error) {
+        if (!(error instanceof HubError && (error.status === 409 || error.status === 422)) || round >= 3) throw error;
+      }
     }
   } finally {
     await handle.close();
   }
-  const done = await callHub<{ slideId: string }>(config.hub, `/api/node/uploads/${start.uploadId}/complete`, { method: "POST", credential: config.credential, json: {} });
-  return { slideId: done.slideId, duplicate: false, chunksSent };
+}
+
+/** Sends one chunk; one the hub received damaged (422, checksum mismatch) is sent again. */
+async function sendChunk(config: NodeConfig, uploadId: string, index: number, bytes: Buffer, attempts = 3) {
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await callHub(config.hub, `/api/node/uploads/${uploadId}/chunks/${index}`, {
+        method: "PUT",
+        credential: config.credential,
+        body: bytes,
+        headers: { "content-type": "application/octet-stream", "x-chunk-sha256": sha256 },
+      });
+    } catch (error) {
+      if (!(error instanceof HubError && error.status === 422) || attempt >= attempts) throw error;
+    }
+  }
 }

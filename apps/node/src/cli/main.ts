@@ -13,11 +13,17 @@ Usage:
   pathx node enroll --hub URL --token T [--name NAME]
                                          enrol this lab node with a one-time token from the hub
   pathx node publish SLIDE --case ACC [--block B --stain S --specimen TEXT --patient ID --max-rate MB/s]
-                                         upload a slide to the hub (resumable; the patient id
-                                         leaves the lab only as a keyed pseudonym)
-  pathx node watch DIR [--interval S] [--once]
+                     [--index-only]      upload a slide to the hub (resumable; the patient id
+                                         leaves the lab only as a keyed pseudonym); --index-only
+                                         sends metadata and a thumbnail, the file only on demand
+  pathx node watch DIR [--interval S] [--once] [--index-only] [--max-rate MB/s]
                                          publish new slides of a folder; each needs a sidecar
-                                         <name>.json: {"case", "block", "stain", "specimen", "patient"}
+                                         <name>.json: {"case", "block", "stain", "specimen", "patient"};
+                                         also sends the files the hub orders
+  pathx node backlog DIR [--batch N] [--concurrency N] [--restart]
+                                         register an existing archive (searched recursively,
+                                         sidecars as for watch) index-only, in batches; resumes
+  pathx node serve [--max-rate MB/s]     send the files the hub orders for index-only slides
 
 Tile options:
   --tile-size N|source   tile edge in pixels, or the slide's own tile size (default 254)
@@ -93,8 +99,7 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
         await runTile(rest, io);
         return 0;
       case "node":
-        await runNodeCommand(rest, io);
-        return 0;
+        return (await runNodeCommand(rest, io)) ?? 0;
       case undefined:
       case "help":
       case "--help":

@@ -60,7 +60,7 @@ export async function startUpload(
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ApiError("BAD_REQUEST", "The file's SHA-256 must be 64 hexadecimal characters.");
   if (!SLIDE_FILE.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
   if (!Number.isSafeInteger(input.size) || input.size < 16 || input.size > MAX_SIZE) throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
-  if (!input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
+  if (!forSlideId && !input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
   if (!forSlideId) {
     const [existingSlide] = await db.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, sha256))).limit(1);
     if (existingSlide) return { kind: "duplicate", slideId: existingSlide.id };
@@ -97,7 +97,7 @@ export async function receiveChunk(db: Db, store: ObjectStore, labId: string, up
   const expected = index === count - 1 ? upload.sizeBytes - index * upload.chunkSize : upload.chunkSize;
   if (bytes.length !== expected) throw new ApiError("BAD_REQUEST", `Chunk ${index} has ${bytes.length} bytes; ${expected} expected. Send it again.`);
   const actual = createHash("sha256").update(bytes).digest("hex");
-  if (actual !== sha256.toLowerCase()) throw new ApiError("BAD_REQUEST", `Chunk ${index} arrived damaged (checksum mismatch). Send it again.`);
+  if (actual !== sha256.toLowerCase()) throw new ApiError("DAMAGED", `Chunk ${index} arrived damaged (checksum mismatch). Send it again.`);
   await store.put(`uploads/${uploadId}/${index}`, bytes);
   // One character flipped in SQL, so concurrent chunks never overwrite each other's marks.
   await db
@@ -114,7 +114,7 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
   const upload = await findOpenUpload(db, labId, uploadId);
   if (upload.status === "complete" && upload.slideId) return { slideId: upload.slideId };
   const missing = upload.receivedChunks.length - receivedList(upload.receivedChunks).length;
-  if (missing > 0) throw new ApiError("BAD_REQUEST", `${missing} chunk(s) have not arrived yet; resume the upload.`);
+  if (missing > 0) throw new ApiError("CONFLICT", `${missing} chunk(s) have not arrived yet; resume the upload.`);
   const hash = createHash("sha256");
   const count = upload.receivedChunks.length;
   async function* joined() {
@@ -130,7 +130,7 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
     await store.delete(sourceKey);
     await store.deletePrefix(`uploads/${uploadId}/`);
     await db.update(uploads).set({ receivedChunks: "0".repeat(count), updatedAt: new Date() }).where(eq(uploads.id, uploadId));
-    throw new ApiError("BAD_REQUEST", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
+    throw new ApiError("DAMAGED", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
   }
   if (upload.slideId) {
     await attachFetchedFile(db, labId, upload.slideId, { uploadId, sourceKey, sha256: upload.sha256, sizeBytes: upload.sizeBytes });

@@ -1,0 +1,57 @@
+import { stat } from "node:fs/promises";
+import { basename } from "node:path";
+import { encodeJpeg, makeThumbnail, openFileSource, openSlide } from "@pathx/wsi";
+import type { NodeConfig } from "./config";
+import { makeFileRef } from "./file-ref";
+import { callHub } from "./hub-client";
+
+export interface SlideMeta {
+  accessionNumber: string;
+  block: string;
+  stain: string;
+  specimen: string;
+  patientPseudonym?: string;
+}
+
+/** What the hub keeps of an index-only slide: no pixels beyond a 256-pixel thumbnail, no path. */
+export interface IndexRecord {
+  ref: string;
+  fileName: string;
+  size: number;
+  meta: SlideMeta;
+  image: { width: number; height: number; mppX: number | null; mppY: number | null; objectivePower: number | null; vendor: string };
+  thumbnail?: string;
+}
+
+export interface IndexAnswer {
+  registered: number;
+  alreadyKnown: number;
+  rejected: { index: number; reason: string }[];
+}
+
+/**
+ * Reads a slide's directories and smallest image only. The thumbnail is made from the file's
+ * own thumbnail or smallest level, never from the label or macro.
+ */
+export async function buildIndexRecord(key: Buffer, path: string, meta: SlideMeta): Promise<IndexRecord> {
+  const { size } = await stat(path);
+  const slide = await openSlide(await openFileSource(path));
+  try {
+    const m = slide.metadata;
+    const thumbnail = await encodeJpeg(await makeThumbnail(slide, 256), 80);
+    return {
+      ref: makeFileRef(key, path),
+      fileName: basename(path),
+      size,
+      meta,
+      image: { width: m.width, height: m.height, mppX: m.mppX, mppY: m.mppY, objectivePower: m.objectivePower, vendor: m.vendor.slice(0, 64) },
+      thumbnail: Buffer.from(thumbnail).toString("base64"),
+    };
+  } finally {
+    await slide.close();
+  }
+}
+
+export function registerIndexRecords(config: NodeConfig, records: IndexRecord[]): Promise<IndexAnswer> {
+  return callHub<IndexAnswer>(config.hub, "/api/node/index", { method: "POST", credential: config.credential, json: { records } });
+}

@@ -1,0 +1,246 @@
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pyramidImages, tissuePixel, writeTestTiff } from "@pathx/wsi/test-support";
+import { type HubProcess, runPathx, signInOverHttp, spawnPathx, startHubProcess } from "./test-support";
+
+// Real processes on loopback: the hub as `npm start` runs it, and the `pathx` command line as a
+// lab runs it. The test talks to both over HTTP and the command line only.
+const PORT = 3420;
+let hub: HubProcess;
+let work: string;
+const pseudonymKey = "integration-pseudonym-key-shared-by-labs";
+type Session = Awaited<ReturnType<typeof signInOverHttp>>;
+type SlideView = { id: string; status: string; failureReason: string | null; indexOnly: boolean; case: { accessionNumber: string } };
+
+function nodeEnv(name: string) {
+  return { PATHX_NODE_CONFIG: join(work, name, "node.json"), PATHX_PSEUDONYM_KEY: pseudonymKey };
+}
+
+async function enrolNode(admin: Session, name: string, hubUrl = hub.url) {
+  const { token } = await admin.mutate<{ token: string }>("nodes.createEnrollmentToken");
+  const enrolled = await runPathx(["node", "enroll", "--hub", hubUrl, "--token", token, "--name", name], nodeEnv(name));
+  expect(enrolled.stderr).toBe("");
+  return nodeEnv(name);
+}
+
+/** A small pyramidal slide whose bytes differ by `seed` (its description), so each test's file is its own. */
+async function writeSlide(name: string, seed: number, size = 1200) {
+  const path = join(work, name);
+  await writeFile(path, writeTestTiff(pyramidImages(size, (size * 3) / 4, 256, 2, { pixelsPerCm: 40_000, description: `integration slide ${seed}` })).bytes);
+  return path;
+}
+
+/** About 42 MB uncompressed: six 8 MiB chunks, slow enough at --max-rate 8 to kill something mid-upload. */
+async function writeLargeSlide(name: string, seed: number) {
+  const path = join(work, name);
+  await writeFile(path, writeTestTiff([{ width: 3800, height: 3800, tileSize: 256, compression: "none", pixel: (x, y) => tissuePixel(x + seed, y) }]).bytes);
+  return path;
+}
+
+async function waitForSlide(session: Session, id: string, status: string, seconds = 90): Promise<SlideView> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const slide = await session.query<SlideView>("slides.get", { id });
+    if (slide.status === status) return slide;
+    if (slide.status === "failed" || Date.now() > deadline) throw new Error(`slide ${id} is ${slide.status} (${slide.failureReason ?? ""}), expected ${status}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const slideIdOf = (stdout: string) => /slide ([0-9a-f-]{36})/.exec(stdout)?.[1] ?? "";
+
+let northAdmin: Session;
+let northPathologist: Session;
+let southAdmin: Session;
+let southPathologist: Session;
+let northNode: Record<string, string>;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "pathx-federation-"));
+  hub = await startHubProcess({ port: PORT, dataDir: join(work, "hub") });
+  northAdmin = await signInOverHttp(hub.url, "admin@north.example");
+  northPathologist = await signInOverHttp(hub.url, "pathologist@north.example");
+  southAdmin = await signInOverHttp(hub.url, "admin@south.example");
+  southPathologist = await signInOverHttp(hub.url, "pathologist@south.example");
+  northNode = await enrolNode(northAdmin, "north-node");
+}, 300_000);
+
+afterAll(async () => {
+  await hub?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("hub and lab node processes on loopback", () => {
+  it("enrols with a one-time token and publishes a slide that arrives intact and is tiled", async () => {
+    const slide = await writeSlide("N26-5000-A1.tif", 1);
+    const published = await runPathx(["node", "publish", slide, "--case", "N26-5000", "--block", "A1", "--stain", "H&E", "--patient", "1234567890"], northNode);
+    expect(published.stderr).toBe("");
+    const id = slideIdOf(published.stdout);
+    const ready = await waitForSlide(northPathologist, id, "ready");
+    expect(ready.case.accessionNumber).toBe("N26-5000");
+    // The same file again is the same slide.
+    expect((await runPathx(["node", "publish", slide, "--case", "N26-5000"], northNode)).stdout).toContain(`already published as slide ${id}`);
+    // The token was for one use only.
+    const config = JSON.parse(await readFile(northNode.PATHX_NODE_CONFIG!, "utf8")) as { credential: string };
+    expect(config.credential).toMatch(/^pxn_/);
+  });
+
+  it("resumes after the node is killed (kill -9) mid-upload, sending only the missing chunks", async () => {
+    const slide = await writeLargeSlide("N26-5001-A1.tif", 11);
+    const publish = spawnPathx(["node", "publish", slide, "--case", "N26-5001", "--max-rate", "8"], northNode);
+    await new Promise((r) => setTimeout(r, 3200));
+    publish.child.kill("SIGKILL");
+    await publish.exited;
+    const resumed = await runPathx(["node", "publish", slide, "--case", "N26-5001"], northNode);
+    expect(resumed.stderr).toBe("");
+    const sent = Number(/\((\d+) chunk\(s\) sent\)/.exec(resumed.stdout)?.[1]);
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(6);
+    await waitForSlide(northPathologist, slideIdOf(resumed.stdout), "ready");
+  });
+
+  it("carries on after the hub is killed (kill -9) mid-upload and started again", async () => {
+    const slide = await writeLargeSlide("N26-5002-A1.tif", 23);
+    const publish = spawnPathx(["node", "publish", slide, "--case", "N26-5002", "--max-rate", "8"], northNode);
+    await new Promise((r) => setTimeout(r, 2500));
+    await hub.kill9();
+    await new Promise((r) => setTimeout(r, 1000));
+    await hub.restart();
+    // The node retried with growing pauses while the hub was down, and finishes on its own.
+    expect(await publish.exited).toBe(0);
+    const id = slideIdOf(publish.output());
+    expect(id).not.toBe("");
+    // The restarted hub checked the whole file's SHA-256 on completion; tiling reads it back.
+    await waitForSlide(await signInOverHttp(hub.url, "pathologist@north.example"), id, "ready");
+    northPathologist = await signInOverHttp(hub.url, "pathologist@north.example");
+    northAdmin = await signInOverHttp(hub.url, "admin@north.example");
+  });
+
+  it("rejects a chunk damaged on the way (checksum) and the node sends it again", async () => {
+    // A proxy between node and hub that flips one byte of the first chunk it carries.
+    const seen: { index: string; status: number }[] = [];
+    let damaged = false;
+    const proxy: Server = createServer(async (req, res) => {
+      const body: Buffer[] = [];
+      for await (const part of req) body.push(part as Buffer);
+      let bytes = Buffer.concat(body);
+      const chunk = /\/chunks\/(\d+)$/.exec(req.url ?? "");
+      if (chunk && !damaged) {
+        damaged = true;
+        bytes = Buffer.from(bytes);
+        bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0xff;
+      }
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !["host", "content-length", "connection"].includes(k))) as Record<string, string>;
+      const answer = await fetch(`${hub.url}${req.url}`, { method: req.method, headers, body: ["GET", "HEAD"].includes(req.method ?? "") ? undefined : bytes });
+      if (chunk) seen.push({ index: chunk[1]!, status: answer.status });
+      res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
+      res.end(Buffer.from(await answer.arrayBuffer()));
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    try {
+      const env = await enrolNode(northAdmin, "north-node-behind-proxy", proxyUrl);
+      const slide = await writeSlide("N26-5003-A1.tif", 3);
+      const published = await runPathx(["node", "publish", slide, "--case", "N26-5003"], env);
+      expect(published.stderr).toBe("");
+      expect(seen).toEqual([
+        { index: "0", status: 422 },
+        { index: "0", status: 200 },
+      ]);
+      await waitForSlide(northPathologist, slideIdOf(published.stdout), "ready");
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it("registers a slide index-only, then fetches it from the node when someone opens it", async () => {
+    const slide = await writeSlide("N26-5004-B1.tif", 4, 2000);
+    const registered = await runPathx(["node", "publish", slide, "--case", "N26-5004", "--block", "B1", "--index-only"], northNode);
+    expect(registered.stdout).toContain("registered");
+    const listed = (await northPathologist.query<(SlideView & { accessionNumber: string })[]>("slides.list", { search: "N26-5004" }))[0]!;
+    expect(listed).toMatchObject({ status: "indexed", indexOnly: true });
+    const thumbnail = await fetch(`${hub.url}/tiles/${listed.id}/thumbnail`, { headers: { cookie: northPathologist.cookie() } });
+    expect(thumbnail.status).toBe(200);
+    expect(thumbnail.headers.get("content-type")).toBe("image/jpeg");
+    // Registering again changes nothing.
+    expect((await runPathx(["node", "publish", slide, "--case", "N26-5004", "--index-only"], northNode)).stdout).toContain("already registered");
+
+    const serve = spawnPathx(["node", "serve"], northNode);
+    try {
+      // Opening the slide's page is the request.
+      const html = await northPathologist.page(`/slides/${listed.id}`);
+      expect(html.replaceAll("<!-- -->", "")).toContain("Fetching from North Pathology Lab … waiting for the lab");
+      const opened = Date.now();
+      const ready = await waitForSlide(northPathologist, listed.id, "ready");
+      // The node picks the order up within a poll interval, not after its 25 s long poll ends.
+      expect(Date.now() - opened).toBeLessThan(20_000);
+      expect(ready.indexOnly).toBe(false);
+      expect(serve.output()).toMatch(/order for N26-5004-B1\.tif: sent/);
+      const dzi = await fetch(`${hub.url}/tiles/${listed.id}/slide.dzi`, { headers: { cookie: northPathologist.cookie() } });
+      expect(await dzi.text()).toContain('Width="2000"');
+    } finally {
+      serve.child.kill("SIGTERM");
+      await serve.exited;
+    }
+  });
+
+  it("keeps a lab's node inside its lab: another lab's uploads and orders are not found, a lab header is ignored", async () => {
+    const southNode = await enrolNode(southAdmin, "south-node");
+    const credentialOf = async (env: Record<string, string>) => (JSON.parse(await readFile(env.PATHX_NODE_CONFIG!, "utf8")) as { credential: string }).credential;
+    const [north, south] = [await credentialOf(northNode), await credentialOf(southNode)];
+    const bytes = await readFile(await writeSlide("S26-5005-A1.tif", 5));
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    const call = (credential: string, path: string, init: RequestInit = {}) =>
+      fetch(`${hub.url}${path}`, { ...init, headers: { authorization: `Bearer ${credential}`, "content-type": "application/json", ...(init.headers as Record<string, string>) } });
+    const start = (credential: string, accession: string, headers: Record<string, string> = {}) =>
+      call(credential, "/api/node/uploads", {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ fileName: `${accession}.tif`, size: bytes.length, sha256: sha, meta: { accessionNumber: accession, block: "A1", stain: "", specimen: "" } }),
+      }).then(async (r) => {
+        const answer = (await r.json()) as { uploadId: string; kind: string };
+        expect(answer.kind, JSON.stringify(answer)).toBe("open");
+        return answer;
+      });
+
+    const southUpload = await start(south, "S26-5005");
+    const put = await call(north, `/api/node/uploads/${southUpload.uploadId}/chunks/0`, { method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream", "x-chunk-sha256": sha } });
+    expect(put.status).toBe(404);
+    expect((await call(north, `/api/node/uploads/${southUpload.uploadId}/complete`, { method: "POST", body: "{}" })).status).toBe(404);
+
+    // Asking for the other lab by header: the node's lab is the credential's, whatever it says.
+    const northUpload = await start(north, "N26-5005", { "x-pathx-lab": "south" });
+    expect((await call(north, `/api/node/uploads/${northUpload.uploadId}/chunks/0`, { method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream", "x-chunk-sha256": sha } })).status).toBe(200);
+    const done = (await (await call(north, `/api/node/uploads/${northUpload.uploadId}/complete`, { method: "POST", body: "{}" })).json()) as { slideId: string };
+    expect((await northPathologist.query<SlideView>("slides.get", { id: done.slideId })).case.accessionNumber).toBe("N26-5005");
+    await expect(southPathologist.query("slides.get", { id: done.slideId })).rejects.toThrow(/not found/i);
+    expect((await southPathologist.query<unknown[]>("slides.list", { search: "N26-5005" })).length).toBe(0);
+
+    // An order of the south lab cannot be answered by the north node.
+    const southSlide = await writeSlide("S26-5006-A1.tif", 6);
+    expect((await runPathx(["node", "publish", southSlide, "--case", "S26-5006", "--index-only"], southNode)).code).toBe(0);
+    const indexed = (await southPathologist.query<SlideView[]>("slides.list", { search: "S26-5006" }))[0]!;
+    await southPathologist.mutate("slides.requestFetch", { id: indexed.id });
+    const orders = (await (await call(south, "/api/node/orders?wait=0")).json()) as { orders: { orderId: string }[] };
+    expect(orders.orders).toHaveLength(1);
+    expect((await (await call(north, "/api/node/orders?wait=0")).json()) as unknown).toEqual({ orders: [] });
+    expect((await call(north, `/api/node/orders/${orders.orders[0]!.orderId}/fail`, { method: "POST", body: JSON.stringify({ reason: "x" }) })).status).toBe(404);
+  });
+
+  it("refuses a revoked node, with a message that says what to do", async () => {
+    const env = await enrolNode(southAdmin, "south-node-to-revoke");
+    const slide = await writeSlide("S26-5007-A1.tif", 7);
+    const nodes = await southAdmin.query<{ id: string; name: string }[]>("nodes.list");
+    await southAdmin.mutate("nodes.revoke", { nodeId: nodes.find((n) => n.name === "south-node-to-revoke")!.id });
+    const refused = await runPathx(["node", "publish", slide, "--case", "S26-5007"], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/revoked: enrol it again with a new token/);
+    const serve = await runPathx(["node", "serve"], env);
+    expect(serve.code).toBe(1);
+    expect(serve.stderr).toMatch(/revoked/);
+  });
+});

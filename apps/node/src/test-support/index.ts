@@ -1,0 +1,3 @@
+export { startHubProcess, type HubProcess } from "./hub-process";
+export { signInOverHttp } from "./hub-session";
+export { pathxBin, runPathx, spawnPathx } from "./run-pathx";

@@ -1,0 +1,31 @@
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import { createMemorySource } from "./byte-source";
+import { openSlide } from "./slide";
+import { fixturePath, pyramidImages, writeTestTiff } from "./test-support";
+import { makeThumbnail } from "./thumbnail";
+
+describe("makeThumbnail", () => {
+  it("assembles the smallest level from its tiles and halves it below the limit", async () => {
+    const { bytes } = writeTestTiff(pyramidImages(2000, 1200, 256, 3, { compression: "deflate" }));
+    const slide = await openSlide(createMemorySource(bytes, "pyramid.tif"));
+    const thumb = await makeThumbnail(slide, 256);
+    // Smallest level 500 × 300 → halved once.
+    expect([thumb.width, thumb.height]).toEqual([250, 150]);
+    // Pixels come from the right place: the smallest level's tile at (300, 200) matches the halved image at (150, 100).
+    const tile = await slide.readTile(2, 1, 0);
+    const at = (100 * 2 * tile.width + (300 - 256)) * 3;
+    const px = (100 * 250 + 150) * 3;
+    expect(Math.abs(thumb.data[px]! - tile.data[at]!)).toBeLessThan(40);
+    expect(thumb.data.length).toBe(250 * 150 * 3);
+  });
+
+  it("uses an Aperio file's own thumbnail image", async () => {
+    const slide = await openSlide(createMemorySource(await readFile(fixturePath("CMU-1-Small-Region.svs")), "cmu.svs"));
+    const own = slide.metadata.associated.find((a) => a.name === "thumbnail");
+    const thumb = await makeThumbnail(slide, 200);
+    expect(Math.max(thumb.width, thumb.height)).toBeLessThanOrEqual(200);
+    expect(own).toBeDefined();
+    expect(thumb.width).toBe(Math.ceil(own!.width / 2 ** Math.ceil(Math.log2(Math.max(own!.width, own!.height) / 200))));
+  });
+});
