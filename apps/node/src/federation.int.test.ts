@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -186,6 +186,40 @@ describe("hub and lab node processes on loopback", () => {
       serve.child.kill("SIGTERM");
       await serve.exited;
     }
+  });
+
+  it("registers an archive backlog index-only in batches, resumes, and says which files it could not take", async () => {
+    const archive = join(work, "archive");
+    for (let i = 0; i < 12; i++) {
+      const folder = join(archive, `20${20 + (i % 3)}`, `box-${Math.floor(i / 4)}`);
+      await mkdir(folder, { recursive: true });
+      const slide = await writeSlide(`E26-${8000 + i}-A1.tif`, 100 + i);
+      await rename(slide, join(folder, `E26-${8000 + i}-A1.tif`));
+      if (i === 5) continue; // no sidecar
+      await writeFile(join(folder, `E26-${8000 + i}-A1.json`), i === 7 ? "{not json" : JSON.stringify({ case: `E26-${8000 + i}`, block: "A1", stain: "H&E", patient: `P-${i}` }));
+    }
+    const eastAdmin = await signInOverHttp(hub.url, "admin@east.example");
+    const eastNode = await enrolNode(eastAdmin, "east-node");
+    const first = await runPathx(["node", "backlog", archive, "--batch", "4"], eastNode);
+    expect(first.code).toBe(1); // two files need the lab's attention
+    expect(first.stdout).toMatch(/12 slide file\(s\) found, 10 registered index-only, 0 already known, 0 done in an earlier run, 2 with problems/);
+    expect(first.stdout).toMatch(/E26-8005-A1\.tif: no sidecar/);
+    expect(first.stdout).toMatch(/E26-8007-A1\.tif: sidecar is not valid JSON/);
+    const again = await runPathx(["node", "backlog", archive], eastNode);
+    expect(again.stdout).toMatch(/0 registered index-only, 0 already known, 12 done in an earlier run/);
+    const restarted = await runPathx(["node", "backlog", archive, "--restart"], eastNode);
+    expect(restarted.stdout).toMatch(/0 registered index-only, 10 already known/);
+    const listed = await (await signInOverHttp(hub.url, "pathologist@east.example")).query<(SlideView & { accessionNumber: string })[]>("slides.list", { search: "E26-80" });
+    expect(listed).toHaveLength(10);
+    expect(listed.every((s) => s.status === "indexed")).toBe(true);
+
+    // The watch-mode setting: new slides of a folder are registered index-only too.
+    const inbox = join(work, "east-inbox");
+    await mkdir(inbox);
+    await rename(await writeSlide("E26-8100-A1.tif", 200), join(inbox, "E26-8100-A1.tif"));
+    await writeFile(join(inbox, "E26-8100-A1.json"), JSON.stringify({ case: "E26-8100" }));
+    const watched = await runPathx(["node", "watch", inbox, "--once", "--index-only", "--interval", "0.2"], eastNode);
+    expect(watched.stdout).toContain("E26-8100-A1.tif: registered index-only");
   });
 
   it("keeps a lab's node inside its lab: another lab's uploads and orders are not found, a lab header is ignored", async () => {

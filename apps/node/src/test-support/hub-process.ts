@@ -7,6 +7,8 @@ const root = resolve(import.meta.dirname, "../../../..");
 export interface HubProcess {
   url: string;
   log: string;
+  /** The supervisor's pid: the root of the hub's process tree (for memory measurements). */
+  pid(): number | undefined;
   /** kill -9 of the whole hub: web app, workers and the embedded database, with no chance to clean up. */
   kill9(): Promise<void>;
   stop(): Promise<void>;
@@ -68,6 +70,7 @@ export async function startHubProcess(options: { port: number; dataDir: string }
   return {
     url,
     log,
+    pid: () => child?.pid,
     kill9: () => signalGroup("SIGKILL"),
     stop: () => signalGroup("SIGTERM"),
     restart: launch,

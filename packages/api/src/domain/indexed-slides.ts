@@ -119,7 +119,7 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
         vendor: record.image.vendor,
         nodeRef: record.ref,
         publishedByNodeId: node.id,
-        thumbnailKey: thumbnail ? `indexed/${node.labId}/${id}/thumbnail.jpg` : null,
+        thumbnailKey: thumbnail ? `indexed/${node.labId}/${id}.jpg` : null,
       },
       thumbnail,
     };
