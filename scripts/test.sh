@@ -9,7 +9,7 @@ ensure_apt chromium chromium   # end-to-end tests drive Debian's Chromium
 
 echo "== type check"
 (cd apps/hub && NEXT_TELEMETRY_DISABLED=1 npx next typegen >/dev/null)   # next-env.d.ts and route types
-for project in packages/*/tsconfig.json apps/*/tsconfig.json bench/tsconfig.json e2e/tsconfig.json; do
+for project in packages/*/tsconfig.json apps/*/tsconfig.json bench/tsconfig.json e2e/tsconfig.json terraform/tsconfig.json; do
   dir=$(dirname "$project")
   # A workspace with no TypeScript yet has nothing to check.
   [ -n "$(find "$dir" -name '*.ts' -not -path '*/node_modules/*' -print -quit)" ] || continue
