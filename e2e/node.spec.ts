@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { tissuePixel, writeTestTiff } from "@pathx/wsi/synthetic";
+import { pyramidImages, tissuePixel, writeTestTiff } from "@pathx/wsi/synthetic";
 import { fixturePath } from "@pathx/wsi/test-support";
 import { pathxBin as pathx, runPathx } from "@pathx/node/test-support";
 import { signIn } from "./sign-in";
@@ -102,4 +102,39 @@ test("a node killed (kill -9) mid-upload resumes from the chunks the hub already
   expect(sent).toBeLessThan(6); // the chunks stored before the kill were not sent again
   await page.goto("/");
   await expect(page.getByRole("row", { name: /S26-7000/ }).getByText("ready")).toBeVisible({ timeout: 90_000 });
+});
+
+test("an index-only slide shows as at the lab; opening it fetches it from the node and then shows the slide", async ({ page, baseURL }) => {
+  test.setTimeout(180_000);
+  const work = await mkdtemp(join(tmpdir(), "e2e-node-index-"));
+  const env = { PATHX_NODE_CONFIG: join(work, "node.json") };
+  const slide = join(work, "N26-8800-A1.tif");
+  await writeFile(slide, writeTestTiff(pyramidImages(3000, 2200, 256, 3, { pixelsPerCm: 40_000 })).bytes);
+
+  await signIn(page, "admin@north.example");
+  await page.goto("/admin");
+  await page.getByRole("button", { name: "Create an enrolment token" }).click();
+  const token = (await page.getByTestId("enrol-token").textContent())!.trim();
+  expect((await runPathx(["node", "enroll", "--hub", baseURL!, "--token", token, "--name", "north-archive"], env)).code).toBe(0);
+  const registered = await runPathx(["node", "publish", slide, "--case", "N26-8800", "--block", "A1", "--stain", "H&E", "--index-only"], env);
+  expect(registered.stdout).toContain("registered");
+
+  await page.goto("/?q=N26-8800");
+  const row = page.getByRole("row", { name: /N26-8800/ });
+  await expect(row.getByText("at the lab")).toBeVisible();
+  await page.goto(`/cases/${await row.getByRole("link", { name: "N26-8800" }).getAttribute("href").then((h) => h!.split("/").pop())}`);
+  // The thumbnail came with the index record; the pixels have not left the lab.
+  await expect(page.getByRole("img", { name: /Thumbnail of A1/ })).toBeVisible();
+  await page.getByRole("link", { name: /Slide A1/ }).click();
+  await expect(page.getByRole("status")).toContainText("Fetching from North Pathology Lab … waiting for the lab's node");
+  await page.screenshot({ path: "test-results/index-only-fetching.png" });
+
+  const serve = spawn(process.execPath, [pathx, "node", "serve"], { env: { ...process.env, ...env } });
+  try {
+    // The page follows by itself: fetched, tiled, then the viewer.
+    await expect(page.getByTestId("viewer").locator("canvas").first()).toBeVisible({ timeout: 90_000 });
+    await page.screenshot({ path: "test-results/index-only-fetched.png" });
+  } finally {
+    serve.kill("SIGTERM");
+  }
 });
