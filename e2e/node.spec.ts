@@ -119,6 +119,12 @@ test("an index-only slide shows as at the lab; opening it fetches it from the no
   const registered = await runPathx(["node", "publish", slide, "--case", "N26-8800", "--block", "A1", "--stain", "H&E", "--index-only"], env);
   expect(registered.stdout).toContain("registered");
 
+  // The lab admin sees what this node published.
+  await page.goto("/admin");
+  await page.getByRole("row", { name: /north-archive/ }).getByRole("link", { name: "1 slide" }).click();
+  await expect(page.getByText("Showing the slides one lab node published")).toBeVisible();
+  await expect(page.getByRole("row", { name: /N26-8800/ })).toBeVisible();
+
   await page.goto("/?q=N26-8800");
   const row = page.getByRole("row", { name: /N26-8800/ });
   await expect(row.getByText("at the lab")).toBeVisible();

@@ -8,8 +8,8 @@ import { serverCaller } from "@/server/caller";
 
 export const dynamic = "force-dynamic";
 
-export default async function DashboardPage({ searchParams }: { searchParams: Promise<{ q?: string }> }) {
-  const { q } = await searchParams;
+export default async function DashboardPage({ searchParams }: { searchParams: Promise<{ q?: string; node?: string }> }) {
+  const { q, node } = await searchParams;
   const { api, context } = await serverCaller();
   if (!context.user) redirect("/sign-in");
   if (!context.lab) {
@@ -22,7 +22,8 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
       </>
     );
   }
-  const slides = await api.slides.list({ search: q });
+  const nodeId = node && /^[0-9a-f-]{36}$/.test(node) ? node : undefined;
+  const slides = await api.slides.list({ search: q, nodeId });
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin={context.lab.role === "lab_admin"} />
@@ -37,6 +38,11 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
           <input id="q" name="q" defaultValue={q ?? ""} placeholder="e.g. N26-0042" />
           <button type="submit">Search</button>
         </form>
+        {nodeId ? (
+          <p className="muted">
+            Showing the slides one lab node published. <Link href="/">Show all</Link>
+          </p>
+        ) : null}
         {slides.length === 0 ? (
           <p className="muted">{q ? `No slide matches "${q}".` : "No slides yet."}</p>
         ) : (

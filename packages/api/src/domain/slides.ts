@@ -34,13 +34,19 @@ function publicSlide(s: SlideRow) {
   };
 }
 
-export async function listLabSlides(db: Db, labId: string, search?: string) {
+export async function listLabSlides(db: Db, labId: string, search?: string, nodeId?: string) {
   const term = search?.trim();
   const rows = await db
     .select({ slide: slides, accessionNumber: cases.accessionNumber, specimen: cases.specimen })
     .from(slides)
     .innerJoin(cases, eq(cases.id, slides.caseId))
-    .where(and(eq(slides.labId, labId), term ? or(ilike(cases.accessionNumber, `%${term}%`), ilike(slides.fileName, `%${term}%`)) : undefined))
+        .where(
+      and(
+        eq(slides.labId, labId),
+        term ? or(ilike(cases.accessionNumber, `%${term}%`), ilike(slides.fileName, `%${term}%`)) : undefined,
+        nodeId ? eq(slides.publishedByNodeId, nodeId) : undefined,
+      ),
+    )
     .orderBy(desc(slides.createdAt))
     .limit(200);
   return rows.map((r) => ({ ...publicSlide(r.slide), accessionNumber: r.accessionNumber, specimen: r.specimen }));

@@ -20,7 +20,9 @@ export const appRouter = router({
     labs: ctx.user.memberships,
   })),
   slides: router({
-    list: labProcedure.input(z.object({ search: z.string().max(100).optional() })).query(({ ctx, input }) => listLabSlides(ctx.db, ctx.lab.labId, input.search)),
+    list: labProcedure
+      .input(z.object({ search: z.string().max(100).optional(), nodeId: id.optional() }))
+      .query(({ ctx, input }) => listLabSlides(ctx.db, ctx.lab.labId, input.search, input.nodeId)),
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabSlide(ctx.db, ctx.lab.labId, input.id)),
     requestFetch: labProcedure.input(z.object({ id })).mutation(({ ctx, input }) => requestSlideFetch(ctx.db, ctx.lab.labId, input.id, ctx.user.id)),
   }),

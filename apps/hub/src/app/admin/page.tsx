@@ -141,7 +141,11 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                 <td>{n.name}</td>
                 <td>{n.version ?? "—"}</td>
                 <td>{n.revokedAt ? "revoked" : n.lastSeenAt ? new Date(n.lastSeenAt).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "never"}</td>
-                <td>{n.published} slides</td>
+                <td>
+                  <Link href={`/?node=${n.id}`}>
+                    {n.published} {n.published === 1 ? "slide" : "slides"}
+                  </Link>
+                </td>
                 <td>
                   {n.queueDepth}
                   {n.lastError ? <div className="error" style={{ fontSize: ".85rem" }}>{n.lastError}</div> : null}
