@@ -23,6 +23,11 @@ export const roleEnum = pgEnum("lab_role", ["pathologist", "lab_admin"]);
  */
 export const slideStatusEnum = pgEnum("slide_status", ["indexed", "fetching", "received", "tiling", "ready", "failed"]);
 export const fetchOrderStatusEnum = pgEnum("fetch_order_status", ["pending", "taken", "done", "failed"]);
+export const caseStatusEnum = pgEnum("case_status", ["open", "signed_out"]);
+export const consultStatusEnum = pgEnum("consult_status", ["draft", "sent", "accepted", "declined", "reported", "closed", "withdrawn"]);
+export const urgencyEnum = pgEnum("urgency", ["routine", "urgent"]);
+export const grantReasonEnum = pgEnum("grant_reason", ["consult", "board"]);
+export const boardSessionStatusEnum = pgEnum("board_session_status", ["planned", "live", "closed"]);
 export const uploadStatusEnum = pgEnum("upload_status", ["open", "complete", "aborted"]);
 
 const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
@@ -54,6 +59,8 @@ export const memberships = pgTable(
     userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
     labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
     role: roleEnum("role").notNull(),
+    /** Subspecialty pools the member answers second opinions for, e.g. "dermatopathology". */
+    subspecialties: text("subspecialties").array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.labId] }), index("memberships_lab_idx").on(t.labId)],
@@ -68,6 +75,8 @@ export const cases = pgTable(
     /** Keyed pseudonym of the patient's national id, made at the lab; never the id itself. */
     patientPseudonym: text("patient_pseudonym").notNull(),
     specimen: text("specimen").notNull().default(""),
+    /** Open while the lab works on the case: prior studies of its patient may be looked up only then. */
+    status: caseStatusEnum("status").notNull().default("open"),
     collectedAt: timestamp("collected_at", { withTimezone: true }),
     receivedAt: timestamp("received_at", { withTimezone: true }),
     createdAt: createdAt(),
@@ -216,4 +225,167 @@ export const fetchOrders = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index("fetch_orders_node_status_idx").on(t.nodeId, t.status)],
+);
+
+/**
+ * A second-opinion request from one lab's pathologist to a named pathologist or a subspecialty
+ * pool of another lab, about chosen slides of one case.
+ */
+export const consultRequests = pgTable(
+  "consult_requests",
+  {
+    id: id(),
+    requesterLabId: uuid("requester_lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    requesterUserId: uuid("requester_user_id").notNull().references(() => users.id),
+    caseId: uuid("case_id").notNull().references(() => cases.id, { onDelete: "cascade" }),
+    question: text("question").notNull(),
+    urgency: urgencyEnum("urgency").notNull().default("routine"),
+    targetLabId: uuid("target_lab_id").notNull().references(() => labs.id),
+    /** A named consultant, or null when addressed to the lab's subspecialty pool. */
+    targetUserId: uuid("target_user_id").references(() => users.id),
+    targetSubspecialty: text("target_subspecialty"),
+    /** Who accepted it. */
+    consultantUserId: uuid("consultant_user_id").references(() => users.id),
+    status: consultStatusEnum("status").notNull().default("draft"),
+    declineReason: text("decline_reason"),
+    /** Whether the consultant may see the label image (the requesting lab's choice). */
+    shareLabel: boolean("share_label").notNull().default(false),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+    acceptedAt: timestamp("accepted_at", { withTimezone: true }),
+    reportedAt: timestamp("reported_at", { withTimezone: true }),
+    closedAt: timestamp("closed_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("consult_requester_idx").on(t.requesterLabId), index("consult_target_idx").on(t.targetLabId)],
+);
+
+export const consultSlides = pgTable(
+  "consult_slides",
+  {
+    requestId: uuid("request_id").notNull().references(() => consultRequests.id, { onDelete: "cascade" }),
+    slideId: uuid("slide_id").notNull().references(() => slides.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.slideId] })],
+);
+
+/** The consultant's answer. Codes are free fields, e.g. {"snomed": "…", "icdO": "8720/3"}. */
+export const consultReports = pgTable("consult_reports", {
+  id: id(),
+  requestId: uuid("request_id").notNull().unique().references(() => consultRequests.id, { onDelete: "cascade" }),
+  authorUserId: uuid("author_user_id").notNull().references(() => users.id),
+  diagnosis: text("diagnosis").notNull(),
+  comment: text("comment").notNull().default(""),
+  codes: jsonb("codes").notNull().default({}),
+  createdAt: createdAt(),
+});
+
+/**
+ * Read access to one slide of another lab, for a reason (a consult or a board session). A grant
+ * counts while not revoked and not past expires_at (null: until the consult or session ends,
+ * when expires_at is set to the end plus a grace period).
+ */
+export const accessGrants = pgTable(
+  "access_grants",
+  {
+    id: id(),
+    slideId: uuid("slide_id").notNull().references(() => slides.id, { onDelete: "cascade" }),
+    granteeUserId: uuid("grantee_user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    reason: grantReasonEnum("reason").notNull(),
+    /** The consult request or board session the grant belongs to. */
+    sourceId: uuid("source_id").notNull(),
+    shareLabel: boolean("share_label").notNull().default(false),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("grants_slide_user_idx").on(t.slideId, t.granteeUserId), index("grants_source_idx").on(t.sourceId)],
+);
+
+/**
+ * Annotations in slide pixel coordinates (level 0), stored as a GeoJSON Feature with the
+ * slide's MPP at the time, so lengths and areas in µm can be recomputed and exported.
+ */
+export const annotations = pgTable(
+  "annotations",
+  {
+    id: id(),
+    slideId: uuid("slide_id").notNull().references(() => slides.id, { onDelete: "cascade" }),
+    authorUserId: uuid("author_user_id").notNull().references(() => users.id),
+    authorLabId: uuid("author_lab_id").notNull().references(() => labs.id),
+    /** point | line | rectangle | polygon | text */
+    kind: text("kind").notNull(),
+    feature: jsonb("feature").notNull(),
+    label: text("label").notNull().default(""),
+    lengthUm: doublePrecision("length_um"),
+    areaUm2: doublePrecision("area_um2"),
+    mpp: doublePrecision("mpp"),
+    /** Shared with a consult or a board session (null: the author's lab only). */
+    consultRequestId: uuid("consult_request_id").references(() => consultRequests.id, { onDelete: "set null" }),
+    boardSessionId: uuid("board_session_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("annotations_slide_idx").on(t.slideId)],
+);
+
+/** A multidisciplinary panel with members from several labs and a chair. */
+export const boards = pgTable("boards", {
+  id: id(),
+  name: text("name").notNull(),
+  chairUserId: uuid("chair_user_id").notNull().references(() => users.id),
+  createdAt: createdAt(),
+});
+
+export const boardMembers = pgTable(
+  "board_members",
+  {
+    boardId: uuid("board_id").notNull().references(() => boards.id, { onDelete: "cascade" }),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.userId] })],
+);
+
+export const boardSessions = pgTable("board_sessions", {
+  id: id(),
+  boardId: uuid("board_id").notNull().references(() => boards.id, { onDelete: "cascade" }),
+  scheduledAt: timestamp("scheduled_at", { withTimezone: true }).notNull(),
+  status: boardSessionStatusEnum("status").notNull().default("planned"),
+  presenterUserId: uuid("presenter_user_id").references(() => users.id),
+  /** The presenter's last view: {slideId, centre: [x, y], zoom, rotation}. */
+  viewState: jsonb("view_state"),
+  endedAt: timestamp("ended_at", { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+/** A case on a session's agenda; its slides are shared with the board's members for the session. */
+export const boardAgendaItems = pgTable(
+  "board_agenda_items",
+  {
+    id: id(),
+    sessionId: uuid("session_id").notNull().references(() => boardSessions.id, { onDelete: "cascade" }),
+    caseId: uuid("case_id").notNull().references(() => cases.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    conclusion: text("conclusion"),
+    concludedBy: uuid("concluded_by").references(() => users.id),
+    /** Snapshots (object keys of JPEG views) taken while the case was discussed. */
+    snapshotKeys: jsonb("snapshot_keys").notNull().default([]),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("agenda_session_case_idx").on(t.sessionId, t.caseId)],
+);
+
+/** The in-app inbox: requests, replies, board agendas. */
+export const notifications = pgTable(
+  "notifications",
+  {
+    id: id(),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    title: text("title").notNull(),
+    link: text("link").notNull(),
+    readAt: timestamp("read_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("notifications_user_idx").on(t.userId, t.createdAt)],
 );
