@@ -1,4 +1,4 @@
-import { findViewableSlide, loadSessionUser } from "@pathx/api";
+import { loadSessionUser, resolveSlideAccess } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "./deps";
 
@@ -30,7 +30,7 @@ export async function decideTileAccess(headers: Headers, slideId: string): Promi
   if (!userId) return "unauthenticated";
   const { db } = await getDeps();
   const user = await loadSessionUser(db, userId);
-  const slide = user && (await findViewableSlide(db, user.memberships.map((m) => m.labId), slideId));
+  const slide = user && (await resolveSlideAccess(db, user, slideId))?.slide;
   if (!slide || (!(slide.status === "ready" && slide.tilesPrefix) && !slide.thumbnailKey)) return "denied";
   const access = { tilesPrefix: slide.status === "ready" ? slide.tilesPrefix : null, thumbnailKey: slide.thumbnailKey };
   // Only a tiled slide's decision is kept: one still arriving must get its pyramid as soon as it is ready.

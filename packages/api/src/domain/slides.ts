@@ -77,13 +77,3 @@ export async function getLabCase(db: Db, labId: string, caseId: string) {
     slides: rows.map(publicSlide),
   };
 }
-
-/**
- * The slide whose tiles a user may fetch: their own lab's, and only once tiled. Grants to other
- * labs (second opinions, boards, priors) extend this later.
- */
-export async function findViewableSlide(db: Db, labIds: string[], slideId: string): Promise<SlideRow | undefined> {
-  if (!/^[0-9a-f-]{36}$/.test(slideId)) return undefined;
-  const [row] = await db.select().from(slides).where(eq(slides.id, slideId)).limit(1);
-  return row && labIds.includes(row.labId) ? row : undefined;
-}

@@ -1,0 +1,72 @@
+import { and, desc, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import { type Db, schema } from "@pathx/db";
+import type { SessionUser } from "../domain/users";
+
+const { slides, cases, accessGrants, auditEvents } = schema;
+
+type SlideRow = typeof slides.$inferSelect;
+
+/** How long a recorded reason to open another lab's prior study lets the user view it. */
+export const PRIOR_VIEW_HOURS = 12;
+
+export interface SlideAccess {
+  slide: SlideRow;
+  /** own-lab: a member of the slide's lab; grant: a consult or board session; prior: a prior study opened with a reason. */
+  via: "own-lab" | "grant" | "prior";
+  /** Whether the label image may be shown (the owning lab's choice for grants). */
+  shareLabel: boolean;
+}
+
+/**
+ * The one answer to "may this user see this slide, and why". Another lab's slide is visible
+ * only through an active grant (not revoked, not expired) or as a prior study of a patient the
+ * user's lab has an open case for, after the user recorded a reason (audited).
+ */
+export async function resolveSlideAccess(db: Db, user: SessionUser, slideId: string): Promise<SlideAccess | undefined> {
+  if (!/^[0-9a-f-]{36}$/.test(slideId)) return undefined;
+  const [slide] = await db.select().from(slides).where(eq(slides.id, slideId)).limit(1);
+  if (!slide) return undefined;
+  const labIds = user.memberships.map((m) => m.labId);
+  if (labIds.includes(slide.labId)) return { slide, via: "own-lab", shareLabel: true };
+  const now = new Date();
+  const [grant] = await db
+    .select({ shareLabel: accessGrants.shareLabel })
+    .from(accessGrants)
+    .where(
+      and(
+        eq(accessGrants.slideId, slideId),
+        eq(accessGrants.granteeUserId, user.id),
+        isNull(accessGrants.revokedAt),
+        or(isNull(accessGrants.expiresAt), gt(accessGrants.expiresAt, now)),
+      ),
+    )
+    .orderBy(desc(accessGrants.shareLabel))
+    .limit(1);
+  if (grant) return { slide, via: "grant", shareLabel: grant.shareLabel };
+  if (labIds.length && (await mayViewAsPrior(db, user.id, labIds, slide))) return { slide, via: "prior", shareLabel: false };
+  return undefined;
+}
+
+/** The user's lab has an open case for the slide's patient, and the user gave a reason recently. */
+async function mayViewAsPrior(db: Db, userId: string, labIds: string[], slide: SlideRow): Promise<boolean> {
+  if (!(await hasOpenCaseForPatientOf(db, labIds, slide.caseId))) return false;
+  const since = new Date(Date.now() - PRIOR_VIEW_HOURS * 3600_000);
+  const [reason] = await db
+    .select({ id: auditEvents.id })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.action, "prior.open"), eq(auditEvents.targetType, "slide"), eq(auditEvents.targetId, slide.id), eq(auditEvents.actorUserId, userId), gt(auditEvents.createdAt, since)))
+    .limit(1);
+  return Boolean(reason);
+}
+
+/** Whether one of these labs has an open case for the patient of the given case (by pseudonym). */
+export async function hasOpenCaseForPatientOf(db: Db, labIds: string[], caseId: string): Promise<boolean> {
+  const [kase] = await db.select({ pseudonym: cases.patientPseudonym }).from(cases).where(eq(cases.id, caseId)).limit(1);
+  if (!kase || kase.pseudonym.startsWith("unlinked-")) return false;
+  const [open] = await db
+    .select({ id: cases.id })
+    .from(cases)
+    .where(and(inArray(cases.labId, labIds), eq(cases.patientPseudonym, kase.pseudonym), eq(cases.status, "open")))
+    .limit(1);
+  return Boolean(open);
+}
