@@ -12,7 +12,11 @@ function scaleBarFor(micronsPerScreenPixel: number) {
   return { pixels: length / micronsPerScreenPixel, label: length >= 1000 ? `${length / 1000} mm` : `${length} µm` };
 }
 
-export function SlideViewer({ slideId, mpp }: { slideId: string; mpp: number | null }) {
+/**
+ * The OpenSeadragon viewer of one slide. Features that work on the open viewer (annotations,
+ * tumor-board view sync) receive it through `onViewer` and live in their own components.
+ */
+export function SlideViewer({ slideId, mpp, onViewer, children }: { slideId: string; mpp: number | null; onViewer?: (viewer: OpenSeadragon.Viewer | null) => void; children?: React.ReactNode }) {
   const element = useRef<HTMLDivElement>(null);
   const viewer = useRef<OpenSeadragon.Viewer | null>(null);
   const [scale, setScale] = useState<{ pixels: number; label: string } | null>(null);
@@ -46,12 +50,16 @@ export function SlideViewer({ slideId, mpp }: { slideId: string; mpp: number | n
       v.addHandler("animation-finish", update);
       v.addHandler("open-failed", () => setFailed(true));
       viewer.current = v;
+      onViewer?.(v);
     });
     return () => {
       cancelled = true;
+      onViewer?.(null);
       viewer.current?.destroy();
       viewer.current = null;
     };
+    // onViewer is read once per opened slide on purpose: a new callback identity must not reopen the slide.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [slideId, mpp]);
 
   const act = (fn: (v: OpenSeadragon.Viewer) => void) => () => viewer.current && fn(viewer.current);
@@ -67,6 +75,7 @@ export function SlideViewer({ slideId, mpp }: { slideId: string; mpp: number | n
         <button className="plain" onClick={act((v) => v.setFullScreen(!v.isFullPage()))}>Full screen</button>
         <span className="muted" aria-live="polite" data-testid="zoom">{zoomPercent !== null ? `${zoomPercent} %` : ""}</span>
         <span className="muted">Keys: arrows pan, + / − zoom, 0 fit, r rotate</span>
+        {children}
       </div>
       <div className="viewer" ref={element} data-testid="viewer">
         {failed ? <p style={{ color: "#fff", padding: "1rem" }}>The slide could not be loaded. Reload the page; if it persists, the slide may have been removed.</p> : null}
