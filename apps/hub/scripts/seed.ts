@@ -39,7 +39,9 @@ export async function seed(options: { demoSlides: boolean }) {
     ]);
     for (const p of people) {
       const [user] = await db.insert(schema.users).values({ email: p.email, name: p.name, passwordHash }).returning();
-      await db.insert(schema.memberships).values({ userId: user!.id, labId: p.lab.id, role: p.role });
+      // Subspecialty pools for second opinions: South answers dermatopathology and soft tissue.
+      const subspecialties = p.role === "pathologist" ? (p.lab.slug === "south" ? ["dermatopathology", "soft tissue"] : ["soft tissue"]) : [];
+      await db.insert(schema.memberships).values({ userId: user!.id, labId: p.lab.id, role: p.role, subspecialties });
     }
     await db.insert(schema.users).values({ email: "hub-admin@pathx.example", name: "Hub administrator", passwordHash, isHubAdmin: true });
 
@@ -49,14 +51,17 @@ export async function seed(options: { demoSlides: boolean }) {
   await handle.close();
 }
 
+// One demo patient with cases at North and South, so prior-study lookup has something to find.
+const sharedPatient = `hmac-sha256:${createHash("sha256").update("demo patient 1").digest("hex")}`;
+
 async function seedDemoSlides(db: Db, store: ObjectStore, queue: TilingQueue, labRows: (typeof schema.labs.$inferSelect)[]) {
   const work = join(tmpdir(), `pathx-seed-${process.pid}`);
   await mkdir(work, { recursive: true });
   const slides = [
-    { lab: labRows[0]!, accession: "N26-0001", specimen: "Skin, left forearm, excision", block: "A1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(6000, 4500, 256, 3, { pixelsPerCm: 20_000 })).bytes) },
-    { lab: labRows[0]!, accession: "N26-0001", specimen: "Skin, left forearm, excision", block: "A2", stain: "Ki-67", make: async (path: string) => writeBytes(path, writeTestTiff([{ width: 3000, height: 2400, tileSize: 240, pixel: (x, y) => tissuePixel(y, x), pixelsPerCm: 40_000 }]).bytes) },
+    { lab: labRows[0]!, accession: "N26-0001", patient: sharedPatient, specimen: "Skin, left forearm, excision", block: "A1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(6000, 4500, 256, 3, { pixelsPerCm: 20_000 })).bytes) },
+    { lab: labRows[0]!, accession: "N26-0001", patient: sharedPatient, specimen: "Skin, left forearm, excision", block: "A2", stain: "Ki-67", make: async (path: string) => writeBytes(path, writeTestTiff([{ width: 3000, height: 2400, tileSize: 240, pixel: (x, y) => tissuePixel(y, x), pixelsPerCm: 40_000 }]).bytes) },
     { lab: labRows[0]!, accession: "N26-0002", specimen: "Soft tissue, thigh, core biopsy", block: "B1", stain: "H&E", make: (path: string) => writeRepeatingSlide(path, 40_000, 30_000, { micronsPerPixel: 0.25 }) },
-    { lab: labRows[1]!, accession: "S26-1001", specimen: "Colon, sigmoid, polypectomy", block: "1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(4000, 3000, 256, 2, { pixelsPerCm: 40_000 })).bytes) },
+    { lab: labRows[1]!, accession: "S26-1001", patient: sharedPatient, specimen: "Colon, sigmoid, polypectomy", block: "1", stain: "H&E", make: async (path: string) => writeBytes(path, writeTestTiff(pyramidImages(4000, 3000, 256, 2, { pixelsPerCm: 40_000 })).bytes) },
   ];
   for (const s of slides) {
     const path = join(work, `${s.accession}-${s.block}.tif`);
@@ -64,7 +69,7 @@ async function seedDemoSlides(db: Db, store: ObjectStore, queue: TilingQueue, la
     const bytes = await readFile(path);
     const [kase] = await db
       .insert(schema.cases)
-      .values({ labId: s.lab.id, accessionNumber: s.accession, patientPseudonym: `demo-${s.accession}`, specimen: s.specimen, receivedAt: new Date() })
+      .values({ labId: s.lab.id, accessionNumber: s.accession, patientPseudonym: s.patient ?? `demo-${s.accession}`, specimen: s.specimen, receivedAt: new Date() })
       .onConflictDoNothing()
       .returning();
     const caseId = kase?.id ?? (await findCaseForLab(db, s.lab.id, s.accession));

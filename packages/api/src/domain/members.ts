@@ -8,7 +8,7 @@ type Role = "pathologist" | "lab_admin";
 
 export async function listLabMembers(db: Db, labId: string) {
   return db
-    .select({ userId: users.id, email: users.email, name: users.name, role: memberships.role, since: memberships.createdAt })
+    .select({ userId: users.id, email: users.email, name: users.name, role: memberships.role, subspecialties: memberships.subspecialties, since: memberships.createdAt })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(memberships.labId, labId))
@@ -40,4 +40,14 @@ export async function setLabMemberRole(db: Db, labId: string, userId: string, ro
     throw new ApiError("BAD_REQUEST", "The lab needs at least one administrator: make someone else administrator first.");
   }
   await db.update(memberships).set({ role }).where(and(eq(memberships.labId, labId), eq(memberships.userId, userId)));
+}
+
+/** The subspecialty pools a member answers second opinions for. */
+export async function setMemberSubspecialties(db: Db, labId: string, userId: string, subspecialties: string[]) {
+  const [row] = await db
+    .update(memberships)
+    .set({ subspecialties: [...new Set(subspecialties)] })
+    .where(and(eq(memberships.labId, labId), eq(memberships.userId, userId)))
+    .returning({ userId: memberships.userId });
+  if (!row) throw notFound("Member");
 }

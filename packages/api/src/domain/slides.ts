@@ -1,6 +1,9 @@
 import { and, desc, eq, ilike, or } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
+import { resolveSlideAccess } from "../access/slide-access";
 import { notFound } from "../errors";
+import { recordAudit } from "./audit";
+import type { Membership, SessionUser } from "./users";
 import { describeFetch } from "./indexed-slides";
 
 const { slides, cases } = schema;
@@ -76,4 +79,26 @@ export async function getLabCase(db: Db, labId: string, caseId: string) {
     receivedAt: kase.receivedAt,
     slides: rows.map(publicSlide),
   };
+}
+
+/**
+ * A slide for the viewer: the user's own lab's, or another lab's through a grant or a prior
+ * opened with a reason. Every view of another lab's slide is audited for that lab.
+ */
+export async function getViewableSlide(db: Db, user: SessionUser, lab: Membership | undefined, slideId: string) {
+  const access = await resolveSlideAccess(db, user, slideId);
+  if (!access) throw notFound("Slide");
+  const slide = await getLabSlide(db, access.slide.labId, slideId);
+  const [owner] = await db.select({ name: schema.labs.name }).from(schema.labs).where(eq(schema.labs.id, access.slide.labId));
+  if (access.via !== "own-lab") {
+    await recordAudit(db, {
+      labId: access.slide.labId,
+      actorUserId: user.id,
+      action: "slide.view",
+      targetType: "slide",
+      targetId: slideId,
+      detail: { via: access.via, viewerLabId: lab?.labId, accession: slide.case.accessionNumber },
+    });
+  }
+  return { ...slide, via: access.via, labName: owner?.name ?? "", hasLabel: slide.hasLabel && access.shareLabel };
 }

@@ -1,12 +1,17 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { schema } from "@pathx/db";
-import { addLabMember, listLabMembers, setLabMemberRole } from "../domain/members";
+import { addLabMember, listLabMembers, setLabMemberRole, setMemberSubspecialties } from "../domain/members";
 import { requestSlideFetch } from "../domain/indexed-slides";
 import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
-import { getLabCase, getLabSlide, listLabSlides } from "../domain/slides";
+import { resolveSlideAccess } from "../access/slide-access";
+import { listRemoteViews } from "../domain/audit";
+import { countUnread, listInbox, markRead } from "../domain/notifications";
+import { listPriors, openPrior, openPriorInput, setCaseStatus } from "../domain/priors";
+import { getLabCase, getViewableSlide, listLabSlides } from "../domain/slides";
+import { consultsRouter } from "./consults";
 import { completeUpload, startUpload, uploadStartInput } from "../domain/uploads";
-import { ApiError } from "../errors";
+import { ApiError, notFound } from "../errors";
 import { labAdminProcedure, labProcedure, router, signedInProcedure } from "../trpc";
 
 const id = z.string().uuid();
@@ -23,8 +28,13 @@ export const appRouter = router({
     list: labProcedure
       .input(z.object({ search: z.string().max(100).optional(), nodeId: id.optional() }))
       .query(({ ctx, input }) => listLabSlides(ctx.db, ctx.lab.labId, input.search, input.nodeId)),
-    get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabSlide(ctx.db, ctx.lab.labId, input.id)),
-    requestFetch: labProcedure.input(z.object({ id })).mutation(({ ctx, input }) => requestSlideFetch(ctx.db, ctx.lab.labId, input.id, ctx.user.id)),
+    get: signedInProcedure.input(z.object({ id })).query(({ ctx, input }) => getViewableSlide(ctx.db, ctx.user, ctx.lab, input.id)),
+    requestFetch: signedInProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
+      // Whoever may view an index-only slide (its lab, a consultant, a board member) may have it fetched.
+      const access = await resolveSlideAccess(ctx.db, ctx.user, input.id);
+      if (!access) throw notFound("Slide");
+      return requestSlideFetch(ctx.db, access.slide.labId, input.id, ctx.user.id);
+    }),
   }),
   members: router({
     list: labAdminProcedure.query(({ ctx }) => listLabMembers(ctx.db, ctx.lab.labId)),
@@ -32,6 +42,9 @@ export const appRouter = router({
       .input(z.object({ email: z.string().email().max(200), name: z.string().max(200), role, password: z.string().max(200).optional() }))
       .mutation(({ ctx, input }) => addLabMember(ctx.db, ctx.lab.labId, input)),
     setRole: labAdminProcedure.input(z.object({ userId: id, role })).mutation(({ ctx, input }) => setLabMemberRole(ctx.db, ctx.lab.labId, input.userId, input.role)),
+    setSubspecialties: labAdminProcedure
+      .input(z.object({ userId: id, subspecialties: z.array(z.string().trim().toLowerCase().min(2).max(80)).max(10) }))
+      .mutation(({ ctx, input }) => setMemberSubspecialties(ctx.db, ctx.lab.labId, input.userId, input.subspecialties)),
   }),
   lab: router({
     policy: labProcedure.query(async ({ ctx }) => {
@@ -59,6 +72,18 @@ export const appRouter = router({
   }),
   cases: router({
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabCase(ctx.db, ctx.lab.labId, input.id)),
+    setStatus: labProcedure.input(z.object({ id, status: z.enum(["open", "signed_out"]) })).mutation(({ ctx, input }) => setCaseStatus(ctx.db, ctx.lab, input.id, input.status)),
+    priors: labProcedure.input(z.object({ id })).query(({ ctx, input }) => listPriors(ctx.db, ctx.lab, input.id)),
+    openPrior: labProcedure.input(openPriorInput).mutation(({ ctx, input }) => openPrior(ctx.db, ctx.user, ctx.lab, input)),
+  }),
+  consults: consultsRouter,
+  inbox: router({
+    list: signedInProcedure.query(({ ctx }) => listInbox(ctx.db, ctx.user.id)),
+    unread: signedInProcedure.query(({ ctx }) => countUnread(ctx.db, ctx.user.id)),
+    markRead: signedInProcedure.input(z.object({ ids: z.array(id).max(200).optional() })).mutation(({ ctx, input }) => markRead(ctx.db, ctx.user.id, input.ids)),
+  }),
+  audit: router({
+    remoteViews: labAdminProcedure.query(({ ctx }) => listRemoteViews(ctx.db, ctx.lab.labId)),
   }),
 });
 

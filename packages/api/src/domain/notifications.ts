@@ -1,0 +1,27 @@
+import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
+import { type Db, schema } from "@pathx/db";
+
+const { notifications } = schema;
+
+/** One inbox entry per user: a request, a reply, a board agenda. */
+export async function notify(db: Db, userIds: string[], entry: { kind: string; title: string; link: string }) {
+  const unique = [...new Set(userIds)];
+  if (unique.length) await db.insert(notifications).values(unique.map((userId) => ({ userId, ...entry, title: entry.title.slice(0, 300) })));
+}
+
+export async function listInbox(db: Db, userId: string, limit = 50) {
+  return db.select().from(notifications).where(eq(notifications.userId, userId)).orderBy(desc(notifications.createdAt)).limit(limit);
+}
+
+export async function countUnread(db: Db, userId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(notifications).where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
+  return Number(row?.n ?? 0);
+}
+
+/** Marks the given entries (or all, without ids) read; only the user's own. */
+export async function markRead(db: Db, userId: string, ids?: string[]) {
+  await db
+    .update(notifications)
+    .set({ readAt: new Date() })
+    .where(and(eq(notifications.userId, userId), isNull(notifications.readAt), ids ? inArray(notifications.id, ids) : undefined));
+}

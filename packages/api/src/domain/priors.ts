@@ -1,0 +1,81 @@
+import { and, asc, desc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { type Db, schema } from "@pathx/db";
+import { hasOpenCaseForPatientOf } from "../access/slide-access";
+import { ApiError, notFound } from "../errors";
+import { recordAudit } from "./audit";
+import type { Membership, SessionUser } from "./users";
+
+const { cases, slides, labs } = schema;
+
+export const priorReasons = ["current diagnosis", "tumor board", "comparison with earlier specimen", "treatment planning"] as const;
+export const openPriorInput = z.object({
+  caseId: z.string().uuid(),
+  slideId: z.string().uuid(),
+  reason: z.string().trim().min(3, "Say why you open this prior study.").max(300),
+});
+
+/**
+ * The patient's slides at every lab, matched on the pseudonym only, grouped by lab and case
+ * date; index-only slides included. Lists what exists without showing pixels: opening one of
+ * another lab's asks for a reason (openPrior).
+ */
+export async function listPriors(db: Db, lab: Membership, caseId: string) {
+  const [kase] = await db.select().from(cases).where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId))).limit(1);
+  if (!kase) throw notFound("Case");
+  if (kase.patientPseudonym.startsWith("unlinked-")) return { linked: false, caseOpen: kase.status === "open", groups: [] };
+  const rows = await db
+    .select({ slide: slides, kase: cases, labName: labs.name })
+    .from(slides)
+    .innerJoin(cases, eq(cases.id, slides.caseId))
+    .innerJoin(labs, eq(labs.id, slides.labId))
+    .where(eq(cases.patientPseudonym, kase.patientPseudonym))
+    .orderBy(asc(labs.name), desc(cases.receivedAt), desc(cases.createdAt), asc(slides.block));
+  const groups = new Map<string, { labId: string; labName: string; own: boolean; cases: Map<string, { caseId: string; accessionNumber: string; date: Date; specimen: string; current: boolean; slides: object[] }> }>();
+  for (const r of rows) {
+    const group = groups.get(r.slide.labId) ?? { labId: r.slide.labId, labName: r.labName, own: r.slide.labId === lab.labId, cases: new Map() };
+    groups.set(r.slide.labId, group);
+    const entry = group.cases.get(r.kase.id) ?? {
+      caseId: r.kase.id,
+      accessionNumber: r.kase.accessionNumber,
+      date: r.kase.receivedAt ?? r.kase.createdAt,
+      specimen: r.kase.specimen,
+      current: r.kase.id === kase.id,
+      slides: [],
+    };
+    group.cases.set(r.kase.id, entry);
+    entry.slides.push({ id: r.slide.id, block: r.slide.block, stain: r.slide.stain, status: r.slide.status, indexOnly: Boolean(r.slide.nodeRef) && !r.slide.sourceKey, hasThumbnail: Boolean(r.slide.thumbnailKey) });
+  }
+  const ordered = [...groups.values()].sort((a, b) => Number(b.own) - Number(a.own) || a.labName.localeCompare(b.labName));
+  return { linked: true, caseOpen: kase.status === "open", groups: ordered.map((g) => ({ ...g, cases: [...g.cases.values()] })) };
+}
+
+/**
+ * Records why the user opens another lab's prior study (the owning lab's admin sees it). Allowed
+ * only while the user's lab has an open case for the same patient.
+ */
+export async function openPrior(db: Db, user: SessionUser, lab: Membership, input: z.infer<typeof openPriorInput>) {
+  const [kase] = await db.select().from(cases).where(and(eq(cases.id, input.caseId), eq(cases.labId, lab.labId))).limit(1);
+  if (!kase) throw notFound("Case");
+  const [prior] = await db.select({ slide: slides, kase: cases }).from(slides).innerJoin(cases, eq(cases.id, slides.caseId)).where(eq(slides.id, input.slideId)).limit(1);
+  if (!prior || prior.kase.patientPseudonym !== kase.patientPseudonym || kase.patientPseudonym.startsWith("unlinked-")) throw notFound("Slide");
+  if (prior.slide.labId === lab.labId) return { slideId: prior.slide.id };
+  if (kase.status !== "open" || !(await hasOpenCaseForPatientOf(db, [lab.labId], prior.kase.id))) {
+    throw new ApiError("FORBIDDEN", "Prior studies of other labs can be opened only while your lab has an open case for this patient.");
+  }
+  await recordAudit(db, {
+    labId: prior.slide.labId,
+    actorUserId: user.id,
+    action: "prior.open",
+    targetType: "slide",
+    targetId: prior.slide.id,
+    detail: { reason: input.reason, viewerLabId: lab.labId, caseId: kase.id, accession: prior.kase.accessionNumber },
+  });
+  return { slideId: prior.slide.id };
+}
+
+/** Open or sign out a case: priors of other labs can be opened only while it is open. */
+export async function setCaseStatus(db: Db, lab: Membership, caseId: string, status: "open" | "signed_out") {
+  const [row] = await db.update(cases).set({ status }).where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId))).returning({ id: cases.id });
+  if (!row) throw notFound("Case");
+}
