@@ -108,31 +108,31 @@ test("an index-only slide shows as at the lab; opening it fetches it from the no
   test.setTimeout(180_000);
   const work = await mkdtemp(join(tmpdir(), "e2e-node-index-"));
   const env = { PATHX_NODE_CONFIG: join(work, "node.json") };
-  const slide = join(work, "N26-8800-A1.tif");
+  const slide = join(work, "E26-8800-A1.tif");
   await writeFile(slide, writeTestTiff(pyramidImages(3000, 2200, 256, 3, { pixelsPerCm: 40_000 })).bytes);
 
-  await signIn(page, "admin@north.example");
+  await signIn(page, "admin@east.example");
   await page.goto("/admin");
   await page.getByRole("button", { name: "Create an enrolment token" }).click();
   const token = (await page.getByTestId("enrol-token").textContent())!.trim();
-  expect((await runPathx(["node", "enroll", "--hub", baseURL!, "--token", token, "--name", "north-archive"], env)).code).toBe(0);
-  const registered = await runPathx(["node", "publish", slide, "--case", "N26-8800", "--block", "A1", "--stain", "H&E", "--index-only"], env);
+  expect((await runPathx(["node", "enroll", "--hub", baseURL!, "--token", token, "--name", "east-archive"], env)).code).toBe(0);
+  const registered = await runPathx(["node", "publish", slide, "--case", "E26-8800", "--block", "A1", "--stain", "H&E", "--index-only"], env);
   expect(registered.stdout).toContain("registered");
 
   // The lab admin sees what this node published.
   await page.goto("/admin");
-  await page.getByRole("row", { name: /north-archive/ }).getByRole("link", { name: "1 slide" }).click();
+  await page.getByRole("row", { name: /east-archive/ }).getByRole("link", { name: "1 slide" }).click();
   await expect(page.getByText("Showing the slides one lab node published")).toBeVisible();
-  await expect(page.getByRole("row", { name: /N26-8800/ })).toBeVisible();
+  await expect(page.getByRole("row", { name: /E26-8800/ })).toBeVisible();
 
-  await page.goto("/?q=N26-8800");
-  const row = page.getByRole("row", { name: /N26-8800/ });
+  await page.goto("/?q=E26-8800");
+  const row = page.getByRole("row", { name: /E26-8800/ });
   await expect(row.getByText("at the lab")).toBeVisible();
-  await page.goto(`/cases/${await row.getByRole("link", { name: "N26-8800" }).getAttribute("href").then((h) => h!.split("/").pop())}`);
+  await page.goto(`/cases/${await row.getByRole("link", { name: "E26-8800" }).getAttribute("href").then((h) => h!.split("/").pop())}`);
   // The thumbnail came with the index record; the pixels have not left the lab.
   await expect(page.getByRole("img", { name: /Thumbnail of A1/ })).toBeVisible();
   await page.getByRole("link", { name: /Slide A1/ }).click();
-  await expect(page.getByRole("status")).toContainText("Fetching from North Pathology Lab … waiting for the lab's node");
+  await expect(page.getByRole("status")).toContainText("Fetching from East Regional Lab … waiting for the lab's node");
   await page.screenshot({ path: "test-results/index-only-fetching.png" });
 
   const serve = spawn(process.execPath, [pathx, "node", "serve"], { env: { ...process.env, ...env } });

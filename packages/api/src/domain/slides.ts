@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, or } from "drizzle-orm";
+import { and, desc, eq, gt, ilike, or } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { resolveSlideAccess } from "../access/slide-access";
 import { notFound } from "../errors";
@@ -75,6 +75,7 @@ export async function getLabCase(db: Db, labId: string, caseId: string) {
     id: kase.id,
     accessionNumber: kase.accessionNumber,
     specimen: kase.specimen,
+    status: kase.status,
     collectedAt: kase.collectedAt,
     receivedAt: kase.receivedAt,
     slides: rows.map(publicSlide),
@@ -90,7 +91,7 @@ export async function getViewableSlide(db: Db, user: SessionUser, lab: Membershi
   if (!access) throw notFound("Slide");
   const slide = await getLabSlide(db, access.slide.labId, slideId);
   const [owner] = await db.select({ name: schema.labs.name }).from(schema.labs).where(eq(schema.labs.id, access.slide.labId));
-  if (access.via !== "own-lab") {
+  if (access.via !== "own-lab" && !(await viewedRecently(db, user.id, slideId))) {
     await recordAudit(db, {
       labId: access.slide.labId,
       actorUserId: user.id,
@@ -101,4 +102,17 @@ export async function getViewableSlide(db: Db, user: SessionUser, lab: Membershi
     });
   }
   return { ...slide, via: access.via, labName: owner?.name ?? "", hasLabel: slide.hasLabel && access.shareLabel };
+}
+
+/** One audit record per viewing session: a page that refreshes itself while a slide tiles is one view. */
+const VIEW_SESSION_MINUTES = 10;
+async function viewedRecently(db: Db, userId: string, slideId: string): Promise<boolean> {
+  const { auditEvents } = schema;
+  const since = new Date(Date.now() - VIEW_SESSION_MINUTES * 60_000);
+  const [row] = await db
+    .select({ id: auditEvents.id })
+    .from(auditEvents)
+    .where(and(eq(auditEvents.actorUserId, userId), eq(auditEvents.action, "slide.view"), eq(auditEvents.targetId, slideId), gt(auditEvents.createdAt, since)))
+    .limit(1);
+  return Boolean(row);
 }

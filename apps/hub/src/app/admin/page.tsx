@@ -43,6 +43,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const members = await api.members.list();
   const nodes = await api.nodes.list();
   const policy = await api.lab.policy();
+  const remoteViews = await api.audit.remoteViews();
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin />
@@ -62,6 +63,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
               <th>Name</th>
               <th>Email</th>
               <th>Role</th>
+              <th>Second-opinion pools</th>
               <th></th>
             </tr>
           </thead>
@@ -71,6 +73,24 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                 <td>{m.name}</td>
                 <td>{m.email}</td>
                 <td>{m.role === "lab_admin" ? "Lab admin" : "Pathologist"}</td>
+                <td>
+                  <form
+                    className="row"
+                    action={async (form: FormData) => {
+                      "use server";
+                      const pools = String(form.get("pools") ?? "")
+                        .split(",")
+                        .map((p) => p.trim())
+                        .filter(Boolean);
+                      await perform((a) => a.members.setSubspecialties({ userId: m.userId, subspecialties: pools }), `${m.name}'s pools were saved.`);
+                    }}
+                  >
+                    <input name="pools" defaultValue={m.subspecialties.join(", ")} placeholder="e.g. dermatopathology" aria-label={`Pools of ${m.name}`} size={22} />
+                    <button className="plain" type="submit">
+                      Save
+                    </button>
+                  </form>
+                </td>
                 <td>
                   <form
                     action={async () => {
@@ -180,6 +200,35 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         >
           <button type="submit">Create an enrolment token</button>
         </form>
+        <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Who outside the lab viewed its slides</h2>
+        {remoteViews.length === 0 ? (
+          <p className="muted">Nobody from another lab has opened this lab&apos;s slides.</p>
+        ) : (
+          <table aria-label="Remote views">
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Who</th>
+                <th>Slide</th>
+                <th>Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {remoteViews.map((v, i) => (
+                <tr key={i}>
+                  <td>{new Date(v.at).toISOString().replace("T", " ").slice(0, 16)} UTC</td>
+                  <td>
+                    {v.viewer} <span className="muted">({v.viewerLab || v.viewerEmail})</span>
+                  </td>
+                  <td>
+                    <Link href={`/slides/${v.slideId}`}>{v.accession || "slide"}</Link>
+                  </td>
+                  <td>{v.action === "prior.open" ? `prior study: ${v.reason}` : v.reason || "viewed"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
         <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Add a user</h2>
         <form
           className="card"

@@ -2,9 +2,19 @@ import Link from "next/link";
 import { notFound, redirect } from "next/navigation";
 import { SlideStatus } from "@/components/slide-status";
 import { TopBar } from "@/components/top-bar";
+import { ConsultPanel } from "./consult-panel";
+import { PriorsPanel } from "./priors-panel";
 import { serverCaller } from "@/server/caller";
 
 export const dynamic = "force-dynamic";
+
+async function setStatus(form: FormData) {
+  "use server";
+  const id = String(form.get("id"));
+  const { api } = await serverCaller();
+  await api.cases.setStatus({ id, status: form.get("status") === "signed_out" ? "signed_out" : "open" });
+  redirect(`/cases/${id}`);
+}
 
 export default async function CasePage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
@@ -20,7 +30,15 @@ export default async function CasePage({ params }: { params: Promise<{ id: strin
           <Link href="/">← All slides</Link>
         </p>
         <h1>Case {kase.accessionNumber}</h1>
-        <p className="muted">{kase.specimen || "Specimen not recorded"}</p>
+        <form action={setStatus} className="row" style={{ marginBottom: ".8rem" }}>
+          <span className="muted">{kase.specimen || "Specimen not recorded"}</span>
+          <span className={`status ${kase.status === "open" ? "accepted" : "closed"}`}>{kase.status === "open" ? "open" : "signed out"}</span>
+          <input type="hidden" name="id" value={kase.id} />
+          <input type="hidden" name="status" value={kase.status === "open" ? "signed_out" : "open"} />
+          <button type="submit" className="plain">
+            {kase.status === "open" ? "Sign out the case" : "Reopen the case"}
+          </button>
+        </form>
         <div className="thumbs">
           {kase.slides.map((s) => (
             <a key={s.id} href={`/slides/${s.id}`} aria-label={`Slide ${s.block} ${s.stain}`}>
@@ -32,6 +50,8 @@ export default async function CasePage({ params }: { params: Promise<{ id: strin
             </a>
           ))}
         </div>
+        <ConsultPanel caseId={kase.id} slides={kase.slides} />
+        <PriorsPanel caseId={kase.id} />
       </main>
     </>
   );

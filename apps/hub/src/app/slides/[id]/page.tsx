@@ -26,11 +26,17 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
     await api.slides.requestFetch({ id });
     slide = await api.slides.get({ id });
   }
-  const labName = context.lab?.labName ?? "the lab";
+  const labName = slide.labName;
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab?.labName} isLabAdmin={context.lab?.role === "lab_admin"} />
       <main className="wide">
+        {slide.via !== "own-lab" ? (
+          <div className="banner" role="note">
+            A slide of {slide.labName}, {slide.via === "grant" ? "shared with you (second opinion or tumor board)" : "opened as a prior study; your reason was recorded for that lab"}. Read-only; this
+            view is recorded.
+          </div>
+        ) : null}
         <div style={{ padding: ".4rem .8rem", background: "#fff" }}>
           <strong>{slide.case.accessionNumber}</strong> · {slide.block} · {slide.stain}{" "}
           <span className="muted">
