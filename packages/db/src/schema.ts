@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  bigserial,
   boolean,
   doublePrecision,
   index,
@@ -122,6 +123,13 @@ export const slides = pgTable(
     publishedByNodeId: uuid("published_by_node_id"),
     labelKey: text("label_key"),
     macroKey: text("macro_key"),
+    /**
+     * Which tiling attempt owns the slide ("<job id>:<random>"): only that attempt may write
+     * the result, so a stale worker whose job expired and was retried elsewhere cannot.
+     */
+    tilingClaim: text("tiling_claim"),
+    /** Times a tiling attempt completed (status ready written): 1 per tiling request. */
+    tilingRuns: integer("tiling_runs").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -225,6 +233,24 @@ export const fetchOrders = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index("fetch_orders_node_status_idx").on(t.nodeId, t.status)],
+);
+
+/**
+ * Live events (tiling progress, board sync, inbox) for every hub process: a row per event, a
+ * `NOTIFY pathx_events` wakes the listeners, which read rows after the last id they saw, so
+ * nothing is lost across processes and a client reconnecting with Last-Event-ID catches up.
+ * Pruned after a day.
+ */
+export const events = pgTable(
+  "events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    topic: text("topic").notNull(),
+    labId: uuid("lab_id").references(() => labs.id, { onDelete: "cascade" }),
+    payload: jsonb("payload").notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index("events_created_idx").on(t.createdAt)],
 );
 
 /**
