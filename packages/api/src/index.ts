@@ -4,7 +4,8 @@ export { createContext, createCallerFactory, type ApiContext, type ApiDeps } fro
 export { authenticateWithPassword, findUserIdByEmail, loadSessionUser, type Membership, type SessionUser } from "./domain/users";
 export { hashPassword, verifyPassword } from "./domain/passwords";
 export { type SlideRow } from "./domain/slides";
-export { PRIOR_VIEW_HOURS, hasOpenCaseForPatientOf, resolveSlideAccess, type SlideAccess } from "./access/slide-access";
+export { PRIOR_VIEW_HOURS, hasOpenCaseForPatientOf, resolveSlideAccess, tileAccessFor, type SlideAccess, type TileAccess } from "./access/slide-access";
+export { accessRules, type AccessRule } from "./access/rules";
 export { tileSlide, singleTileLevel } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";
 export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";

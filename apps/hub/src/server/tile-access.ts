@@ -1,12 +1,8 @@
-import { loadSessionUser, resolveSlideAccess } from "@pathx/api";
+import { type TileAccess, loadSessionUser, tileAccessFor } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "./deps";
 
-export interface TileAccess {
-  /** Null until the slide is tiled: then only its thumbnail (index-only slides have one) is served. */
-  tilesPrefix: string | null;
-  thumbnailKey: string | null;
-}
+export type { TileAccess };
 
 // A viewer asks for dozens of tiles a second; deciding each from scratch (session decryption,
 // three queries) caps the hub at a few hundred tiles a second. A decision is kept for a few
@@ -30,9 +26,8 @@ export async function decideTileAccess(headers: Headers, slideId: string): Promi
   if (!userId) return "unauthenticated";
   const { db } = await getDeps();
   const user = await loadSessionUser(db, userId);
-  const slide = user && (await resolveSlideAccess(db, user, slideId))?.slide;
-  if (!slide || (!(slide.status === "ready" && slide.tilesPrefix) && !slide.thumbnailKey)) return "denied";
-  const access = { tilesPrefix: slide.status === "ready" ? slide.tilesPrefix : null, thumbnailKey: slide.thumbnailKey };
+  const access = user && (await tileAccessFor(db, user, slideId));
+  if (!access) return "denied";
   // Only a tiled slide's decision is kept: one still arriving must get its pyramid as soon as it is ready.
   if (key && access.tilesPrefix) {
     if (decisions.size >= MAX_ENTRIES) decisions.clear();

@@ -70,3 +70,16 @@ export async function hasOpenCaseForPatientOf(db: Db, labIds: string[], caseId: 
     .limit(1);
   return Boolean(open);
 }
+
+export interface TileAccess {
+  /** Null until the slide is tiled: then only its thumbnail (index-only slides have one) is served. */
+  tilesPrefix: string | null;
+  thumbnailKey: string | null;
+}
+
+/** What of a slide's pictures the user may fetch: its pyramid once tiled, its thumbnail as soon as there is one. */
+export async function tileAccessFor(db: Db, user: SessionUser, slideId: string): Promise<TileAccess | undefined> {
+  const slide = (await resolveSlideAccess(db, user, slideId))?.slide;
+  if (!slide || (!(slide.status === "ready" && slide.tilesPrefix) && !slide.thumbnailKey)) return undefined;
+  return { tilesPrefix: slide.status === "ready" ? slide.tilesPrefix : null, thumbnailKey: slide.thumbnailKey };
+}

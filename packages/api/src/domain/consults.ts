@@ -249,6 +249,8 @@ export async function listConsults(db: Db, user: SessionUser) {
 
 /** Requests about one case of the lab, with their reports: shown on the case page. */
 export async function listCaseConsults(db: Db, user: SessionUser, lab: Membership, caseId: string) {
+  const [kase] = await db.select({ id: cases.id }).from(cases).where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId)));
+  if (!kase) throw notFound("Case");
   const rows = await db.select({ id: consultRequests.id }).from(consultRequests).where(and(eq(consultRequests.caseId, caseId), eq(consultRequests.requesterLabId, lab.labId))).orderBy(desc(consultRequests.createdAt));
   return Promise.all(rows.map((r) => getConsult(db, user, r.id)));
 }

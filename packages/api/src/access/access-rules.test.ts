@@ -1,0 +1,235 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Db, type DbHandle, schema } from "@pathx/db";
+import { createTestDb } from "@pathx/db/test-support";
+import { type ObjectStore, createLocalStore } from "@pathx/storage";
+import { ApiError } from "../errors";
+import { loadSessionUser } from "../domain/users";
+import { appRouter } from "../routers/index";
+import { createCallerFactory, createContext } from "../trpc";
+import { type AccessRule, accessRules } from "./rules";
+import { tileAccessFor } from "./slide-access";
+
+// Every procedure and route of the rules table, called by every kind of user, each call in a
+// transaction that is rolled back so no call changes what the next one sees.
+type Actor = "anonymous" | "pathologist A" | "admin A" | "pathologist B" | "admin B" | "granted B" | "grant expired B" | "grant revoked B";
+const actors: Actor[] = ["anonymous", "pathologist A", "admin A", "pathologist B", "admin B", "granted B", "grant expired B", "grant revoked B"];
+type Answer = "allowed" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND";
+
+let handle: DbHandle;
+let store: ObjectStore;
+let root: string;
+const ids: Record<string, string> = {};
+const userIds: Partial<Record<Actor, string>> = {};
+
+/** The consult party each actor is to the fixture request C1 (accepted by "granted B"). */
+const consultParty: Partial<Record<Actor, "requester" | "consultant">> = { "pathologist A": "requester", "admin A": "requester", "granted B": "consultant" };
+/** Which parties may call each consult procedure (the domain's finer rule inside the "consult" resource). */
+const consultParties: Record<string, ("requester" | "consultant")[]> = {
+  "consults.get": ["requester", "consultant"],
+  "consults.fhir": ["requester", "consultant"],
+  "route:/consults/[id]/fhir.json": ["requester", "consultant"],
+  "consults.send": ["requester"],
+  "consults.withdraw": ["requester"],
+  "consults.close": ["requester"],
+  "consults.accept": [], // only while unanswered, by those it is addressed to: C1 is taken
+  "consults.decline": ["consultant"],
+  "consults.report": ["consultant"],
+};
+
+function expectedAnswer(name: string, rule: AccessRule, actor: Actor): Answer {
+  if (actor === "anonymous") return "UNAUTHORIZED";
+  const isAdmin = actor.startsWith("admin");
+  if (rule.audience === "lab-admin" && !isAdmin) return "FORBIDDEN";
+  const labA = actor.endsWith(" A");
+  switch (rule.resource) {
+    case "own":
+      return "allowed";
+    case "own-lab":
+      return labA ? "allowed" : "NOT_FOUND";
+    case "slide":
+      return labA || actor === "granted B" ? "allowed" : "NOT_FOUND";
+    case "consult": {
+      const party = consultParty[actor];
+      return party && consultParties[name]!.includes(party) ? "allowed" : "NOT_FOUND";
+    }
+    case "board":
+      throw new Error(`${name}: board fixtures are not in this test yet`);
+  }
+}
+
+/** The input each procedure is called with: always aimed at lab A's resources. */
+function inputFor(name: string): unknown {
+  const meta = { accessionNumber: "X-1", block: "A1", stain: "H&E", specimen: "" };
+  const inputs: Record<string, unknown> = {
+    me: undefined,
+    "slides.list": {},
+    "slides.get": { id: ids.slide },
+    "slides.requestFetch": { id: ids.slide },
+    "members.list": undefined,
+    "members.add": { email: "new-person@example.org", name: "New", role: "pathologist" },
+    "members.setRole": { userId: userIds["pathologist A"], role: "pathologist" },
+    "members.setSubspecialties": { userId: userIds["pathologist A"], subspecialties: ["soft tissue"] },
+    "lab.policy": undefined,
+    "lab.setShareLabelMacro": { share: false },
+    "nodes.list": undefined,
+    "nodes.createEnrollmentToken": undefined,
+    "nodes.revoke": { nodeId: ids.node },
+    "uploads.start": { fileName: "x.svs", size: 1000, sha256: "a".repeat(64), meta },
+    "uploads.complete": { uploadId: ids.upload },
+    "cases.get": { id: ids.case },
+    "cases.setStatus": { id: ids.case, status: "open" },
+    "cases.priors": { id: ids.case },
+    "cases.openPrior": { caseId: ids.case, slideId: ids.slide, reason: "current diagnosis" },
+    "consults.list": undefined,
+    "consults.get": { id: ids.consult },
+    "consults.forCase": { caseId: ids.case },
+    "consults.targets": undefined,
+    "consults.create": { caseId: ids.case, slideIds: [ids.slide], question: "Which diagnosis fits best?", urgency: "routine", targetLabId: ids.labB, targetSubspecialty: "skin", shareLabel: false },
+    "consults.send": { id: ids.consult },
+    "consults.withdraw": { id: ids.consult },
+    "consults.accept": { id: ids.consult },
+    "consults.decline": { id: ids.consult, reason: "Outside my field" },
+    "consults.report": { id: ids.consult, report: { diagnosis: "Benign naevus", comment: "", codes: {} } },
+    "consults.close": { id: ids.consult },
+    "consults.fhir": { id: ids.consult },
+    "inbox.list": undefined,
+    "inbox.unread": undefined,
+    "inbox.markRead": {},
+    "audit.remoteViews": undefined,
+  };
+  if (!(name in inputs)) throw new Error(`${name}: no input in the access test; add one`);
+  return inputs[name];
+}
+
+class Rollback extends Error {}
+
+/** Runs one call in a transaction that is always rolled back, and classifies the answer. */
+async function answerOf(call: (db: Db) => Promise<unknown>): Promise<{ answer: Answer; result?: unknown }> {
+  let outcome: { answer: Answer; result?: unknown } | undefined;
+  await handle.db
+    .transaction(async (tx) => {
+      try {
+        outcome = { answer: "allowed", result: await call(tx as unknown as Db) };
+      } catch (error) {
+        const code = error instanceof TRPCError ? error.code : error instanceof ApiError ? error.code : undefined;
+        // Refusals by state or input (CONFLICT, BAD_REQUEST…) come after the access check passed.
+        outcome = { answer: code === "UNAUTHORIZED" || code === "FORBIDDEN" || code === "NOT_FOUND" ? code : "allowed" };
+        if (!code) throw error;
+      }
+      throw new Rollback();
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof Rollback)) throw error;
+    });
+  return outcome!;
+}
+
+async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; result?: unknown }> {
+  const userId = userIds[actor];
+  if (name.startsWith("route:")) {
+    return answerOf(async (db) => {
+      const user = userId ? await loadSessionUser(db, userId) : undefined;
+      if (!user) throw new ApiError("UNAUTHORIZED", "Sign in.");
+      if (name === "route:/tiles/[slideId]/[...path]") {
+        const access = await tileAccessFor(db, user, ids.slide!);
+        if (!access) throw new ApiError("NOT_FOUND", "Not found.");
+        return access;
+      }
+      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {} }, { headers: new Headers(), userId }));
+      if (name === "route:/consults/[id]/fhir.json") return caller.consults.fhir({ id: ids.consult! });
+      if (name === "route:/inbox/[id]") return caller.inbox.list();
+      throw new Error(`${name}: no call in the access test; add one`);
+    });
+  }
+  return answerOf(async (db) => {
+    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {} }, { headers: new Headers(), userId }));
+    const procedure = name.split(".").reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], caller) as (input: unknown) => Promise<unknown>;
+    return procedure(inputFor(name));
+  });
+}
+
+beforeAll(async () => {
+  handle = await createTestDb();
+  root = await mkdtemp(join(tmpdir(), "access-"));
+  store = createLocalStore(root);
+  const db = handle.db;
+  const [labA, labB] = await db.insert(schema.labs).values([{ slug: "a", name: "Lab A" }, { slug: "b", name: "Lab B" }]).returning();
+  const people: [Actor, string, "pathologist" | "lab_admin"][] = [
+    ["pathologist A", labA!.id, "pathologist"],
+    ["admin A", labA!.id, "lab_admin"],
+    ["pathologist B", labB!.id, "pathologist"],
+    ["admin B", labB!.id, "lab_admin"],
+    ["granted B", labB!.id, "pathologist"],
+    ["grant expired B", labB!.id, "pathologist"],
+    ["grant revoked B", labB!.id, "pathologist"],
+  ];
+  for (const [actor, labId, role] of people) {
+    const [u] = await db.insert(schema.users).values({ email: `${actor.replaceAll(" ", "-")}@example.org`, name: actor }).returning();
+    await db.insert(schema.memberships).values({ userId: u!.id, labId, role, subspecialties: ["skin"] });
+    userIds[actor] = u!.id;
+  }
+  const [kase] = await db.insert(schema.cases).values({ labId: labA!.id, accessionNumber: "A-1", patientPseudonym: "hmac:patient" }).returning();
+  const [slide] = await db
+    .insert(schema.slides)
+    .values({ labId: labA!.id, caseId: kase!.id, fileName: "s.svs", sizeBytes: 1, sha256: "s", sourceKey: "sources/s", status: "ready", tilesPrefix: "tiles/s/1", thumbnailKey: "tiles/s/1/t.jpeg" })
+    .returning();
+  const [node] = await db.insert(schema.nodes).values({ labId: labA!.id, name: "a-node", credentialHash: "h" }).returning();
+  const [upload] = await db
+    .insert(schema.uploads)
+    .values({ labId: labA!.id, fileName: "u.svs", sizeBytes: 100, sha256: "b".repeat(64), chunkSize: 8, receivedChunks: "0".repeat(13), meta: {} })
+    .returning();
+  const consult = (consultant: Actor, status: "accepted" | "closed") => ({
+    requesterLabId: labA!.id,
+    requesterUserId: userIds["pathologist A"]!,
+    caseId: kase!.id,
+    question: "Which diagnosis fits best?",
+    targetLabId: labB!.id,
+    targetSubspecialty: "skin",
+    consultantUserId: userIds[consultant]!,
+    status,
+    sentAt: new Date(),
+  });
+  const [c1, c2] = await db.insert(schema.consultRequests).values([consult("granted B", "accepted"), consult("grant expired B", "closed")]).returning();
+  await db.insert(schema.consultSlides).values([{ requestId: c1!.id, slideId: slide!.id }, { requestId: c2!.id, slideId: slide!.id }]);
+  await db.insert(schema.accessGrants).values([
+    { slideId: slide!.id, granteeUserId: userIds["granted B"]!, reason: "consult", sourceId: c1!.id },
+    { slideId: slide!.id, granteeUserId: userIds["grant expired B"]!, reason: "consult", sourceId: c2!.id, expiresAt: new Date(Date.now() - 60_000) },
+    { slideId: slide!.id, granteeUserId: userIds["grant revoked B"]!, reason: "board", sourceId: c1!.id, revokedAt: new Date() },
+  ]);
+  Object.assign(ids, { labA: labA!.id, labB: labB!.id, case: kase!.id, slide: slide!.id, node: node!.id, upload: upload!.id, consult: c1!.id });
+});
+
+afterAll(async () => {
+  await handle.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("access rules", () => {
+  it("cover every tRPC procedure", () => {
+    const procedures = Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures).sort();
+    const ruled = Object.keys(accessRules).filter((k) => !k.startsWith("route:")).sort();
+    expect(procedures).toEqual(ruled);
+  });
+
+  for (const [name, rule] of Object.entries(accessRules)) {
+    it(`${name}: ${rule.audience}, ${rule.resource}`, async () => {
+      const got: Record<string, Answer> = {};
+      const want: Record<string, Answer> = {};
+      for (const actor of actors) {
+        const { answer, result } = await callAs(actor, name);
+        got[actor] = answer;
+        want[actor] = expectedAnswer(name, rule, actor);
+        // What another lab's user is allowed to call must not hand them lab A's data.
+        if (answer === "allowed" && (actor === "pathologist B" || actor === "admin B")) {
+          const text = JSON.stringify(result ?? null);
+          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node]) expect(text, `${name} as ${actor}`).not.toContain(secret);
+        }
+      }
+      expect(got).toEqual(want);
+    });
+  }
+});
