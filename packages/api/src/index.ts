@@ -4,6 +4,7 @@ export { createContext, createCallerFactory, type ApiContext, type ApiDeps } fro
 export { authenticateWithPassword, findUserIdByEmail, loadSessionUser, type Membership, type SessionUser } from "./domain/users";
 export { hashPassword, verifyPassword } from "./domain/passwords";
 export { type SlideRow } from "./domain/slides";
+export { exportAnnotationsGeoJson, type AnnotationGeometry, type AnnotationKind, type AnnotationView } from "./domain/annotations";
 export { PRIOR_VIEW_HOURS, hasOpenCaseForPatientOf, resolveSlideAccess, type SlideAccess } from "./access/slide-access";
 export { tileSlide, singleTileLevel } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";

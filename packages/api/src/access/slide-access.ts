@@ -28,23 +28,31 @@ export async function resolveSlideAccess(db: Db, user: SessionUser, slideId: str
   if (!slide) return undefined;
   const labIds = user.memberships.map((m) => m.labId);
   if (labIds.includes(slide.labId)) return { slide, via: "own-lab", shareLabel: true };
-  const now = new Date();
   const [grant] = await db
     .select({ shareLabel: accessGrants.shareLabel })
     .from(accessGrants)
-    .where(
-      and(
-        eq(accessGrants.slideId, slideId),
-        eq(accessGrants.granteeUserId, user.id),
-        isNull(accessGrants.revokedAt),
-        or(isNull(accessGrants.expiresAt), gt(accessGrants.expiresAt, now)),
-      ),
-    )
+    .where(activeGrant(user.id, slideId))
     .orderBy(desc(accessGrants.shareLabel))
     .limit(1);
   if (grant) return { slide, via: "grant", shareLabel: grant.shareLabel };
   if (labIds.length && (await mayViewAsPrior(db, user.id, labIds, slide))) return { slide, via: "prior", shareLabel: false };
   return undefined;
+}
+
+/** A grant of the slide to the user that counts now: not revoked, not expired. */
+function activeGrant(userId: string, slideId: string) {
+  return and(
+    eq(accessGrants.slideId, slideId),
+    eq(accessGrants.granteeUserId, userId),
+    isNull(accessGrants.revokedAt),
+    or(isNull(accessGrants.expiresAt), gt(accessGrants.expiresAt, new Date())),
+  );
+}
+
+/** The consults and board sessions through which the user holds an active grant of the slide. */
+export async function activeGrantSourceIds(db: Db, userId: string, slideId: string): Promise<Set<string>> {
+  const rows = await db.select({ sourceId: accessGrants.sourceId }).from(accessGrants).where(activeGrant(userId, slideId));
+  return new Set(rows.map((r) => r.sourceId));
 }
 
 /** The user's lab has an open case for the slide's patient, and the user gave a reason recently. */

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { schema } from "@pathx/db";
+import { annotationsRouter } from "./annotations";
 import { addLabMember, listLabMembers, setLabMemberRole } from "../domain/members";
 import { requestSlideFetch } from "../domain/indexed-slides";
 import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
@@ -57,6 +58,7 @@ export const appRouter = router({
       return completeUpload(ctx.db, ctx.store, enqueue, ctx.lab.labId, input.uploadId);
     }),
   }),
+  annotations: annotationsRouter,
   cases: router({
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabCase(ctx.db, ctx.lab.labId, input.id)),
   }),
