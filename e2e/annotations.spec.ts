@@ -65,7 +65,9 @@ test("a pathologist measures a line and a rectangle, finds them after a reload, 
   await page.getByRole("button", { name: "Polygon", exact: true }).click();
   await page.mouse.click(cx - 300, cy + 150);
   await page.mouse.click(cx - 220, cy + 150);
+  await expect(page.getByRole("button", { name: "Finish polygon" })).toBeVisible();
   await page.keyboard.press("Escape");
+  await expect(page.getByRole("button", { name: "Finish polygon" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Polygon", exact: true })).toHaveAttribute("aria-pressed", "false");
   await expect(items).toHaveCount(2);
 

@@ -256,6 +256,12 @@ export function AnnotatedSlideViewer({ slideId, mpp, initial }: { slideId: strin
         <p role="status" className="annotation-hint">
           {activeHint ? `${activeHint} Esc cancels.` : ""}
         </p>
+        {/* Touch screens have no double-click or Enter. */}
+        {(tool === "line" || tool === "polygon") && draft.length >= 2 ? (
+          <button type="button" className="plain small" onClick={() => void finish()}>
+            Finish {kindName[tool].toLowerCase()}
+          </button>
+        ) : null}
         <a href={`/slides/${slideId}/annotations.geojson`} download>
           Export GeoJSON
         </a>
