@@ -7,6 +7,7 @@ import { type Db, type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
 import { type ObjectStore, createLocalStore } from "@pathx/storage";
 import { ApiError } from "../errors";
+import { exportAnnotationsGeoJson } from "../domain/annotations";
 import { loadSessionUser } from "../domain/users";
 import { appRouter } from "../routers/index";
 import { createCallerFactory, createContext } from "../trpc";
@@ -56,6 +57,9 @@ function expectedAnswer(name: string, rule: AccessRule, actor: Actor): Answer {
       const party = consultParty[actor];
       return party && consultParties[name]!.includes(party) ? "allowed" : "NOT_FOUND";
     }
+    case "authored":
+      // The fixture annotation is pathologist A's, kept in lab A: lab A sees it, nobody else.
+      return actor === "pathologist A" ? "allowed" : labA ? "FORBIDDEN" : "NOT_FOUND";
     case "board":
       throw new Error(`${name}: board fixtures are not in this test yet`);
   }
@@ -100,6 +104,9 @@ function inputFor(name: string): unknown {
     "inbox.unread": undefined,
     "inbox.markRead": {},
     "audit.remoteViews": undefined,
+    "annotations.list": { slideId: ids.slide },
+    "annotations.create": { slideId: ids.slide, kind: "point", geometry: { type: "Point", coordinates: [10, 10] }, label: "" },
+    "annotations.remove": { id: ids.annotation },
   };
   if (!(name in inputs)) throw new Error(`${name}: no input in the access test; add one`);
   return inputs[name];
@@ -142,6 +149,7 @@ async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; res
       const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {} }, { headers: new Headers(), userId }));
       if (name === "route:/consults/[id]/fhir.json") return caller.consults.fhir({ id: ids.consult! });
       if (name === "route:/inbox/[id]") return caller.inbox.list();
+      if (name === "route:/slides/[id]/annotations.geojson") return exportAnnotationsGeoJson(db, user, ids.slide!);
       throw new Error(`${name}: no call in the access test; add one`);
     });
   }
@@ -175,7 +183,7 @@ beforeAll(async () => {
   const [kase] = await db.insert(schema.cases).values({ labId: labA!.id, accessionNumber: "A-1", patientPseudonym: "hmac:patient" }).returning();
   const [slide] = await db
     .insert(schema.slides)
-    .values({ labId: labA!.id, caseId: kase!.id, fileName: "s.svs", sizeBytes: 1, sha256: "s", sourceKey: "sources/s", status: "ready", tilesPrefix: "tiles/s/1", thumbnailKey: "tiles/s/1/t.jpeg" })
+    .values({ labId: labA!.id, caseId: kase!.id, fileName: "s.svs", sizeBytes: 1, sha256: "s", sourceKey: "sources/s", status: "ready", tilesPrefix: "tiles/s/1", thumbnailKey: "tiles/s/1/t.jpeg", width: 1000, height: 800, mppX: 0.5, mppY: 0.5 })
     .returning();
   const [node] = await db.insert(schema.nodes).values({ labId: labA!.id, name: "a-node", credentialHash: "h" }).returning();
   const [upload] = await db
@@ -200,7 +208,11 @@ beforeAll(async () => {
     { slideId: slide!.id, granteeUserId: userIds["grant expired B"]!, reason: "consult", sourceId: c2!.id, expiresAt: new Date(Date.now() - 60_000) },
     { slideId: slide!.id, granteeUserId: userIds["grant revoked B"]!, reason: "board", sourceId: c1!.id, revokedAt: new Date() },
   ]);
-  Object.assign(ids, { labA: labA!.id, labB: labB!.id, case: kase!.id, slide: slide!.id, node: node!.id, upload: upload!.id, consult: c1!.id });
+  const [note] = await db
+    .insert(schema.annotations)
+    .values({ slideId: slide!.id, authorUserId: userIds["pathologist A"]!, authorLabId: labA!.id, kind: "point", feature: { type: "Feature", geometry: { type: "Point", coordinates: [5, 5] }, properties: {} } })
+    .returning();
+  Object.assign(ids, { annotation: note!.id, labA: labA!.id, labB: labB!.id, case: kase!.id, slide: slide!.id, node: node!.id, upload: upload!.id, consult: c1!.id });
 });
 
 afterAll(async () => {
@@ -226,7 +238,7 @@ describe("access rules", () => {
         // What another lab's user is allowed to call must not hand them lab A's data.
         if (answer === "allowed" && (actor === "pathologist B" || actor === "admin B")) {
           const text = JSON.stringify(result ?? null);
-          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node]) expect(text, `${name} as ${actor}`).not.toContain(secret);
+          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node, ids.annotation]) expect(text, `${name} as ${actor}`).not.toContain(secret);
         }
       }
       expect(got).toEqual(want);

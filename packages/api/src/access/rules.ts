@@ -14,13 +14,15 @@
  *   consult     a second-opinion request the caller is party to: a member of the requesting
  *               lab, its consultant, or (while unanswered) one it is addressed to
  *   board       a tumor board or session the caller is a member of
+ *   authored    something the caller wrote (an annotation): others who can see it get
+ *               FORBIDDEN, others who cannot get NOT_FOUND
  *
  * The test in access-rules.test.ts walks every procedure and route of this table for every
  * role × own lab / other lab / granted / grant expired / grant revoked and expects exactly
  * these answers; a procedure missing here fails it.
  */
 export type Audience = "signed-in" | "lab-member" | "lab-admin";
-export type Resource = "own" | "own-lab" | "slide" | "consult" | "board";
+export type Resource = "own" | "own-lab" | "slide" | "consult" | "board" | "authored";
 
 export interface AccessRule {
   audience: Audience;
@@ -65,10 +67,14 @@ export const accessRules = {
   "inbox.unread": rule("signed-in", "own"),
   "inbox.markRead": rule("signed-in", "own"),
   "audit.remoteViews": rule("lab-admin", "own"),
+  "annotations.list": rule("signed-in", "slide"),
+  "annotations.create": rule("signed-in", "slide"),
+  "annotations.remove": rule("signed-in", "authored"),
   // File routes (apps/hub/src/app/…): the same rules, decided by the same domain functions.
   "route:/tiles/[slideId]/[...path]": rule("signed-in", "slide"),
   "route:/consults/[id]/fhir.json": rule("signed-in", "consult"),
   "route:/inbox/[id]": rule("signed-in", "own"),
+  "route:/slides/[id]/annotations.geojson": rule("signed-in", "slide"),
 } satisfies Record<string, AccessRule>;
 
 export type RuledName = keyof typeof accessRules;

@@ -15,6 +15,8 @@ export interface SlideAccess {
   via: "own-lab" | "grant" | "prior";
   /** Whether the label image may be shown (the owning lab's choice for grants). */
   shareLabel: boolean;
+  /** For a grant: the consult or board session it comes from (annotations drawn there are shared with it). */
+  grant?: { reason: "consult" | "board"; sourceId: string };
 }
 
 /**
@@ -28,23 +30,31 @@ export async function resolveSlideAccess(db: Db, user: SessionUser, slideId: str
   if (!slide) return undefined;
   const labIds = user.memberships.map((m) => m.labId);
   if (labIds.includes(slide.labId)) return { slide, via: "own-lab", shareLabel: true };
-  const now = new Date();
   const [grant] = await db
-    .select({ shareLabel: accessGrants.shareLabel })
+    .select({ shareLabel: accessGrants.shareLabel, reason: accessGrants.reason, sourceId: accessGrants.sourceId })
     .from(accessGrants)
-    .where(
-      and(
-        eq(accessGrants.slideId, slideId),
-        eq(accessGrants.granteeUserId, user.id),
-        isNull(accessGrants.revokedAt),
-        or(isNull(accessGrants.expiresAt), gt(accessGrants.expiresAt, now)),
-      ),
-    )
-    .orderBy(desc(accessGrants.shareLabel))
+    .where(activeGrant(user.id, slideId))
+    .orderBy(desc(accessGrants.shareLabel), desc(accessGrants.createdAt))
     .limit(1);
-  if (grant) return { slide, via: "grant", shareLabel: grant.shareLabel };
+  if (grant) return { slide, via: "grant", shareLabel: grant.shareLabel, grant: { reason: grant.reason, sourceId: grant.sourceId } };
   if (labIds.length && (await mayViewAsPrior(db, user.id, labIds, slide))) return { slide, via: "prior", shareLabel: false };
   return undefined;
+}
+
+/** A grant of the slide to the user that counts now: not revoked, not expired. */
+function activeGrant(userId: string, slideId: string) {
+  return and(
+    eq(accessGrants.slideId, slideId),
+    eq(accessGrants.granteeUserId, userId),
+    isNull(accessGrants.revokedAt),
+    or(isNull(accessGrants.expiresAt), gt(accessGrants.expiresAt, new Date())),
+  );
+}
+
+/** The consults and board sessions through which the user holds an active grant of the slide. */
+export async function activeGrantSourceIds(db: Db, userId: string, slideId: string): Promise<Set<string>> {
+  const rows = await db.select({ sourceId: accessGrants.sourceId }).from(accessGrants).where(activeGrant(userId, slideId));
+  return new Set(rows.map((r) => r.sourceId));
 }
 
 /** The user's lab has an open case for the slide's patient, and the user gave a reason recently. */

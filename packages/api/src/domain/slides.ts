@@ -101,7 +101,7 @@ export async function getViewableSlide(db: Db, user: SessionUser, lab: Membershi
       detail: { via: access.via, viewerLabId: lab?.labId, accession: slide.case.accessionNumber },
     });
   }
-  return { ...slide, via: access.via, labName: owner?.name ?? "", hasLabel: slide.hasLabel && access.shareLabel };
+  return { ...slide, via: access.via, grant: access.grant, labName: owner?.name ?? "", hasLabel: slide.hasLabel && access.shareLabel };
 }
 
 /** One audit record per viewing session: a page that refreshes itself while a slide tiles is one view. */

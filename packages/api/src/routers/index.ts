@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { schema } from "@pathx/db";
 import { addLabMember, listLabMembers, setLabMemberRole, setMemberSubspecialties } from "../domain/members";
+import { annotationsRouter } from "./annotations";
 import { requestSlideFetch } from "../domain/indexed-slides";
 import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
 import { resolveSlideAccess } from "../access/slide-access";
@@ -70,6 +71,7 @@ export const appRouter = router({
       return completeUpload(ctx.db, ctx.store, enqueue, ctx.lab.labId, input.uploadId);
     }),
   }),
+  annotations: annotationsRouter,
   cases: router({
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabCase(ctx.db, ctx.lab.labId, input.id)),
     setStatus: labProcedure.input(z.object({ id, status: z.enum(["open", "signed_out"]) })).mutation(({ ctx, input }) => setCaseStatus(ctx.db, ctx.lab, input.id, input.status)),

@@ -1,7 +1,7 @@
 import { notFound, redirect } from "next/navigation";
+import { AnnotatedSlideViewer } from "@/components/annotation-layer";
 import { AutoRefresh } from "@/components/auto-refresh";
 import { isSlideBusy } from "@/components/slide-status";
-import { SlideViewer } from "@/components/slide-viewer";
 import { TopBar } from "@/components/top-bar";
 import { serverCaller } from "@/server/caller";
 
@@ -46,7 +46,14 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
           </span>
         </div>
         {slide.status === "ready" ? (
-          <SlideViewer slideId={slide.id} mpp={slide.mppX} />
+          <AnnotatedSlideViewer
+            slideId={slide.id}
+            mpp={slide.mppX}
+            initial={await api.annotations.list({ slideId: slide.id })}
+            shareWith={
+              slide.grant?.reason === "consult" ? { consultRequestId: slide.grant.sourceId } : slide.grant?.reason === "board" ? { boardSessionId: slide.grant.sourceId } : undefined
+            }
+          />
         ) : (
           <div style={{ padding: "1rem" }}>
             <AutoRefresh active={isSlideBusy(slide.status)} />
