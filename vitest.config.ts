@@ -10,6 +10,8 @@ export default defineConfig({
           include: ["packages/*/src/**/*.test.ts", "apps/*/src/**/*.test.ts", "bench/**/*.test.ts", "terraform/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "**/node_modules/**"],
           testTimeout: 60_000,
+          // Each file starts its own PGlite; on a loaded 2-core machine that can take a while.
+          hookTimeout: 60_000,
         },
       },
       {
