@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { schema } from "@pathx/db";
+import { boardsRouter } from "./boards";
 import { addLabMember, listLabMembers, setLabMemberRole } from "../domain/members";
 import { requestSlideFetch } from "../domain/indexed-slides";
 import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
@@ -60,6 +61,7 @@ export const appRouter = router({
   cases: router({
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabCase(ctx.db, ctx.lab.labId, input.id)),
   }),
+  boards: boardsRouter,
 });
 
 export type AppRouter = typeof appRouter;
