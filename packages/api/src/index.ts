@@ -23,6 +23,6 @@ export { authenticateNode, createEnrollmentToken, enrollNode, listLabNodes, repo
 export { createInProcessBoardChannel, type BoardChannel, type BoardEvent, type BoardView } from "./live/board-channel";
 export { BOARD_GRANT_GRACE_HOURS } from "./domain/boards";
 export { boardViewInput, moveBoardView, openLiveSession, recordAttendance, type BoardViewInput } from "./domain/board-live";
-export { addSnapshot, readSnapshot } from "./domain/board-sessions";
+export { MAX_SNAPSHOT_BYTES, addSnapshot, readSnapshot, snapshotTooLarge } from "./domain/board-sessions";
 export { boardMinutesMarkdown } from "./domain/board-minutes";
 export { notify } from "./domain/notifications";

@@ -8,6 +8,7 @@ export function TopBar({ userName, labName, isLabAdmin }: { userName: string; la
         Telepathology exchange
       </Link>
       {labName ? <span>{labName}</span> : null}
+      <Link href="/boards">Boards</Link>
       {isLabAdmin ? <Link href="/admin">Users</Link> : null}
       <span className="who">{userName}</span>
       <form

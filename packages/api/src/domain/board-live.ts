@@ -20,7 +20,8 @@ export async function startBoardSession(deps: LiveDeps, chairId: string, session
   // Slides published to an agenda case since it was added are shared now too.
   await syncSessionGrants(db, session.id);
   await audit(db, { actorUserId: chairId, action: "board.session.start", targetType: "board_session", targetId: session.id });
-  await channel.publish(session.id, { type: "status", status: "live" });
+  const [chair] = await db.select({ name: users.name }).from(users).where(eq(users.id, chairId));
+  await channel.publish(session.id, { type: "status", status: "live", presenterUserId: chairId, presenterName: chair!.name });
 }
 
 /** The chair closes the session: members of other labs keep the slides for the grace period only. */
@@ -32,7 +33,7 @@ export async function endBoardSession(deps: LiveDeps, chairId: string, sessionId
   await db.update(boardSessions).set({ status: "closed", endedAt: now }).where(eq(boardSessions.id, session.id));
   await expireSessionGrants(db, session.id, now);
   await audit(db, { actorUserId: chairId, action: "board.session.end", targetType: "board_session", targetId: session.id });
-  await channel.publish(session.id, { type: "status", status: "closed" });
+  await channel.publish(session.id, { type: "status", status: "closed", presenterUserId: null, presenterName: null });
 }
 
 /** The chair hands the presenter role to another member during the live session. */
@@ -62,9 +63,11 @@ export type BoardViewInput = z.infer<typeof boardViewInput>;
  * Only the presenter moves the shared view. The event goes out before the view is stored, so
  * followers wait for no write; pointer moves are not stored at all.
  */
-export async function moveBoardView(deps: LiveDeps, userId: string, sessionId: string, input: BoardViewInput) {
+export async function moveBoardView(deps: LiveDeps, userId: string, sessionIdFromUrl: string, input: BoardViewInput) {
   const { db, channel } = deps;
-  if (!/^[0-9a-f-]{36}$/i.test(sessionId)) throw notFound("Session");
+  if (!/^[0-9a-f-]{36}$/i.test(sessionIdFromUrl)) throw notFound("Session");
+  // Channel keys are ids as the database spells them.
+  const sessionId = sessionIdFromUrl.toLowerCase();
   // One query on the hot path (~20 posts a second): the session as seen by a member.
   const [row] = await db
     .select({ status: boardSessions.status, presenterUserId: boardSessions.presenterUserId, viewState: boardSessions.viewState })
@@ -99,6 +102,7 @@ export async function openLiveSession(db: Db, userId: string, sessionId: string)
   const [presenter] = session.presenterUserId ? await db.select({ name: users.name }).from(users).where(eq(users.id, session.presenterUserId)) : [];
   if (session.status === "live") await recordAttendance(db, userId, session.id);
   return {
+    sessionId: session.id,
     status: session.status,
     presenterUserId: session.presenterUserId,
     presenterName: presenter?.name ?? null,

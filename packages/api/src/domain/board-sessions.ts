@@ -110,7 +110,11 @@ export async function recordConclusion(deps: { db: Db; channel: BoardChannel }, 
   await channel.publish(sessionId, { type: "agenda" });
 }
 
-const MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024;
+export const MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024;
+
+export function snapshotTooLarge(): ApiError {
+  return new ApiError("BAD_REQUEST", "The snapshot is larger than 8 MB; make the window smaller and take it again.");
+}
 
 /**
  * The presenter keeps a JPEG of the current view with a case: stored under
@@ -122,7 +126,7 @@ export async function addSnapshot(deps: { db: Db; store: ObjectStore; channel: B
   if (session.status !== "live") throw new ApiError("BAD_REQUEST", "Snapshots are taken during the live session.");
   if (session.presenterUserId !== userId) throw new ApiError("FORBIDDEN", "Only the presenter takes snapshots.");
   if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8 || jpeg[2] !== 0xff) throw new ApiError("BAD_REQUEST", "A snapshot must be a JPEG image.");
-  if (jpeg.length > MAX_SNAPSHOT_BYTES) throw new ApiError("BAD_REQUEST", "The snapshot is larger than 8 MB; make the window smaller and take it again.");
+  if (jpeg.length > MAX_SNAPSHOT_BYTES) throw snapshotTooLarge();
   // The row lock makes concurrent snapshots take consecutive numbers.
   const [claimed] = await db
     .update(boardAgendaItems)

@@ -107,7 +107,7 @@ describe("the in-process board channel", () => {
     local.subscribe("s2", (e) => b.push(e));
     await local.publish("s1", { type: "agenda" });
     stopA();
-    await local.publish("s1", { type: "status", status: "live" });
+    await local.publish("s1", { type: "agenda" });
     expect(a).toEqual([{ type: "agenda" }]);
     expect(b).toEqual([]);
     expect(logged).toHaveBeenCalledTimes(2);
@@ -214,7 +214,7 @@ describe("tumor boards", () => {
     await moveBoardView(live(), ids.bo!, sessionId, { ...view, slideId: ids.slideA2!, zoom: 4, sentAt: 3 });
     stop();
     expect(events).toEqual([
-      { type: "status", status: "live" },
+      { type: "status", status: "live", presenterUserId: ids.ana, presenterName: "Ana North" },
       { type: "view", view: { slideId: ids.slideA1, centre: [2000, 1500], zoom: 2, rotation: 90 }, sentAt: 1 },
       { type: "pointer", slideId: ids.slideA1, at: [10, 20], sentAt: 2 },
       { type: "presenter", presenterUserId: ids.bo, presenterName: "Bo South" },

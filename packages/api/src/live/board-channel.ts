@@ -16,7 +16,8 @@ export type BoardEvent =
   /** The presenter's pointer in image pixels of the slide, or null when it left the slide. */
   | { type: "pointer"; slideId: string; at: [number, number] | null; sentAt: number }
   | { type: "presenter"; presenterUserId: string; presenterName: string }
-  | { type: "status"; status: "planned" | "live" | "closed" }
+  /** The session started (the chair presents) or ended. */
+  | { type: "status"; status: "live" | "closed"; presenterUserId: string | null; presenterName: string | null }
   /** The agenda, a conclusion or the snapshots changed: pages reload what they show. */
   | { type: "agenda" }
   /** A member was removed: their open connections close. */
