@@ -103,11 +103,11 @@ async function requireAgendaItem(db: Db, userId: string, sessionId: string, item
 /** Any member records the board's conclusion on a case; the author is kept with it. */
 export async function recordConclusion(deps: { db: Db; channel: BoardChannel }, userId: string, sessionId: string, itemId: string, conclusion: string) {
   const { db, channel } = deps;
-  const { item } = await requireAgendaItem(db, userId, sessionId, itemId);
+  const { session, item } = await requireAgendaItem(db, userId, sessionId, itemId);
   const text = conclusion.trim();
   if (!text) throw new ApiError("BAD_REQUEST", "Write the conclusion before saving it.");
   await db.update(boardAgendaItems).set({ conclusion: text, concludedBy: userId }).where(eq(boardAgendaItems.id, item.id));
-  await channel.publish(sessionId, { type: "agenda" });
+  await channel.publish(session.id, { type: "agenda" });
 }
 
 export const MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024;
@@ -141,7 +141,7 @@ export async function addSnapshot(deps: { db: Db; store: ObjectStore; channel: B
     await db.update(boardAgendaItems).set({ snapshotKeys: sql`${boardAgendaItems.snapshotKeys} - ${key}::text` }).where(eq(boardAgendaItems.id, item.id));
     throw error;
   }
-  await channel.publish(sessionId, { type: "agenda" });
+  await channel.publish(session.id, { type: "agenda" });
   return { number: keys.length };
 }
 

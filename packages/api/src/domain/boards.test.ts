@@ -201,6 +201,7 @@ describe("tumor boards", () => {
     await (await caller(ids.ana!)).boards.sessions.start({ sessionId });
     expect(await openLiveSession(handle.db, ids.bo!, sessionId)).toMatchObject({ status: "live", presenterUserId: ids.ana, presenterName: "Ana North", view: null });
     await expect(moveBoardView(live(), ids.bo!, sessionId, view)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(moveBoardView(live(), ids.eastAdmin!, sessionId, view)).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(moveBoardView(live(), ids.ana!, sessionId, { ...view, slideId: ids.southSlide! })).rejects.toThrow(/not on this session's agenda/);
     await moveBoardView(live(), ids.ana!, sessionId, view);
     await moveBoardView(live(), ids.ana!, sessionId, { kind: "pointer", slideId: ids.slideA1!, at: [10, 20], sentAt: 2 });
@@ -229,6 +230,7 @@ describe("tumor boards", () => {
     await expect((await caller(ids.dee!)).boards.sessions.conclude({ sessionId, itemId: ids.case!, conclusion: "x" })).rejects.toMatchObject({ code: "NOT_FOUND" });
     const deps = { db: handle.db, store, channel };
     await expect(addSnapshot(deps, ids.ana!, sessionId, itemId, jpeg)).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(addSnapshot(deps, ids.eastAdmin!, sessionId, itemId, jpeg)).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(addSnapshot(deps, ids.bo!, sessionId, itemId, Buffer.from("GIF89a-not-a-jpeg"))).rejects.toThrow(/must be a JPEG/);
     expect(await addSnapshot(deps, ids.bo!, sessionId, itemId, jpeg)).toEqual({ number: 1 });
     expect(await addSnapshot(deps, ids.bo!, sessionId, itemId, jpeg)).toEqual({ number: 2 });
