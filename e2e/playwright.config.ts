@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
 
 // The hub as `npm start` runs it, on fresh embedded data, driven by Debian's Chromium.
-const port = 3210;
-const oidcPort = 3299;
+// E2E_PORT / E2E_OIDC_PORT let several checkouts run their suites side by side.
+const port = Number(process.env.E2E_PORT ?? 3210);
+const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3299);
 const data = join(tmpdir(), `pathx-e2e-${Date.now()}`);
 
 export default defineConfig({

@@ -2,6 +2,7 @@ import { TRPCError, initTRPC } from "@trpc/server";
 import type { Db } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError } from "./errors";
+import type { BoardChannel } from "./live/board-channel";
 import { type Membership, type SessionUser, loadSessionUser } from "./domain/users";
 
 export interface ApiDeps {
@@ -9,6 +10,8 @@ export interface ApiDeps {
   store: ObjectStore;
   /** Hands a received slide to the tiling workers. */
   enqueueTiling?: (slideId: string) => Promise<void>;
+  /** Carries live tumor-board events to the members watching a session. */
+  boardChannel?: BoardChannel;
 }
 
 export interface ApiContext extends ApiDeps {

@@ -15,6 +15,7 @@ export async function TopBar({ userName, labName, isLabAdmin }: { userName: stri
       <Link href="/inbox" aria-label={`Inbox, ${unread} unread`}>
         Inbox{unread ? <span className="badge">{unread}</span> : null}
       </Link>
+      <Link href="/boards">Boards</Link>
       {isLabAdmin ? <Link href="/admin">Users</Link> : null}
       <span className="who">{userName}</span>
       <form

@@ -1,21 +1,30 @@
 import { resolve } from "node:path";
-import { type ApiDeps, type TilingQueue, createTilingQueue, startBoss } from "@pathx/api";
+import { type ApiDeps, type BoardChannel, type TilingQueue, createInProcessBoardChannel, createTilingQueue, startBoss } from "@pathx/api";
 import { type DbHandle, createDb, readDbEnv } from "@pathx/db";
 import { createObjectStore, readStorageEnv } from "@pathx/storage";
 
-// One database handle, object store and queue sender per server process.
+// One database handle, object store, queue sender and board channel per server process (kept
+// on globalThis: route handlers and pages may load their own copies of this module).
+type HubDeps = ApiDeps & { handle: DbHandle; boardChannel: BoardChannel };
 const holder = globalThis as unknown as {
-  pathxDeps?: Promise<ApiDeps & { handle: DbHandle }>;
+  pathxDeps?: Promise<HubDeps>;
   pathxQueue?: Promise<TilingQueue>;
 };
 
-export function getDeps(): Promise<ApiDeps & { handle: DbHandle }> {
+export function getDeps(): Promise<HubDeps> {
   holder.pathxDeps ??= (async () => {
     const dbEnv = readDbEnv();
     const storageEnv = readStorageEnv();
     const handle = await createDb({ ...dbEnv, PGLITE_DIR: resolve(dbEnv.PGLITE_DIR) });
     const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv.STORAGE_DIR) });
-    return { db: handle.db, store, handle, enqueueTiling: async (slideId: string) => (await getTilingQueue()).enqueueTiling(slideId) };
+    return {
+      db: handle.db,
+      store,
+      handle,
+      enqueueTiling: async (slideId: string) => (await getTilingQueue()).enqueueTiling(slideId),
+      // Live tumor boards of this process; a LISTEN/NOTIFY bus will span several hub processes.
+      boardChannel: createInProcessBoardChannel(),
+    };
   })();
   return holder.pathxDeps;
 }

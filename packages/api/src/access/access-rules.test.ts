@@ -8,10 +8,14 @@ import { createTestDb } from "@pathx/db/test-support";
 import { type ObjectStore, createLocalStore } from "@pathx/storage";
 import { ApiError } from "../errors";
 import { exportAnnotationsGeoJson } from "../domain/annotations";
+import { moveBoardView, openLiveSession } from "../domain/board-live";
+import { boardMinutesMarkdown } from "../domain/board-minutes";
+import { addSnapshot, readSnapshot } from "../domain/board-sessions";
+import { createInProcessBoardChannel } from "../live/board-channel";
 import { loadSessionUser } from "../domain/users";
 import { appRouter } from "../routers/index";
 import { createCallerFactory, createContext } from "../trpc";
-import { type AccessRule, accessRules } from "./rules";
+import { type AccessRule, type BoardParty, accessRules } from "./rules";
 import { tileAccessFor } from "./slide-access";
 
 // Every procedure and route of the rules table, called by every kind of user, each call in a
@@ -21,6 +25,7 @@ const actors: Actor[] = ["anonymous", "pathologist A", "admin A", "pathologist B
 type Answer = "allowed" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND";
 
 let handle: DbHandle;
+const boardChannel = createInProcessBoardChannel();
 let store: ObjectStore;
 let root: string;
 const ids: Record<string, string> = {};
@@ -41,10 +46,14 @@ const consultParties: Record<string, ("requester" | "consultant")[]> = {
   "consults.report": ["consultant"],
 };
 
+/** The fixture board is chaired by pathologist A (presenting, case on the agenda from lab A); granted B is a member. */
+const boardParties: Partial<Record<Actor, BoardParty[]>> = { "pathologist A": ["member", "chair", "presenter", "case-lab"], "granted B": ["member"] };
+
 function expectedAnswer(name: string, rule: AccessRule, actor: Actor): Answer {
   if (actor === "anonymous") return "UNAUTHORIZED";
   const isAdmin = actor.startsWith("admin");
   if (rule.audience === "lab-admin" && !isAdmin) return "FORBIDDEN";
+  if (rule.audience === "pathologist" && isAdmin) return "FORBIDDEN";
   const labA = actor.endsWith(" A");
   switch (rule.resource) {
     case "own":
@@ -60,8 +69,13 @@ function expectedAnswer(name: string, rule: AccessRule, actor: Actor): Answer {
     case "authored":
       // The fixture annotation is pathologist A's, kept in lab A: lab A sees it, nobody else.
       return actor === "pathologist A" ? "allowed" : labA ? "FORBIDDEN" : "NOT_FOUND";
-    case "board":
-      throw new Error(`${name}: board fixtures are not in this test yet`);
+    case "board": {
+      const parties = boardParties[actor];
+      if (!parties) return "NOT_FOUND";
+      // A member of another lab adding a case: the case does not exist for them.
+      if (rule.parties!.includes("case-lab") && !parties.includes("case-lab")) return "NOT_FOUND";
+      return rule.parties!.some((p) => parties.includes(p)) ? "allowed" : "FORBIDDEN";
+    }
   }
 }
 
@@ -107,6 +121,18 @@ function inputFor(name: string): unknown {
     "annotations.list": { slideId: ids.slide },
     "annotations.create": { slideId: ids.slide, kind: "point", geometry: { type: "Point", coordinates: [10, 10] }, label: "" },
     "annotations.remove": { id: ids.annotation },
+    "boards.list": undefined,
+    "boards.create": { name: "Sarcoma panel 2" },
+    "boards.get": { id: ids.board },
+    "boards.addMember": { boardId: ids.board, email: "pathologist-B@example.org" },
+    "boards.removeMember": { boardId: ids.board, userId: userIds["granted B"] },
+    "boards.schedule": { boardId: ids.board, scheduledAt: new Date(Date.now() + 86_400_000) },
+    "boards.sessions.get": { id: ids.session },
+    "boards.sessions.addCase": { sessionId: ids.session, accessionNumber: "A-1" },
+    "boards.sessions.start": { sessionId: ids.session },
+    "boards.sessions.end": { sessionId: ids.session },
+    "boards.sessions.handOver": { sessionId: ids.session, userId: userIds["granted B"] },
+    "boards.sessions.conclude": { sessionId: ids.session, itemId: ids.item, conclusion: "Wide excision." },
   };
   if (!(name in inputs)) throw new Error(`${name}: no input in the access test; add one`);
   return inputs[name];
@@ -146,15 +172,22 @@ async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; res
         if (!access) throw new ApiError("NOT_FOUND", "Not found.");
         return access;
       }
-      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {} }, { headers: new Headers(), userId }));
+      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel }, { headers: new Headers(), userId }));
       if (name === "route:/consults/[id]/fhir.json") return caller.consults.fhir({ id: ids.consult! });
       if (name === "route:/inbox/[id]") return caller.inbox.list();
       if (name === "route:/slides/[id]/annotations.geojson") return exportAnnotationsGeoJson(db, user, ids.slide!);
+      const live = { db, store, channel: boardChannel };
+      if (name === "route:/api/boards/sessions/[id]/live") return openLiveSession(db, user.id, ids.session!);
+      if (name === "route:/api/boards/sessions/[id]/view")
+        return moveBoardView(live, user.id, ids.session!, { kind: "view", slideId: ids.slide!, centre: [0.5, 0.4], zoom: 2, rotation: 0, sentAt: Date.now() });
+      if (name === "route:/api/boards/sessions/[id]/minutes.md") return boardMinutesMarkdown(db, user.id, ids.session!, "http://hub.test");
+      if (name === "route:/api/boards/sessions/[id]/snapshots/[itemId]") return addSnapshot(live, user.id, ids.session!, ids.item!, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]));
+      if (name === "route:/api/boards/sessions/[id]/snapshots/[itemId]/[n]") return readSnapshot(live, user.id, ids.session!, ids.item!, 1);
       throw new Error(`${name}: no call in the access test; add one`);
     });
   }
   return answerOf(async (db) => {
-    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {} }, { headers: new Headers(), userId }));
+    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel }, { headers: new Headers(), userId }));
     const procedure = name.split(".").reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], caller) as (input: unknown) => Promise<unknown>;
     return procedure(inputFor(name));
   });
@@ -212,6 +245,15 @@ beforeAll(async () => {
     .insert(schema.annotations)
     .values({ slideId: slide!.id, authorUserId: userIds["pathologist A"]!, authorLabId: labA!.id, kind: "point", feature: { type: "Feature", geometry: { type: "Point", coordinates: [5, 5] }, properties: {} } })
     .returning();
+  const [board] = await db.insert(schema.boards).values({ name: "Sarcoma panel", chairUserId: userIds["pathologist A"]! }).returning();
+  await db.insert(schema.boardMembers).values([{ boardId: board!.id, userId: userIds["pathologist A"]! }, { boardId: board!.id, userId: userIds["granted B"]! }]);
+  const [session] = await db
+    .insert(schema.boardSessions)
+    .values({ boardId: board!.id, scheduledAt: new Date(), status: "live", presenterUserId: userIds["pathologist A"]!, viewState: { slideId: slide!.id, centre: [0.5, 0.5], zoom: 1, rotation: 0 } })
+    .returning();
+  const [item] = await db.insert(schema.boardAgendaItems).values({ sessionId: session!.id, caseId: kase!.id, position: 1, snapshotKeys: ["boards/fixture/1.jpg"] }).returning();
+  await store.put("boards/fixture/1.jpg", Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
+  Object.assign(ids, { board: board!.id, session: session!.id, item: item!.id });
   Object.assign(ids, { annotation: note!.id, labA: labA!.id, labB: labB!.id, case: kase!.id, slide: slide!.id, node: node!.id, upload: upload!.id, consult: c1!.id });
 });
 
@@ -238,7 +280,7 @@ describe("access rules", () => {
         // What another lab's user is allowed to call must not hand them lab A's data.
         if (answer === "allowed" && (actor === "pathologist B" || actor === "admin B")) {
           const text = JSON.stringify(result ?? null);
-          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node, ids.annotation]) expect(text, `${name} as ${actor}`).not.toContain(secret);
+          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node, ids.annotation, ids.board, ids.session]) expect(text, `${name} as ${actor}`).not.toContain(secret);
         }
       }
       expect(got).toEqual(want);

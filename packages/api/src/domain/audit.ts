@@ -4,8 +4,8 @@ import { type Db, schema } from "@pathx/db";
 const { auditEvents, users, labs } = schema;
 
 /** An audit record; labId is the lab whose data was touched, so its admin can list it. */
-export async function recordAudit(db: Db, event: { labId: string; actorUserId: string; action: string; targetType: string; targetId: string; detail?: Record<string, unknown> }) {
-  await db.insert(auditEvents).values({ ...event, detail: event.detail ?? {} });
+export async function recordAudit(db: Db, event: { labId?: string | null; actorUserId: string; action: string; targetType: string; targetId: string; detail?: Record<string, unknown> }) {
+  await db.insert(auditEvents).values({ ...event, labId: event.labId ?? null, detail: event.detail ?? {} });
 }
 
 /** Who from outside the lab viewed its slides, when and why: for the lab's administrators. */

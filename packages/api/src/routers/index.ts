@@ -3,6 +3,7 @@ import { z } from "zod";
 import { schema } from "@pathx/db";
 import { addLabMember, listLabMembers, setLabMemberRole, setMemberSubspecialties } from "../domain/members";
 import { annotationsRouter } from "./annotations";
+import { boardsRouter } from "./boards";
 import { requestSlideFetch } from "../domain/indexed-slides";
 import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
 import { resolveSlideAccess } from "../access/slide-access";
@@ -87,6 +88,7 @@ export const appRouter = router({
   audit: router({
     remoteViews: labAdminProcedure.query(({ ctx }) => listRemoteViews(ctx.db, ctx.lab.labId)),
   }),
+  boards: boardsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,19 @@
+import { ApiError, httpStatusOf } from "@pathx/api";
+import { currentUserId } from "@/auth";
+import { getDeps } from "./deps";
+
+/**
+ * A signed-in user's request to a tumor-board route. Errors answer JSON with the domain's
+ * message (a non-member gets 404, as for a board that does not exist).
+ */
+export async function handleBoardRequest(run: (userId: string, deps: Awaited<ReturnType<typeof getDeps>>) => Promise<Response>): Promise<Response> {
+  const userId = await currentUserId();
+  if (!userId) return Response.json({ error: "Sign in to take part in tumor boards." }, { status: 401 });
+  try {
+    return await run(userId, await getDeps());
+  } catch (error) {
+    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: httpStatusOf(error) });
+    console.error(error);
+    return Response.json({ error: "The hub could not do this just now; try again." }, { status: 500 });
+  }
+}

@@ -1,0 +1,57 @@
+import { and, eq } from "drizzle-orm";
+import { type Db, schema } from "@pathx/db";
+import { formatUtc, getBoardSession } from "./board-sessions";
+
+const { auditEvents, users } = schema;
+
+/** User-written text stays text in the minutes: no accidental emphasis, links or HTML. */
+function md(text: string): string {
+  return text.replace(/[\\`*_[\]<>#|!]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The session's minutes as Markdown: board, date, members and who attended, then per agenda
+ * item the case, its slides, the conclusion with its author and the snapshots, referenced by
+ * their hub URL (members open them signed in).
+ */
+export async function boardMinutesMarkdown(db: Db, userId: string, sessionId: string, hubUrl: string): Promise<{ fileName: string; markdown: string }> {
+  const s = await getBoardSession(db, userId, sessionId);
+  const attended = await db
+    .selectDistinct({ name: users.name })
+    .from(auditEvents)
+    .innerJoin(users, eq(users.id, auditEvents.actorUserId))
+    .where(and(eq(auditEvents.action, "board.session.join"), eq(auditEvents.targetType, "board_session"), eq(auditEvents.targetId, s.id)))
+    .orderBy(users.name);
+  const chair = s.members.find((m) => m.userId === s.board.chairUserId);
+  const who = (m: { name: string; labNames: string[] }) => `${md(m.name)} (${m.labNames.map(md).join(", ") || "no lab"})`;
+  const state =
+    s.status === "closed" ? `closed ${s.endedAt ? formatUtc(s.endedAt) : ""}`.trim() : s.status === "live" ? "in progress: these minutes are a draft" : "not started yet: these minutes are a draft";
+  const lines = [
+    `# ${md(s.board.name)}: minutes`,
+    "",
+    `- **Session:** ${formatUtc(s.scheduledAt)} (${state})`,
+    `- **Chair:** ${chair ? who(chair) : "unknown"}`,
+    `- **Members:** ${s.members.map(who).join("; ")}`,
+    `- **Attended the live session:** ${attended.length ? attended.map((a) => md(a.name)).join(", ") : "nobody joined"}`,
+    "",
+  ];
+  if (s.agenda.length === 0) lines.push("No case was on the agenda.", "");
+  for (const [index, item] of s.agenda.entries()) {
+    lines.push(`## ${index + 1}. ${md(item.accessionNumber)}${item.specimen ? ` — ${md(item.specimen)}` : ""}`, "");
+    lines.push(`- **Lab:** ${md(item.labName)}`);
+    lines.push(`- **Slides:** ${item.slides.map((sl) => [sl.block, sl.stain].filter(Boolean).map(md).join(" · ") || "unlabelled").join("; ") || "none"}`, "");
+    if (item.conclusion) {
+      lines.push(`**Conclusion** (recorded by ${md(item.concludedBy ?? "a former member")}):`, "");
+      for (const line of item.conclusion.split(/\r?\n/)) lines.push(`> ${md(line)}`);
+      lines.push("");
+    } else {
+      lines.push("_No conclusion recorded._", "");
+    }
+    for (let n = 1; n <= item.snapshots; n++) {
+      lines.push(`![Snapshot ${n} of ${md(item.accessionNumber)}](${hubUrl}/api/boards/sessions/${s.id}/snapshots/${item.id}/${n})`, "");
+    }
+  }
+  const date = s.scheduledAt.toISOString().slice(0, 10);
+  const slug = s.board.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "board";
+  return { fileName: `${slug}-${date}-minutes.md`, markdown: lines.join("\n") };
+}
