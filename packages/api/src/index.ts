@@ -4,7 +4,7 @@ export { createContext, createCallerFactory, type ApiContext, type ApiDeps } fro
 export { authenticateWithPassword, findUserIdByEmail, loadSessionUser, type Membership, type SessionUser } from "./domain/users";
 export { hashPassword, verifyPassword } from "./domain/passwords";
 export { findViewableSlide, type SlideRow } from "./domain/slides";
-export { tileSlide, singleTileLevel } from "./domain/tiling";
+export { tileSlide, singleTileLevel, type TileOptions, type TileOutcome } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";
 export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";
 export {
@@ -19,3 +19,6 @@ export {
 } from "./domain/indexed-slides";
 export { CHUNK_SIZE, completeUpload, receiveChunk, startUpload, uploadStartInput, type UploadMeta, type UploadState } from "./domain/uploads";
 export { authenticateNode, createEnrollmentToken, enrollNode, listLabNodes, reportNodeStatus, revokeNode } from "./domain/nodes";
+export { readApiEnv, type ApiEnv } from "./env";
+export { EVENTS_CHANNEL, createEventHub, publishEvent, publishEvents, pruneEvents, type BusEvent, type EventHub, type EventInput } from "./events/bus";
+export { labSlidesTopic, publishSlideChange, refusedTopics, slideEvents, slideTopic, type SlideChange, type SlideEventPayload } from "./events/topics";
