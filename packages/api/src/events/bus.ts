@@ -34,7 +34,8 @@ export async function publishEvents(db: Db, list: EventInput[]): Promise<number[
     await tx.execute(sql`select pg_advisory_xact_lock(${PUBLISH_LOCK})`);
     const rows = await tx
       .insert(events)
-      .values(list.map((e) => ({ topic: e.topic, labId: e.labId ?? null, payload: e.payload })))
+      // The insert's own time, not the transaction's start (now()): what latency is measured from.
+      .values(list.map((e) => ({ topic: e.topic, labId: e.labId ?? null, payload: e.payload, createdAt: sql`clock_timestamp()` })))
       .returning({ id: events.id });
     await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${String(rows.at(-1)!.id)})`);
     return rows.map((r) => r.id);

@@ -1,5 +1,6 @@
 import { notFound, redirect } from "next/navigation";
-import { AutoRefresh } from "@/components/auto-refresh";
+import { slideTopic } from "@pathx/api";
+import { LiveRefresh } from "@/components/live-refresh";
 import { isSlideBusy } from "@/components/slide-status";
 import { SlideViewer } from "@/components/slide-viewer";
 import { TopBar } from "@/components/top-bar";
@@ -43,7 +44,7 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
           <SlideViewer slideId={slide.id} mpp={slide.mppX} />
         ) : (
           <div style={{ padding: "1rem" }}>
-            <AutoRefresh active={isSlideBusy(slide.status)} />
+            <LiveRefresh topics={[slideTopic(slide.id)]} busy={isSlideBusy(slide.status)} />
             {slide.hasThumbnail && slide.status !== "failed" ? (
               <img src={`/tiles/${slide.id}/thumbnail`} alt="Thumbnail of the slide" style={{ float: "right", maxWidth: 240, border: "1px solid #ddd" }} />
             ) : null}
