@@ -21,6 +21,7 @@ const S3_PORT = 45700;
 const EXPIRE_SECONDS = 20;
 const LARGE = [10_000, 10_008] as const; // × 7 500 px: seconds of tiling each
 const SMALL_COUNT = 6;
+const VIEWERS = 200;
 const pseudonymKey = "scale-out-pseudonym-key";
 
 type Session = Awaited<ReturnType<typeof signInOverHttp>>;
@@ -104,6 +105,9 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   // Each hub streams to a browser signed in at the other hub: the session is valid everywhere.
   const streams: EventStream[] = [await sessions.onB.events([topic], { hub: hubs[0]!.url }), await sessions.onA.events([topic], { hub: hubs[1]!.url })];
   expect(streams.map((s) => s.status)).toEqual([200, 200]);
+  // Many more browsers on the dashboard, half on each hub: each hub reads an event once and fans it out.
+  const viewers = await Promise.all(Array.from({ length: VIEWERS }, (_, i) => (i % 2 ? sessions.onA : sessions.onB).events([topic], { hub: hubs[i % 2]!.url })));
+  expect(viewers.every((v) => v.status === 200)).toBe(true);
   // Another lab's topic is refused.
   const refused = await sessions.southOnB.events([topic], { hub: hubs[0]!.url });
   expect(refused.status).toBe(403);
@@ -169,7 +173,7 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   const recorded = (
     await handle.db.select({ id: schema.events.id }).from(schema.events).where(and(eq(schema.events.topic, topic), gt(schema.events.id, startId))).orderBy(asc(schema.events.id))
   ).map((r) => r.id);
-  for (const stream of streams) expect(stream.events.map((e) => e.id)).toEqual(recorded);
+  for (const stream of [...streams, ...viewers]) expect(stream.events.map((e) => e.id)).toEqual(recorded);
   for (const id of all) for (const stream of streams) expect(stream.events.some(slideEvent(id, "received"))).toBe(true);
 
   // Figures for DEPLOYMENT.md.
@@ -182,9 +186,11 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   // Workers publish tiling progress between CPU-bound stretches, so their events wait for the worker's own event loop to commit.
   const fromWorkers = streams.flatMap((s) => s.events.filter((e) => e.payload.status !== "received").map((e) => e.receivedAt - e.at));
   log(`events: ${recorded.length} on ${topic.replace(labId, "<lab>")}, all on both hubs; insert→client median ${quantile(latencies, 0.5)} ms, p95 ${quantile(latencies, 0.95)} ms, max ${Math.max(...latencies)} ms`);
+  const toViewers = viewers.flatMap((v) => v.events.map((e) => e.receivedAt - e.at));
+  log(`  the same events to ${VIEWERS} more dashboard streams (${VIEWERS / 2} per hub): median ${quantile(toViewers, 0.5)} ms, p95 ${quantile(toViewers, 0.95)} ms, ${toViewers.length} deliveries`);
   log(`  of those published by the busy workers: median ${quantile(fromWorkers, 0.5)} ms, p95 ${quantile(fromWorkers, 0.95)} ms`);
   log(`hub→hub (published by one hub, received through the other): median ${quantile(hubToHub, 0.5)} ms, max ${Math.max(...hubToHub)} ms over ${hubToHub.length}`);
   for (const line of logs.match(/slide \S+ ready in [\d.]+ s/g) ?? []) if (large.some((id) => line.includes(id))) log(`large slide (75 MP): ${line}`);
-  for (const stream of streams) stream.close();
+  for (const stream of [...streams, ...viewers]) stream.close();
   refused.close();
 }, 600_000);
