@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
+import { createWatch } from "@pathx/node/test-support";
 
 const root = resolve(import.meta.dirname, "../../../..");
 const bin = (name: string) => resolve(root, "node_modules/.bin", name);
@@ -19,10 +20,10 @@ export interface HubPart {
 function launch(name: string, command: string, args: string[], cwd: string, env: Record<string, string>): HubPart {
   const child: ChildProcess = spawn(command, args, { cwd, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
-  const listeners = new Set<() => void>();
+  const watch = createWatch();
   const take = (data: Buffer) => {
     text += data.toString();
-    for (const listener of [...listeners]) listener();
+    watch.changed();
   };
   child.stdout!.on("data", take);
   child.stderr!.on("data", take);
@@ -36,23 +37,7 @@ function launch(name: string, command: string, args: string[], cwd: string, env:
     name,
     pid: child.pid!,
     output: () => text,
-    waitForOutput(pattern, seconds = 120) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`${name} did not print ${pattern} within ${seconds} s:\n${text.slice(-2000)}`));
-        }, seconds * 1000);
-        const check = () => {
-          const match = pattern.exec(text);
-          if (!match) return;
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve(match);
-        };
-        listeners.add(check);
-        check();
-      });
-    },
+    waitForOutput: (pattern, seconds = 120) => watch.until(() => pattern.exec(text), seconds, () => `${name} did not print ${pattern} within ${seconds} s:\n${text.slice(-2000)}`),
     kill9: () => signal("SIGKILL"),
     async stop() {
       const forced = setTimeout(() => child.kill("SIGKILL"), 10_000);

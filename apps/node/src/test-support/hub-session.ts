@@ -1,3 +1,5 @@
+import { createWatch } from "./watch";
+
 /**
  * A signed-in user of the hub over plain HTTP (Auth.js credentials sign-in, then tRPC over
  * fetch): what a browser does, without one.
@@ -73,28 +75,11 @@ export async function openEventStream(hub: string, cookie: string, topics: strin
   if (since !== undefined) headers["last-event-id"] = String(since);
   const response = await fetch(`${hub}/api/events?topics=${encodeURIComponent(topics.join(","))}`, { headers, signal: abort.signal });
   const events: StreamedEvent[] = [];
-  const waiters = new Set<() => void>();
+  const watch = createWatch();
   const stream: EventStream = {
     status: response.status,
     events,
-    waitFor(test, seconds = 120) {
-      const found = events.find(test);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no matching event within ${seconds} s (${events.length} received)`));
-        }, seconds * 1000);
-        const check = () => {
-          const match = events.find(test);
-          if (!match) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(match);
-        };
-        waiters.add(check);
-      });
-    },
+    waitFor: (test, seconds = 120) => watch.until(() => events.find(test), seconds, () => `no matching event within ${seconds} s (${events.length} received)`),
     close: () => abort.abort(),
   };
   if (!response.ok || !response.body) {
@@ -120,7 +105,7 @@ export async function openEventStream(hub: string, cookie: string, topics: strin
           if (!id || !data) continue;
           const parsed = JSON.parse(data) as { topic: string; payload: Record<string, unknown>; at: number };
           events.push({ id: Number(id), ...parsed, receivedAt: Date.now() });
-          for (const waiter of [...waiters]) waiter();
+          watch.changed();
         }
       }
     } catch {
