@@ -110,6 +110,8 @@ export async function openEventStream(hub: string, cookie: string, topics: strin
       }
     } catch {
       // closed by us
+    } finally {
+      registered(); // a stream that ended before it began must not keep the caller waiting
     }
   })();
   await ready;
