@@ -12,8 +12,6 @@ export interface TileOptions {
   /** The queue job this attempt runs for: a retry of a job whose attempt already finished the slide does nothing. */
   jobId?: string;
   onProgress?: (fraction: number) => void;
-  /** Stops the attempt (the worker gave it up); the slide is left to whoever claimed it next. */
-  signal?: AbortSignal;
 }
 
 /**
@@ -44,9 +42,8 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     await publishSlideChange(tx, { labId: row.labId, slideId, status: "tiling", progress: 0 });
   });
   const prefix = `tiles/${slideId}/${randomBytes(6).toString("hex")}`;
-  // Aborted by the caller, or here once another attempt has claimed the slide.
+  // Aborted once another attempt has claimed the slide: this one's work would be thrown away.
   const stop = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let lost = false;
   try {
     const slide = await openSlide(await openRangeReader(store, row.sourceKey!));
@@ -54,7 +51,7 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     let writing: Promise<unknown> = Promise.resolve();
     await buildDeepZoom(slide, createStoreSink(store, prefix), {
       name: "slide",
-      signal,
+      signal: stop.signal,
       onProgress: ({ tilesWritten, tilesTotal }) => {
         const fraction = tilesWritten / tilesTotal;
         options.onProgress?.(fraction);
@@ -126,8 +123,6 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
   } catch (error) {
     await store.deletePrefix(`${prefix}/`).catch(() => {});
     if (lost) return "superseded";
-    // Given up by the worker: the queue retries the job, whose attempt claims the slide anew.
-    if (options.signal?.aborted) throw error;
     const reason = error instanceof WsiError ? error.message : `tiling failed unexpectedly (${error instanceof Error ? error.message : String(error)}); retry, or report it if it happens again.`;
     await db.transaction(async (tx) => {
       const updated = await tx.update(slides).set({ status: "failed", failureReason: reason, updatedAt: new Date() }).where(owned).returning({ id: slides.id });

@@ -66,9 +66,10 @@ export async function runTilingWorker(boss: PgBoss, deps: { db: Db; store: Objec
     log(`[worker ${process.pid}] tiling slide ${job.data.slideId} (job ${job.id})`);
     let outcome;
     try {
-      // pg-boss gives the job up after expireInSeconds (and retries it); stop the work then too,
-      // instead of tiling on in the background beside the retry.
-      outcome = await tileSlide(deps.db, deps.store, job.data.slideId, { jobId: job.id, signal: AbortSignal.timeout(job.expireInSeconds * 1000) });
+      // After expireInSeconds pg-boss gives up on this handler and retries the job, but the
+      // attempt goes on: if it finishes before the retry claims the slide, the slide is ready
+      // and the retry has nothing to do; once the retry claims it, this attempt stops.
+      outcome = await tileSlide(deps.db, deps.store, job.data.slideId, { jobId: job.id });
     } catch (error) {
       if (isWsiError(error) && permanent.has(error.code)) {
         log(`[worker ${process.pid}] slide ${job.data.slideId} cannot be tiled: ${error.message}`);
