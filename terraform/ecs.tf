@@ -16,6 +16,9 @@ locals {
     NODE_EXTRA_CA_CERTS = var.rds_ca_bundle_path
     S3_REGION           = var.aws_region
     S3_BUCKET           = aws_s3_bucket.store["slides"].bucket
+
+    # The queue's policy is set by every process that opens it (hub and workers): they must agree.
+    TILE_JOB_EXPIRE_SECONDS = tostring(var.tile_job_expire_seconds)
   }
   common_secrets = {
     PGPASSWORD = aws_secretsmanager_secret.generated["db-password"].arn

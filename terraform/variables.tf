@@ -190,6 +190,17 @@ variable "worker_fargate_spot" {
   default     = true
 }
 
+variable "tile_job_expire_seconds" {
+  description = "Seconds after which a tiling job still active is taken as its worker's death (Spot interruption, crash) and retried by another worker; also the longest one slide may take to tile. TILE_JOB_EXPIRE_SECONDS of the hub and the workers."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.tile_job_expire_seconds >= 60 && var.tile_job_expire_seconds <= 86400
+    error_message = "tile_job_expire_seconds must be between 60 and 86400."
+  }
+}
+
 # ── Database ─────────────────────────────────────────────────────────────────────────────
 
 variable "db_engine_version" {

@@ -19,9 +19,9 @@ const labs = [
   { slug: "east", name: "East Regional Lab" },
 ];
 
-export async function seed(options: { demoSlides: boolean }) {
-  const dbEnv = readDbEnv();
-  const storageEnv = readStorageEnv();
+export async function seed(options: { demoSlides: boolean; env?: Record<string, string | undefined> }) {
+  const dbEnv = readDbEnv(options.env);
+  const storageEnv = readStorageEnv(options.env);
   const handle = await createDb({ ...dbEnv, PGLITE_DIR: resolve(dbEnv.PGLITE_DIR) });
   const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv.STORAGE_DIR) });
   await handle.migrate();

@@ -64,7 +64,7 @@ describe("passwords", () => {
 describe("tiling a slide from the object store", () => {
   it("writes the pyramid, keeps label and macro private, marks the slide ready", async () => {
     const fractions: number[] = [];
-    await tileSlide(handle.db, store, ids.slide!, (f) => fractions.push(f));
+    expect(await tileSlide(handle.db, store, ids.slide!, { onProgress: (f) => fractions.push(f) })).toBe("done");
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!));
     expect(row).toMatchObject({ status: "ready", width: 2220, height: 2967, mppX: 0.499, vendor: "aperio", progress: 1 });
     expect(fractions.at(-1)).toBe(1);
@@ -73,6 +73,40 @@ describe("tiling a slide from the object store", () => {
     expect(row!.labelKey).toBe(`private/${ids.slide}/label.jpg`);
     expect(await store.head(row!.thumbnailKey!)).not.toBeNull();
     expect(singleTileLevel(2220, 2967, 254)).toBe(8);
+  });
+
+  it("completes a slide once: a stale attempt taken over discards its pyramid; a finished job's retry does nothing", async () => {
+    const slideRow = async () => (await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!)))[0]!;
+    const runsBefore = (await slideRow()).tilingRuns;
+    // Attempt A of job-1 is held just before it commits its pyramid, as a worker that stalled
+    // past its job's expiry; meanwhile the job's retry (attempt B) tiles the slide.
+    let reached!: () => void;
+    const atCommit = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const stalled: ObjectStore = {
+      ...store,
+      async put(key, body, options) {
+        if (key.endsWith("/slide.dzi")) {
+          reached();
+          await gate;
+        }
+        return store.put(key, body, options);
+      },
+    };
+    const a = tileSlide(handle.db, stalled, ids.slide!, { jobId: "job-1" });
+    await atCommit;
+    expect(await tileSlide(handle.db, store, ids.slide!, { jobId: "job-1" })).toBe("done");
+    const afterB = await slideRow();
+    release();
+    expect(await a).toBe("superseded");
+    const afterA = await slideRow();
+    expect(afterA).toMatchObject({ status: "ready", tilesPrefix: afterB.tilesPrefix, tilingRuns: runsBefore + 1 });
+    expect(await store.head(`${afterA.tilesPrefix}/slide.dzi`)).not.toBeNull();
+    expect((await store.list(`tiles/${ids.slide}/`)).every((o) => o.key.startsWith(`${afterA.tilesPrefix}/`))).toBe(true);
+    // The queue hands job-1 out again (its worker died before acknowledging): nothing to do.
+    expect(await tileSlide(handle.db, store, ids.slide!, { jobId: "job-1" })).toBe("already-done");
+    expect((await slideRow()).tilingRuns).toBe(runsBefore + 1);
   });
 
   it("records a reason the lab can act on when the file is not a slide", async () => {

@@ -7,7 +7,7 @@ export { type SlideRow } from "./domain/slides";
 export { PRIOR_VIEW_HOURS, hasOpenCaseForPatientOf, resolveSlideAccess, tileAccessFor, type SlideAccess, type TileAccess } from "./access/slide-access";
 export { accessRules, type AccessRule } from "./access/rules";
 export { exportAnnotationsGeoJson, type AnnotationGeometry, type AnnotationKind, type AnnotationView } from "./domain/annotations";
-export { tileSlide, singleTileLevel } from "./domain/tiling";
+export { tileSlide, singleTileLevel, type TileOptions, type TileOutcome } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";
 export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";
 export {
@@ -28,3 +28,6 @@ export { boardViewInput, moveBoardView, openLiveSession, recordAttendance, type 
 export { MAX_SNAPSHOT_BYTES, addSnapshot, readSnapshot, snapshotTooLarge } from "./domain/board-sessions";
 export { boardMinutesMarkdown } from "./domain/board-minutes";
 export { notify } from "./domain/notifications";
+export { readApiEnv, type ApiEnv } from "./env";
+export { EVENTS_CHANNEL, createEventHub, publishEvent, publishEvents, pruneEvents, type BusEvent, type EventHub, type EventInput } from "./events/bus";
+export { labSlidesTopic, publishSlideChange, refusedTopics, slideEvents, slideTopic, type SlideChange, type SlideEventPayload } from "./events/topics";

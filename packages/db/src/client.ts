@@ -17,6 +17,12 @@ export interface DbHandle {
   db: Db;
   kind: "pglite" | "postgres";
   migrate(): Promise<void>;
+  /**
+   * LISTEN on a channel. On PostgreSQL (and the embedded server) a dedicated connection that
+   * reconnects by itself; `onListen` runs each time it listens (again), so a caller can catch up
+   * on what it missed while disconnected. Returns the UNLISTEN.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,10 @@ export async function createDb(env: DbEnv, options: { migrationsFolder?: string 
       db: db as unknown as Db,
       kind: "postgres",
       migrate: () => migratePostgres(db, { migrationsFolder: migrationsFolder() }),
+      async listen(channel, onNotify, onListen) {
+        const { unlisten } = await client.listen(channel, onNotify, onListen);
+        return unlisten;
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -57,6 +67,11 @@ export async function createDb(env: DbEnv, options: { migrationsFolder?: string 
     db: db as unknown as Db,
     kind: "pglite",
     migrate: () => migratePglite(db, { migrationsFolder: migrationsFolder() }),
+    async listen(channel, onNotify, onListen) {
+      const unlisten = await client.listen(channel, onNotify);
+      onListen?.();
+      return unlisten;
+    },
     close: () => client.close(),
   };
 }

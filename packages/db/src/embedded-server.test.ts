@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
+import postgres from "postgres";
 import { expect, it } from "vitest";
 import { createDb } from "./client";
 import { startEmbeddedDbServer } from "./embedded-server";
@@ -45,6 +46,41 @@ it("serves PGlite over the PostgreSQL protocol to several clients, and keeps dat
   const again = await createDb(readDbEnv({ DATABASE_URL: server.url, DATABASE_PREPARE: "false" }));
   expect(await again.db.select().from(labs)).toHaveLength(4);
   await again.close();
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it("forwards NOTIFY to the connections that LISTEN, whoever's statement sent it", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "embedded-notify-"));
+  const server = await startEmbeddedDbServer({ dataDir: dir, port: 46000 + Math.floor(Math.random() * 1000) });
+  const client = () => postgres(server.url, { prepare: false, max: 2, onnotice: () => {} });
+  const [a, b, c, sender] = [client(), client(), client(), client()];
+  const heard: Record<string, string[]> = { a: [], b: [], c: [] };
+  let arrived = () => {};
+  const hear = (who: string) => (payload: string) => {
+    heard[who]!.push(payload);
+    arrived();
+  };
+  await a.listen("events", hear("a"));
+  await b.listen("events", hear("b"));
+  const cListen = await c.listen("other", hear("c"));
+  // c's UNLISTEN reaches the shared backend; a and b must keep hearing.
+  await cListen.unlisten();
+  const allHeard = (n: number) =>
+    new Promise<void>((resolve) => {
+      arrived = () => heard.a!.length + heard.b!.length >= n && resolve();
+      arrived();
+    });
+  await sender`select pg_notify('events', 'one')`;
+  await sender.begin(async (tx) => {
+    await tx`select pg_notify('events', 'two')`;
+    await tx`select pg_notify('other', 'nobody listens')`;
+  });
+  await allHeard(4);
+  expect(heard).toEqual({ a: ["one", "two"], b: ["one", "two"], c: [] });
+  // The sender's own answers carry no notifications it did not ask for.
+  expect(await sender`select 1 as one`).toEqual([{ one: 1 }]);
+  for (const sql of [a, b, c, sender]) await sql.end();
   await server.stop();
   await rm(dir, { recursive: true, force: true });
 });

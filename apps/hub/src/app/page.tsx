@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
-import { AutoRefresh } from "@/components/auto-refresh";
+import { labSlidesTopic } from "@pathx/api";
+import { LiveRefresh } from "@/components/live-refresh";
 import { SlideStatus, isSlideBusy, slideLinkLabel } from "@/components/slide-status";
 import { TopBar } from "@/components/top-bar";
 import { UploadPanel } from "@/components/upload-panel";
@@ -28,7 +29,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin={context.lab.role === "lab_admin"} />
       <main>
-        <AutoRefresh active={slides.some((s) => isSlideBusy(s.status))} />
+        <LiveRefresh topics={[labSlidesTopic(context.lab.labId)]} busy={slides.some((s) => isSlideBusy(s.status))} />
         <h1>Slides of {context.lab.labName}</h1>
         <UploadPanel />
         <form className="search" role="search">

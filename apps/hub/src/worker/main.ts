@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { runTilingWorker, startBoss } from "@pathx/api";
+import { pruneEvents, readApiEnv, runTilingWorker, startBoss } from "@pathx/api";
 import { createDb, readDbEnv } from "@pathx/db";
 import { createObjectStore, readStorageEnv } from "@pathx/storage";
 
@@ -15,6 +15,12 @@ const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv
 const boss = await startBoss(dbEnv.DATABASE_URL, { role: "worker" });
 await runTilingWorker(boss, { db: handle.db, store });
 console.log(`[worker ${process.pid}] waiting for tiling jobs`);
+
+// Live events are for clients that are connected or reconnecting: keep a day (EVENTS_KEEP_HOURS).
+const { EVENTS_KEEP_HOURS } = readApiEnv();
+const prune = () => pruneEvents(handle.db, EVENTS_KEEP_HOURS).catch((error: Error) => console.error(`[worker ${process.pid}] pruning events failed: ${error.message}`));
+void prune();
+setInterval(prune, 10 * 60_000).unref();
 
 let stopping = false;
 const stop = async () => {

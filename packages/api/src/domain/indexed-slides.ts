@@ -4,6 +4,8 @@ import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
+import { publishEvent } from "../events/bus";
+import { labSlidesTopic, publishSlideChange } from "../events/topics";
 import { SLIDE_FILE, uploadMetaInput } from "./uploads";
 
 const { slides, cases, fetchOrders, nodes, uploads } = schema;
@@ -134,6 +136,8 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
     const kept = new Set(inserted.map((i) => i.id));
     await mapLimited(rows.filter((r) => !kept.has(r.row.id) && r.row.thumbnailKey), 16, ({ row }) => store.delete(row.thumbnailKey!));
   }
+  // One event per batch, not per slide: a backlog registers thousands.
+  if (inserted.length > 0) await publishEvent(db, { topic: labSlidesTopic(node.labId), labId: node.labId, payload: { kind: "slides-indexed", count: inserted.length } });
   return { registered: inserted.length, alreadyKnown: known.length + rows.length - inserted.length, rejected };
 }
 
@@ -149,7 +153,10 @@ export async function requestSlideFetch(db: Db, labId: string, slideId: string, 
   const [node] = slide.publishedByNodeId ? await db.select().from(nodes).where(eq(nodes.id, slide.publishedByNodeId)).limit(1) : [];
   if (!node || node.revokedAt) {
     const reason = "The lab node that registered this slide was revoked; the lab must register or publish it again from an enrolled node.";
-    await db.update(slides).set({ status: "failed", failureReason: reason, updatedAt: new Date() }).where(eq(slides.id, slideId));
+    await db.transaction(async (tx) => {
+      await tx.update(slides).set({ status: "failed", failureReason: reason, updatedAt: new Date() }).where(eq(slides.id, slideId));
+      await publishSlideChange(tx, { labId, slideId, status: "failed", failureReason: reason });
+    });
     return { status: "failed" as const };
   }
   await db.transaction(async (tx) => {
@@ -161,6 +168,7 @@ export async function requestSlideFetch(db: Db, labId: string, slideId: string, 
         set: { status: "pending", nodeId: node.id, requestedBy: userId, takenAt: null, finishedAt: null, error: null, createdAt: new Date() },
       });
     await tx.update(slides).set({ status: "fetching", failureReason: null, updatedAt: new Date() }).where(eq(slides.id, slideId));
+    await publishSlideChange(tx, { labId, slideId, status: "fetching" });
   });
   return { status: "fetching" as const };
 }
@@ -217,11 +225,10 @@ export async function findOpenOrder(db: Db, nodeId: string, orderId: string) {
 export async function failFetchOrder(db: Db, nodeId: string, orderId: string, reason: string) {
   const order = await findOpenOrder(db, nodeId, orderId);
   const text = reason.trim().slice(0, 500) || "no reason given";
+  const failureReason = `The lab's node could not send this slide: ${text}. Open the slide again to retry once the lab has fixed it.`;
   await db.transaction(async (tx) => {
     await tx.update(fetchOrders).set({ status: "failed", error: text, finishedAt: new Date() }).where(eq(fetchOrders.id, order.id));
-    await tx
-      .update(slides)
-      .set({ status: "failed", failureReason: `The lab's node could not send this slide: ${text}. Open the slide again to retry once the lab has fixed it.`, updatedAt: new Date() })
-      .where(eq(slides.id, order.slideId));
+    await tx.update(slides).set({ status: "failed", failureReason, updatedAt: new Date() }).where(eq(slides.id, order.slideId));
+    await publishSlideChange(tx, { labId: order.labId, slideId: order.slideId, status: "failed", failureReason });
   });
 }

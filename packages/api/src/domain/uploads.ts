@@ -5,6 +5,7 @@ import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
+import { publishSlideChange } from "../events/topics";
 
 const { uploads, slides, cases } = schema;
 export const CHUNK_SIZE = 8 * 1024 * 1024;
@@ -160,6 +161,7 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
       })
       .returning({ id: slides.id });
     await tx.update(uploads).set({ status: "complete", slideId: slide!.id, updatedAt: new Date() }).where(eq(uploads.id, uploadId));
+    await publishSlideChange(tx, { labId, slideId: slide!.id, status: "received" });
     return slide!.id;
   });
   await enqueue(slideId);
@@ -178,5 +180,6 @@ async function attachFetchedFile(db: Db, labId: string, slideId: string, file: {
       .where(and(eq(slides.labId, labId), eq(slides.id, slideId)));
     await tx.update(schema.fetchOrders).set({ status: "done", finishedAt: new Date(), error: null }).where(eq(schema.fetchOrders.slideId, slideId));
     await tx.update(uploads).set({ status: "complete", updatedAt: new Date() }).where(eq(uploads.id, file.uploadId));
+    await publishSlideChange(tx, { labId, slideId, status: "received" });
   });
 }

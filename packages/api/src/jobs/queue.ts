@@ -3,6 +3,7 @@ import type { Db } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { isWsiError } from "@pathx/wsi";
 import { tileSlide } from "../domain/tiling";
+import { readApiEnv } from "../env";
 
 // A file that is not a readable slide fails the same way every time: record it, don't retry.
 const permanent = new Set(["NOT_A_TIFF", "UNSUPPORTED_FORMAT", "UNSUPPORTED_COMPRESSION", "CORRUPT", "TRUNCATED", "TOO_LARGE"]);
@@ -16,12 +17,14 @@ export interface TilingQueue {
 
 /**
  * pg-boss on the hub's own PostgreSQL (or the embedded PGlite server): jobs survive restarts,
- * a job whose worker died expires and is retried, attempts are bounded.
+ * a job whose worker died expires and is retried, attempts are bounded. Timings not given come
+ * from the environment (TILE_JOB_EXPIRE_SECONDS, QUEUE_MAINTENANCE_SECONDS, TILE_RETRY_DELAY_SECONDS).
  */
 export async function startBoss(
   databaseUrl: string,
   options: { role: "sender" | "worker"; expireInSeconds?: number; maintenanceIntervalSeconds?: number; retryDelay?: number },
 ): Promise<PgBoss> {
+  const env = readApiEnv();
   const boss = new PgBoss({
     connectionString: databaseUrl,
     max: options.role === "worker" ? 3 : 2,
@@ -29,17 +32,17 @@ export async function startBoss(
     // Maintenance (expiring dead workers' jobs, archiving) runs in the workers.
     supervise: options.role === "worker",
     schedule: false,
-    maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
+    maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? env.QUEUE_MAINTENANCE_SECONDS,
   });
   boss.on("error", (error: Error) => console.error(`[queue] ${error.message}`));
   await boss.start();
   const policy = {
     name: TILE_QUEUE,
     retryLimit: 2,
-    retryDelay: options.retryDelay ?? 5,
+    retryDelay: options.retryDelay ?? env.TILE_RETRY_DELAY_SECONDS,
     retryBackoff: true,
     // A worker killed mid-job leaves it active; after this long it is retried elsewhere.
-    expireInSeconds: options.expireInSeconds ?? 15 * 60,
+    expireInSeconds: options.expireInSeconds ?? env.TILE_JOB_EXPIRE_SECONDS,
   };
   await boss.createQueue(TILE_QUEUE, policy);
   await boss.updateQueue(TILE_QUEUE, policy); // an existing queue takes the current policy too
@@ -61,8 +64,12 @@ export async function runTilingWorker(boss: PgBoss, deps: { db: Db; store: Objec
     if (!job) return;
     const started = performance.now();
     log(`[worker ${process.pid}] tiling slide ${job.data.slideId} (job ${job.id})`);
+    let outcome;
     try {
-      await tileSlide(deps.db, deps.store, job.data.slideId);
+      // After expireInSeconds pg-boss gives up on this handler and retries the job, but the
+      // attempt goes on: if it finishes before the retry claims the slide, the slide is ready
+      // and the retry has nothing to do; once the retry claims it, this attempt stops.
+      outcome = await tileSlide(deps.db, deps.store, job.data.slideId, { jobId: job.id });
     } catch (error) {
       if (isWsiError(error) && permanent.has(error.code)) {
         log(`[worker ${process.pid}] slide ${job.data.slideId} cannot be tiled: ${error.message}`);
@@ -70,6 +77,9 @@ export async function runTilingWorker(boss: PgBoss, deps: { db: Db; store: Objec
       }
       throw error; // pg-boss retries, a bounded number of times
     }
-    log(`[worker ${process.pid}] slide ${job.data.slideId} ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (outcome === "done") log(`[worker ${process.pid}] slide ${job.data.slideId} ready in ${seconds} s`);
+    else if (outcome === "already-done") log(`[worker ${process.pid}] slide ${job.data.slideId} was already made ready by an earlier attempt of job ${job.id}`);
+    else log(`[worker ${process.pid}] slide ${job.data.slideId}: another attempt took it over; this one's pyramid was discarded (${seconds} s)`);
   });
 }

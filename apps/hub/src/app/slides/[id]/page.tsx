@@ -1,6 +1,7 @@
 import { notFound, redirect } from "next/navigation";
+import { slideTopic } from "@pathx/api";
 import { AnnotatedSlideViewer } from "@/components/annotation-layer";
-import { AutoRefresh } from "@/components/auto-refresh";
+import { LiveRefresh } from "@/components/live-refresh";
 import { isSlideBusy } from "@/components/slide-status";
 import { TopBar } from "@/components/top-bar";
 import { serverCaller } from "@/server/caller";
@@ -56,7 +57,7 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
           />
         ) : (
           <div style={{ padding: "1rem" }}>
-            <AutoRefresh active={isSlideBusy(slide.status)} />
+            <LiveRefresh topics={[slideTopic(slide.id)]} busy={isSlideBusy(slide.status)} />
             {slide.hasThumbnail && slide.status !== "failed" ? (
               <img src={`/tiles/${slide.id}/thumbnail`} alt="Thumbnail of the slide" style={{ float: "right", maxWidth: 240, border: "1px solid #ddd" }} />
             ) : null}

@@ -1,0 +1,79 @@
+import { type Db, findSlideForLab } from "@pathx/db";
+import type { SessionUser } from "../domain/users";
+import { type EventInput, publishEvents } from "./bus";
+
+/** Every change to the lab's slides (the dashboard). */
+export const labSlidesTopic = (labId: string) => `lab:${labId}:slides`;
+/** One slide's status and tiling progress (its page). */
+export const slideTopic = (slideId: string) => `slide:${slideId}`;
+
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+
+interface TopicRule {
+  pattern: RegExp;
+  /** Whether this user may receive the topic's events; the match's groups are its parts. */
+  allows(db: Db, user: SessionUser, parts: string[]): Promise<boolean>;
+}
+
+const isMember = (user: SessionUser, labId: string) => user.memberships.some((m) => m.labId === labId);
+
+/**
+ * Who may subscribe to what: one rule per kind of topic. A topic no rule matches is refused.
+ * New kinds (a tumor board's `board:<sessionId>`, a user's `inbox:<userId>`) add a rule here.
+ */
+const rules: TopicRule[] = [
+  { pattern: new RegExp(`^lab:(${UUID}):slides$`), allows: async (_db, user, [labId]) => isMember(user, labId!) },
+  {
+    pattern: new RegExp(`^slide:(${UUID})$`),
+    async allows(db, user, [slideId]) {
+      for (const { labId } of user.memberships) if (await findSlideForLab(db, labId, slideId!)) return true;
+      return false;
+    },
+  },
+];
+
+/** The topics this user may not subscribe to (empty: all allowed). */
+export async function refusedTopics(db: Db, user: SessionUser, topics: string[]): Promise<string[]> {
+  const refused: string[] = [];
+  for (const topic of topics) {
+    const rule = rules.find((r) => r.pattern.test(topic));
+    const parts = rule ? rule.pattern.exec(topic)!.slice(1) : [];
+    if (!rule || !(await rule.allows(db, user, parts))) refused.push(topic);
+  }
+  return refused;
+}
+
+export interface SlideChange {
+  labId: string;
+  slideId: string;
+  status: string;
+  progress?: number;
+  failureReason?: string | null;
+}
+
+export interface SlideEventPayload extends Record<string, unknown> {
+  kind: "slide";
+  slideId: string;
+  status: string;
+  progress: number;
+  failureReason: string | null;
+}
+
+/** A slide's new state, to its page and to its lab's dashboard. */
+export function slideEvents(change: SlideChange): EventInput[] {
+  const payload: SlideEventPayload = {
+    kind: "slide",
+    slideId: change.slideId,
+    status: change.status,
+    progress: change.progress ?? 0,
+    failureReason: change.failureReason ?? null,
+  };
+  return [
+    { topic: slideTopic(change.slideId), labId: change.labId, payload },
+    { topic: labSlidesTopic(change.labId), labId: change.labId, payload },
+  ];
+}
+
+export function publishSlideChange(db: Db, change: SlideChange): Promise<number[]> {
+  return publishEvents(db, slideEvents(change));
+}
