@@ -22,7 +22,7 @@ export {
 } from "./domain/indexed-slides";
 export { CHUNK_SIZE, completeUpload, receiveChunk, startUpload, uploadStartInput, type UploadMeta, type UploadState } from "./domain/uploads";
 export { authenticateNode, createEnrollmentToken, enrollNode, listLabNodes, reportNodeStatus, revokeNode } from "./domain/nodes";
-export { createInProcessBoardChannel, type BoardChannel, type BoardEvent, type BoardView } from "./live/board-channel";
+export { boardTopic, createBusBoardChannel, createInProcessBoardChannel, type BoardChannel, type BoardEvent, type BoardView } from "./live/board-channel";
 export { BOARD_GRANT_GRACE_HOURS } from "./domain/boards";
 export { boardViewInput, moveBoardView, openLiveSession, recordAttendance, type BoardViewInput } from "./domain/board-live";
 export { MAX_SNAPSHOT_BYTES, addSnapshot, readSnapshot, snapshotTooLarge } from "./domain/board-sessions";

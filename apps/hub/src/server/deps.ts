@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
-import { type ApiDeps, type BoardChannel, type TilingQueue, createInProcessBoardChannel, createTilingQueue, startBoss } from "@pathx/api";
+import { type ApiDeps, type BoardChannel, type TilingQueue, createBusBoardChannel, createTilingQueue, startBoss } from "@pathx/api";
 import { type DbHandle, createDb, readDbEnv } from "@pathx/db";
 import { createObjectStore, readStorageEnv } from "@pathx/storage";
+import { lazyEventHub } from "./events";
 
 // One database handle, object store, queue sender and board channel per server process (kept
 // on globalThis: route handlers and pages may load their own copies of this module).
@@ -22,8 +23,8 @@ export function getDeps(): Promise<HubDeps> {
       store,
       handle,
       enqueueTiling: async (slideId: string) => (await getTilingQueue()).enqueueTiling(slideId),
-      // Live tumor boards of this process; a LISTEN/NOTIFY bus will span several hub processes.
-      boardChannel: createInProcessBoardChannel(),
+      // Live tumor boards over the event bus: presenter and followers may be on different hubs.
+      boardChannel: createBusBoardChannel(handle.db, lazyEventHub),
     };
   })();
   return holder.pathxDeps;

@@ -8,3 +8,21 @@ export function getEventHub(): Promise<EventHub> {
   holder.pathxEvents ??= (async () => createEventHub((await getDeps()).handle))();
   return holder.pathxEvents;
 }
+
+/**
+ * The event hub for code that must subscribe synchronously (the board channel): the
+ * subscription starts once the hub is up, and unsubscribing before that cancels it.
+ */
+export const lazyEventHub: Pick<EventHub, "subscribe"> = {
+  subscribe(topics, sinceId, deliver) {
+    let unsubscribe: (() => void) | undefined;
+    let cancelled = false;
+    void getEventHub().then((hub) => {
+      if (!cancelled) unsubscribe = hub.subscribe(topics, sinceId, deliver);
+    });
+    return () => {
+      cancelled = true;
+      unsubscribe?.();
+    };
+  },
+};

@@ -1,4 +1,6 @@
-import { type Db, findSlideForLab } from "@pathx/db";
+import type { Db } from "@pathx/db";
+import { resolveSlideAccess } from "../access/slide-access";
+import { requireSessionMember } from "../domain/boards";
 import type { SessionUser } from "../domain/users";
 import { type EventInput, publishEvents } from "./bus";
 
@@ -19,16 +21,15 @@ const isMember = (user: SessionUser, labId: string) => user.memberships.some((m)
 
 /**
  * Who may subscribe to what: one rule per kind of topic. A topic no rule matches is refused.
- * New kinds (a tumor board's `board:<sessionId>`, a user's `inbox:<userId>`) add a rule here.
+ * New kinds (e.g. a user's `inbox:<userId>`) add a rule here.
  */
 const rules: TopicRule[] = [
   { pattern: new RegExp(`^lab:(${UUID}):slides$`), allows: async (_db, user, [labId]) => isMember(user, labId!) },
+  // Whoever may see the slide (its lab, a consultant, a board member) may follow its progress.
+  { pattern: new RegExp(`^slide:(${UUID})$`), allows: async (db, user, [slideId]) => Boolean(await resolveSlideAccess(db, user, slideId!)) },
   {
-    pattern: new RegExp(`^slide:(${UUID})$`),
-    async allows(db, user, [slideId]) {
-      for (const { labId } of user.memberships) if (await findSlideForLab(db, labId, slideId!)) return true;
-      return false;
-    },
+    pattern: new RegExp(`^board:(${UUID})$`),
+    allows: (db, user, [sessionId]) => requireSessionMember(db, sessionId!, user.id).then(() => true, () => false),
   },
 ];
 

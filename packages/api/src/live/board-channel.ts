@@ -1,3 +1,5 @@
+import type { Db } from "@pathx/db";
+import { type EventHub, publishEvent } from "../events/bus";
 /**
  * The presenter's view of a board session: which slide, its centre in image pixels (level 0),
  * the OpenSeadragon viewport zoom (1: the slide's width fills the viewer) and the rotation in
@@ -58,3 +60,21 @@ export function createInProcessBoardChannel(): BoardChannel {
     },
   };
 }
+
+/**
+ * The board channel over the event bus: every hub process sees every session's events, so the
+ * presenter and the followers may be connected to different hubs. Each event is a row in
+ * `events` (topic board:<sessionId>), woken by NOTIFY.
+ */
+export function createBusBoardChannel(db: Db, hub: Pick<EventHub, "subscribe">): BoardChannel {
+  return {
+    async publish(sessionId, event) {
+      await publishEvent(db, { topic: boardTopic(sessionId), labId: null, payload: event as unknown as Record<string, unknown> });
+    },
+    subscribe(sessionId, listener) {
+      return hub.subscribe([boardTopic(sessionId)], undefined, (event) => listener(event.payload as unknown as BoardEvent));
+    },
+  };
+}
+
+export const boardTopic = (sessionId: string) => `board:${sessionId.toLowerCase()}`;
