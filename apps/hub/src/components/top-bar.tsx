@@ -1,9 +1,10 @@
 import Link from "next/link";
 import { signOut } from "@/auth";
 import { serverCaller } from "@/server/caller";
+import { LiveRefresh } from "./live-refresh";
 
 export async function TopBar({ userName, labName, isLabAdmin }: { userName: string; labName?: string; isLabAdmin?: boolean }) {
-  const { api } = await serverCaller();
+  const { api, context } = await serverCaller();
   const unread = await api.inbox.unread().catch(() => 0);
   return (
     <header className="bar">
@@ -15,6 +16,8 @@ export async function TopBar({ userName, labName, isLabAdmin }: { userName: stri
       <Link href="/inbox" aria-label={`Inbox, ${unread} unread`}>
         Inbox{unread ? <span className="badge">{unread}</span> : null}
       </Link>
+      {/* A new request, reply or agenda updates the count on any open page, whichever hub it came through. */}
+      {context.user ? <LiveRefresh topics={[`inbox:${context.user.id}`]} busy={false} /> : null}
       <Link href="/boards">Boards</Link>
       {isLabAdmin ? <Link href="/admin">Users</Link> : null}
       <span className="who">{userName}</span>

@@ -63,6 +63,9 @@ describe("second opinion", () => {
     await expect(getConsult(db, users.bo!, id)).rejects.toThrow(/not found/);
     await sendConsult(db, users.ana!, id);
     expect(await countUnread(db, users.bo!.id)).toBe(1);
+    // Their open pages hear of it through the event bus.
+    const inboxEvents = await db.select().from(schema.events).where(eq(schema.events.topic, `inbox:${users.bo!.id}`));
+    expect(inboxEvents.map((e) => e.payload)).toEqual([{ kind: "consult.request" }]);
     expect((await listInbox(db, users.cy!.id))[0]).toMatchObject({ kind: "consult.request", link: `/consults/${id}`, title: expect.stringMatching(/^URGENT/) });
     // Not addressed to East, and the pool members see it before anyone accepts.
     await expect(getConsult(db, users.di!, id)).rejects.toThrow(/not found/);

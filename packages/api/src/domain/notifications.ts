@@ -1,12 +1,20 @@
 import { and, count, desc, eq, inArray, isNull } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
+import { publishEvents } from "../events/bus";
 
 const { notifications } = schema;
+
+/** A user's inbox changes: their open pages update the unread count (from any hub process). */
+export const inboxTopic = (userId: string) => `inbox:${userId}`;
 
 /** One inbox entry per user: a request, a reply, a board agenda. */
 export async function notify(db: Db, userIds: string[], entry: { kind: string; title: string; link: string }) {
   const unique = [...new Set(userIds)];
-  if (unique.length) await db.insert(notifications).values(unique.map((userId) => ({ userId, ...entry, title: entry.title.slice(0, 300) })));
+  if (unique.length === 0) return;
+  await db.transaction(async (tx) => {
+    await tx.insert(notifications).values(unique.map((userId) => ({ userId, ...entry, title: entry.title.slice(0, 300) })));
+    await publishEvents(tx as unknown as Db, unique.map((userId) => ({ topic: inboxTopic(userId), labId: null, payload: { kind: entry.kind } })));
+  });
 }
 
 export async function listInbox(db: Db, userId: string, limit = 50) {

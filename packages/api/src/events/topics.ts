@@ -21,12 +21,13 @@ const isMember = (user: SessionUser, labId: string) => user.memberships.some((m)
 
 /**
  * Who may subscribe to what: one rule per kind of topic. A topic no rule matches is refused.
- * New kinds (e.g. a user's `inbox:<userId>`) add a rule here.
+ * A new kind of topic adds a rule here.
  */
 const rules: TopicRule[] = [
   { pattern: new RegExp(`^lab:(${UUID}):slides$`), allows: async (_db, user, [labId]) => isMember(user, labId!) },
   // Whoever may see the slide (its lab, a consultant, a board member) may follow its progress.
   { pattern: new RegExp(`^slide:(${UUID})$`), allows: async (db, user, [slideId]) => Boolean(await resolveSlideAccess(db, user, slideId!)) },
+  { pattern: new RegExp(`^inbox:(${UUID})$`), allows: async (_db, user, [userId]) => user.id === userId },
   {
     pattern: new RegExp(`^board:(${UUID})$`),
     allows: (db, user, [sessionId]) => requireSessionMember(db, sessionId!, user.id).then(() => true, () => false),
