@@ -19,6 +19,8 @@ locals {
 
     # The queue's policy is set by every process that opens it (hub and workers): they must agree.
     TILE_JOB_EXPIRE_SECONDS = tostring(var.tile_job_expire_seconds)
+    # The workers log the queue metrics that scale them under this dimension (README.md).
+    PATHX_STACK = local.name
   }
   common_secrets = {
     PGPASSWORD = aws_secretsmanager_secret.generated["db-password"].arn
@@ -36,8 +38,6 @@ locals {
       stop_timeout = 30
       environment = merge(local.common_environment, {
         AUTH_URL = var.hub_url
-        # For the metric that scales the workers (README.md: queue-depth metric).
-        PATHX_STACK = local.name
         # Read once tiles are served through CloudFront (README.md: tiles bucket).
         S3_TILES_BUCKET        = aws_s3_bucket.store["tiles"].bucket
         TILES_CDN_URL          = local.tiles_url

@@ -65,7 +65,7 @@ output "migrate_command" {
 }
 
 output "queue_metric" {
-  description = "The CloudWatch metrics the hub must publish for worker autoscaling: namespace, names and dimensions."
+  description = "The CloudWatch metrics the workers publish for their autoscaling: namespace, names and dimensions."
   value = {
     namespace  = local.metric_namespace
     metrics    = ["TileQueueDepth", "TileJobsActive"]

@@ -10,6 +10,9 @@ const schema = z.object({
   TILE_RETRY_DELAY_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
   /** Events older than this are pruned; a client away longer reloads instead of catching up. */
   EVENTS_KEEP_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  /** Set in the cloud: the workers then log the queue metrics that scale them (Embedded Metric Format). */
+  PATHX_STACK: z.string().min(1).max(100).optional(),
+  QUEUE_METRICS_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
 });
 
 export type ApiEnv = z.infer<typeof schema>;

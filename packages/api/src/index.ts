@@ -9,6 +9,7 @@ export { accessRules, type AccessRule } from "./access/rules";
 export { exportAnnotationsGeoJson, type AnnotationGeometry, type AnnotationKind, type AnnotationView } from "./domain/annotations";
 export { tileSlide, singleTileLevel, type TileOptions, type TileOutcome } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";
+export { formatQueueMetrics, readQueueCounts, type QueueCounts } from "./jobs/queue-metrics";
 export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";
 export {
   claimFetchOrders,

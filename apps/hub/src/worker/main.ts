@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { pruneEvents, readApiEnv, runTilingWorker, startBoss } from "@pathx/api";
+import { formatQueueMetrics, pruneEvents, readApiEnv, readQueueCounts, runTilingWorker, startBoss } from "@pathx/api";
 import { createDb, readDbEnv } from "@pathx/db";
 import { createObjectStore, readStorageEnv } from "@pathx/storage";
 
@@ -17,10 +17,21 @@ await runTilingWorker(boss, { db: handle.db, store });
 console.log(`[worker ${process.pid}] waiting for tiling jobs`);
 
 // Live events are for clients that are connected or reconnecting: keep a day (EVENTS_KEEP_HOURS).
-const { EVENTS_KEEP_HOURS } = readApiEnv();
+const { EVENTS_KEEP_HOURS, PATHX_STACK, QUEUE_METRICS_SECONDS } = readApiEnv();
 const prune = () => pruneEvents(handle.db, EVENTS_KEEP_HOURS).catch((error: Error) => console.error(`[worker ${process.pid}] pruning events failed: ${error.message}`));
 void prune();
 setInterval(prune, 10 * 60_000).unref();
+
+// In the cloud (PATHX_STACK set) the queue metrics that scale the workers go out as one
+// CloudWatch Embedded Metric Format line a minute; the alarms take the maximum over workers.
+if (PATHX_STACK) {
+  const report = () =>
+    readQueueCounts(handle.db)
+      .then((counts) => process.stdout.write(`${formatQueueMetrics(PATHX_STACK, counts)}\n`))
+      .catch((error: Error) => console.error(`[worker ${process.pid}] reading the queue for its metrics failed: ${error.message}`));
+  void report();
+  setInterval(report, QUEUE_METRICS_SECONDS * 1000).unref();
+}
 
 let stopping = false;
 const stop = async () => {

@@ -11,6 +11,7 @@ import { type ObjectStore, createLocalStore, createObjectStore } from "@pathx/st
 import { startLocalS3 } from "@pathx/storage/test-support";
 import { fixturePath } from "@pathx/wsi/test-support";
 import { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss } from "./queue";
+import { readQueueCounts } from "./queue-metrics";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -73,12 +74,15 @@ describe.each([
     const goodId = await seedSlide(handle, store, slide);
     const sender = await startBoss(databaseUrl, { role: "sender", ...options });
     await createTilingQueue(sender).enqueueTiling(goodId);
+    // What the workers report to CloudWatch to scale: one job waiting, none running.
+    expect(await readQueueCounts(handle.db)).toEqual({ waiting: 1, active: 0 });
     await sender.stop({ graceful: false, wait: true });
 
     // A worker takes the job and dies (never completes it): it expires and is retried.
     const doomed: PgBoss = await startBoss(databaseUrl, { role: "sender", ...options });
     const [claimed] = await doomed.fetch<{ slideId: string }>(TILE_QUEUE);
     expect(claimed?.data.slideId).toBe(goodId);
+    expect(await readQueueCounts(handle.db)).toEqual({ waiting: 0, active: 1 });
     await doomed.stop({ graceful: false, wait: true });
 
     const worker = await startBoss(databaseUrl, { role: "worker", ...options });
