@@ -34,18 +34,9 @@ export const indexRecordInput = z.object({
 export const indexBatchInput = z.object({ records: z.array(indexRecordInput).min(1).max(1000) });
 export type IndexRecord = z.infer<typeof indexRecordInput>;
 
-async function mapLimited<T, R>(items: T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await run(items[i]!);
-      }
-    }),
-  );
-  return out;
+/** Runs `run` over the items, at most `width` at a time (object stores take a few writes in parallel well). */
+async function inGroups<T>(items: T[], width: number, run: (item: T) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < items.length; start += width) await Promise.all(items.slice(start, start + width).map(run));
 }
 
 /**
@@ -127,14 +118,14 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
     };
   });
   // Thumbnails first: a row never points at a picture that is not there.
-  await mapLimited(rows, 16, async ({ row, thumbnail }) => {
+  await inGroups(rows, 16, async ({ row, thumbnail }) => {
     if (thumbnail) await store.put(row.thumbnailKey!, thumbnail, { contentType: "image/jpeg" });
   });
   const inserted = await db.insert(slides).values(rows.map((r) => r.row)).onConflictDoNothing().returning({ id: slides.id });
   if (inserted.length < rows.length) {
     // Another batch with the same references won the race: drop our orphaned thumbnails.
     const kept = new Set(inserted.map((i) => i.id));
-    await mapLimited(rows.filter((r) => !kept.has(r.row.id) && r.row.thumbnailKey), 16, ({ row }) => store.delete(row.thumbnailKey!));
+    await inGroups(rows.filter((r) => !kept.has(r.row.id) && r.row.thumbnailKey), 16, ({ row }) => store.delete(row.thumbnailKey!));
   }
   // One event per batch, not per slide: a backlog registers thousands.
   if (inserted.length > 0) await publishEvent(db, { topic: labSlidesTopic(node.labId), labId: node.labId, payload: { kind: "slides-indexed", count: inserted.length } });
