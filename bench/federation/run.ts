@@ -10,7 +10,7 @@ import { createEnrollmentToken } from "@pathx/api";
 import { createDb, readDbEnv, schema } from "@pathx/db";
 import { pyramidImages, writeTestTiff } from "@pathx/wsi/synthetic";
 import { type RunningHub, startHub } from "../lib/hub";
-import { childrenCpuSeconds, processTree, type TreeProcess } from "../lib/measure";
+import { childrenCpuSeconds, machineBusySeconds, processTree, type TreeProcess } from "../lib/measure";
 
 /**
  * bench/federation: many lab nodes publish slides to one hub at the same time, on loopback.
@@ -33,7 +33,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    "npm run -w bench federation -- [--nodes 50] [--slides-per-node 2] [--slide-mb 4] [--agent publish|watch] [--interval S] [--port 3410] [--timeout S] [--keep]",
+    "npm run -w bench federation -- [--nodes 50] [--slides-per-node 2] [--slide-mb 4] [--agent watch|publish] [--interval S] [--port 3410] [--timeout S] [--keep]",
   );
   process.exit(0);
 }
@@ -320,7 +320,8 @@ try {
   let peak = { rss: idleRss, roles: byRole(idleTree, "rssBytes") };
   let agentsPeakRss = 0;
   let samples = 0;
-  // Two samplers, so that reading 50+ agents' /proc entries never delays the hub's samples.
+  // Two samplers, so that reading 50+ agents' /proc entries never delays the hub's samples; the
+  // agents' only once a second, to keep the bench's own CPU use small.
   const every = (ms: number, sample: () => Promise<void>) => {
     let busy = false;
     return setInterval(() => {
@@ -336,7 +337,7 @@ try {
       if (rss > peak.rss) peak = { rss, roles: byRole(tree, "rssBytes") };
       samples++;
     }),
-    every(250, async () => {
+    every(1000, async () => {
       const trees = await Promise.all([...agents].map((agent) => processTree(agent.pid!)));
       agentsPeakRss = Math.max(agentsPeakRss, trees.flat().reduce((sum, p) => sum + p.rssBytes, 0));
     }),
@@ -344,6 +345,8 @@ try {
   const agentsCpuBefore = await childrenCpuSeconds();
   const watcherCpuBefore = (await Promise.all([...agents].map((a) => processTree(a.pid!)))).flat().reduce((sum, p) => sum + p.cpuSeconds, 0);
   const hubCpuBefore = byRole(idleTree, "cpuSeconds");
+  const machineBefore = await machineBusySeconds();
+  const selfBefore = process.cpuUsage();
   t0 = performance.now();
   const deadline = Date.now() + timeoutSeconds * 1000;
   if (agentMode === "publish") {
@@ -382,6 +385,8 @@ try {
   const finished = allSlides.filter((s) => s.outcome !== "failed");
   const wallSeconds = finished.length ? Math.max(...finished.map((s) => s.doneAfterSeconds!)) : seconds(t0);
   const endTree = await processTree(hub.pid);
+  const machineBusy = (await machineBusySeconds()) - machineBefore;
+  const selfCpu = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(selfBefore));
   const watcherCpu = (await Promise.all([...agents].map((a) => processTree(a.pid!)))).flat().reduce((sum, p) => sum + p.cpuSeconds, 0) - watcherCpuBefore;
   for (const sampler of samplers) clearInterval(sampler);
   const hubCpuByRole = Object.fromEntries(Object.entries(byRole(endTree, "cpuSeconds")).map(([role, cpu]) => [role, cpu - (hubCpuBefore[role] ?? 0)]));
@@ -389,6 +394,8 @@ try {
   for (const agent of agents) agent.kill("SIGTERM");
   await Promise.all(watchers);
   const agentsCpu = agentMode === "watch" ? watcherCpu : (await childrenCpuSeconds()) - agentsCpuBefore;
+  // What the rest of the machine did meanwhile: figures are only comparable when this is ≈ 0.
+  const othersCpu = Math.max(0, machineBusy - hubCpu - agentsCpu - selfCpu);
 
   // ---- 7. Did every slide arrive intact? The hub's row against what the node sent, and the
   // stored source object hashed again from the hub's folder.
@@ -465,6 +472,7 @@ try {
     firstSlideDoneSeconds: doneTimes[0],
     hub: {
       idleRssBytes: idleRss,
+      idleRssByRole: byRole(idleTree, "rssBytes"),
       peakRssBytes: peak.rss,
       peakRssByRole: peak.roles,
       cpuSeconds: hubCpu,
@@ -475,7 +483,8 @@ try {
       slidesTiledByEnd: tiledByEnd,
     },
     agents: { cpuSeconds: agentsCpu, peakRssBytes: agentsPeakRss, processes: agentMode === "watch" ? nodeCount : allSlides.length },
-    machine: { cores: cpus().length, loadavg: loadavg() },
+    benchCpuSeconds: selfCpu,
+    machine: { cores: cpus().length, loadavg: loadavg(), busyCpuSeconds: machineBusy, otherProcessesCpuSeconds: othersCpu },
     mismatches,
     perSlide: allSlides.map((s) => ({ file: s.fileName, size: s.size, sha256: s.sha256, outcome: s.outcome, slideId: s.slideId, doneAfterSeconds: s.doneAfterSeconds, error: s.error })),
   };
@@ -491,6 +500,7 @@ try {
     ["hub RSS", `idle ${mib(idleRss)} → peak ${mib(peak.rss)} (${Object.entries(peak.roles).map(([role, bytes]) => `${role} ${mib(bytes)}`).join(", ")})`],
     ["hub CPU", `${hubCpu.toFixed(1)} s = ${result.hub.cores.toFixed(2)} cores over the wall time (${Object.entries(hubCpuByRole).map(([role, cpu]) => `${role} ${cpu.toFixed(1)} s`).join(", ")})`],
     ["agents", `${agentsCpu.toFixed(1)} s CPU, peak RSS ${mib(agentsPeakRss)} all together`],
+    ["machine", `${machineBusy.toFixed(1)} s CPU busy of ${(wallSeconds * cpus().length).toFixed(1)}; other processes ${othersCpu.toFixed(1)} s (≈ 0 for clean figures)`],
     ["tiling", `${tiledByEnd} of ${rows.length} published slides tiled by the end (1 worker, runs alongside)`],
   ];
   console.log("");

@@ -49,6 +49,13 @@ export async function rssOfTree(pid: number): Promise<number> {
   return (await processTree(pid)).reduce((sum, p) => sum + p.rssBytes, 0);
 }
 
+/** CPU time the whole machine has spent busy since boot (all cores, /proc/stat: all but idle and iowait). */
+export async function machineBusySeconds(): Promise<number> {
+  const cpu = (await readFile("/proc/stat", "utf8")).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
+  return (user + nice + system + irq + softirq + steal) / clockTicks;
+}
+
 /** CPU time of this process's waited-for children (and theirs): /proc/self/stat cutime + cstime. */
 export async function childrenCpuSeconds(): Promise<number> {
   const fields = statFields(await readFile("/proc/self/stat", "utf8"));
