@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { startHub, waitFor } from "../lib/hub";
 
 // bench/serve: signed-in tile GETs against the hub beside nginx serving the same tile files
 // statically, random tiles, 100 connections, fixed duration, in one run.
@@ -22,25 +23,10 @@ for (const tool of ["wrk", "nginx"]) {
 }
 await mkdir(out, { recursive: true });
 
-async function waitFor(url: string, seconds: number) {
-  const until = Date.now() + seconds * 1000;
-  while (Date.now() < until) {
-    if (await fetch(url).then((r) => r.status < 500, () => false)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${url} did not answer within ${seconds} s`);
-}
-
 // 1. The hub as npm start runs it, with its demo data (seeded on first use of this folder).
-const hub: ChildProcess = spawn("bash", [join(repo, "scripts/start.sh")], {
-  env: { ...process.env, PORT: String(hubPort), HOST: "127.0.0.1", PGLITE_DIR: join(data, "pglite"), STORAGE_DIR: join(data, "objects"), AUTH_SECRET: "bench-serve-secret-0123456789" },
-  stdio: ["ignore", "ignore", "inherit"],
-  detached: true,
-});
+const hub = await startHub({ port: hubPort, dataDir: data, authSecret: "bench-serve-secret-0123456789" });
 let nginx: ChildProcess | undefined;
 try {
-  await waitFor(`http://127.0.0.1:${hubPort}/sign-in`, 300);
-
   // 2. Sign in as a user would: CSRF token, then the credentials callback; keep the session cookie.
   const csrf = await fetch(`http://127.0.0.1:${hubPort}/api/auth/csrf`);
   const csrfCookie = csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
@@ -116,6 +102,6 @@ http { access_log off; sendfile on; keepalive_requests 100000;
   await writeFile(join(out, "serve-results.json"), JSON.stringify({ hub: hubResult, nginx: nginxResult, tiles: files.length }, null, 2));
 } finally {
   nginx?.kill();
-  if (hub.pid) process.kill(-hub.pid, "SIGTERM");
+  await hub.stop();
 }
 await rm(join(out, "nginx.pid"), { force: true });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createReadStream, existsSync } from "node:fs";
@@ -6,7 +6,7 @@ import { basename, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { benchOut, ensureSlide, requireVips, slideSize } from "./make-slide";
-import { rssOfTree as treeRss } from "../lib/measure";
+import { childrenCpuSeconds, rssOfTree as treeRss } from "../lib/measure";
 
 /**
  * bench/tile: `pathx tile` against `vips dzsave` on one generated large slide, both geometries:
@@ -84,15 +84,6 @@ interface Sample {
   reported?: string;
   error?: string;
 }
-
-const clockTicks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
-/** CPU time of this process's waited-for children (and theirs): /proc/self/stat cutime + cstime. */
-async function childrenCpuSeconds(): Promise<number> {
-  const stat = await readFile("/proc/self/stat", "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[13]) + Number(fields[14])) / clockTicks; // fields 16 and 17 of proc(5)
-}
-
 
 // Checked up front: even with --no-install, npx asks the registry about a name it cannot find.
 const pathxBin = join(repoRoot, "node_modules", ".bin", "pathx");
