@@ -9,8 +9,10 @@ import { startLocalPostgres } from "./test-support/postgres";
 
 let owner: DbHandle;
 let app: DbHandle;
+let stopPostgres = () => {};
 beforeAll(async () => {
-  const { databaseUrl, migrationUrl } = startLocalPostgres();
+  const { databaseUrl, migrationUrl, stop } = startLocalPostgres();
+  stopPostgres = stop;
   owner = await createDb(readDbEnv({ DATABASE_URL: migrationUrl }));
   await owner.migrate();
   app = await createDb(readDbEnv({ DATABASE_URL: databaseUrl }));
@@ -18,6 +20,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await owner?.close();
+  // Nothing left running after the tests (a later file starts it again in a second or two).
+  stopPostgres();
 });
 
 describe("database on a real PostgreSQL server", () => {

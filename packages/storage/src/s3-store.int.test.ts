@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { openFileSource, openSlide } from "@pathx/wsi";
 import { fixturePath } from "@pathx/wsi/test-support";
 import { createObjectStore, openRangeReader } from "./index";
@@ -6,6 +6,7 @@ import { describeObjectStore } from "./store-suite";
 import { startLocalS3 } from "./test-support";
 
 const env = await startLocalS3();
+afterAll(() => env.stop());
 
 describeObjectStore("S3 (s3rver over HTTP)", () => createObjectStore(env));
 

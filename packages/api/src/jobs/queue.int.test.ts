@@ -53,8 +53,11 @@ async function embeddedSetup(): Promise<Setup> {
 }
 
 async function realServicesSetup(): Promise<Setup> {
-  const { migrationUrl } = startLocalPostgres();
-  return { databaseUrl: migrationUrl, dbEnv: readDbEnv({ DATABASE_URL: migrationUrl }), store: createObjectStore(await startLocalS3()) };
+  const pg = startLocalPostgres();
+  const s3 = await startLocalS3();
+  // Stopped after the file (cleanups run last-in first-out, after the handles close).
+  cleanups.unshift(async () => pg.stop(), async () => s3.stop());
+  return { databaseUrl: pg.migrationUrl, dbEnv: readDbEnv({ DATABASE_URL: pg.migrationUrl }), store: createObjectStore(s3) };
 }
 
 describe.each([
