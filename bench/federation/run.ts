@@ -9,7 +9,7 @@ import { and, asc, count, eq, inArray } from "drizzle-orm";
 import { createEnrollmentToken } from "@pathx/api";
 import { createDb, readDbEnv, schema } from "@pathx/db";
 import { pyramidImages, writeTestTiff } from "@pathx/wsi/synthetic";
-import { type RunningHub, startHub } from "../lib/hub";
+import { type HubProcess, startHubProcess } from "@pathx/node/test-support";
 import { childrenCpuSeconds, machineBusySeconds, processTree, type TreeProcess } from "../lib/measure";
 
 /**
@@ -112,7 +112,7 @@ const generateSeconds = seconds(generated);
 
 const work = await mkdtemp(join(tmpdir(), "pathx-federation-"));
 const hubLog = join(work, "hub.log");
-let hub: RunningHub | undefined;
+let hub: HubProcess | undefined;
 let dbHandle: Awaited<ReturnType<typeof createDb>> | undefined;
 const agents = new Set<ChildProcess>();
 let stopping: Promise<void> | undefined;
@@ -192,10 +192,10 @@ try {
 
   // ---- 2. The hub, twice: the first start migrates, seeds and tiles the demo slides (one of
   // them 40 000 × 30 000); the measured hub is a fresh start on that data, idle at the outset.
-  const hubOptions = { port, dataDir: join(work, "hub"), authSecret: "bench-federation-secret-0123456789", workers: 1, logFile: hubLog };
+  const hubOptions = { port, dataDir: join(work, "hub"), authSecret: "bench-federation-secret-0123456789", workers: 1, demoSlides: true, logFile: hubLog };
   console.log(`starting the hub on port ${port} (seeds demo data; builds the web app first if it is out of date)…`);
   let started = performance.now();
-  hub = await startHub(hubOptions);
+  hub = await startHubProcess(hubOptions);
   // The hub's own database, over the embedded server (its connections share one session).
   const connect = async () => (dbHandle = await createDb(readDbEnv({ DATABASE_URL: hub!.databaseUrl, DATABASE_PREPARE: "false" }))).db;
   let db = await connect();
@@ -211,7 +211,7 @@ try {
   await hub.stop();
   console.log(`hub seeded and demo slides tiled in ${seconds(started).toFixed(0)} s; restarting it fresh`);
   started = performance.now();
-  hub = await startHub(hubOptions);
+  hub = await startHubProcess(hubOptions);
   db = await connect();
   console.log(`hub answering again after ${seconds(started).toFixed(1)} s`);
 
@@ -315,7 +315,7 @@ try {
   }
 
   // ---- 6. The measured phase: every node publishes its slides at once.
-  const idleTree = await processTree(hub.pid);
+  const idleTree = await processTree(hub.pid()!);
   const idleRss = idleTree.reduce((sum, p) => sum + p.rssBytes, 0);
   let peak = { rss: idleRss, roles: byRole(idleTree, "rssBytes") };
   let agentsPeakRss = 0;
@@ -332,7 +332,7 @@ try {
   };
   const samplers = [
     every(100, async () => {
-      const tree = await processTree(hub!.pid);
+      const tree = await processTree(hub!.pid()!);
       const rss = tree.reduce((sum, p) => sum + p.rssBytes, 0);
       if (rss > peak.rss) peak = { rss, roles: byRole(tree, "rssBytes") };
       samples++;
@@ -384,7 +384,7 @@ try {
   }
   const finished = allSlides.filter((s) => s.outcome !== "failed");
   const wallSeconds = finished.length ? Math.max(...finished.map((s) => s.doneAfterSeconds!)) : seconds(t0);
-  const endTree = await processTree(hub.pid);
+  const endTree = await processTree(hub.pid()!);
   const machineBusy = (await machineBusySeconds()) - machineBefore;
   const selfCpu = (({ user, system }) => (user + system) / 1e6)(process.cpuUsage(selfBefore));
   const watcherCpu = (await Promise.all([...agents].map((a) => processTree(a.pid!)))).flat().reduce((sum, p) => sum + p.cpuSeconds, 0) - watcherCpuBefore;

@@ -2,7 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startHub, waitFor } from "../lib/hub";
+import { startHubProcess } from "@pathx/node/test-support";
+import { waitFor } from "../lib/hub";
 
 // bench/serve: signed-in tile GETs against the hub beside nginx serving the same tile files
 // statically, random tiles, 100 connections, fixed duration, in one run.
@@ -24,7 +25,7 @@ for (const tool of ["wrk", "nginx"]) {
 await mkdir(out, { recursive: true });
 
 // 1. The hub as npm start runs it, with its demo data (seeded on first use of this folder).
-const hub = await startHub({ port: hubPort, dataDir: data, authSecret: "bench-serve-secret-0123456789" });
+const hub = await startHubProcess({ port: hubPort, dataDir: data, authSecret: "bench-serve-secret-0123456789", demoSlides: true });
 let nginx: ChildProcess | undefined;
 try {
   // 2. Sign in as a user would: CSRF token, then the credentials callback; keep the session cookie.

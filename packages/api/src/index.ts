@@ -15,6 +15,7 @@ export {
   claimFetchOrders,
   describeFetch,
   failFetchOrder,
+  nodeOrdersTopic,
   findOpenOrder,
   indexBatchInput,
   registerIndexedSlides,

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
 import type { BoardChannel, BoardView } from "../live/board-channel";
-import { audit, expireSessionGrants, listBoardMembers, requireChair, requireSessionMember, syncSessionGrants } from "./boards";
+import { expireSessionGrants, listBoardMembers, requireChair, requireSessionMember, syncSessionGrants } from "./boards";
+import { recordAudit } from "./audit";
 
 const { boardSessions, boardMembers, boardAgendaItems, slides, users, auditEvents } = schema;
 
@@ -19,7 +20,7 @@ export async function startBoardSession(deps: LiveDeps, chairId: string, session
   await db.update(boardSessions).set({ status: "live", presenterUserId: chairId }).where(eq(boardSessions.id, session.id));
   // Slides published to an agenda case since it was added are shared now too.
   await syncSessionGrants(db, session.id);
-  await audit(db, { actorUserId: chairId, action: "board.session.start", targetType: "board_session", targetId: session.id });
+  await recordAudit(db, { actorUserId: chairId, action: "board.session.start", targetType: "board_session", targetId: session.id });
   const [chair] = await db.select({ name: users.name }).from(users).where(eq(users.id, chairId));
   await channel.publish(session.id, { type: "status", status: "live", presenterUserId: chairId, presenterName: chair!.name });
 }
@@ -32,7 +33,7 @@ export async function endBoardSession(deps: LiveDeps, chairId: string, sessionId
   if (session.status === "closed") return;
   await db.update(boardSessions).set({ status: "closed", endedAt: now }).where(eq(boardSessions.id, session.id));
   await expireSessionGrants(db, session.id, now);
-  await audit(db, { actorUserId: chairId, action: "board.session.end", targetType: "board_session", targetId: session.id });
+  await recordAudit(db, { actorUserId: chairId, action: "board.session.end", targetType: "board_session", targetId: session.id });
   await channel.publish(session.id, { type: "status", status: "closed", presenterUserId: null, presenterName: null });
 }
 
@@ -117,5 +118,5 @@ export async function recordAttendance(db: Db, userId: string, sessionId: string
     .from(auditEvents)
     .where(and(eq(auditEvents.action, "board.session.join"), eq(auditEvents.targetId, sessionId), eq(auditEvents.actorUserId, userId)))
     .limit(1);
-  if (!seen) await audit(db, { actorUserId: userId, action: "board.session.join", targetType: "board_session", targetId: sessionId });
+  if (!seen) await recordAudit(db, { actorUserId: userId, action: "board.session.join", targetType: "board_session", targetId: sessionId });
 }

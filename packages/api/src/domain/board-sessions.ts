@@ -3,7 +3,8 @@ import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
 import type { BoardChannel, BoardView } from "../live/board-channel";
-import { audit, listBoardMembers, requireSessionMember, syncSessionGrants } from "./boards";
+import { listBoardMembers, requireSessionMember, syncSessionGrants } from "./boards";
+import { recordAudit } from "./audit";
 import { notify } from "./notifications";
 import type { Membership } from "./users";
 
@@ -85,7 +86,7 @@ export async function addAgendaCase(deps: { db: Db; channel: BoardChannel }, use
     members.map((m) => m.userId).filter((id) => id !== userId),
     { kind: "board.agenda", title: `${board.name}, ${formatUtc(session.scheduledAt)}: ${accession} is on the agenda`, link: `/boards/sessions/${session.id}` },
   );
-  await audit(db, { labId: kase.labId, actorUserId: userId, action: "board.agenda.add", targetType: "board_session", targetId: session.id, detail: { caseId: kase.id, accessionNumber: accession } });
+  await recordAudit(db, { labId: kase.labId, actorUserId: userId, action: "board.agenda.add", targetType: "board_session", targetId: session.id, detail: { caseId: kase.id, accessionNumber: accession } });
   await channel.publish(session.id, { type: "agenda" });
   return { itemId: item.id };
 }

@@ -5,7 +5,7 @@ import type { BoardChannel } from "../live/board-channel";
 import { recordAudit } from "./audit";
 import type { SessionUser } from "./users";
 
-const { boards, boardMembers, boardSessions, boardAgendaItems, users, memberships, labs, slides, accessGrants, auditEvents } = schema;
+const { boards, boardMembers, boardSessions, boardAgendaItems, users, memberships, labs, slides, accessGrants } = schema;
 
 export type BoardRow = typeof boards.$inferSelect;
 export type BoardSessionRow = typeof boardSessions.$inferSelect;
@@ -46,7 +46,6 @@ export function requireChair(board: BoardRow, userId: string, what: string): voi
   if (board.chairUserId !== userId) throw new ApiError("FORBIDDEN", `Only the board's chair can ${what}.`);
 }
 
-export { recordAudit as audit };
 
 /** Members with the labs they belong to (a grant is needed only outside those labs). */
 export async function listBoardMembers(db: Db, boardId: string) {

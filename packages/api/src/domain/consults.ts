@@ -30,19 +30,25 @@ export const consultReportInput = z.object({
 type Consult = typeof consultRequests.$inferSelect;
 type Role = "requester" | "consultant" | "candidate";
 
-/** Who may act on a request: its lab's members (requester side), the consultant, or the people it is addressed to. */
-async function roleIn(db: Db, user: SessionUser, consult: Consult): Promise<Role | undefined> {
+/** The subspecialty pools the user answers for, per lab. */
+async function poolsOf(db: Db, userId: string): Promise<Map<string, string[]>> {
+  const rows = await db.select({ labId: memberships.labId, subspecialties: memberships.subspecialties }).from(memberships).where(eq(memberships.userId, userId));
+  return new Map(rows.map((r) => [r.labId, r.subspecialties]));
+}
+
+/**
+ * Who may act on a request: its lab's members (requester side), the consultant, or the people it
+ * is addressed to. `pools` (the user's subspecialties per lab) is read once by callers that ask
+ * about many requests.
+ */
+async function roleIn(db: Db, user: SessionUser, consult: Consult, pools?: Map<string, string[]>): Promise<Role | undefined> {
   if (user.memberships.some((m) => m.labId === consult.requesterLabId)) return "requester";
   if (consult.consultantUserId === user.id) return "consultant";
   if (consult.consultantUserId || consult.status === "draft") return undefined;
-  const member = user.memberships.find((m) => m.labId === consult.targetLabId);
-  if (!member) return undefined;
+  if (!user.memberships.some((m) => m.labId === consult.targetLabId)) return undefined;
   if (consult.targetUserId) return consult.targetUserId === user.id ? "candidate" : undefined;
-  const [row] = await db
-    .select({ subspecialties: memberships.subspecialties })
-    .from(memberships)
-    .where(and(eq(memberships.userId, user.id), eq(memberships.labId, consult.targetLabId)));
-  return row?.subspecialties.includes(consult.targetSubspecialty ?? "") ? "candidate" : undefined;
+  const mine = (pools ?? (await poolsOf(db, user.id))).get(consult.targetLabId) ?? [];
+  return mine.includes(consult.targetSubspecialty ?? "") ? "candidate" : undefined;
 }
 
 async function loadFor(db: Db, user: SessionUser, id: string) {
@@ -239,9 +245,10 @@ export async function listConsults(db: Db, user: SessionUser) {
     )
     .orderBy(desc(consultRequests.updatedAt))
     .limit(200);
+  const pools = await poolsOf(db, user.id);
   const visible = [];
   for (const r of rows) {
-    const role = await roleIn(db, user, r.c);
+    const role = await roleIn(db, user, r.c, pools);
     if (role) visible.push({ id: r.c.id, role, status: r.c.status, urgency: r.c.urgency, accessionNumber: r.accession, question: r.c.question, updatedAt: r.c.updatedAt, sentAt: r.c.sentAt, reportedAt: r.c.reportedAt, turnaroundHours: hoursBetween(r.c.sentAt, r.c.reportedAt) });
   }
   return visible;

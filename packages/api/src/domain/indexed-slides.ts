@@ -160,9 +160,14 @@ export async function requestSlideFetch(db: Db, labId: string, slideId: string, 
       });
     await tx.update(slides).set({ status: "fetching", failureReason: null, updatedAt: new Date() }).where(eq(slides.id, slideId));
     await publishSlideChange(tx, { labId, slideId, status: "fetching" });
+    // Wakes the node's waiting long poll on whichever hub process holds it.
+    await publishEvent(tx, { topic: nodeOrdersTopic(node.id), labId, payload: { slideId } });
   });
   return { status: "fetching" as const };
 }
+
+/** A node's new fetch orders: hub-internal, it wakes the node's long poll (never sent to browsers). */
+export const nodeOrdersTopic = (nodeId: string) => `node:${nodeId}:orders`;
 
 /** How far a fetch has come, for the viewer's "fetching from the lab" line. */
 export async function describeFetch(db: Db, slideId: string) {

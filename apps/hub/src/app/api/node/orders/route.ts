@@ -1,9 +1,12 @@
-import { claimFetchOrders } from "@pathx/api";
+import { claimFetchOrders, nodeOrdersTopic } from "@pathx/api";
+import { getEventHub } from "@/server/events";
 import { handleNodeRequest } from "@/server/node-api";
 
 export const dynamic = "force-dynamic";
 const MAX_WAIT_SECONDS = 30;
-const POLL_MS = 1000;
+// A new order wakes the poll through the event bus; this slow re-check only covers an order handed
+// out again after its node went quiet (no event marks that moment).
+const RECHECK_MS = 5000;
 
 /**
  * Long poll: the node asks for orders and the hub answers as soon as there is one, or empty
@@ -13,9 +16,23 @@ export const GET = (request: Request) =>
   handleNodeRequest(request, async (node, { db }) => {
     const wait = Math.min(MAX_WAIT_SECONDS, Math.max(0, Number(new URL(request.url).searchParams.get("wait") ?? 0) || 0));
     const deadline = Date.now() + wait * 1000;
-    for (;;) {
-      const orders = await claimFetchOrders(db, node.id);
-      if (orders.length || Date.now() >= deadline || request.signal.aborted) return { orders };
-      await new Promise((r) => setTimeout(r, POLL_MS));
+    // An order that arrives while the claim query runs is remembered, not missed.
+    let woken = false;
+    let wake: () => void = () => void (woken = true);
+    const unsubscribe = (await getEventHub()).subscribe([nodeOrdersTopic(node.id)], undefined, () => wake());
+    try {
+      for (;;) {
+        woken = false;
+        const orders = await claimFetchOrders(db, node.id);
+        if (orders.length || Date.now() >= deadline || request.signal.aborted) return { orders };
+        if (woken) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(RECHECK_MS, deadline - Date.now()));
+          wake = () => (clearTimeout(timer), resolve());
+        });
+        wake = () => void (woken = true);
+      }
+    } finally {
+      unsubscribe();
     }
   });
