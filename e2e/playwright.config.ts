@@ -4,8 +4,8 @@ import { defineConfig } from "@playwright/test";
 
 // The hub as `npm start` runs it, on fresh embedded data, driven by Debian's Chromium.
 // E2E_PORT / E2E_OIDC_PORT let several checkouts run their suites side by side.
-const port = Number(process.env.E2E_PORT ?? 3210);
-const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3299);
+const port = Number(process.env.E2E_PORT ?? 3210 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0));
+const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3299 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0));
 const data = join(tmpdir(), `pathx-e2e-${Date.now()}`);
 
 export default defineConfig({

@@ -15,9 +15,11 @@ import { type HubPart, startWebApp, startWorker } from "./test-support/hub-proce
 // Two hub web processes and two tiling workers on loopback against one PostgreSQL and one
 // S3-compatible server (infra/), as behind a load balancer in the cloud; lab nodes publish
 // through both hubs, browsers listen on both, and one worker dies mid-job.
-const WEB_PORTS = [3510, 3511] as const;
-const PG_PORT = 54339;
-const S3_PORT = 45700;
+const WEB_PORTS = [3510 + PORT_OFFSET, 3511 + PORT_OFFSET] as const;
+// PATHX_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
+const PORT_OFFSET = Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
+const PG_PORT = 54339 + PORT_OFFSET;
+const S3_PORT = 45700 + PORT_OFFSET;
 const EXPIRE_SECONDS = 20;
 const LARGE = [10_000, 10_008] as const; // × 7 500 px: seconds of tiling each
 const SMALL_COUNT = 6;

@@ -9,7 +9,8 @@ import { type HubProcess, runPathx, signInOverHttp, spawnPathx, startHubProcess 
 
 // Real processes on loopback: the hub as `npm start` runs it, and the `pathx` command line as a
 // lab runs it. The test talks to both over HTTP and the command line only.
-const PORT = 3420;
+// PATHX_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
+const PORT = 3420 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
 let hub: HubProcess;
 let work: string;
 const pseudonymKey = "integration-pseudonym-key-shared-by-labs";

@@ -15,7 +15,8 @@ export interface LocalS3Options {
 
 const scriptEnv = (options: LocalS3Options) => ({
   ...process.env,
-  ...(options.port ? { S3_PORT: String(options.port) } : {}),
+  // PATHX_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
+  S3_PORT: String(options.port ?? 45690 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0)),
   ...(options.dataDir ? { S3_DATA_DIR: options.dataDir } : {}),
 });
 

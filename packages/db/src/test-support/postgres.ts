@@ -12,7 +12,8 @@ export interface LocalPostgresOptions {
 
 const scriptEnv = (options: LocalPostgresOptions) => ({
   ...process.env,
-  ...(options.port ? { PG_PORT: String(options.port) } : {}),
+  // PATHX_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
+  PG_PORT: String(options.port ?? 54329 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0)),
   ...(options.dataDir ? { PG_DATA_DIR: options.dataDir } : {}),
 });
 
