@@ -13,6 +13,12 @@ const schema = z.object({
   /** Set in the cloud: the workers then log the queue metrics that scale them (Embedded Metric Format). */
   PATHX_STACK: z.string().min(1).max(100).optional(),
   QUEUE_METRICS_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
+  /** The key the hub signs tile tokens with and the tile service checks them with (scripts/start.sh makes one). */
+  TILE_TOKEN_SECRET: z.string().min(32, "TILE_TOKEN_SECRET must be at least 32 characters").optional(),
+  /** Where browsers reach the tile service (apps/tiles): its own port locally, the CDN's origin in the cloud. */
+  TILES_PUBLIC_URL: z.string().url().default("http://127.0.0.1:3001"),
+  /** A tile token's lifetime; the viewer renews it while open. */
+  TILE_TOKEN_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
 });
 
 export type ApiEnv = z.infer<typeof schema>;
@@ -20,7 +26,7 @@ export type ApiEnv = z.infer<typeof schema>;
 export function readApiEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
-    throw new Error(`queue and event settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new Error(`queue, event and tile token settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
   return parsed.data;
 }

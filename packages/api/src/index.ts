@@ -33,3 +33,5 @@ export { notify } from "./domain/notifications";
 export { readApiEnv, type ApiEnv } from "./env";
 export { EVENTS_CHANNEL, createEventHub, publishEvent, publishEvents, pruneEvents, type BusEvent, type EventHub, type EventInput } from "./events/bus";
 export { labSlidesTopic, publishSlideChange, refusedTopics, slideEvents, slideTopic, type SlideChange, type SlideEventPayload } from "./events/topics";
+export { issueTileToken, pyramidVersionOf, type TileAccessGrant, type TileTokenSettings } from "./domain/tile-tokens";
+export { REVOCATIONS_TOPIC, parseRevocation, publishAccessRevocation, readRecentRevocations, usersOf, type Revocation } from "./events/revocations";

@@ -3,6 +3,7 @@ import type { Db } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError } from "./errors";
 import type { BoardChannel } from "./live/board-channel";
+import type { TileTokenSettings } from "./domain/tile-tokens";
 import { type Membership, type SessionUser, loadSessionUser } from "./domain/users";
 
 export interface ApiDeps {
@@ -12,6 +13,8 @@ export interface ApiDeps {
   enqueueTiling?: (slideId: string) => Promise<void>;
   /** Carries live tumor-board events to the members watching a session. */
   boardChannel?: BoardChannel;
+  /** Signs tile tokens for the tile service (apps/tiles). */
+  tileTokens?: TileTokenSettings;
 }
 
 export interface ApiContext extends ApiDeps {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
@@ -17,6 +18,10 @@ import { appRouter } from "../routers/index";
 import { createCallerFactory, createContext } from "../trpc";
 import { type AccessRule, type BoardParty, accessRules } from "./rules";
 import { tileAccessFor } from "./slide-access";
+import { issueTileToken } from "../domain/tile-tokens";
+import { REVOCATIONS_TOPIC, parseRevocation } from "../events/revocations";
+import { createRevocationList, signTileToken, verifyTileToken } from "@pathx/tile-token";
+import { withdrawConsult } from "../domain/consults";
 
 // Every procedure and route of the rules table, called by every kind of user, each call in a
 // transaction that is rolled back so no call changes what the next one sees.
@@ -26,6 +31,7 @@ type Answer = "allowed" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND";
 
 let handle: DbHandle;
 const boardChannel = createInProcessBoardChannel();
+const tileTokens = { secret: "access-test-tile-secret-access-test", publicUrl: "http://tiles.test", lifetimeSeconds: 300 };
 let store: ObjectStore;
 let root: string;
 const ids: Record<string, string> = {};
@@ -86,6 +92,7 @@ function inputFor(name: string): unknown {
     me: undefined,
     "slides.list": {},
     "slides.get": { id: ids.slide },
+    "slides.tileToken": { id: ids.slide },
     "slides.requestFetch": { id: ids.slide },
     "members.list": undefined,
     "members.add": { email: "new-person@example.org", name: "New", role: "pathologist" },
@@ -163,16 +170,27 @@ async function answerOf(call: (db: Db) => Promise<unknown>): Promise<{ answer: A
 
 async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; result?: unknown }> {
   const userId = userIds[actor];
+  if (name.startsWith("tiles:")) {
+    // What the tile service does with a token the hub issued to this user: verify it (no database).
+    return answerOf(async (db) => {
+      const user = userId ? await loadSessionUser(db, userId) : undefined;
+      if (!user) throw new ApiError("UNAUTHORIZED", "Sign in.");
+      const grant = await issueTileToken(db, tileTokens, user, undefined, ids.slide!);
+      const check = verifyTileToken(tileTokens.secret, grant.token, { slideId: ids.slide!, version: "1" });
+      if (!check.ok) throw new ApiError("NOT_FOUND", "Not found.");
+      return grant.dziUrl;
+    });
+  }
   if (name.startsWith("route:")) {
     return answerOf(async (db) => {
       const user = userId ? await loadSessionUser(db, userId) : undefined;
       if (!user) throw new ApiError("UNAUTHORIZED", "Sign in.");
-      if (name === "route:/tiles/[slideId]/[...path]") {
+      if (name === "route:/slides/[id]/thumbnail") {
         const access = await tileAccessFor(db, user, ids.slide!);
         if (!access) throw new ApiError("NOT_FOUND", "Not found.");
         return access;
       }
-      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel }, { headers: new Headers(), userId }));
+      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens }, { headers: new Headers(), userId }));
       if (name === "route:/consults/[id]/fhir.json") return caller.consults.fhir({ id: ids.consult! });
       if (name === "route:/inbox/[id]") return caller.inbox.list();
       if (name === "route:/slides/[id]/annotations.geojson") return exportAnnotationsGeoJson(db, user, ids.slide!);
@@ -187,7 +205,7 @@ async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; res
     });
   }
   return answerOf(async (db) => {
-    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel }, { headers: new Headers(), userId }));
+    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens }, { headers: new Headers(), userId }));
     const procedure = name.split(".").reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], caller) as (input: unknown) => Promise<unknown>;
     return procedure(inputFor(name));
   });
@@ -265,7 +283,7 @@ afterAll(async () => {
 describe("access rules", () => {
   it("cover every tRPC procedure", () => {
     const procedures = Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures).sort();
-    const ruled = Object.keys(accessRules).filter((k) => !k.startsWith("route:")).sort();
+    const ruled = Object.keys(accessRules).filter((k) => !k.startsWith("route:") && !k.startsWith("tiles:")).sort();
     expect(procedures).toEqual(ruled);
   });
 
@@ -287,3 +305,44 @@ describe("access rules", () => {
     });
   }
 });
+
+describe("tile service tokens", () => {
+  const expect404 = (token: string, now?: number) => expect(verifyTileToken(tileTokens.secret, token, { slideId: ids.slide!, version: "1", now }).ok).toBe(false);
+
+  it("a forged or expired token is refused", async () => {
+    const user = (await loadSessionUser(handle.db, userIds["granted B"]!))!;
+    const { token, expiresAt } = await issueTileToken(handle.db, tileTokens, user, undefined, ids.slide!);
+    expect(verifyTileToken(tileTokens.secret, token, { slideId: ids.slide!, version: "1" }).ok).toBe(true);
+    expect404(token, expiresAt);
+    expect404(signTileToken("forged-key-forged-key-forged-key-forged", { slideId: ids.slide!, version: "1", userId: user.id, issuedAt: Date.now(), expiresAt: Date.now() + 60_000 }));
+  });
+
+  it("never outlives the grant: a grant ending in a minute caps the token at that minute", async () => {
+    await answerOf(async (db) => {
+      const ends = new Date(Date.now() + 60_000);
+      await db.update(schema.accessGrants).set({ expiresAt: ends }).where(eqGrantee(userIds["granted B"]!));
+      const user = (await loadSessionUser(db, userIds["granted B"]!))!;
+      const { expiresAt } = await issueTileToken(db, tileTokens, user, undefined, ids.slide!);
+      expect(expiresAt).toBe(ends.getTime());
+    });
+  });
+
+  it("a withdrawn consult revokes the consultant's tokens over the event bus", async () => {
+    await answerOf(async (db) => {
+      const consultant = (await loadSessionUser(db, userIds["granted B"]!))!;
+      const { token } = await issueTileToken(db, tileTokens, consultant, undefined, ids.slide!);
+      const requester = (await loadSessionUser(db, userIds["pathologist A"]!))!;
+      await withdrawConsult(db, requester, ids.consult!);
+      const rows = await db.select().from(schema.events).where(eqTopic(REVOCATIONS_TOPIC));
+      const list = createRevocationList({ keepMs: 600_000 });
+      for (const row of rows) for (const pair of parseRevocation(row.payload)!.pairs) list.add({ ...pair, at: parseRevocation(row.payload)!.at });
+      const check = verifyTileToken(tileTokens.secret, token, { slideId: ids.slide!, version: "1" });
+      expect(check.ok && list.isRevoked(check.payload)).toBe(true);
+      // And the renewal is refused: the grant has ended.
+      await expect(issueTileToken(db, tileTokens, consultant, undefined, ids.slide!)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    });
+  });
+});
+
+const eqGrantee = (userId: string) => eq(schema.accessGrants.granteeUserId, userId);
+const eqTopic = (topic: string) => eq(schema.events.topic, topic);

@@ -1,5 +1,5 @@
 /**
- * Who may call what: one table for every tRPC procedure and file route of the hub.
+ * Who may call what: one table for every tRPC procedure and file route of the hub, and the tile service.
  *
  * audience — who may call at all:
  *   signed-in   any signed-in user
@@ -42,6 +42,7 @@ export const accessRules = {
   me: rule("signed-in", "own"),
   "slides.list": rule("lab-member", "own"),
   "slides.get": rule("signed-in", "slide"),
+  "slides.tileToken": rule("signed-in", "slide"),
   "slides.requestFetch": rule("signed-in", "slide"),
   "members.list": rule("lab-admin", "own"),
   "members.add": rule("lab-admin", "own"),
@@ -90,7 +91,9 @@ export const accessRules = {
   "boards.sessions.handOver": rule("signed-in", "board", ["chair"]),
   "boards.sessions.conclude": rule("signed-in", "board", ["member"]),
   // File routes (apps/hub/src/app/…): the same rules, decided by the same domain functions.
-  "route:/tiles/[slideId]/[...path]": rule("signed-in", "slide"),
+  "route:/slides/[id]/thumbnail": rule("signed-in", "slide"),
+  // The tile service (apps/tiles): a token from slides.tileToken, checked without the database.
+  "tiles:/tiles/[slideId]/[version]/…": rule("signed-in", "slide"),
   "route:/consults/[id]/fhir.json": rule("signed-in", "consult"),
   "route:/inbox/[id]": rule("signed-in", "own"),
   "route:/slides/[id]/annotations.geojson": rule("signed-in", "slide"),

@@ -2,6 +2,7 @@ import { and, asc, count, eq, inArray, isNull, ne, sql } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
 import type { BoardChannel } from "../live/board-channel";
+import { publishAccessRevocation } from "../events/revocations";
 import { recordAudit } from "./audit";
 import type { SessionUser } from "./users";
 
@@ -145,12 +146,16 @@ export async function removeBoardMember(deps: { db: Db; channel: BoardChannel },
   const removed = await db.delete(boardMembers).where(and(eq(boardMembers.boardId, board.id), eq(boardMembers.userId, userId))).returning();
   if (removed.length === 0) throw notFound("Member");
   const sessions = await db.select({ id: boardSessions.id, status: boardSessions.status, presenterUserId: boardSessions.presenterUserId }).from(boardSessions).where(eq(boardSessions.boardId, board.id));
-  if (sessions.length > 0) {
-    await db
-      .update(accessGrants)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(accessGrants.granteeUserId, userId), eq(accessGrants.reason, "board"), inArray(accessGrants.sourceId, sessions.map((s) => s.id)), isNull(accessGrants.revokedAt)));
-  }
+  const revoked =
+    sessions.length > 0
+      ? await db
+          .update(accessGrants)
+          .set({ revokedAt: new Date() })
+          .where(and(eq(accessGrants.granteeUserId, userId), eq(accessGrants.reason, "board"), inArray(accessGrants.sourceId, sessions.map((s) => s.id)), isNull(accessGrants.revokedAt)))
+          .returning({ userId: accessGrants.granteeUserId, slideId: accessGrants.slideId })
+      : [];
+  // Their tiles stop within seconds and their open event streams (the board's live view) end.
+  await publishAccessRevocation(db, { pairs: revoked, streamUserIds: [userId] });
   const [chair] = await db.select({ name: users.name }).from(users).where(eq(users.id, board.chairUserId));
   for (const s of sessions) {
     if (s.status === "live" && s.presenterUserId === userId) {

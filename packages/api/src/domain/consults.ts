@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
 import type { Membership, SessionUser } from "./users";
+import { publishAccessRevocation } from "../events/revocations";
 import { notify } from "./notifications";
 
 const { consultRequests, consultSlides, consultReports, accessGrants, cases, slides, labs, users, memberships } = schema;
@@ -186,7 +187,14 @@ export async function closeConsult(db: Db, user: SessionUser, id: string) {
 }
 
 async function endGrants(db: Db, requestId: string, at: Date) {
-  await db.update(accessGrants).set({ expiresAt: at }).where(and(eq(accessGrants.sourceId, requestId), eq(accessGrants.reason, "consult"), isNull(accessGrants.revokedAt)));
+  const ended = await db
+    .update(accessGrants)
+    .set({ expiresAt: at })
+    .where(and(eq(accessGrants.sourceId, requestId), eq(accessGrants.reason, "consult"), isNull(accessGrants.revokedAt)))
+    .returning({ userId: accessGrants.granteeUserId, slideId: accessGrants.slideId });
+  // Ended now (withdrawn, declined): open viewers and tile tokens stop within seconds. A later
+  // end (closed, with grace) needs no event: tokens never outlive the grant's expiry.
+  if (at.getTime() <= Date.now()) await publishAccessRevocation(db, { pairs: ended });
 }
 
 function hoursBetween(from: Date | null, to: Date | null) {

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, ne } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import { hasOpenCaseForPatientOf } from "../access/slide-access";
 import { ApiError, notFound } from "../errors";
+import { publishAccessRevocation } from "../events/revocations";
 import { recordAudit } from "./audit";
 import type { Membership, SessionUser } from "./users";
 
@@ -76,6 +77,23 @@ export async function openPrior(db: Db, user: SessionUser, lab: Membership, inpu
 
 /** Open or sign out a case: priors of other labs can be opened only while it is open. */
 export async function setCaseStatus(db: Db, lab: Membership, caseId: string, status: "open" | "signed_out") {
-  const [row] = await db.update(cases).set({ status }).where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId))).returning({ id: cases.id });
+  const [row] = await db.update(cases).set({ status }).where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId))).returning({ id: cases.id, pseudonym: cases.patientPseudonym });
   if (!row) throw notFound("Case");
+  if (status === "signed_out") await revokePriorAccess(db, lab.labId, caseId, row.pseudonym);
+}
+
+/**
+ * Signing out the lab's last open case of a patient ends its members' access to that
+ * patient's slides at other labs (priors): their tile tokens for them stop within seconds.
+ */
+async function revokePriorAccess(db: Db, labId: string, caseId: string, pseudonym: string) {
+  if (pseudonym.startsWith("unlinked-") || (await hasOpenCaseForPatientOf(db, [labId], caseId))) return;
+  const priorSlides = await db
+    .select({ id: schema.slides.id })
+    .from(schema.slides)
+    .innerJoin(cases, eq(cases.id, schema.slides.caseId))
+    .where(and(eq(cases.patientPseudonym, pseudonym), ne(cases.labId, labId)));
+  if (priorSlides.length === 0) return;
+  const members = await db.select({ userId: schema.memberships.userId }).from(schema.memberships).where(eq(schema.memberships.labId, labId));
+  await publishAccessRevocation(db, { pairs: members.flatMap((m) => priorSlides.map((s) => ({ userId: m.userId, slideId: s.id }))) });
 }

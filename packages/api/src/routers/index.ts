@@ -12,6 +12,7 @@ import { countUnread, listInbox, markRead } from "../domain/notifications";
 import { listPriors, openPrior, openPriorInput, setCaseStatus } from "../domain/priors";
 import { getLabCase, getViewableSlide, listLabSlides } from "../domain/slides";
 import { consultsRouter } from "./consults";
+import { issueTileToken } from "../domain/tile-tokens";
 import { completeUpload, startUpload, uploadStartInput } from "../domain/uploads";
 import { ApiError, notFound } from "../errors";
 import { labAdminProcedure, labProcedure, router, signedInProcedure } from "../trpc";
@@ -31,6 +32,11 @@ export const appRouter = router({
       .input(z.object({ search: z.string().max(100).optional(), nodeId: id.optional() }))
       .query(({ ctx, input }) => listLabSlides(ctx.db, ctx.lab.labId, input.search, input.nodeId)),
     get: signedInProcedure.input(z.object({ id })).query(({ ctx, input }) => getViewableSlide(ctx.db, ctx.user, ctx.lab, input.id)),
+    /** The viewer's access to the tile service: asked when a viewer opens, and again before the token runs out. */
+    tileToken: signedInProcedure.input(z.object({ id })).mutation(({ ctx, input }) => {
+      if (!ctx.tileTokens) throw new ApiError("INTERNAL", "The tile service is not configured on this hub (TILE_TOKEN_SECRET); tell the hub's operator.");
+      return issueTileToken(ctx.db, ctx.tileTokens, ctx.user, ctx.lab, input.id);
+    }),
     requestFetch: signedInProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
       // Whoever may view an index-only slide (its lab, a consultant, a board member) may have it fetched.
       const access = await resolveSlideAccess(ctx.db, ctx.user, input.id);
