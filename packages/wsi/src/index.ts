@@ -12,3 +12,4 @@ export { writeSlideWithout } from "./tiff/strip-associated";
 export { makeThumbnail } from "./thumbnail";
 export { createTileCache, type TileCache } from "./tiles/cache";
 export { openDeepZoomView, type DeepZoomView, type DeepZoomViewOptions, type DeepZoomTile } from "./tiles/view";
+export { writeDerivedPyramid, type DerivedPyramidOptions, type DerivedPyramidResult } from "./tiles/derived";

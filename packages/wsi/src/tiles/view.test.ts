@@ -1,56 +1,18 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type ByteSource, createMemorySource, openFileSource } from "../byte-source";
-import { decodeJpeg } from "../codec/jpeg";
-import { buildDeepZoom } from "../deepzoom/build";
-import { createFolderSink } from "../deepzoom/sink";
 import { type Slide, openSlide } from "../slide";
 import { fixturePath } from "../test-support/fixtures";
-import { psnr } from "../test-support/pixels";
+import { matchDeepZoomBuilder } from "../test-support/deep-zoom-match";
 import { pyramidImages, writeTestTiff } from "../test-support/tiff-writer";
 import { createTileCache } from "./cache";
 import { type DeepZoomView, openDeepZoomView } from "./view";
 
-const work = await mkdtemp(join(tmpdir(), "wsi-view-"));
-afterAll(() => rm(work, { recursive: true, force: true }));
-
-/**
- * Builds the same pyramid with buildDeepZoom (source tile size, overlap 0, same quality) and
- * compares every tile: passthrough tiles byte for byte, computed tiles by PSNR.
- */
-export async function compareWithBuilder(slide: Slide, view: DeepZoomView, quality: number) {
-  const out = join(work, `${Math.random().toString(36).slice(2)}`);
-  const built = await buildDeepZoom(slide, createFolderSink(out), { tileSize: view.tileSize, overlap: 0, quality, name: "b" });
-  expect(view.dzi).toBe(built.dzi);
-  let passthrough = 0;
-  let computed = 0;
-  let identical = 0;
-  let minPsnr = Infinity;
-  for (let level = 0; level <= view.maxLevel; level++) {
-    const scale = 2 ** (view.maxLevel - level);
-    const cols = Math.ceil(Math.ceil(view.width / scale) / view.tileSize);
-    const rows = Math.ceil(Math.ceil(view.height / scale) / view.tileSize);
-    for (let row = 0; row < rows; row++) {
-      for (let col = 0; col < cols; col++) {
-        const tile = await view.getTile(level, col, row);
-        const expected = await readFile(join(out, `b_files/${level}/${col}_${row}.jpeg`));
-        if (tile.passthrough) {
-          passthrough++;
-          expect(Buffer.compare(Buffer.from(tile.bytes), expected), `${level}/${col}_${row}`).toBe(0);
-          continue;
-        }
-        computed++;
-        if (Buffer.compare(Buffer.from(tile.bytes), expected) === 0) identical++;
-        const [a, b] = await Promise.all([decodeJpeg(tile.bytes), decodeJpeg(expected)]);
-        const score = psnr(a, b);
-        minPsnr = Math.min(minPsnr, score);
-        expect(score, `${level}/${col}_${row}`).toBeGreaterThanOrEqual(40);
-      }
-    }
-  }
-  return { passthrough, computed, identical, minPsnr, tilesPassedThrough: built.tilesPassedThrough };
+async function compareWithBuilder(slide: Slide, view: DeepZoomView, quality: number) {
+  const match = await matchDeepZoomBuilder(slide, view, quality);
+  expect(match.dziEqual).toBe(true);
+  expect(match.passthroughDiffering).toEqual([]);
+  expect(match.minPsnr, match.worst).toBeGreaterThanOrEqual(40);
+  return match;
 }
 
 /** Counts decodeTile / readRawTile calls by level. */

@@ -50,6 +50,9 @@ export type LevelSource =
   | { kind: "stored"; slide: Slide; tag: string; index: number; info: SlideLevel; passthrough: boolean }
   | { kind: "computed" };
 
+/** Source tiles a computed tile may read when a derived pyramid offers a cheaper, slightly less exact way. */
+const exactBudget = 256;
+
 export function viewTileSize(slide: Slide): number {
   const base = slide.metadata.levels[0]!;
   return base.tileWidth === base.tileHeight && base.tileWidth >= 16 ? base.tileWidth : 254;
@@ -98,6 +101,7 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
   if (!(cache instanceof LruTileCache)) throw new WsiError("INVALID_OPTIONS", "the tile cache must come from createTileCache().");
   const prefix = `${options.cacheKey ?? randomUUID()}\u0000`;
   const { levels, sources } = planLevelSources(slide, tileSize, options.derived);
+  const plain = options.derived ? planLevelSources(slide, tileSize).sources : sources;
   const maxLevel = levels.length - 1;
   const { width, height, name } = slide.metadata;
 
@@ -148,11 +152,30 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     return { x: col * tileSize, y: row * tileSize, w: Math.min(tileSize, l.width - col * tileSize), h: Math.min(tileSize, l.height - row * tileSize) };
   };
 
+  /**
+   * Source tiles the exact computation of a tile reads at most: the tiles of the nearest finer
+   * source level under it. Derived tiles are JPEG-decoded, so halving them drifts from the
+   * builder's pixels; they are used only where the exact way would read too much.
+   */
+  const exactCost = (level: number, col: number, row: number): number => {
+    let finer = level;
+    while (plain[finer]!.kind !== "stored") finer++;
+    const source = plain[finer] as Extract<LevelSource, { kind: "stored" }>;
+    const scale = 2 ** (finer - level) * tileSize;
+    const x1 = Math.min((col + 1) * scale, levels[finer]!.width);
+    const y1 = Math.min((row + 1) * scale, levels[finer]!.height);
+    const across = Math.ceil(x1 / source.info.tileWidth) - Math.floor((col * scale) / source.info.tileWidth);
+    const down = Math.ceil(y1 / source.info.tileHeight) - Math.floor((row * scale) / source.info.tileHeight);
+    return across * down;
+  };
+
+  /** A tile's pixels: halved from the level above, recursively, down from the level that stores them. */
   const pixels = (level: number, col: number, row: number, signal: AbortSignal): Promise<RgbImage> => {
-    const source = sources[level]!;
+    const exact = !options.derived || exactCost(level, col, row) <= exactBudget;
+    const source = exact ? plain[level]! : sources[level]!;
     const { x, y, w, h } = tileRect(level, col, row);
     if (source.kind === "stored") return storedPixels(source, x, y, w, h, signal);
-    const key = `${prefix}p${level}/${col}/${row}`;
+    const key = `${prefix}${exact ? "p" : "q"}${level}/${col}/${row}`;
     const hit = cache.get<RgbImage>(key);
     if (hit) return Promise.resolve(hit);
     return cache.share(key, async (own) => {
@@ -183,7 +206,7 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     height,
     maxLevel,
     passthroughLevels: sources.flatMap((s, level) => (s.kind === "stored" && s.passthrough ? [level] : [])),
-    missingLevels: planLevelSources(slide, tileSize).sources.flatMap((s, level) => (s.kind === "computed" ? [level] : [])),
+    missingLevels: plain.flatMap((s, level) => (s.kind === "computed" ? [level] : [])),
     async getTile(level, col, row, signal) {
       checkAddress(level, col, row);
       throwIfAborted(signal);
