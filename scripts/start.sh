@@ -45,12 +45,21 @@ if [ -z "${AUTH_SECRET:-}" ]; then
   export AUTH_SECRET
 fi
 export AUTH_URL="${AUTH_URL:-http://127.0.0.1:$PORT}"
+if [ -z "${TILE_TOKEN_SECRET:-}" ]; then
+  # The key the hub signs tile tokens with and the tile service checks them with; kept 0600.
+  if [ ! -s .data/tile-token-secret ]; then
+    (umask 077; node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))' >.data/tile-token-secret)
+  fi
+  TILE_TOKEN_SECRET="$(cat .data/tile-token-secret)"
+  export TILE_TOKEN_SECRET
+fi
 
 ensure_hub_build
 
 cat <<MSG
 
 Telepathology exchange is starting at $AUTH_URL
+Slides are viewed through the tile service at ${TILES_PUBLIC_URL:-http://127.0.0.1:${TILES_PORT:-$((PORT + 1))}} (tiles on demand from the object store).
 On first start the demo slides are tiled in the background: watch them turn ready on the dashboard.
 Demo sign-ins (password: pathx-demo-2026):
   pathologist@north.example   pathologist, North Pathology Lab (3 slides, one 40 000 × 30 000)

@@ -6,8 +6,8 @@ import { seed } from "./seed";
 
 /**
  * `npm start`: hosts the embedded database (unless DATABASE_URL names a PostgreSQL server),
- * migrates and seeds it, then runs the web app and the tiling workers as their own processes
- * and restarts a worker that dies.
+ * migrates and seeds it, then runs the web app, the tile service and the tiling workers as
+ * their own processes and restarts a worker or tile service that dies.
  */
 const settings = readRunEnv();
 const port = settings.PORT;
@@ -22,6 +22,13 @@ if (!settings.DATABASE_URL) {
   env.DATABASE_PREPARE = "false";
   console.log(`Embedded database (PGlite) on 127.0.0.1:${dbPort}, data in ${resolve(settings.PGLITE_DIR)}`);
 }
+// The tile service beside the web app: its port, the origin it lets read tiles, where browsers reach it.
+const tilesPort = settings.TILES_PORT ?? port + 1;
+const hubUrl = new URL(settings.AUTH_URL ?? `http://127.0.0.1:${port}`);
+env.TILES_PORT = String(tilesPort);
+env.TILES_HOST = settings.HOST;
+env.HUB_ORIGIN = hubUrl.origin;
+env.TILES_PUBLIC_URL = settings.TILES_PUBLIC_URL ?? `${hubUrl.protocol}//${hubUrl.hostname}:${tilesPort}`;
 Object.assign(process.env, env);
 await seed({ demoSlides: settings.DEMO_SLIDES === "true" });
 
@@ -46,6 +53,8 @@ function launch(name: string, command: string, args: string[], cwd: string, rest
 const tsx = resolve(root, "node_modules/.bin/tsx");
 const guard = [resolve(root, "apps/hub/scripts/guard.ts"), String(process.pid)];
 for (let i = 0; i < settings.WORKERS; i++) launch(`worker ${i + 1}`, tsx, [...guard, tsx, resolve(root, "apps/hub/src/worker/main.ts")], root, true);
+launch("tile service", tsx, [...guard, tsx, resolve(root, "apps/tiles/src/main.ts")], root, true);
+console.log(`Tiles: ${env.TILES_PUBLIC_URL} (tile service, ${settings.TILE_PROCESSES} process${settings.TILE_PROCESSES > 1 ? "es" : ""}, on demand from the object store)`);
 launch("web app", tsx, [...guard, resolve(root, "node_modules/.bin/next"), "start", "-p", String(port), "-H", settings.HOST], resolve(root, "apps/hub"), false);
 
 async function shutdown(code: number) {

@@ -39,6 +39,11 @@ const runSchema = z.object({
   EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   PGLITE_DIR: z.string().default(".data/pglite"),
   DATABASE_URL: z.string().url().optional(),
+  /** The tile service (apps/tiles): its port (default PORT + 1), processes, and where browsers reach it. */
+  TILES_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  TILE_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
+  TILES_PUBLIC_URL: z.string().url().optional(),
+  AUTH_URL: z.string().url().optional(),
   /** "false": seed labs and users only, no demo slides (tests that bring their own slides). */
   DEMO_SLIDES: z.enum(["true", "false"]).default("true"),
 });

@@ -28,6 +28,7 @@ export const versionOf = (tilesPrefix: string) => tilesPrefix.slice(tilesPrefix.
  */
 export const openStoredPyramid: OpenPyramid = async (store, _slideId, record) => {
   const prefix = record.tilesPrefix;
+  if (!prefix.startsWith("tiles/")) return undefined;
   const dzi = await store.get(`${prefix}/slide.dzi`).then(
     (bytes) => bytes.toString("utf8"),
     (error: unknown) => {

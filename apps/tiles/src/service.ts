@@ -7,6 +7,8 @@ import type { TilesEnv } from "./env";
 import { createLimiter } from "./limiter";
 import { type OpenPyramid, type SlideRecord, createPyramidRegistry, openStoredPyramid } from "./pyramids";
 import { followRevocations } from "./revocations";
+import { engineOpener } from "./engine-pyramid";
+import { createTileCache } from "@pathx/wsi";
 import { createTileServer } from "./server";
 
 type ServiceSettings = Pick<
@@ -26,7 +28,7 @@ export async function startTileService(deps: { settings: ServiceSettings; handle
     const [row] = await handle.db.select({ status: slides.status, sourceKey: slides.sourceKey, tilesPrefix: slides.tilesPrefix }).from(slides).where(eq(slides.id, slideId)).limit(1);
     return row;
   };
-  const pyramids = createPyramidRegistry({ store, max: settings.TILE_OPEN_SLIDES, lookup, openers: deps.openers ?? [openStoredPyramid] });
+  const pyramids = createPyramidRegistry({ store, max: settings.TILE_OPEN_SLIDES, lookup, openers: deps.openers ?? [openStoredPyramid, engineOpener(createTileCache({ maxBytes: settings.TILE_CACHE_MB * 1024 * 1024 }))] });
   const server = createTileServer({
     secret: settings.TILE_TOKEN_SECRET,
     hubOrigin: new URL(settings.HUB_ORIGIN).origin,

@@ -6,11 +6,12 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
-import { type ObjectStore, createLocalStore } from "@pathx/storage";
+import { type ObjectStore, createLocalStore, openRangeReader } from "@pathx/storage";
+import { openSlide } from "@pathx/wsi";
 import { fixturePath, tissuePixel, writeTestTiff } from "@pathx/wsi/test-support";
 import { authenticateWithPassword } from "./domain/users";
 import { hashPassword, verifyPassword } from "./domain/passwords";
-import { singleTileLevel, tileSlide } from "./domain/tiling";
+import { derivedKeyOf, prepareSlideForViewing, tileSlide } from "./domain/tiling";
 import { receiveChunk } from "./domain/uploads";
 import { authenticateNode, enrollNode, revokeNode } from "./domain/nodes";
 import { appRouter } from "./routers/index";
@@ -62,24 +63,32 @@ describe("passwords", () => {
 });
 
 describe("tiling a slide from the object store", () => {
-  it("writes the pyramid, keeps label and macro private, marks the slide ready", async () => {
+  it("makes the slide viewable at once, then writes its thumbnail, derived pyramid and private label/macro: a handful of objects", async () => {
+    expect(await prepareSlideForViewing(handle.db, store, ids.slide!)).toBe(true);
+    const [viewable] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!));
+    expect(viewable).toMatchObject({ status: "ready", width: 2220, height: 2967, mppX: 0.499, vendor: "aperio", progress: 0 });
+    expect(viewable!.tilesPrefix).toMatch(new RegExp(`^pyramid/${ids.slide}/[0-9a-f]{12}$`));
     const fractions: number[] = [];
     expect(await tileSlide(handle.db, store, ids.slide!, { onProgress: (f) => fractions.push(f) })).toBe("done");
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!));
-    expect(row).toMatchObject({ status: "ready", width: 2220, height: 2967, mppX: 0.499, vendor: "aperio", progress: 1 });
+    // The same pyramid version as when it became viewable: tile URLs handed out meanwhile stay valid.
+    expect(row).toMatchObject({ status: "ready", progress: 1, tilesPrefix: viewable!.tilesPrefix });
     expect(fractions.at(-1)).toBe(1);
-    expect((await store.get(`${row!.tilesPrefix}/slide.dzi`)).toString()).toContain('Width="2220"');
-    expect(await store.head(`${row!.tilesPrefix}/slide_files/12/8_11.jpeg`)).not.toBeNull();
     expect(row!.labelKey).toBe(`private/${ids.slide}/label.jpg`);
-    expect(await store.head(row!.thumbnailKey!)).not.toBeNull();
-    expect(singleTileLevel(2220, 2967, 254)).toBe(8);
+    expect(row!.thumbnailKey).toBe(`${row!.tilesPrefix}/thumbnail.jpg`);
+    const objects = [...(await store.list(`pyramid/${ids.slide}/`)), ...(await store.list(`private/${ids.slide}/`))].map((o) => o.key.slice(o.key.lastIndexOf("/") + 1)).sort();
+    // With the source: at most 5 objects per slide (source, derived pyramid, thumbnail, label, macro).
+    expect(objects).toEqual(["derived.tiff", "label.jpg", "macro.jpg", "thumbnail.jpg"]);
+    const derived = await openSlide(await openRangeReader(store, derivedKeyOf(row!.tilesPrefix!)));
+    expect(derived.metadata.levels.length).toBeGreaterThan(0);
+    await derived.close();
   });
 
-  it("completes a slide once: a stale attempt taken over discards its pyramid; a finished job's retry does nothing", async () => {
+  it("completes a slide once: a stale attempt taken over discards its result; a finished job's retry does nothing", async () => {
     const slideRow = async () => (await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!)))[0]!;
     const runsBefore = (await slideRow()).tilingRuns;
-    // Attempt A of job-1 is held just before it commits its pyramid, as a worker that stalled
-    // past its job's expiry; meanwhile the job's retry (attempt B) tiles the slide.
+    // Attempt A of job-1 is held just before it stores the derived pyramid, as a worker that
+    // stalled past its job's expiry; meanwhile the job's retry (attempt B) finishes the slide.
     let reached!: () => void;
     const atCommit = new Promise<void>((r) => (reached = r));
     let release!: () => void;
@@ -87,7 +96,7 @@ describe("tiling a slide from the object store", () => {
     const stalled: ObjectStore = {
       ...store,
       async put(key, body, options) {
-        if (key.endsWith("/slide.dzi")) {
+        if (key.endsWith("/thumbnail.jpg")) {
           reached();
           await gate;
         }
@@ -102,19 +111,19 @@ describe("tiling a slide from the object store", () => {
     expect(await a).toBe("superseded");
     const afterA = await slideRow();
     expect(afterA).toMatchObject({ status: "ready", tilesPrefix: afterB.tilesPrefix, tilingRuns: runsBefore + 1 });
-    expect(await store.head(`${afterA.tilesPrefix}/slide.dzi`)).not.toBeNull();
-    expect((await store.list(`tiles/${ids.slide}/`)).every((o) => o.key.startsWith(`${afterA.tilesPrefix}/`))).toBe(true);
+    expect(await store.head(derivedKeyOf(afterA.tilesPrefix!))).not.toBeNull();
     // The queue hands job-1 out again (its worker died before acknowledging): nothing to do.
     expect(await tileSlide(handle.db, store, ids.slide!, { jobId: "job-1" })).toBe("already-done");
     expect((await slideRow()).tilingRuns).toBe(runsBefore + 1);
   });
 
   it("records a reason the lab can act on when the file is not a slide", async () => {
+    expect(await prepareSlideForViewing(handle.db, store, ids.badSlide!)).toBe(false);
     await expect(tileSlide(handle.db, store, ids.badSlide!)).rejects.toThrow();
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.badSlide!));
     expect(row).toMatchObject({ status: "failed" });
     expect(row!.failureReason).toMatch(/not a TIFF-based slide/);
-    expect(await store.list("tiles/" + ids.badSlide)).toEqual([]);
+    expect(await store.list("pyramid/" + ids.badSlide)).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ export { type SlideRow } from "./domain/slides";
 export { PRIOR_VIEW_HOURS, hasOpenCaseForPatientOf, resolveSlideAccess, tileAccessFor, type SlideAccess, type TileAccess } from "./access/slide-access";
 export { accessRules, type AccessRule } from "./access/rules";
 export { exportAnnotationsGeoJson, type AnnotationGeometry, type AnnotationKind, type AnnotationView } from "./domain/annotations";
-export { tileSlide, singleTileLevel, type TileOptions, type TileOutcome } from "./domain/tiling";
+export { derivedKeyOf, prepareSlideForViewing, tileSlide, type TileOptions, type TileOutcome } from "./domain/tiling";
 export { createStoreSink } from "./domain/store-sink";
 export { formatQueueMetrics, readQueueCounts, type QueueCounts } from "./jobs/queue-metrics";
 export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";

@@ -50,7 +50,7 @@ export async function startHubProcess(options: {
   mkdirSync(options.dataDir, { recursive: true });
   const log = options.logFile ?? join(options.dataDir, "hub.log");
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) if (name === "DATABASE_URL" || name === "EMBEDDED_DB_PORT" || name.startsWith("S3_")) delete env[name];
+  for (const name of Object.keys(env)) if (name === "DATABASE_URL" || name === "EMBEDDED_DB_PORT" || name.startsWith("S3_") || name.startsWith("TILES_")) delete env[name];
   Object.assign(env, {
     PORT: String(options.port),
     HOST: "127.0.0.1",
@@ -88,6 +88,7 @@ export async function startHubProcess(options: {
   };
   const launch = async () => {
     await assertPortFree(options.port);
+    await assertPortFree(options.port + 1); // the tile service
     await assertPortFree(options.port + 10_000);
     const out = openSync(log, "a");
     // Its own process group, so kill9 and stop reach every process of the hub.

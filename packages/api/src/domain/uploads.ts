@@ -5,6 +5,7 @@ import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
+import { prepareSlideForViewing } from "./tiling";
 import { publishSlideChange } from "../events/topics";
 
 const { uploads, slides, cases } = schema;
@@ -135,6 +136,7 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
   }
   if (upload.slideId) {
     await attachFetchedFile(db, labId, upload.slideId, { uploadId, sourceKey, sha256: upload.sha256, sizeBytes: upload.sizeBytes });
+    await prepareSlideForViewing(db, store, upload.slideId);
     await enqueue(upload.slideId);
     await store.deletePrefix(`uploads/${uploadId}/`);
     return { slideId: upload.slideId };
@@ -164,6 +166,8 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
     await publishSlideChange(tx, { labId, slideId: slide!.id, status: "received" });
     return slide!.id;
   });
+  // Viewable the moment its source is stored; the background job adds the derived pyramid and thumbnail.
+  await prepareSlideForViewing(db, store, slideId);
   await enqueue(slideId);
   await store.deletePrefix(`uploads/${uploadId}/`);
   return { slideId };
