@@ -15,9 +15,9 @@ import { type HubPart, startWebApp, startWorker } from "./test-support/hub-proce
 // Two hub web processes and two tiling workers on loopback against one PostgreSQL and one
 // S3-compatible server (infra/), as behind a load balancer in the cloud; lab nodes publish
 // through both hubs, browsers listen on both, and one worker dies mid-job.
-const WEB_PORTS = [3510 + PORT_OFFSET, 3511 + PORT_OFFSET] as const;
 // PATHX_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
 const PORT_OFFSET = Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
+const WEB_PORTS = [3510 + PORT_OFFSET, 3511 + PORT_OFFSET] as const;
 const PG_PORT = 54339 + PORT_OFFSET;
 const S3_PORT = 45700 + PORT_OFFSET;
 const EXPIRE_SECONDS = 20;
@@ -132,7 +132,7 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   large.forEach((id, i) => publishedVia.set(id, i));
 
   // Once one is well under way, kill -9 the worker tiling it.
-  const underWay = await streams[0]!.waitFor((e) => large.includes(e.payload.slideId as string) && e.payload.status === "tiling" && (e.payload.progress as number) >= 0.1);
+  const underWay = await streams[0]!.waitFor((e) => large.includes(e.payload.slideId as string) && e.payload.status === "ready" && (e.payload.progress as number) >= 0.1 && (e.payload.progress as number) < 1);
   const victimSlide = underWay.payload.slideId as string;
   const victim = workers.find((w) => w.output().includes(`tiling slide ${victimSlide}`) && !w.output().includes(`slide ${victimSlide} ready`));
   expect(victim).toBeDefined();

@@ -35,3 +35,4 @@ export { EVENTS_CHANNEL, createEventHub, publishEvent, publishEvents, pruneEvent
 export { labSlidesTopic, publishSlideChange, refusedTopics, slideEvents, slideTopic, type SlideChange, type SlideEventPayload } from "./events/topics";
 export { issueTileToken, pyramidVersionOf, type TileAccessGrant, type TileTokenSettings } from "./domain/tile-tokens";
 export { REVOCATIONS_TOPIC, parseRevocation, publishAccessRevocation, readRecentRevocations, usersOf, type Revocation } from "./events/revocations";
+export { watchTopicRights } from "./events/stream-rights";
