@@ -1,6 +1,13 @@
 import { expect, type Page, test } from "@playwright/test";
 import { signIn } from "./sign-in";
 
+/** The token the viewer gets for a slide (tRPC slides.tileToken), as the page's script asks for it. */
+async function tileTokenFor(page: Page, slideId: string): Promise<{ dziUrl: string; token: string; expiresAt: number }> {
+  const response = await page.request.post("/api/trpc/slides.tileToken", { data: { id: slideId } });
+  expect(response.status()).toBe(200);
+  return (await response.json()).result.data;
+}
+
 /** On a fresh start the workers tile the demo slides; the dashboard refreshes itself meanwhile. */
 async function waitForNorthSlides(page: Page) {
   await expect(page.getByRole("link", { name: "Open viewer" })).toHaveCount(3, { timeout: 180_000 });
@@ -52,14 +59,15 @@ test("a user of another lab gets not found for the slide, its case and its tiles
   const response = await south.goto(slideUrl);
   expect(response?.status()).toBe(404);
   await expect(south.getByRole("heading", { name: "Not found" })).toBeVisible();
-  for (const path of ["slide.dzi", "slide_files/0/0_0.jpeg", "thumbnail"]) {
-    expect((await south.request.get(`/tiles/${slideId}/${path}`)).status()).toBe(404);
-  }
-  const dzi = await page.request.get(`/tiles/${slideId}/slide.dzi`);
+  // No tile token for them, and no thumbnail.
+  expect((await south.request.post("/api/trpc/slides.tileToken", { data: { id: slideId } })).status()).toBe(404);
+  expect((await south.request.get(`/slides/${slideId}/thumbnail`)).status()).toBe(404);
+  const { dziUrl, token } = await tileTokenFor(page, slideId);
+  const dzi = await page.request.get(`${dziUrl}?t=${token}`);
   expect(dzi.status()).toBe(200);
-  expect(dzi.headers()["cache-control"]).toContain("max-age");
+  expect(dzi.headers()["cache-control"]).toContain("immutable");
   const etag = dzi.headers().etag!;
-  expect((await page.request.get(`/tiles/${slideId}/slide.dzi`, { headers: { "if-none-match": etag } })).status()).toBe(304);
+  expect((await page.request.get(`${dziUrl}?t=${token}`, { headers: { "if-none-match": etag } })).status()).toBe(304);
   await other.close();
 });
 
@@ -82,4 +90,34 @@ test("the case page shows each slide's thumbnail", async ({ page }) => {
     await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth)).toBeGreaterThan(100);
   }
   await page.screenshot({ path: "test-results/case.png", fullPage: true });
+});
+
+test("tiles come from the tile service with a token: none is 401, a forged or another slide's token is 404", async ({ page }) => {
+  await signIn(page, "pathologist@north.example");
+  await waitForNorthSlides(page);
+  const tiles: { url: string; status: number }[] = [];
+  page.on("response", (r) => {
+    if (/\/tiles\/.+\/slide_files\//.test(r.url())) tiles.push({ url: r.url(), status: r.status() });
+  });
+  await page.getByRole("link", { name: "Open viewer" }).first().click();
+  await page.waitForURL(/\/slides\//);
+  const slideId = new URL(page.url()).pathname.split("/").pop()!;
+  await expect.poll(() => tiles.filter((t) => t.status === 200).length, { timeout: 20_000 }).toBeGreaterThan(3);
+  const hubOrigin = new URL(page.url()).origin;
+  const tile = new URL(tiles[0]!.url);
+  expect(tile.origin).not.toBe(hubOrigin); // the tile service, not the web app
+  expect(tile.searchParams.get("t")).toBeTruthy();
+  const bare = `${tile.origin}${tile.pathname}`;
+  expect((await page.request.get(bare)).status()).toBe(401);
+  const token = tile.searchParams.get("t")!;
+  const forged = token.slice(0, -4) + (token.endsWith("0000") ? "1111" : "0000");
+  const refused = await page.request.get(`${bare}?t=${forged}`);
+  expect(refused.status()).toBe(404);
+  expect(await refused.text()).toBe("Not found.\n");
+  const good = await page.request.get(`${bare}?t=${token}`, { headers: { origin: hubOrigin } });
+  expect(good.status()).toBe(200);
+  expect(good.headers()["access-control-allow-origin"]).toBe(hubOrigin);
+  // Another slide's address with this slide's token.
+  const elsewhere = bare.replace(slideId, "00000000-0000-4000-8000-000000000000");
+  expect((await page.request.get(`${elsewhere}?t=${token}`)).status()).toBe(404);
 });

@@ -96,7 +96,7 @@ describe("tiling a slide from the object store", () => {
     const stalled: ObjectStore = {
       ...store,
       async put(key, body, options) {
-        if (key.endsWith("/thumbnail.jpg")) {
+        if (key.endsWith("/derived.tiff")) {
           reached();
           await gate;
         }
@@ -199,7 +199,8 @@ describe("resumable uploads", () => {
     expect(await api.uploads.complete({ uploadId: start.uploadId })).toEqual(done);
     expect(queued).toEqual([done.slideId]);
     const slide = await api.slides.get({ id: done.slideId });
-    expect(slide).toMatchObject({ status: "received", block: "C1", case: { accessionNumber: "N26-0500" } });
+    // Viewable the moment the upload completes: the tile service serves it from its source.
+    expect(slide).toMatchObject({ status: "ready", width: 2400, height: 2400, block: "C1", case: { accessionNumber: "N26-0500" } });
     expect(await store.list(`uploads/${start.uploadId}/`)).toEqual([]);
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, done.slideId));
     expect(sha(await store.get(row!.sourceKey!))).toBe(sha(file));

@@ -26,6 +26,12 @@ const newPyramidPrefix = (slideId: string) => `pyramid/${slideId}/${randomBytes(
 export const derivedKeyOf = (tilesPrefix: string) => `${tilesPrefix}/derived.tiff`;
 const thumbnailKeyOf = (tilesPrefix: string) => `${tilesPrefix}/thumbnail.jpg`;
 
+async function storeThumbnail(store: ObjectStore, slide: Slide, prefix: string): Promise<string> {
+  const key = thumbnailKeyOf(prefix);
+  await store.put(key, await encodeJpeg(await makeThumbnail(slide, 256), 85), { contentType: "image/jpeg" });
+  return key;
+}
+
 function metadataColumns(slide: Slide) {
   const m = slide.metadata;
   return { width: m.width, height: m.height, mppX: m.mppX, mppY: m.mppY, objectivePower: m.objectivePower, vendor: m.vendor };
@@ -47,11 +53,22 @@ export async function prepareSlideForViewing(db: Db, store: ObjectStore, slideId
   } catch {
     return false;
   }
+  const prefix = newPyramidPrefix(slideId);
+  // The thumbnail too when the file makes it cheaply (its own, or a small level); else the job makes it.
+  const thumbnailKey = await storeThumbnail(store, slide, prefix).catch(() => undefined);
   await slide.close();
   await db.transaction(async (tx) => {
     await tx
       .update(slides)
-      .set({ ...metadataColumns(slide), status: "ready", progress: 0, failureReason: null, tilesPrefix: newPyramidPrefix(slideId), updatedAt: new Date() })
+      .set({
+        ...metadataColumns(slide),
+        status: "ready",
+        progress: 0,
+        failureReason: null,
+        tilesPrefix: prefix,
+        ...(thumbnailKey ? { thumbnailKey } : {}),
+        updatedAt: new Date(),
+      })
       .where(eq(slides.id, slideId));
     await publishSlideChange(tx, { labId: row.labId, slideId, status: "ready", progress: 0 });
   });
@@ -91,10 +108,18 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
       stop.abort();
     });
 
-    const thumbnailKey = thumbnailKeyOf(prefix);
-    await store.put(thumbnailKey, await encodeJpeg(await makeThumbnail(slide, 256), 85), { contentType: "image/jpeg" });
     await writeDerivedObject(store, slide, derivedKeyOf(prefix), { signal: stop.signal, onProgress: progress.report });
     await progress.settled();
+    // A slide too large for a quick thumbnail gets it from the smallest derived level.
+    let thumbnailKey = row!.thumbnailKey === thumbnailKeyOf(prefix) ? row!.thumbnailKey : undefined;
+    if (!thumbnailKey) {
+      const derived = (await store.head(derivedKeyOf(prefix))) ? await openSlide(await openRangeReader(store, derivedKeyOf(prefix))) : undefined;
+      try {
+        thumbnailKey = await storeThumbnail(store, derived ?? slide, prefix);
+      } finally {
+        await derived?.close();
+      }
+    }
     options.onProgress?.(1);
     const keys: Partial<Record<AssociatedName, string>> = {};
     // The pictures of the glass (label, macro) stay private; the scanner's own thumbnail is not needed.
