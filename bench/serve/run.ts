@@ -69,7 +69,7 @@ const [bigRow] = await handle.db.select().from(schema.slides).where(eq(schema.sl
 const version = bigRow!.tilesPrefix!.split("/").pop()!;
 const tokenFor = (slideId: string, v: string) => signTileToken(secret, { slideId, version: v, userId: user!.id, issuedAt: Date.now(), expiresAt: Date.now() + 3_600_000 });
 
-const service = await startTileServiceProcess({ port: tilesPort, databaseUrl: embedded.url, storageDir: join(out, "objects"), secret, processes: Number(values.processes), log: join(out, "tiles.log") });
+const service = await startTileServiceProcess({ port: tilesPort, databaseUrl: embedded.url, storageDir: join(out, "objects"), secret, processes: Number(values.processes) });
 let nginx: ChildProcess | undefined;
 const results: Record<string, unknown> = {};
 try {

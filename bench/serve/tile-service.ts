@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { waitFor } from "../lib/hub";
 
 /** The tile service as npm start runs it (apps/tiles/src/main.ts), on a database and folder store of the bench's. */
-export async function startTileServiceProcess(options: { port: number; databaseUrl: string; storageDir: string; secret: string; processes: number; log: string }) {
+export async function startTileServiceProcess(options: { port: number; databaseUrl: string; storageDir: string; secret: string; processes: number }) {
   const repo = new URL("../../", import.meta.url).pathname;
   const child: ChildProcess = spawn(join(repo, "node_modules/.bin/tsx"), [join(repo, "apps/tiles/src/main.ts")], {
     cwd: repo,
