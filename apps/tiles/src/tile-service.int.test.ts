@@ -118,6 +118,62 @@ describe("tile service", () => {
   });
 });
 
+describe("slides served on demand from their source (the engine)", () => {
+  const onDemand = async (bytes: Buffer) => {
+    const slide = await fixture.addSlide({ sourceKey: `sources/${randomUUID()}.tif`, tilesPrefix: "pending/x/y" });
+    await fixture.store.put(slide.sourceKey!, bytes);
+    const prefix = `pyramid/${slide.id}/e1e2e3`;
+    await fixture.handle.db.update(schema.slides).set({ tilesPrefix: prefix }).where(eq(schema.slides.id, slide.id));
+    const token = tokenFor({ slide: slide.id, v: "e1e2e3" });
+    return (path: string) => fetch(`${base}/tiles/${slide.id}/e1e2e3/${path}?t=${token}`);
+  };
+
+  it("serves the descriptor in the source's tile geometry, stored tiles passed through and the other levels computed", async () => {
+    const tiff = writeTestTiff(pyramidImages(1024, 768, 256, 1, { compression: "jpeg" }));
+    const get = await onDemand(tiff.bytes);
+    const dzi = await (await get("slide.dzi")).text();
+    expect(dzi).toContain('TileSize="256"');
+    expect(dzi).toContain('Width="1024"');
+    const top = await get("slide_files/10/1_1.jpeg");
+    expect(top.status).toBe(200);
+    expect(top.headers.get("cache-control")).toContain("immutable");
+    for (const path of ["slide_files/9/0_0.jpeg", "slide_files/8/0_0.jpeg", "slide_files/0/0_0.jpeg"]) {
+      const computed = await get(path);
+      expect(computed.status, path).toBe(200);
+      expect(Buffer.from(await computed.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    }
+    expect((await get("slide_files/10/4_0.jpeg")).status).toBe(404); // one column past the edge
+    expect((await get("slide_files/11/0_0.jpeg")).status).toBe(404); // one level past the top
+  });
+
+  it("a damaged source tile answers 422 with one line; the service carries on", async () => {
+    const tiff = writeTestTiff(pyramidImages(1024, 768, 256, 1, { compression: "jpeg" }));
+    const damaged = Buffer.from(tiff.bytes);
+    // The tiles lie before the directory (at the end): zero a stretch of them in the middle.
+    damaged.fill(0, Math.floor(damaged.length / 2) - 40_000, Math.floor(damaged.length / 2));
+    const get = await onDemand(damaged);
+    const answers = await Promise.all(["0_0", "1_0", "0_1", "1_1"].map(async (at) => {
+      const response = await get(`slide_files/9/${at}.jpeg`);
+      return [response.status, await response.text()] as const;
+    }));
+    const statuses = answers.map(([status]) => status);
+    expect(statuses).toContain(422);
+    expect(statuses.every((status) => status === 200 || status === 422)).toBe(true);
+    expect(answers.find(([status]) => status === 422)![1]).toBe("This part of the slide is damaged in the scanner's file and cannot be shown.\n");
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it("a source object that vanished answers 404", async () => {
+    const tiff = writeTestTiff(pyramidImages(1024, 768, 256, 1, { compression: "jpeg" }));
+    const slide = await fixture.addSlide({ sourceKey: "sources/gone.tif", tilesPrefix: "pyramid/x/gone1" });
+    await fixture.store.put("sources/gone.tif", tiff.bytes);
+    await fixture.handle.db.update(schema.slides).set({ tilesPrefix: `pyramid/${slide.id}/gone1` }).where(eq(schema.slides.id, slide.id));
+    await fixture.store.delete("sources/gone.tif");
+    const response = await fetch(`${base}/tiles/${slide.id}/gone1/slide_files/10/0_0.jpeg?t=${tokenFor({ slide: slide.id, v: "gone1" })}`);
+    expect(response.status).toBe(404);
+  });
+});
+
 describe("a slow or failing object store", () => {
   it("answers 503 by the deadline, never hangs, and keeps serving once the store answers", async () => {
     let hang = true;
