@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type DeepZoomView, createTileCache, openDeepZoomView, openFileSource, openSlide } from "@pathx/wsi";
 import { benchOut, ensureSlide, requireVips, slideSize } from "../tile/make-slide";
-import { formatGiB, runMeasured } from "../lib/measure";
+import { childrenCpuSeconds, formatGiB, runMeasured } from "../lib/measure";
 import { withLevels } from "./levels";
 
 /**
@@ -44,6 +44,7 @@ async function drive(addresses: [number, number, number][], view: DeepZoomView, 
   let next = 0;
   let wrongKind = 0;
   let bytes = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -56,8 +57,11 @@ async function drive(addresses: [number, number, number][], view: DeepZoomView, 
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  // CPU of the whole process (JavaScript thread and libuv pool): what a tile costs whatever else runs.
+  const cpuMsPerTile = (used.user + used.system) / 1000 / addresses.length;
   if (wrongKind) throw new Error(`${wrongKind} tiles were ${expectPassthrough ? "computed" : "passed through"}, not what this case measures`);
-  return { tiles: addresses.length, seconds, tilesPerSecond: addresses.length / seconds, meanBytes: Math.round(bytes / addresses.length) };
+  return { tiles: addresses.length, seconds, tilesPerSecond: addresses.length / seconds, cpuMsPerTile, meanBytes: Math.round(bytes / addresses.length) };
 }
 
 /** Deterministic shuffle (LCG): the same request order on every run. */
@@ -99,8 +103,8 @@ for (const [name, down] of [["computed1", 1], ["computed2", 2]] as const) {
 }
 await full.close();
 
-const describe = (name: string, r: { tiles: number; seconds: number; tilesPerSecond: number; meanBytes: number }) =>
-  `  ${name.padEnd(46)} ${r.tilesPerSecond.toFixed(0).padStart(7)} tiles/s  (${r.tiles} tiles in ${r.seconds.toFixed(2)} s, ${(r.meanBytes / 1024).toFixed(1)} KiB each)`;
+const describe = (name: string, r: { tiles: number; seconds: number; tilesPerSecond: number; cpuMsPerTile: number; meanBytes: number }) =>
+  `  ${name.padEnd(46)} ${r.tilesPerSecond.toFixed(0).padStart(7)} tiles/s  ${r.cpuMsPerTile.toFixed(3)} CPU ms/tile (= ${(2000 / r.cpuMsPerTile).toFixed(0)} tiles/s on 2 free cores)  (${r.tiles} tiles in ${r.seconds.toFixed(2)} s, ${(r.meanBytes / 1024).toFixed(1)} KiB each)`;
 console.log(`\nserving, ${concurrency} requests in flight, quality ${quality}:`);
 console.log(describe("passthrough (stored JPEG tiles)", serving.passthrough as never));
 console.log(describe("computed, cold cache, 1 level below the source", serving.computed1 as never));
@@ -121,29 +125,37 @@ const cases = [
 ];
 console.log(`\nderived pyramid (${megapixels.toFixed(0)} MP slide; MP/s = level-0 MP / wall s):`);
 for (const c of cases) {
+  const cpuBefore = await childrenCpuSeconds();
   const run = await runMeasured(c.command, c.args, { cwd: repoRoot });
+  const cpuSeconds = (await childrenCpuSeconds()) - cpuBefore;
   if (run.code !== 0) throw new Error(`${c.label} failed: ${run.stderr.slice(-2000)}`);
   const reported = c.command === tsx ? (JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { bytes: number; tiles: number; levels: number }) : undefined;
   const objects = reported ? 1 : await countFiles(join(work, "vips_files"));
   const bytes = reported ? reported.bytes : await folderBytes(join(work, "vips_files"));
-  const row = { label: c.label, seconds: run.seconds, megapixelsPerSecond: megapixels / run.seconds, peakRssBytes: run.peakRssBytes, objects, bytes, tiles: reported?.tiles ?? objects, levels: reported?.levels };
+  const row = { label: c.label, seconds: run.seconds, cpuSeconds, megapixelsPerSecond: megapixels / run.seconds, peakRssBytes: run.peakRssBytes, objects, bytes, tiles: reported?.tiles ?? objects, levels: reported?.levels };
   rows.push(row);
   console.log(
-    `  ${c.label.padEnd(46)} ${row.seconds.toFixed(1).padStart(6)} s ${row.megapixelsPerSecond.toFixed(1).padStart(6)} MP/s  peak RSS ${formatGiB(row.peakRssBytes)}  ${row.tiles} tiles in ${objects} object${objects === 1 ? "" : "s"}, ${(bytes / 2 ** 20).toFixed(0)} MiB`,
+    `  ${c.label.padEnd(46)} ${row.seconds.toFixed(1).padStart(6)} s ${row.megapixelsPerSecond.toFixed(1).padStart(6)} MP/s  CPU ${cpuSeconds.toFixed(1)} s  peak RSS ${formatGiB(row.peakRssBytes)}  ${row.tiles} tiles in ${objects} object${objects === 1 ? "" : "s"}, ${(bytes / 2 ** 20).toFixed(0)} MiB`,
   );
 }
-const [one, , vips] = rows as { megapixelsPerSecond: number; peakRssBytes: number }[];
-console.log(`  one-level derived / vips dzsave: speed ${(one!.megapixelsPerSecond / vips!.megapixelsPerSecond).toFixed(2)}×, peak RSS ${(one!.peakRssBytes / vips!.peakRssBytes).toFixed(2)}×`);
+const [one, , vips] = rows as { megapixelsPerSecond: number; peakRssBytes: number; cpuSeconds: number }[];
+console.log(
+  `  one-level derived / vips dzsave: speed ${(one!.megapixelsPerSecond / vips!.megapixelsPerSecond).toFixed(2)}× (wall), ` +
+    `${(vips!.cpuSeconds / one!.cpuSeconds).toFixed(2)}× (CPU), peak RSS ${(one!.peakRssBytes / vips!.peakRssBytes).toFixed(2)}×`,
+);
 await writeFile(join(benchOut, "tiles-engine-results.json"), JSON.stringify({ slide: slideInfo, load, vipsVersion, concurrency, quality, serving, derived: rows }, null, 2));
 await rm(work, { recursive: true, force: true });
 
+/** Tile files of a dzsave tree: `<level>/<col>_<row>.jpg` (vips-properties.xml left out). */
+async function tileFiles(dir: string): Promise<string[]> {
+  const levels = (await readdir(dir)).filter((entry) => /^\d+$/.test(entry));
+  return (await Promise.all(levels.map(async (level) => (await readdir(join(dir, level))).map((f) => join(dir, level, f))))).flat();
+}
 async function countFiles(dir: string): Promise<number> {
-  let n = 0;
-  for (const level of await readdir(dir)) n += (await readdir(join(dir, level))).length;
-  return n;
+  return (await tileFiles(dir)).length;
 }
 async function folderBytes(dir: string): Promise<number> {
   let n = 0;
-  for (const level of await readdir(dir)) for (const f of await readdir(join(dir, level))) n += (await stat(join(dir, level, f))).size;
+  for (const file of await tileFiles(dir)) n += (await stat(file)).size;
   return n;
 }
