@@ -1,7 +1,7 @@
 import { encodeJpeg } from "../codec/jpeg";
 import { WsiError, toWsiError } from "../errors";
 import type { Slide } from "../slide";
-import { decodeBands, feedSourceLevel } from "../deepzoom/feed";
+import { RowPairShrinker, decodeBands, feedSourceLevel } from "../deepzoom/feed";
 import { type EmitTile, LevelWriter } from "../deepzoom/level-writer";
 import { type DeepZoomLevel, type PyramidPass, planDeepZoomLevels, planPasses } from "../deepzoom/plan";
 import { type PyramidLevelLayout, encodePyramidPrologue, pyramidPrologueSize, pyramidTileCount } from "../tiff/pyramid-writer";
@@ -134,12 +134,13 @@ async function streamLevels(
         await onTile(head.level, head.index, await head.bytes);
       }
     };
-    let top: LevelWriter | undefined;
-    for (const level of pass.levels.slice(0, last + 1).reverse()) top = new LevelWriter(level, o.tileSize, 0, emit, top);
+    // The source level's own tiles are not wanted: its rows are only halved into the next level.
+    let child: LevelWriter | undefined;
+    for (const level of pass.levels.slice(1, last + 1).reverse()) child = new LevelWriter(level, o.tileSize, 0, emit, child);
     await feedSourceLevel({
       source: slide.metadata.levels[pass.sourceLevel]!,
       root: pass.levels[0]!,
-      top: top!,
+      top: new RowPairShrinker(pass.levels[0]!, child!),
       readBand: decodeBands(slide, pass.sourceLevel),
       afterBand: () => drain(inFlight),
       signal: o.signal,
