@@ -49,6 +49,25 @@ export interface DeepZoomViewOptions {
 export type LevelSource = StoredSource | { kind: "computed" };
 type StoredSource = { kind: "stored"; slide: Slide; tag: string; index: number; info: SlideLevel; passthrough: boolean };
 
+// Decode buffers shared by all views (allocating ~200 KB per decode keeps the garbage collector
+// busy): lent to one caller, given back after use; a few per size are kept.
+const spares = new Map<number, Buffer[]>();
+const lent = new WeakMap<Buffer, Buffer>();
+
+function borrowBuffer(bytes: number): Buffer {
+  return spares.get(bytes)?.pop() ?? Buffer.allocUnsafe(bytes);
+}
+
+/** Returns an image's buffer to the spares if it was lent (cached and other images are left alone). */
+function giveBack(image: RgbImage): void {
+  const into = lent.get(image.data);
+  if (!into) return;
+  lent.delete(image.data);
+  let list = spares.get(into.length);
+  if (!list) spares.set(into.length, (list = []));
+  if (list.length < 32) list.push(into);
+}
+
 /** Source tiles a computed tile may read when a derived pyramid offers a cheaper, slightly less exact way. */
 const exactBudget = 256;
 
@@ -118,24 +137,13 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
   };
 
   // A stored tile in the Deep Zoom geometry serves one Deep Zoom tile, whose pixels or JPEG get
-  // cached instead: it is decoded into a spare buffer, lent to one caller and given back after
-  // use. Allocating ~200 KB per decode would keep the garbage collector busy.
-  const spare: Buffer[] = [];
-  const lent = new WeakMap<Buffer, Buffer>();
+  // cached instead: it is decoded into a spare buffer, lent to one caller and given back after use.
   const decodeLent = async (source: StoredSource, col: number, row: number, signal: AbortSignal): Promise<RgbImage> => {
     throwIfAborted(signal);
-    const bytes = source.info.tileWidth * source.info.tileHeight * 3;
-    let into = spare.pop();
-    if (!into || into.length < bytes) into = Buffer.allocUnsafe(bytes);
+    const into = borrowBuffer(source.info.tileWidth * source.info.tileHeight * 3);
     const image = await source.slide.decodeTile(source.index, col, row, into);
     if (image.data.buffer === into.buffer) lent.set(image.data, into);
     return image;
-  };
-  const giveBack = (image: RgbImage) => {
-    const into = lent.get(image.data);
-    if (!into) return;
-    lent.delete(image.data);
-    if (spare.length < 32) spare.push(into);
   };
 
   /** Pixels of a Deep Zoom tile's area on a stored level; beyond a level a pixel or two narrow, its edge repeats (as the builder does). */
