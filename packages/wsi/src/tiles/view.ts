@@ -111,6 +111,9 @@ export function planLevelSources(slide: Slide, tileSize: number, derived?: Slide
  * same geometry are its JPEG tiles, untouched; edge tiles are cropped; the other levels are
  * halved from the level above, recursively, through a byte-bounded cache of decoded and encoded
  * tiles, so a low-resolution tile costs four reads of cached tiles, not thousands of source reads.
+ * A computed tile one level below a stored one decodes four source tiles: that decode is most of
+ * its cost. libjpeg-turbo's DCT scaling (decode at 1/2) and lossless crop (tjTransform, for edge
+ * tiles) would cut it; @julusian/jpeg-turbo 2.3.0 exposes neither.
  */
 export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}): DeepZoomView {
   const tileSize = viewTileSize(slide);
