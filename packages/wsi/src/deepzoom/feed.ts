@@ -1,8 +1,51 @@
 import { WsiError } from "../errors";
 import type { RgbImage } from "../image";
 import type { Slide, SlideLevel } from "../slide";
-import type { LevelWriter } from "./level-writer";
+import { shrinkRowPair } from "../image";
 import type { DeepZoomLevel } from "./plan";
+
+/** Takes a level's pixels a row at a time (a LevelWriter, or a RowPairShrinker). */
+export interface RowSink {
+  /** The slot for the next row; fill all width × 3 bytes, then call commitRow(). */
+  nextRow(): Buffer;
+  commitRow(): void;
+  readonly rowsReceived: number;
+}
+
+/**
+ * A level whose tiles are not wanted, only its half-size child: holds two rows, not a tile row.
+ * The last row of an odd height is shrunk with itself, as LevelWriter does.
+ */
+export class RowPairShrinker implements RowSink {
+  private readonly rows: Buffer;
+  private readonly rowBytes: number;
+  private received = 0;
+
+  constructor(
+    private readonly level: DeepZoomLevel,
+    private readonly child: RowSink,
+  ) {
+    this.rowBytes = level.width * 3;
+    this.rows = Buffer.allocUnsafe(2 * this.rowBytes);
+  }
+
+  get rowsReceived(): number {
+    return this.received;
+  }
+
+  nextRow(): Buffer {
+    const at = (this.received % 2) * this.rowBytes;
+    return this.rows.subarray(at, at + this.rowBytes);
+  }
+
+  commitRow(): void {
+    const y = this.received++;
+    if (y % 2 === 1 || y === this.level.height - 1) {
+      shrinkRowPair(this.rows, 0, (y % 2) * this.rowBytes, this.level.width, this.child.nextRow(), 0);
+      this.child.commitRow();
+    }
+  }
+}
 
 export interface BandTile {
   image: RgbImage;
@@ -37,7 +80,7 @@ export function decodeBands<T extends BandTile = BandTile>(
 export async function feedSourceLevel<T extends BandTile>(options: {
   source: SlideLevel;
   root: DeepZoomLevel;
-  top: LevelWriter;
+  top: RowSink;
   readBand: (row: number) => Promise<T[]>;
   /** Called with a band before its rows go in (tiles emitted meanwhile belong to it). */
   onBand?: (band: T[]) => void;

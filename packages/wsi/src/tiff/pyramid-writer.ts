@@ -1,8 +1,7 @@
 /**
- * The directories of a tiled JPEG BigTIFF pyramid, laid out before its tile data: header, then
- * one IFD per level (largest first, chained) with its out-of-line values, then the tiles. The
- * prologue's size depends only on the levels' tile counts, so tile offsets are known once the
- * tiles' sizes are.
+ * The directories of a tiled JPEG BigTIFF pyramid: one IFD per level (largest first, chained)
+ * with its out-of-line values, placed before the tile data (after the header) or after it. Their
+ * size depends only on the levels' tile counts, so tile offsets are known once the tiles' sizes are.
  */
 export interface PyramidLevelLayout {
   width: number;
@@ -53,9 +52,9 @@ function valueBytes(entry: Entry): number {
   return (typeof entry.values === "string" ? entry.values.length : entry.values.length) * typeSize[entry.type]!;
 }
 
-/** Bytes of the header and every directory: where the first tile goes. */
-export function pyramidPrologueSize(levels: PyramidLevelLayout[]): number {
-  let size = 16;
+/** Bytes of every directory with its out-of-line values. */
+export function pyramidDirectoriesSize(levels: PyramidLevelLayout[]): number {
+  let size = 0;
   levels.forEach((level, index) => {
     const n = tileCount(level);
     const entries = entriesOf(level, index, new Array<number>(n).fill(0), new Array<number>(n).fill(0));
@@ -68,14 +67,30 @@ export function pyramidPrologueSize(levels: PyramidLevelLayout[]): number {
   return size;
 }
 
-/** The header and directories, given every tile's offset and size (per level, row by row). */
-export function encodePyramidPrologue(levels: PyramidLevelLayout[], offsets: ArrayLike<number>[], counts: ArrayLike<number>[]): Buffer {
-  const out = Buffer.alloc(pyramidPrologueSize(levels));
+/** Bytes of the header and every directory: where the first tile goes when directories come first. */
+export function pyramidPrologueSize(levels: PyramidLevelLayout[]): number {
+  return 16 + pyramidDirectoriesSize(levels);
+}
+
+/** The 16-byte BigTIFF header pointing at the first directory. */
+export function encodeBigTiffHeader(firstDirectory: number): Buffer {
+  const out = Buffer.alloc(16);
   out.write("II", 0, "latin1");
   out.writeUInt16LE(43, 2); // BigTIFF
   out.writeUInt16LE(8, 4);
-  out.writeBigUInt64LE(16n, 8);
-  let at = 16;
+  out.writeBigUInt64LE(BigInt(firstDirectory), 8);
+  return out;
+}
+
+/** The header and directories, given every tile's offset and size (per level, row by row). */
+export function encodePyramidPrologue(levels: PyramidLevelLayout[], offsets: ArrayLike<number>[], counts: ArrayLike<number>[]): Buffer {
+  return Buffer.concat([encodeBigTiffHeader(16), encodePyramidDirectories(levels, offsets, counts, 16)]);
+}
+
+/** The chained directories (largest level first) as they are to be placed at file offset `base`. */
+export function encodePyramidDirectories(levels: PyramidLevelLayout[], offsets: ArrayLike<number>[], counts: ArrayLike<number>[], base: number): Buffer {
+  const out = Buffer.alloc(pyramidDirectoriesSize(levels));
+  let at = 0;
   levels.forEach((level, index) => {
     const entries = entriesOf(level, index, offsets[index]!, counts[index]!);
     const ifd = at;
@@ -90,14 +105,14 @@ export function encodePyramidPrologue(levels: PyramidLevelLayout[], offsets: Arr
       const bytes = valueBytes(entry);
       let valueAt = e + 12;
       if (bytes > 8) {
-        out.writeBigUInt64LE(BigInt(extra), e + 12);
+        out.writeBigUInt64LE(BigInt(base + extra), e + 12);
         valueAt = extra;
         extra += bytes + (bytes % 2);
       }
       if (typeof entry.values === "string") out.write(entry.values, valueAt, "latin1");
       else writeValues(out, valueAt, entry.type, entry.values);
     });
-    const next = index + 1 < levels.length ? extra : 0;
+    const next = index + 1 < levels.length ? base + extra : 0;
     out.writeBigUInt64LE(BigInt(next), ifd + 8 + entries.length * 20);
     at = extra;
   });

@@ -103,6 +103,31 @@ describe("writeDerivedPyramid", () => {
     expect(reads).toBe(128);
   });
 
+  it("computes the levels once when the destination can patch the header (directories last)", async () => {
+    const slide = await openSlide(createMemorySource(oneLevel.bytes, "one.tif"));
+    const chunks: Buffer[] = [];
+    let header: Uint8Array | undefined;
+    const decodes: number[] = [];
+    const counted: Slide = { ...slide, decodeTile: (l, c, r, into) => (decodes.push(l), slide.decodeTile(l, c, r, into)) };
+    const result = await writeDerivedPyramid(counted, async (chunk) => void chunks.push(Buffer.from(chunk)), {
+      patchHeader: async (bytes) => void (header = bytes),
+    });
+    expect(decodes.length).toBe(48); // every source tile once (two passes would read each twice)
+    const bytes = Buffer.concat(chunks);
+    expect(result.bytes).toBe(bytes.length);
+    expect(header!.length).toBe(16);
+    Buffer.from(header!).copy(bytes, 0);
+    const once = await openSlide(createMemorySource(bytes, "once.tif"));
+    const { derived: twice } = await derive(slide);
+    expect(once.metadata.levels.map((l) => [l.width, l.height])).toEqual(twice!.metadata.levels.map((l) => [l.width, l.height]));
+    for (const [level, col, row] of [[0, 0, 0], [0, 3, 2], [1, 1, 1], [10, 0, 0]]) {
+      expect(Buffer.compare(Buffer.from((await once.readRawTile(level!, col!, row!)).bytes), Buffer.from((await twice!.readRawTile(level!, col!, row!)).bytes))).toBe(0);
+    }
+    const file = join(work, "once.tif");
+    await writeFile(file, bytes);
+    expect(execFileSync("openslide-show-properties", [file], { encoding: "utf8" })).toContain(`openslide.level-count: '${result.levels}'`);
+  });
+
   it("writes nothing when the source has every level", async () => {
     const full = writeTestTiff(pyramidImages(512, 512, 256, 10));
     const complete = await openSlide(createMemorySource(full.bytes, "full.tif"));

@@ -1,10 +1,17 @@
 import { encodeJpeg } from "../codec/jpeg";
 import { WsiError, toWsiError } from "../errors";
 import type { Slide } from "../slide";
-import { decodeBands, feedSourceLevel } from "../deepzoom/feed";
+import { RowPairShrinker, decodeBands, feedSourceLevel } from "../deepzoom/feed";
 import { type EmitTile, LevelWriter } from "../deepzoom/level-writer";
 import { type DeepZoomLevel, type PyramidPass, planDeepZoomLevels, planPasses } from "../deepzoom/plan";
-import { type PyramidLevelLayout, encodePyramidPrologue, pyramidPrologueSize, pyramidTileCount } from "../tiff/pyramid-writer";
+import {
+  type PyramidLevelLayout,
+  encodeBigTiffHeader,
+  encodePyramidDirectories,
+  encodePyramidPrologue,
+  pyramidPrologueSize,
+  pyramidTileCount,
+} from "../tiff/pyramid-writer";
 import { padImage } from "./pixels";
 import { checkQuality, viewTileSize } from "./view";
 
@@ -14,6 +21,12 @@ export interface DerivedPyramidOptions {
   signal?: AbortSignal;
   /** Fraction done, 0–1, called now and then. */
   onProgress?: (fraction: number) => void;
+  /**
+   * For a destination that can overwrite its first 16 bytes once everything is written (a file:
+   * a positioned write; an S3 multipart upload: part 1 uploaded last). Then the levels are
+   * computed once: tiles, then directories, and this is called last with the real header.
+   */
+  patchHeader?: (header: Uint8Array) => Promise<void>;
 }
 
 export interface DerivedPyramidResult {
@@ -35,7 +48,8 @@ const inFlight = 64;
  * The directories come first so that readers find them with one small range read, but they
  * hold every tile's offset, which depends on the sizes of JPEG tiles not yet encoded. So the
  * levels are computed twice: the first pass only measures the encoded tiles, the second
- * writes them (libjpeg-turbo is deterministic; a mismatch is reported, not written).
+ * writes them (libjpeg-turbo is deterministic; a mismatch is reported, not written) — unless
+ * the caller can patch the header (`patchHeader`): then once, with the directories at the end.
  * A level whose side has stopped shrinking (1 px) cannot be a TIFF pyramid level; the few
  * such tiny levels are left to the view, which computes them from the smallest level here.
  */
@@ -54,53 +68,83 @@ export async function writeDerivedPyramid(slide: Slide, write: (chunk: Uint8Arra
   const counts = layouts.map((l) => new Uint32Array(pyramidTileCount(l)));
   const offsets = layouts.map((l) => new Float64Array(pyramidTileCount(l)));
   const tiles = counts.reduce((sum, c) => sum + c.length, 0);
-  const prologue = pyramidPrologueSize(layouts);
+  const rounds = options.patchHeader ? 1 : 2;
   let done = 0;
   let lastReport = 0;
   const progress = () => {
     done++;
     const now = Date.now();
-    if (options.onProgress && (now - lastReport > 100 || done === 2 * tiles)) {
+    if (options.onProgress && (now - lastReport > 100 || done === rounds * tiles)) {
       lastReport = now;
-      options.onProgress(done / (2 * tiles));
+      options.onProgress(done / (rounds * tiles));
     }
   };
   const stream = (onTile: OnTile) => streamLevels(slide, passes, new Map(included.map((l, i) => [l, i])), { tileSize, quality, signal: options.signal }, onTile);
+  const out = chunkedWriter(write);
+  const result = () => ({ levels: included.length, bytes: out.written, tiles });
 
   try {
-    let position = prologue;
+    if (options.patchHeader) {
+      // One pass: tiles, then the directories; the header, written first as a placeholder, is patched last.
+      await out.push(encodeBigTiffHeader(0));
+      await stream(async (level, index, bytes) => {
+        offsets[level]![index] = out.position;
+        counts[level]![index] = bytes.length;
+        await out.push(bytes);
+        progress();
+      });
+      const directories = out.position;
+      await out.push(encodePyramidDirectories(layouts, offsets, counts, directories));
+      await out.flush();
+      await options.patchHeader(encodeBigTiffHeader(directories));
+      return result();
+    }
+    let position = pyramidPrologueSize(layouts);
     await stream(async (level, index, bytes) => {
       offsets[level]![index] = position;
       counts[level]![index] = bytes.length;
       position += bytes.length;
       progress();
     });
+    await out.push(encodePyramidPrologue(layouts, offsets, counts));
+    await stream(async (level, index, bytes) => {
+      if (offsets[level]![index] !== out.position || counts[level]![index] !== bytes.length) {
+        throw new WsiError("IO_ERROR", `${name}: a derived tile came out different on the second pass; nothing more was written.`);
+      }
+      await out.push(bytes);
+      progress();
+    });
+    await out.flush();
+    return result();
+  } catch (error) {
+    throw toWsiError(error, "CORRUPT", name);
+  }
+}
 
-    let pending: Uint8Array[] = [encodePyramidPrologue(layouts, offsets, counts)];
-    let pendingBytes = prologue;
-    let written = 0;
-    const flush = async () => {
+/** Gathers chunks up to ~1 MiB before handing them to `write`; `position` counts what was pushed. */
+function chunkedWriter(write: (chunk: Uint8Array) => Promise<void>) {
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const state = {
+    written: 0,
+    get position() {
+      return state.written + pendingBytes;
+    },
+    async push(bytes: Uint8Array) {
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+      if (pendingBytes >= chunkBytes) await state.flush();
+    },
+    async flush() {
       if (pendingBytes === 0) return;
       const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
       pending = [];
       pendingBytes = 0;
       await write(chunk);
-      written += chunk.length;
-    };
-    await stream(async (level, index, bytes) => {
-      if (offsets[level]![index] !== written + pendingBytes || counts[level]![index] !== bytes.length) {
-        throw new WsiError("IO_ERROR", `${name}: a derived tile came out different on the second pass; nothing more was written.`);
-      }
-      pending.push(bytes);
-      pendingBytes += bytes.length;
-      if (pendingBytes >= chunkBytes) await flush();
-      progress();
-    });
-    await flush();
-    return { levels: included.length, bytes: written, tiles };
-  } catch (error) {
-    throw toWsiError(error, "CORRUPT", name);
-  }
+      state.written += chunk.length;
+    },
+  };
+  return state;
 }
 
 type OnTile = (level: number, index: number, bytes: Uint8Array) => Promise<void>;
@@ -134,12 +178,13 @@ async function streamLevels(
         await onTile(head.level, head.index, await head.bytes);
       }
     };
-    let top: LevelWriter | undefined;
-    for (const level of pass.levels.slice(0, last + 1).reverse()) top = new LevelWriter(level, o.tileSize, 0, emit, top);
+    // The source level's own tiles are not wanted: its rows are only halved into the next level.
+    let child: LevelWriter | undefined;
+    for (const level of pass.levels.slice(1, last + 1).reverse()) child = new LevelWriter(level, o.tileSize, 0, emit, child);
     await feedSourceLevel({
       source: slide.metadata.levels[pass.sourceLevel]!,
       root: pass.levels[0]!,
-      top: top!,
+      top: new RowPairShrinker(pass.levels[0]!, child!),
       readBand: decodeBands(slide, pass.sourceLevel),
       afterBand: () => drain(inFlight),
       signal: o.signal,

@@ -7,14 +7,30 @@ import { type RgbImage, shrinkRowPair } from "../image";
  * computed here equals the builder's tile; the odd last row or column averages what exists.
  */
 export function shrinkTileBlock(grid: RgbImage[][], width: number, height: number): RgbImage {
-  const blockWidth = grid[0]!.reduce((sum, tile) => sum + tile.width, 0);
+  const first = grid[0]![0]!;
   const blockHeight = grid.reduce((sum, line) => sum + line[0]!.height, 0);
   const out = Buffer.allocUnsafe(width * height * 3);
+  if (first.width % 2 === 0 && first.height % 2 === 0) {
+    // Even tiles: a 2×2 block never straddles two tiles, so rows are shrunk where they lie.
+    for (let y = 0; y < height; y++) {
+      const line = 2 * y < first.height ? grid[0]! : grid[1]!;
+      const top = 2 * y - (line === grid[0] ? 0 : first.height);
+      const bottom = Math.min(top + 1, line[0]!.height - 1);
+      let at = y * width * 3;
+      for (const tile of line) {
+        const stride = (tile.stride ?? tile.width) * 3;
+        shrinkRowPair(tile.data, top * stride, bottom * stride, tile.width, out, at);
+        at += (tile.width >> 1) * 3;
+      }
+    }
+    return { width, height, data: out };
+  }
+  const blockWidth = grid[0]!.reduce((sum, tile) => sum + tile.width, 0);
   const rowBytes = blockWidth * 3;
   const pair = Buffer.allocUnsafe(rowBytes * 2);
   const copyRow = (y: number, into: number) => {
-    const line = y < grid[0]![0]!.height ? grid[0]! : grid[1]!;
-    const ty = line === grid[0] ? y : y - grid[0]![0]!.height;
+    const line = y < first.height ? grid[0]! : grid[1]!;
+    const ty = line === grid[0] ? y : y - first.height;
     let at = into;
     for (const tile of line) {
       const from = ty * (tile.stride ?? tile.width) * 3;

@@ -145,6 +145,20 @@ describe("openDeepZoomView requests", () => {
     expect(new Set(tiles.map((tile) => tile.bytes)).size).toBe(1);
   });
 
+  it("gives the same bytes whether tiles are asked for one at a time or all at once (buffers are reused)", async () => {
+    const { slide } = await makeSlide();
+    const addresses: [number, number, number][] = [];
+    for (const [level, cols, rows] of [[11, 8, 6], [10, 4, 3], [9, 2, 2], [8, 1, 1]] as const) {
+      for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) addresses.push([level, col, row]);
+    }
+    const one = openDeepZoomView(slide);
+    const sequential: Uint8Array[] = [];
+    for (const [level, col, row] of addresses) sequential.push((await one.getTile(level, col, row)).bytes);
+    const all = openDeepZoomView(slide, { cache: createTileCache({ maxBytes: 0 }) });
+    const concurrent = await Promise.all(addresses.map(([level, col, row]) => all.getTile(level, col, row)));
+    concurrent.forEach((tile, i) => expect(Buffer.compare(Buffer.from(tile.bytes), Buffer.from(sequential[i]!)), addresses[i]!.join("/")).toBe(0));
+  });
+
   it("answers CORRUPT for damaged stored tiles and keeps serving the others", async () => {
     const { tiff } = await makeSlide();
     const bytes = Buffer.from(tiff.bytes);

@@ -46,9 +46,27 @@ export interface DeepZoomViewOptions {
 }
 
 /** Where a Deep Zoom level's pixels come from: a stored level of the source or the derived pyramid, or the level above. */
-export type LevelSource =
-  | { kind: "stored"; slide: Slide; tag: string; index: number; info: SlideLevel; passthrough: boolean }
-  | { kind: "computed" };
+export type LevelSource = StoredSource | { kind: "computed" };
+type StoredSource = { kind: "stored"; slide: Slide; tag: string; index: number; info: SlideLevel; passthrough: boolean };
+
+// Decode buffers shared by all views (allocating ~200 KB per decode keeps the garbage collector
+// busy): lent to one caller, given back after use; a few per size are kept.
+const spares = new Map<number, Buffer[]>();
+const lent = new WeakMap<Buffer, Buffer>();
+
+function borrowBuffer(bytes: number): Buffer {
+  return spares.get(bytes)?.pop() ?? Buffer.allocUnsafe(bytes);
+}
+
+/** Returns an image's buffer to the spares if it was lent (cached and other images are left alone). */
+function giveBack(image: RgbImage): void {
+  const into = lent.get(image.data);
+  if (!into) return;
+  lent.delete(image.data);
+  let list = spares.get(into.length);
+  if (!list) spares.set(into.length, (list = []));
+  if (list.length < 32) list.push(into);
+}
 
 /** Source tiles a computed tile may read when a derived pyramid offers a cheaper, slightly less exact way. */
 const exactBudget = 256;
@@ -93,6 +111,9 @@ export function planLevelSources(slide: Slide, tileSize: number, derived?: Slide
  * same geometry are its JPEG tiles, untouched; edge tiles are cropped; the other levels are
  * halved from the level above, recursively, through a byte-bounded cache of decoded and encoded
  * tiles, so a low-resolution tile costs four reads of cached tiles, not thousands of source reads.
+ * A computed tile one level below a stored one decodes four source tiles: that decode is most of
+ * its cost. libjpeg-turbo's DCT scaling (decode at 1/2) and lossless crop (tjTransform, for edge
+ * tiles) would cut it; @julusian/jpeg-turbo 2.3.0 exposes neither.
  */
 export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}): DeepZoomView {
   const tileSize = viewTileSize(slide);
@@ -105,7 +126,8 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
   const maxLevel = levels.length - 1;
   const { width, height, name } = slide.metadata;
 
-  const decoded = (source: Extract<LevelSource, { kind: "stored" }>, col: number, row: number, signal: AbortSignal): Promise<RgbImage> => {
+  /** A decoded stored tile that several Deep Zoom tiles share (stored tiles of another size): cached. */
+  const decodedShared = (source: StoredSource, col: number, row: number, signal: AbortSignal): Promise<RgbImage> => {
     const key = `${prefix}${source.tag}${source.index}/${col}/${row}`;
     const hit = cache.get<RgbImage>(key);
     if (hit) return Promise.resolve(hit);
@@ -117,11 +139,21 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     }, signal);
   };
 
+  // A stored tile in the Deep Zoom geometry serves one Deep Zoom tile, whose pixels or JPEG get
+  // cached instead: it is decoded into a spare buffer, lent to one caller and given back after use.
+  const decodeLent = async (source: StoredSource, col: number, row: number, signal: AbortSignal): Promise<RgbImage> => {
+    throwIfAborted(signal);
+    const into = borrowBuffer(source.info.tileWidth * source.info.tileHeight * 3);
+    const image = await source.slide.decodeTile(source.index, col, row, into);
+    if (image.data.buffer === into.buffer) lent.set(image.data, into);
+    return image;
+  };
+
   /** Pixels of a Deep Zoom tile's area on a stored level; beyond a level a pixel or two narrow, its edge repeats (as the builder does). */
-  const storedPixels = async (source: Extract<LevelSource, { kind: "stored" }>, x0: number, y0: number, w: number, h: number, signal: AbortSignal): Promise<RgbImage> => {
+  const storedPixels = async (source: StoredSource, x0: number, y0: number, w: number, h: number, signal: AbortSignal): Promise<RgbImage> => {
     const { tileWidth: tw, tileHeight: th, width: sw, height: sh } = source.info;
     if (tw === tileSize && th === tileSize && x0 + w <= sw && y0 + h <= sh) {
-      const tile = await decoded(source, x0 / tileSize, y0 / tileSize, signal);
+      const tile = await decodeLent(source, x0 / tileSize, y0 / tileSize, signal);
       return { width: w, height: h, stride: tile.width, data: tile.data };
     }
     const out = Buffer.allocUnsafe(w * h * 3);
@@ -130,7 +162,7 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     const cols = [...new Set(xs.map((x) => Math.floor(x / tw)))];
     const rows = [...new Set(ys.map((y) => Math.floor(y / th)))];
     const tiles = new Map<string, RgbImage>();
-    await Promise.all(rows.flatMap((r) => cols.map(async (c) => tiles.set(`${c}/${r}`, await decoded(source, c, r, signal)))));
+    await Promise.all(rows.flatMap((r) => cols.map(async (c) => tiles.set(`${c}/${r}`, await decodedShared(source, c, r, signal)))));
     for (let i = 0; i < h; i++) {
       const y = ys[i]!;
       for (let j = 0; j < w; ) {
@@ -160,7 +192,7 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
   const exactCost = (level: number, col: number, row: number): number => {
     let finer = level;
     while (plain[finer]!.kind !== "stored") finer++;
-    const source = plain[finer] as Extract<LevelSource, { kind: "stored" }>;
+    const source = plain[finer] as StoredSource;
     const scale = 2 ** (finer - level) * tileSize;
     const x1 = Math.min((col + 1) * scale, levels[finer]!.width);
     const y1 = Math.min((row + 1) * scale, levels[finer]!.height);
@@ -169,8 +201,12 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     return across * down;
   };
 
-  /** A tile's pixels: halved from the level above, recursively, down from the level that stores them. */
-  const pixels = (level: number, col: number, row: number, signal: AbortSignal): Promise<RgbImage> => {
+  /**
+   * A tile's pixels: halved from the level above, recursively, down from the level that stores
+   * them. Pixels computed on the way to a lower tile are cached (`keep`): zooming in needs them;
+   * those of the tile asked for are not, its JPEG is.
+   */
+  const pixels = (level: number, col: number, row: number, signal: AbortSignal, keep: boolean): Promise<RgbImage> => {
     const exact = !options.derived || exactCost(level, col, row) <= exactBudget;
     const source = exact ? plain[level]! : sources[level]!;
     const { x, y, w, h } = tileRect(level, col, row);
@@ -182,10 +218,11 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
       const finer = levels[level + 1]!;
       const cols = [2 * col, 2 * col + 1].filter((c) => c < finer.cols);
       const rows = [2 * row, 2 * row + 1].filter((r) => r < finer.rows);
-      const grid = await Promise.all(rows.map((r) => Promise.all(cols.map((c) => pixels(level + 1, c, r, own)))));
+      const grid = await Promise.all(rows.map((r) => Promise.all(cols.map((c) => pixels(level + 1, c, r, own, true)))));
       throwIfAborted(own);
       const image = shrinkTileBlock(grid, w, h);
-      cache.set(key, image, image.data.length);
+      grid.flat().forEach(giveBack);
+      if (keep) cache.set(key, image, image.data.length);
       return image;
     }, signal);
   };
@@ -224,9 +261,10 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
         const hit = cache.get<Uint8Array>(key);
         if (hit) return { bytes: hit, contentType: "image/jpeg", passthrough: false };
         const bytes = await cache.share(key, async (own) => {
-          const image = await pixels(level, col, row, own);
+          const image = await pixels(level, col, row, own, false);
           throwIfAborted(own);
           const jpeg = await encodeJpeg(image, quality);
+          giveBack(image);
           cache.set(key, jpeg, jpeg.length);
           return jpeg;
         }, signal);
