@@ -33,3 +33,7 @@ export { notify } from "./domain/notifications";
 export { readApiEnv, type ApiEnv } from "./env";
 export { EVENTS_CHANNEL, createEventHub, publishEvent, publishEvents, pruneEvents, type BusEvent, type EventHub, type EventInput } from "./events/bus";
 export { labSlidesTopic, publishSlideChange, refusedTopics, slideEvents, slideTopic, type SlideChange, type SlideEventPayload } from "./events/topics";
+export { recordAudit, readAuditChainPage, type AuditEvent } from "./domain/audit";
+export { checkpointAllAuditChains, checkpointAuditChain, listAuditCheckpoints, readAuditChainState, verifyAuditChain, type AuditChainState } from "./domain/audit-chain";
+export { loadAuditSigningKey, type AuditSigningKey } from "./audit/signing-key";
+export { PEER_HEADER, clientAddress, runWithRequestOrigin } from "./audit/request-context";

@@ -46,6 +46,7 @@ export async function handOverPresenter(deps: LiveDeps, chairId: string, session
   const member = (await listBoardMembers(db, board.id)).find((m) => m.userId === userId);
   if (!member) throw notFound("Member");
   await db.update(boardSessions).set({ presenterUserId: member.userId }).where(eq(boardSessions.id, session.id));
+  await recordAudit(db, { actorUserId: chairId, action: "board.session.handover", targetType: "board_session", targetId: session.id, detail: { presenterUserId: member.userId } });
   await channel.publish(session.id, { type: "presenter", presenterUserId: member.userId, presenterName: member.name });
 }
 
