@@ -36,4 +36,4 @@ export { labSlidesTopic, publishSlideChange, refusedTopics, slideEvents, slideTo
 export { recordAudit, readAuditChainPage, type AuditEvent } from "./domain/audit";
 export { checkpointAllAuditChains, checkpointAuditChain, listAuditCheckpoints, readAuditChainState, verifyAuditChain, type AuditChainState } from "./domain/audit-chain";
 export { loadAuditSigningKey, type AuditSigningKey } from "./audit/signing-key";
-export { PEER_HEADER, clientAddress, runWithRequestOrigin } from "./audit/request-context";
+export { PEER_HEADER, clientAddress, requestOriginOf, runWithRequestOrigin } from "./audit/request-context";

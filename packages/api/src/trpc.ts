@@ -1,9 +1,8 @@
 import { TRPCError, initTRPC } from "@trpc/server";
 import type { Db } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
-import { clientAddress, runWithRequestOrigin } from "./audit/request-context";
+import { requestOriginOf, runWithRequestOrigin } from "./audit/request-context";
 import type { AuditSigningKey } from "./audit/signing-key";
-import { readApiEnv } from "./env";
 import { recordAudit } from "./domain/audit";
 import { ApiError } from "./errors";
 import type { BoardChannel } from "./live/board-channel";
@@ -29,15 +28,13 @@ export interface ApiContext extends ApiDeps {
   ip: string | null;
 }
 
-let trustedProxyHops: number | undefined;
 
 /** Framework-free: any transport gives plain Headers and the signed-in user's id (or none). */
 export async function createContext(deps: ApiDeps, request: { headers: Headers; userId: string | undefined }): Promise<ApiContext> {
   const user = request.userId ? await loadSessionUser(deps.db, request.userId) : undefined;
   const wanted = request.headers.get("x-pathx-lab");
   const lab = user?.memberships.find((m) => m.labSlug === wanted) ?? user?.memberships[0];
-  trustedProxyHops ??= readApiEnv().TRUST_PROXY_HOPS;
-  return { ...deps, user, lab, headers: request.headers, ip: clientAddress(request.headers, trustedProxyHops) };
+  return { ...deps, user, lab, headers: request.headers, ip: requestOriginOf(request.headers).ip };
 }
 
 const t = initTRPC.context<ApiContext>().create({

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { isIP } from "node:net";
+import { readApiEnv } from "../env";
 
 /**
  * Where a request came from, for the audit: set once per request by the transport (the tRPC
@@ -11,6 +12,14 @@ export interface RequestOrigin {
 }
 
 const origin = new AsyncLocalStorage<RequestOrigin>();
+
+let trustedProxyHops: number | undefined;
+
+/** The request's origin under this process's TRUST_PROXY_HOPS. */
+export function requestOriginOf(headers: Headers): RequestOrigin {
+  trustedProxyHops ??= readApiEnv().TRUST_PROXY_HOPS;
+  return { ip: clientAddress(headers, trustedProxyHops) };
+}
 
 export function runWithRequestOrigin<T>(value: RequestOrigin, fn: () => T): T {
   return origin.run(value, fn);

@@ -29,8 +29,10 @@ function fromPem(pem: string, where: string): AuditSigningKey {
  * database cannot sign a rewritten history: AUDIT_SIGNING_KEY (cloud secret) or a key file,
  * created 0600 in the hub's data folder on first use (exclusively: concurrent starts agree).
  */
-export async function loadAuditSigningKey(env: { AUDIT_SIGNING_KEY?: string; AUDIT_KEY_FILE: string }): Promise<AuditSigningKey> {
+export async function loadAuditSigningKey(env: { AUDIT_SIGNING_KEY?: string; AUDIT_KEY_FILE: string; PATHX_STACK?: string }): Promise<AuditSigningKey> {
   if (env.AUDIT_SIGNING_KEY) return fromPem(env.AUDIT_SIGNING_KEY.replace(/\\n/g, "\n"), "AUDIT_SIGNING_KEY");
+  // Containers have no shared disk: each would make its own key and sign histories nobody can check.
+  if (env.PATHX_STACK) throw new ApiError("INTERNAL", "AUDIT_SIGNING_KEY is not set: in the cloud every hub and worker signs audit checkpoints with one key from the secret store.");
   const file = resolve(env.AUDIT_KEY_FILE);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const pem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
