@@ -10,7 +10,7 @@ import { type HubProcess, runPathx, signInOverHttp, startHubProcess } from "@pat
 
 // The hub as `npm start` runs it, a lab node as the `pathx` command line, and the database
 // reached directly, as someone tampering with it would.
-const PORT = 3440 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
+const PORT = 3455 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
 const root = resolve(import.meta.dirname, "../../..");
 let hub: HubProcess;
 let work: string;
