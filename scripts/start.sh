@@ -19,6 +19,8 @@ ensure_node_modules
 mkdir -p .data
 export PGLITE_DIR="${PGLITE_DIR:-$PWD/.data/pglite}"
 export STORAGE_DIR="${STORAGE_DIR:-$PWD/.data/objects}"
+# Signs the audit checkpoints; outside the database on purpose (AUDIT_SIGNING_KEY in the cloud).
+export AUDIT_KEY_FILE="${AUDIT_KEY_FILE:-$PWD/.data/audit-signing-key.pem}"
 data="$PGLITE_DIR and $STORAGE_DIR"
 if [ "$real" = 1 ] || [ "$real" = true ]; then
   # Each script prints KEY=VALUE lines; services already running are reused.

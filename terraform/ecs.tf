@@ -21,9 +21,13 @@ locals {
     TILE_JOB_EXPIRE_SECONDS = tostring(var.tile_job_expire_seconds)
     # The workers log the queue metrics that scale them under this dimension (README.md).
     PATHX_STACK = local.name
+    # Behind the load balancer, which appends the client's address to X-Forwarded-For (audit ip).
+    TRUST_PROXY_HOPS = "1"
   }
   common_secrets = {
     PGPASSWORD = aws_secretsmanager_secret.generated["db-password"].arn
+    # Signs the audit checkpoints the labs' nodes keep as witnesses.
+    AUDIT_SIGNING_KEY = var.audit_signing_key_secret_arn
   }
 
   containers = {

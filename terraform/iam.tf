@@ -74,7 +74,7 @@ data "aws_iam_policy_document" "execution_secrets" {
     actions = ["secretsmanager:GetSecretValue"]
     resources = concat(
       [for secret in aws_secretsmanager_secret.generated : secret.arn],
-      [var.cloudfront_private_key_secret_arn],
+      [var.cloudfront_private_key_secret_arn, var.audit_signing_key_secret_arn],
     )
   }
 }

@@ -305,6 +305,11 @@ variable "cloudfront_private_key_secret_arn" {
   type        = string
 }
 
+variable "audit_signing_key_secret_arn" {
+  description = "ARN of an existing Secrets Manager secret holding the Ed25519 private key (PKCS#8 PEM, openssl genpkey -algorithm ed25519) that signs audit checkpoints; hub and workers get it as AUDIT_SIGNING_KEY. Kept out of the database on purpose."
+  type        = string
+}
+
 variable "cloudfront_price_class" {
   description = "CloudFront price class: which edge locations serve tiles (PriceClass_100: North America and Europe)."
   type        = string

@@ -34,15 +34,15 @@ await seed({ demoSlides: settings.DEMO_SLIDES === "true" });
 
 const children = new Set<ChildProcess>();
 let shuttingDown = false;
-function launch(name: string, command: string, args: string[], cwd: string, restart: boolean): ChildProcess {
-  const child = spawn(command, args, { cwd, env, stdio: "inherit" });
+function launch(name: string, command: string, args: string[], cwd: string, restart: boolean, extraEnv: Record<string, string> = {}): ChildProcess {
+  const child = spawn(command, args, { cwd, env: { ...env, ...extraEnv }, stdio: "inherit" });
   children.add(child);
   child.on("exit", (code, signal) => {
     children.delete(child);
     if (shuttingDown) return;
     if (restart) {
       console.error(`${name} exited (${signal ?? code}); restarting it in 2 s`);
-      setTimeout(() => launch(name, command, args, cwd, restart), 2000);
+      setTimeout(() => launch(name, command, args, cwd, restart, extraEnv), 2000);
     } else {
       console.error(`${name} exited (${signal ?? code}); stopping`);
       void shutdown(1);
@@ -55,7 +55,11 @@ const guard = [resolve(root, "apps/hub/scripts/guard.ts"), String(process.pid)];
 for (let i = 0; i < settings.WORKERS; i++) launch(`worker ${i + 1}`, tsx, [...guard, tsx, resolve(root, "apps/hub/src/worker/main.ts")], root, true);
 launch("tile service", tsx, [...guard, tsx, resolve(root, "apps/tiles/src/main.ts")], root, true);
 console.log(`Tiles: ${env.TILES_PUBLIC_URL} (tile service, ${settings.TILE_PROCESSES} process${settings.TILE_PROCESSES > 1 ? "es" : ""}, on demand from the object store)`);
-launch("web app", tsx, [...guard, resolve(root, "node_modules/.bin/next"), "start", "-p", String(port), "-H", settings.HOST], resolve(root, "apps/hub"), false);
+// The web process records each request's TCP peer for the audit (apps/hub/scripts/peer-address.cjs).
+const peerAddress = `--require ${resolve(root, "apps/hub/scripts/peer-address.cjs")}`;
+launch("web app", tsx, [...guard, resolve(root, "node_modules/.bin/next"), "start", "-p", String(port), "-H", settings.HOST], resolve(root, "apps/hub"), false, {
+  NODE_OPTIONS: [process.env.NODE_OPTIONS, peerAddress].filter(Boolean).join(" "),
+});
 
 async function shutdown(code: number) {
   if (shuttingDown) return;

@@ -8,6 +8,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { sealAuditChains } from "./audit-chain";
 import type { DbEnv } from "./env";
 import * as schema from "./schema";
 
@@ -16,6 +17,7 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface DbHandle {
   db: Db;
   kind: "pglite" | "postgres";
+  /** Runs the migrations, then seals audit rows written before the audit chain existed. */
   migrate(): Promise<void>;
   /**
    * LISTEN on a channel. On PostgreSQL (and the embedded server) a dedicated connection that
@@ -51,7 +53,10 @@ export async function createDb(env: DbEnv, options: { migrationsFolder?: string 
     return {
       db: db as unknown as Db,
       kind: "postgres",
-      migrate: () => migratePostgres(db, { migrationsFolder: migrationsFolder() }),
+      migrate: async () => {
+        await migratePostgres(db, { migrationsFolder: migrationsFolder() });
+        await sealAuditChains(db as unknown as Db);
+      },
       async listen(channel, onNotify, onListen) {
         const { unlisten } = await client.listen(channel, onNotify, onListen);
         return unlisten;
@@ -66,7 +71,10 @@ export async function createDb(env: DbEnv, options: { migrationsFolder?: string 
   return {
     db: db as unknown as Db,
     kind: "pglite",
-    migrate: () => migratePglite(db, { migrationsFolder: migrationsFolder() }),
+    migrate: async () => {
+      await migratePglite(db, { migrationsFolder: migrationsFolder() });
+      await sealAuditChains(db as unknown as Db);
+    },
     async listen(channel, onNotify, onListen) {
       const unlisten = await client.listen(channel, onNotify);
       onListen?.();

@@ -13,6 +13,7 @@ import {
   real,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
@@ -165,20 +166,50 @@ export const uploads = pgTable(
   (t) => [index("uploads_lab_idx").on(t.labId)],
 );
 
+/**
+ * The audit trail: one append-only hash chain per lab (lab_id null: the hub's own chain). Each
+ * entry carries a gap-free sequence number within its chain, the previous entry's hash and the
+ * SHA-256 of its RFC 8785 canonical JSON (`@pathx/audit`). A trigger refuses UPDATE, DELETE and
+ * TRUNCATE and checks each insert links to its chain's head (migration 0006). No foreign key
+ * rewrites a row: a deleted user's id stays as it was recorded.
+ */
 export const auditEvents = pgTable(
   "audit_events",
   {
     id: id(),
-    labId: uuid("lab_id").references(() => labs.id, { onDelete: "cascade" }),
-    actorUserId: uuid("actor_user_id").references(() => users.id, { onDelete: "set null" }),
+    labId: uuid("lab_id").references(() => labs.id),
+    actorUserId: uuid("actor_user_id"),
     action: text("action").notNull(),
     targetType: text("target_type").notNull(),
     targetId: text("target_id").notNull(),
     detail: jsonb("detail").notNull().default({}),
     ip: text("ip"),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    /** Null only on rows written before the chain existed, until the hub seals them at start. */
+    prevHash: text("prev_hash"),
+    hash: text("hash"),
     createdAt: createdAt(),
   },
-  (t) => [index("audit_lab_time_idx").on(t.labId, t.createdAt), index("audit_target_idx").on(t.targetType, t.targetId)],
+  (t) => [
+    index("audit_lab_time_idx").on(t.labId, t.createdAt),
+    index("audit_target_idx").on(t.targetType, t.targetId),
+    unique("audit_chain_seq").on(t.labId, t.seq).nullsNotDistinct(),
+  ],
+);
+
+/** Signed heads of the audit chains (Ed25519, key outside the database), sent to the lab's nodes as witnesses. */
+export const auditCheckpoints = pgTable(
+  "audit_checkpoints",
+  {
+    id: id(),
+    labId: uuid("lab_id").references(() => labs.id),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    hash: text("hash").notNull(),
+    signedAt: timestamp("signed_at", { withTimezone: true }).notNull(),
+    keyId: text("key_id").notNull(),
+    signature: text("signature").notNull(),
+  },
+  (t) => [unique("audit_checkpoint_seq").on(t.labId, t.seq).nullsNotDistinct()],
 );
 
 /** A lab's node agent: authenticates with a credential the hub keeps only as a hash. */

@@ -1,6 +1,7 @@
 import { ApiError, httpStatusOf } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "./deps";
+import { withRequestOrigin } from "./request-origin";
 
 /**
  * A signed-in user's request to a tumor-board route. Errors answer JSON with the domain's
@@ -10,7 +11,8 @@ export async function handleBoardRequest(run: (userId: string, deps: Awaited<Ret
   const userId = await currentUserId();
   if (!userId) return Response.json({ error: "Sign in to take part in tumor boards." }, { status: 401 });
   try {
-    return await run(userId, await getDeps());
+    const deps = await getDeps();
+    return await withRequestOrigin(() => run(userId, deps));
   } catch (error) {
     if (error instanceof ApiError) return Response.json({ error: error.message }, { status: httpStatusOf(error) });
     console.error(error);

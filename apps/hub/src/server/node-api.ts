@@ -1,6 +1,7 @@
 import { ApiError, authenticateNode, httpStatusOf } from "@pathx/api";
 import type { z } from "zod";
 import { getDeps } from "./deps";
+import { withRequestOrigin } from "./request-origin";
 
 /** A node request's JSON body checked against its schema; what is wrong is said in the error. */
 export async function readNodeJson<T extends z.ZodType>(request: Request, schema: T, what: string): Promise<z.infer<T>> {
@@ -20,7 +21,7 @@ export async function handleNodeRequest(request: Request, run: (node: { id: stri
   const node = credential ? await authenticateNode(deps.db, credential, request.headers.get("x-pathx-version") ?? undefined) : undefined;
   if (!node) return Response.json({ error: "This node is not enrolled, or it was revoked: enrol it again with a new token from your lab administrator." }, { status: 401 });
   try {
-    return Response.json((await run(node, deps)) ?? { ok: true });
+    return Response.json((await withRequestOrigin(() => run(node, deps))) ?? { ok: true });
   } catch (error) {
     if (error instanceof ApiError) return Response.json({ error: error.message }, { status: httpStatusOf(error) });
     console.error(error);

@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { WsiError, openFileSource, openSlide } from "@pathx/wsi";
 import { runNodeCommand } from "../agent/commands";
 import { HubError } from "../agent/hub-client";
+import { runAuditCommand } from "./audit-command";
 import { runTileCommand } from "./tile-command";
 import { UsageError } from "./usage-error";
 
@@ -24,6 +25,11 @@ Usage:
                                          register an existing archive (searched recursively,
                                          sidecars as for watch) index-only, in batches; resumes
   pathx node serve [--max-rate MB/s]     send the files the hub orders for index-only slides
+  pathx audit pull                       keep the hub's signed checkpoint of this lab's audit
+                                         chain as a witness (serve and watch do it at start)
+  pathx audit verify                     read this lab's audit chain from the hub and check
+                                         every link against the witnesses; exits 1 at the
+                                         first broken link
 
 Tile options:
   --tile-size N|source   tile edge in pixels, or the slide's own tile size (default 254)
@@ -100,6 +106,8 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
         return 0;
       case "node":
         return (await runNodeCommand(rest, io)) ?? 0;
+      case "audit":
+        return await runAuditCommand(rest, io);
       case undefined:
       case "help":
       case "--help":

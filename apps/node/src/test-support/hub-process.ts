@@ -56,6 +56,7 @@ export async function startHubProcess(options: {
     HOST: "127.0.0.1",
     PGLITE_DIR: join(options.dataDir, "pglite"),
     STORAGE_DIR: join(options.dataDir, "objects"),
+    AUDIT_KEY_FILE: join(options.dataDir, "audit-signing-key.pem"),
     AUTH_SECRET: options.authSecret ?? "integration-secret-integration-secret",
     AUTH_URL: url,
     DEMO_SLIDES: options.demoSlides ? "true" : "false",

@@ -2,11 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
-import { eq } from "drizzle-orm";
+import { count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
 import { type ObjectStore, createLocalStore } from "@pathx/storage";
+import { type AuditSigningKey, loadAuditSigningKey } from "../audit/signing-key";
 import { ApiError } from "../errors";
 import { exportAnnotationsGeoJson } from "../domain/annotations";
 import { moveBoardView, openLiveSession } from "../domain/board-live";
@@ -36,6 +37,8 @@ let store: ObjectStore;
 let root: string;
 const ids: Record<string, string> = {};
 const userIds: Partial<Record<Actor, string>> = {};
+let signingKey: Promise<AuditSigningKey> | undefined;
+const auditKey = () => (signingKey ??= loadAuditSigningKey({ AUDIT_KEY_FILE: join(root, "audit-key.pem") }));
 
 /** The consult party each actor is to the fixture request C1 (accepted by "granted B"). */
 const consultParty: Partial<Record<Actor, "requester" | "consultant">> = { "pathologist A": "requester", "admin A": "requester", "granted B": "consultant" };
@@ -95,7 +98,7 @@ function inputFor(name: string): unknown {
     "slides.tileToken": { id: ids.slide },
     "slides.requestFetch": { id: ids.slide },
     "members.list": undefined,
-    "members.add": { email: "new-person@example.org", name: "New", role: "pathologist" },
+    "members.add": { email: "new-person@example.org", name: "New", role: "pathologist", password: "a-first-password" },
     "members.setRole": { userId: userIds["pathologist A"], role: "pathologist" },
     "members.setSubspecialties": { userId: userIds["pathologist A"], subspecialties: ["soft tissue"] },
     "lab.policy": undefined,
@@ -125,6 +128,7 @@ function inputFor(name: string): unknown {
     "inbox.unread": undefined,
     "inbox.markRead": {},
     "audit.remoteViews": undefined,
+    "audit.chain": undefined,
     "annotations.list": { slideId: ids.slide },
     "annotations.create": { slideId: ids.slide, kind: "point", geometry: { type: "Point", coordinates: [10, 10] }, label: "" },
     "annotations.remove": { id: ids.annotation },
@@ -145,15 +149,41 @@ function inputFor(name: string): unknown {
   return inputs[name];
 }
 
+/**
+ * Audited calls refused by state on these fixtures (consult C1 is accepted, the session live with
+ * A-1 on its agenda, B's member there already) or, for cross-lab, allowed only to lab A here:
+ * consults.test.ts and boards.test.ts walk their audit entries.
+ */
+const auditCheckedElsewhere = new Set(["cases.openPrior", "consults.send", "consults.accept", "consults.close", "boards.addMember", "boards.sessions.addCase", "boards.sessions.start"]);
+
+/** Calls that change nothing on the fixtures (the session is live already), so they record nothing. */
+const noOpOnFixture = new Set(["boards.sessions.start"]);
+
 class Rollback extends Error {}
 
 /** Runs one call in a transaction that is always rolled back, and classifies the answer. */
-async function answerOf(call: (db: Db) => Promise<unknown>): Promise<{ answer: Answer; result?: unknown }> {
-  let outcome: { answer: Answer; result?: unknown } | undefined;
+/** Audit entries in every chain, and in lab A's (the owner of every fixture resource). */
+async function auditCounts(db: Db) {
+  const [row] = await db.select({ all: count(), labA: count(sql`case when ${schema.auditEvents.labId} = ${ids.labA} then 1 end`) }).from(schema.auditEvents);
+  return row!;
+}
+
+interface Outcome {
+  answer: Answer;
+  result?: unknown;
+  /** For a call that returned: whether it wrote an audit entry, and one in lab A's chain. */
+  audited?: { any: boolean; labA: boolean };
+}
+
+async function answerOf(call: (db: Db) => Promise<unknown>): Promise<Outcome> {
+  let outcome: Outcome | undefined;
   await handle.db
     .transaction(async (tx) => {
       try {
-        outcome = { answer: "allowed", result: await call(tx as unknown as Db) };
+        const before = await auditCounts(tx as unknown as Db);
+        const result = await call(tx as unknown as Db);
+        const after = await auditCounts(tx as unknown as Db);
+        outcome = { answer: "allowed", result, audited: { any: after.all > before.all, labA: after.labA > before.labA } };
       } catch (error) {
         const code = error instanceof TRPCError ? error.code : error instanceof ApiError ? error.code : undefined;
         // Refusals by state or input (CONFLICT, BAD_REQUEST…) come after the access check passed.
@@ -168,7 +198,7 @@ async function answerOf(call: (db: Db) => Promise<unknown>): Promise<{ answer: A
   return outcome!;
 }
 
-async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; result?: unknown }> {
+async function callAs(actor: Actor, name: string): Promise<Outcome> {
   const userId = userIds[actor];
   if (name.startsWith("tiles:")) {
     // What the tile service does with a token the hub issued to this user: verify it (no database).
@@ -190,7 +220,7 @@ async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; res
         if (!access) throw new ApiError("NOT_FOUND", "Not found.");
         return access;
       }
-      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens }, { headers: new Headers(), userId }));
+      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens, auditKey }, { headers: new Headers(), userId }));
       if (name === "route:/consults/[id]/fhir.json") return caller.consults.fhir({ id: ids.consult! });
       if (name === "route:/inbox/[id]") return caller.inbox.list();
       if (name === "route:/slides/[id]/annotations.geojson") return exportAnnotationsGeoJson(db, user, ids.slide!);
@@ -205,7 +235,7 @@ async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; res
     });
   }
   return answerOf(async (db) => {
-    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens }, { headers: new Headers(), userId }));
+    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens, auditKey }, { headers: new Headers(), userId }));
     const procedure = name.split(".").reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], caller) as (input: unknown) => Promise<unknown>;
     return procedure(inputFor(name));
   });
@@ -291,10 +321,19 @@ describe("access rules", () => {
     it(`${name}: ${rule.audience}, ${rule.resource}`, async () => {
       const got: Record<string, Answer> = {};
       const want: Record<string, Answer> = {};
+      const auditGot: Record<string, string> = {};
+      const auditWant: Record<string, string> = {};
       for (const actor of actors) {
-        const { answer, result } = await callAs(actor, name);
+        const { answer, result, audited } = await callAs(actor, name);
         got[actor] = answer;
         want[actor] = expectedAnswer(name, rule, actor);
+        if (audited) {
+          // Administrative acts, consult and board actions, exports: always; another lab's data: in the owner's (lab A's) chain.
+          const auditRule = (rule as AccessRule).audit;
+          const crossLab = !actor.endsWith(" A");
+          auditGot[actor] = auditRule === "cross-lab" ? (audited.labA ? "in lab A's chain" : "none") : audited.any ? "audited" : "none";
+          auditWant[actor] = noOpOnFixture.has(name) ? "none" : auditRule === "always" ? "audited" : auditRule === "cross-lab" && crossLab ? "in lab A's chain" : "none";
+        }
         // What another lab's user is allowed to call must not hand them lab A's data.
         if (answer === "allowed" && (actor === "pathologist B" || actor === "admin B")) {
           const text = JSON.stringify(result ?? null);
@@ -302,6 +341,10 @@ describe("access rules", () => {
         }
       }
       expect(got).toEqual(want);
+      expect(auditGot, `${name}: audit entries written`).toEqual(auditWant);
+      // An audited call that never succeeds on the fixtures is checked where its states are walked.
+      const exercised = Object.keys(auditGot).some((actor) => auditWant[actor] !== "none");
+      if ((rule as AccessRule).audit) expect(exercised || auditCheckedElsewhere.has(name), `${name}: audited, but no call succeeded here`).toBe(true);
     });
   }
 });

@@ -1,5 +1,6 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
+import { recordAudit } from "./audit";
 import { formatUtc, getBoardSession } from "./board-sessions";
 
 const { auditEvents, users } = schema;
@@ -50,6 +51,11 @@ export async function boardMinutesMarkdown(db: Db, userId: string, sessionId: st
     for (let n = 1; n <= item.snapshots; n++) {
       lines.push(`![Snapshot ${n} of ${md(item.accessionNumber)}](${hubUrl}/api/boards/sessions/${s.id}/snapshots/${item.id}/${n})`, "");
     }
+  }
+  // An export of every agenda case: each owning lab's chain records it.
+  const caseLabs = await db.selectDistinct({ labId: schema.cases.labId }).from(schema.cases).where(inArray(schema.cases.id, s.agenda.map((i) => i.caseId ?? "")));
+  for (const { labId } of caseLabs.length ? caseLabs : [{ labId: null }]) {
+    await recordAudit(db, { labId, actorUserId: userId, action: "board.minutes.export", targetType: "board_session", targetId: s.id });
   }
   const date = s.scheduledAt.toISOString().slice(0, 10);
   const slug = s.board.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "board";

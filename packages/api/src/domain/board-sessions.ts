@@ -108,6 +108,8 @@ export async function recordConclusion(deps: { db: Db; channel: BoardChannel }, 
   const text = conclusion.trim();
   if (!text) throw new ApiError("BAD_REQUEST", "Write the conclusion before saving it.");
   await db.update(boardAgendaItems).set({ conclusion: text, concludedBy: userId }).where(eq(boardAgendaItems.id, item.id));
+  const [kase] = await db.select({ labId: schema.cases.labId }).from(schema.cases).where(eq(schema.cases.id, item.caseId));
+  await recordAudit(db, { labId: kase?.labId ?? null, actorUserId: userId, action: "board.conclude", targetType: "board_session", targetId: session.id, detail: { itemId: item.id, caseId: item.caseId } });
   await channel.publish(session.id, { type: "agenda" });
 }
 

@@ -293,4 +293,29 @@ describe("tumor boards", () => {
     expect(grant!.expiresAt!.getTime()).toBeGreaterThan(Date.now() + (BOARD_GRANT_GRACE_HOURS - 1) * 3600_000);
     expect(await canSee(ids.dee!, ids.slideA1!)).toBe("grant");
   });
+
+  it("every board action above is in an audit chain: the case's lab's for agenda and conclusions, the hub's for the board's own", async () => {
+    const rows = await handle.db
+      .select({ action: schema.auditEvents.action, lab: schema.labs.slug, who: schema.users.name })
+      .from(schema.auditEvents)
+      .leftJoin(schema.labs, eq(schema.labs.id, schema.auditEvents.labId))
+      .innerJoin(schema.users, eq(schema.users.id, schema.auditEvents.actorUserId))
+      .orderBy(schema.auditEvents.createdAt, schema.auditEvents.seq);
+    const seen = rows.map((r) => `${r.action} ${r.lab ?? "hub"} ${r.who}`);
+    for (const expected of [
+      "board.create hub Ana North",
+      "board.member.add hub Ana North",
+      "board.session.schedule hub Ana North",
+      "board.agenda.add north Ana North",
+      "board.session.start hub Ana North",
+      "board.session.join hub Bo South",
+      "board.session.handover hub Ana North",
+      "board.conclude north Eve North",
+      "board.member.remove hub Ana North",
+      "board.minutes.export north Ana North",
+      "board.session.end hub Ana North",
+    ]) {
+      expect(seen).toContain(expected);
+    }
+  });
 });

@@ -77,6 +77,7 @@ export async function createBoard(db: Db, user: SessionUser, name: string) {
   if (!trimmed) throw new ApiError("BAD_REQUEST", "Give the board a name, e.g. “Regional sarcoma panel”.");
   const [board] = await db.insert(boards).values({ name: trimmed, chairUserId: user.id }).returning();
   await db.insert(boardMembers).values({ boardId: board!.id, userId: user.id });
+  await recordAudit(db, { actorUserId: user.id, action: "board.create", targetType: "board", targetId: board!.id, detail: { name: trimmed } });
   return { id: board!.id };
 }
 
@@ -172,6 +173,7 @@ export async function scheduleBoardSession(db: Db, chairId: string, boardId: str
   requireChair(board, chairId, "schedule sessions");
   if (Number.isNaN(scheduledAt.getTime())) throw new ApiError("BAD_REQUEST", "Give the session's date and time.");
   const [session] = await db.insert(boardSessions).values({ boardId: board.id, scheduledAt }).returning({ id: boardSessions.id });
+  await recordAudit(db, { actorUserId: chairId, action: "board.session.schedule", targetType: "board_session", targetId: session!.id, detail: { boardId: board.id, scheduledAt } });
   return { id: session!.id };
 }
 

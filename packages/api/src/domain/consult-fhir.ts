@@ -1,4 +1,6 @@
-import type { Db } from "@pathx/db";
+import { eq } from "drizzle-orm";
+import { type Db, schema } from "@pathx/db";
+import { recordAudit } from "./audit";
 import type { SessionUser } from "./users";
 import { getConsult } from "./consults";
 
@@ -19,6 +21,8 @@ const taskStatus: Record<string, string> = {
  */
 export async function exportConsultFhir(db: Db, user: SessionUser, id: string) {
   const c = await getConsult(db, user, id);
+  const [owner] = await db.select({ labId: schema.consultRequests.requesterLabId }).from(schema.consultRequests).where(eq(schema.consultRequests.id, c.id));
+  await recordAudit(db, { labId: owner!.labId, actorUserId: user.id, action: "consult.export.fhir", targetType: "consult", targetId: c.id });
   const ref = (type: string) => `urn:uuid:${type === "ServiceRequest" ? c.id : type === "Task" ? `${c.id.slice(0, 24)}000000000001` : `${c.id.slice(0, 24)}000000000002`}`;
   const iso = (d: Date | null) => (d ? new Date(d).toISOString() : undefined);
   const specimen = { display: `Case ${c.case.accessionNumber}${c.case.specimen ? ` — ${c.case.specimen}` : ""}` };

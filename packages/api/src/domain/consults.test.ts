@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
@@ -46,6 +46,17 @@ beforeAll(async () => {
 afterAll(() => handle.close());
 
 const lab = (user: SessionUser) => user.memberships[0]!;
+
+/** The audit entries about a consult in North's chain (the requester's), in chain order: action and who. */
+async function consultAudit(consultId: string) {
+  const rows = await handle.db
+    .select({ action: schema.auditEvents.action, who: schema.users.name })
+    .from(schema.auditEvents)
+    .innerJoin(schema.users, eq(schema.users.id, schema.auditEvents.actorUserId))
+    .where(and(eq(schema.auditEvents.labId, ids.north!), eq(schema.auditEvents.targetId, consultId)))
+    .orderBy(schema.auditEvents.seq);
+  return rows.map((r) => [r.action, r.who]);
+}
 
 describe("second opinion", () => {
   it("runs draft → sent → accepted → reported → closed, with read access to exactly the chosen slides", async () => {
@@ -101,6 +112,15 @@ describe("second opinion", () => {
     expect(await resolveSlideAccess(db, users.bo!, ids.a1!)).toBeDefined();
     await db.update(schema.accessGrants).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(schema.accessGrants.sourceId, id));
     expect(await resolveSlideAccess(db, users.bo!, ids.a1!)).toBeUndefined();
+    // Every step, the view and the export are in the requesting (owning) lab's audit chain, by whom.
+    expect(await consultAudit(id)).toEqual([
+      ["consult.create", "Ana"],
+      ["consult.send", "Ana"],
+      ["consult.accept", "Bo"],
+      ["consult.report", "Bo"],
+      ["consult.export.fhir", "Ana"],
+      ["consult.close", "Ana"],
+    ]);
   });
 
   it("declines with a reason, withdraws, and refuses wrong addressing", async () => {
@@ -125,6 +145,8 @@ describe("second opinion", () => {
     expect(await resolveSlideAccess(db, users.bo!, ids.a2!)).toMatchObject({ via: "grant", shareLabel: true });
     await withdrawConsult(db, users.ana!, second.id);
     expect(await resolveSlideAccess(db, users.bo!, ids.a2!)).toBeUndefined();
+    expect((await consultAudit(id)).map(([action]) => action)).toEqual(["consult.create", "consult.send", "consult.decline"]);
+    expect((await consultAudit(second.id)).map(([action]) => action)).toEqual(["consult.create", "consult.send", "consult.accept", "consult.withdraw"]);
   });
 });
 

@@ -4,6 +4,7 @@ import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
 import type { Membership, SessionUser } from "./users";
 import { publishAccessRevocation } from "../events/revocations";
+import { recordAudit } from "./audit";
 import { notify } from "./notifications";
 
 const { consultRequests, consultSlides, consultReports, accessGrants, cases, slides, labs, users, memberships } = schema;
@@ -108,8 +109,14 @@ export async function createConsultDraft(db: Db, user: SessionUser, lab: Members
       })
       .returning();
     await tx.insert(consultSlides).values([...new Set(input.slideIds)].map((slideId) => ({ requestId: created!.id, slideId })));
+    await auditConsult(tx as unknown as Db, user, created!, "create", { slideIds: [...new Set(input.slideIds)], targetLabId: input.targetLabId });
     return { id: created!.id };
   });
+}
+
+/** Every step of a second opinion is audited in the requesting lab's chain (whose case and slides it is). */
+function auditConsult(db: Db, user: SessionUser, consult: Consult, step: string, detail: Record<string, unknown> = {}) {
+  return recordAudit(db, { labId: consult.requesterLabId, actorUserId: user.id, action: `consult.${step}`, targetType: "consult", targetId: consult.id, detail: { targetLabId: consult.targetLabId, ...detail } });
 }
 
 async function setStatus(db: Db, id: string, values: Partial<Consult>) {
@@ -123,6 +130,7 @@ export async function sendConsult(db: Db, user: SessionUser, id: string) {
   const to = await addressees(db, consult);
   if (to.length === 0) throw new ApiError("BAD_REQUEST", `Nobody at that lab is in the ${consult.targetSubspecialty} pool; address a named pathologist instead.`);
   await setStatus(db, id, { status: "sent", sentAt: new Date() });
+  await auditConsult(db, user, consult, "send");
   await notify(db, to, { kind: "consult.request", title: `${consult.urgency === "urgent" ? "URGENT " : ""}Second opinion requested by ${user.name}`, link: link(id) });
 }
 
@@ -131,6 +139,7 @@ export async function withdrawConsult(db: Db, user: SessionUser, id: string) {
   if (role !== "requester") throw notFound("Request");
   expectStatus(consult, ["draft", "sent", "accepted"], "withdrawn");
   await setStatus(db, id, { status: "withdrawn", closedAt: new Date() });
+  await auditConsult(db, user, consult, "withdraw");
   await endGrants(db, id, new Date());
   if (consult.consultantUserId) await notify(db, [consult.consultantUserId], { kind: "consult.withdrawn", title: `A second-opinion request was withdrawn by ${user.name}`, link: link(id) });
 }
@@ -150,6 +159,7 @@ export async function acceptConsult(db: Db, user: SessionUser, id: string) {
       .returning({ id: consultRequests.id });
     if (!won) throw new ApiError("CONFLICT", "Someone else accepted this request first.");
     await tx.insert(accessGrants).values(chosen.map((c) => ({ slideId: c.slideId, granteeUserId: user.id, reason: "consult" as const, sourceId: id, shareLabel: consult.shareLabel })));
+    await auditConsult(tx as unknown as Db, user, consult, "accept", { slideIds: chosen.map((c) => c.slideId) });
   });
   await notify(db, [consult.requesterUserId], { kind: "consult.accepted", title: `${user.name} accepted your second-opinion request`, link: link(id) });
 }
@@ -160,6 +170,7 @@ export async function declineConsult(db: Db, user: SessionUser, id: string, reas
   expectStatus(consult, ["sent", "accepted"], "declined");
   if (!reason.trim()) throw new ApiError("BAD_REQUEST", "Say why you decline, so the requester can ask someone else.");
   await setStatus(db, id, { status: "declined", declineReason: reason.trim().slice(0, 2000), consultantUserId: consult.consultantUserId ?? user.id, closedAt: new Date() });
+  await auditConsult(db, user, consult, "decline");
   await endGrants(db, id, new Date());
   await notify(db, [consult.requesterUserId], { kind: "consult.declined", title: `${user.name} declined your second-opinion request`, link: link(id) });
 }
@@ -171,6 +182,7 @@ export async function reportConsult(db: Db, user: SessionUser, id: string, input
   await db.transaction(async (tx) => {
     await tx.insert(consultReports).values({ requestId: id, authorUserId: user.id, diagnosis: input.diagnosis, comment: input.comment, codes: input.codes });
     await tx.update(consultRequests).set({ status: "reported", reportedAt: new Date(), updatedAt: new Date() }).where(eq(consultRequests.id, id));
+    await auditConsult(tx as unknown as Db, user, consult, "report");
   });
   const requesterLab = await db.select({ userId: memberships.userId }).from(memberships).where(eq(memberships.labId, consult.requesterLabId));
   await notify(db, [consult.requesterUserId, ...requesterLab.map((m) => m.userId)], { kind: "consult.report", title: `Second-opinion report from ${user.name}`, link: link(id) });
@@ -183,6 +195,7 @@ export async function closeConsult(db: Db, user: SessionUser, id: string) {
   expectStatus(consult, ["reported"], "closed");
   const now = new Date();
   await setStatus(db, id, { status: "closed", closedAt: now });
+  await auditConsult(db, user, consult, "close");
   await endGrants(db, id, new Date(now.getTime() + CONSULT_GRACE_HOURS * 3600_000));
 }
 

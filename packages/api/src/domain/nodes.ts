@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, count, desc, eq, gt, isNull } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
+import { recordAudit } from "./audit";
 
 const { nodes, enrollmentTokens, labs, slides } = schema;
 const hash = (secret: string) => createHash("sha256").update(secret).digest("hex");
@@ -28,6 +29,7 @@ export async function enrollNode(db: Db, token: string, input: { name: string; v
     .values({ labId: row.labId, name: input.name.trim() || "lab node", credentialHash: hash(credential), version: input.version, lastSeenAt: new Date() })
     .returning();
   await db.update(enrollmentTokens).set({ usedAt: new Date(), nodeId: node!.id }).where(eq(enrollmentTokens.id, row.id));
+  await recordAudit(db, { labId: row.labId, actorUserId: null, action: "node.enrol", targetType: "node", targetId: node!.id, detail: { name: node!.name, tokenCreatedBy: row.createdBy } });
   const [lab] = await db.select({ slug: labs.slug, name: labs.name }).from(labs).where(eq(labs.id, row.labId));
   return { nodeId: node!.id, credential, lab: lab! };
 }

@@ -8,6 +8,7 @@ import { requestSlideFetch } from "../domain/indexed-slides";
 import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes";
 import { resolveSlideAccess } from "../access/slide-access";
 import { listRemoteViews } from "../domain/audit";
+import { readAuditChainState } from "../domain/audit-chain";
 import { countUnread, listInbox, markRead } from "../domain/notifications";
 import { listPriors, openPrior, openPriorInput, setCaseStatus } from "../domain/priors";
 import { getLabCase, getViewableSlide, listLabSlides } from "../domain/slides";
@@ -41,7 +42,7 @@ export const appRouter = router({
       // Whoever may view an index-only slide (its lab, a consultant, a board member) may have it fetched.
       const access = await resolveSlideAccess(ctx.db, ctx.user, input.id);
       if (!access) throw notFound("Slide");
-      return requestSlideFetch(ctx.db, access.slide.labId, input.id, ctx.user.id);
+      return requestSlideFetch(ctx.db, access.slide.labId, input.id, ctx.user.id, access.via);
     }),
   }),
   members: router({
@@ -93,6 +94,10 @@ export const appRouter = router({
   }),
   audit: router({
     remoteViews: labAdminProcedure.query(({ ctx }) => listRemoteViews(ctx.db, ctx.lab.labId)),
+    chain: labAdminProcedure.query(async ({ ctx }) => {
+      if (!ctx.auditKey) throw new ApiError("INTERNAL", "The audit signing key is not configured on this server.");
+      return readAuditChainState(ctx.db, await ctx.auditKey(), ctx.lab.labId);
+    }),
   }),
   boards: boardsRouter,
 });

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { TopBar } from "@/components/top-bar";
 import { hubEnv } from "@/env";
+import { AuditChainCard } from "@/components/audit-chain-card";
 import { serverCaller } from "@/server/caller";
 
 export const dynamic = "force-dynamic";
@@ -44,6 +45,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const nodes = await api.nodes.list();
   const policy = await api.lab.policy();
   const remoteViews = await api.audit.remoteViews();
+  const auditChain = await api.audit.chain();
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin />
@@ -229,6 +231,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             </tbody>
           </table>
         )}
+        <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Audit chain</h2>
+        <AuditChainCard state={auditChain} />
         <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Add a user</h2>
         <form
           className="card"
