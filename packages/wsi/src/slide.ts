@@ -101,14 +101,18 @@ export async function openSlideAt(path: string): Promise<Slide> {
   try {
     const size = await source.size();
     const head = await source.read(0, Math.min(size, 512));
-    const native = await findSourceFormat(source, head, size);
-    const other = native && !(await preferPathFormat(native, path)) ? undefined : await viaPath();
+    // A file too small to be a slide may still be one with companions (an MRXS index).
+    const native = await findSourceFormat(source, head, size).catch((error: unknown) => ({ error }));
+    const claimed = native && !("error" in native) ? native : undefined;
+    const other = claimed && !(await preferPathFormat(claimed, path)) ? undefined : await viaPath();
     if (other) {
       await source.close();
       return createSlide(name, await openParts(name, () => other.open(path)), async () => {});
     }
-    if (!native) refuseUnclaimed(source.name, head);
-    return createSlide(name, await native.open(source, head), () => source.close());
+    if (native && "error" in native) throw native.error;
+    if (!claimed) refuseUnclaimed(source.name, head);
+    
+    return createSlide(name, await claimed.open(source, head), () => source.close());
   } catch (error) {
     await source.close().catch(() => {});
     throw toWsiError(error, "CORRUPT", name);

@@ -18,7 +18,7 @@ export interface TestImage {
   pixel: (x: number, y: number) => [number, number, number];
   subIfds?: TestImage[];
   /** Extra raw entries: [tag, type, values]. */
-  extraTags?: [number, number, number[]][];
+  extraTags?: [number, number, number[] | string][];
   /** Pixels per centimetre, written as XResolution/YResolution. */
   pixelsPerCm?: number;
   quality?: number;
