@@ -128,9 +128,28 @@ async function restartLevel(source: ByteSource, d: NdpiDirectory, strip: Strip, 
       return found;
     })());
 
+  // A tile needs one read per MCU row. When a second tile of the same tile row is asked for
+  // (tiling a whole level), the band's bytes — contiguous in the file — are read once instead.
+  const bandAsks = new Map<number, number>();
+  const bands = new Map<number, Promise<{ from: number; bytes: Uint8Array }>>();
+  const readRange = async (row: number, from: number, to: number) => {
+    const band = await bands.get(row);
+    if (band && from >= band.from && to <= band.from + band.bytes.length) return band.bytes.subarray(from - band.from, to - band.from);
+    return source.read(from, to - from);
+  };
+  const askBand = (row: number, table: Float64Array, r0: number, r1: number) => {
+    const asks = (bandAsks.get(row) ?? 0) + 1;
+    bandAsks.set(row, asks);
+    const from = table[r0 * perRow]! - (r0 > 0 ? 2 : 0), to = table[r1 * perRow]!;
+    if (asks !== 2 || bands.has(row) || !(to > from) || to - from > limits.maxChunkBytes) return;
+    bands.set(row, source.read(from, to - from).then((bytes) => ({ from, bytes })));
+    if (bands.size > 3) bands.delete(bands.keys().next().value!);
+  };
+
   const tileJpeg = async (col: number, row: number, table: Float64Array) => {
     const c0 = col * across, c1 = Math.min(c0 + across, perRow);
     const r0 = row * down, r1 = Math.min(r0 + down, mcuRows);
+    askBand(row, table, r0, r1);
     const tileWidth = Math.min((c1 - c0) * intervalWidth, width - c0 * intervalWidth);
     const tileHeight = Math.min((r1 - r0) * header.mcuHeight, height - r0 * header.mcuHeight);
     const segments = await Promise.all(
@@ -141,7 +160,7 @@ async function restartLevel(source: ByteSource, d: NdpiDirectory, strip: Strip, 
         if (!(to > from) || to - from > limits.maxChunkBytes) throw new WsiError("CORRUPT", `${where}: restart interval ${first} has an impossible extent; the marker positions are wrong.`);
         // The interval before ends in a marker just before `from`: read it too, so a start is checked as well as an end.
         const lead = first > 0 ? 2 : 0;
-        const read = await source.read(from - lead, to - from + lead);
+        const read = await readRange(row, from - lead, to);
         if (lead && (read[0] !== 0xff || read[1] !== 0xd0 + ((first - 1) % 8))) {
           throw new WsiError("CORRUPT", `${where}: restart interval ${first} does not start after a restart marker; the marker positions are wrong.`);
         }
