@@ -4,3 +4,4 @@ export { pyramidImages, tissuePixel, writeTestTiff, type TestImage, type Written
 export { writeRepeatingSlide } from "./repeating-slide";
 export { writeNdpi, type NdpiOptions, type NdpiLevelSpec, type WrittenNdpi } from "./ndpi-writer";
 export { openslideProperties, openslideRegion, readSlideRegion } from "./openslide-check";
+export { writePhilipsTiff } from "./philips-writer";
