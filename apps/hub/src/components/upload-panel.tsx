@@ -111,8 +111,8 @@ export function UploadPanel() {
         }}
         style={{ display: "block", border: `2px dashed ${dragging ? "var(--accent)" : "var(--line)"}`, borderRadius: ".5rem", padding: "1rem", textAlign: "center", cursor: "pointer" }}
       >
-        Drop an .svs or .tif file here, or choose one
-        <input type="file" accept=".svs,.tif,.tiff" aria-label="Slide file" disabled={busy} style={{ display: "block", margin: ".5rem auto 0" }} onChange={(e) => e.target.files?.[0] && void upload(e.target.files[0])} />
+        Drop an .svs, .ndpi or .tif file here, or choose one
+        <input type="file" accept=".svs,.ndpi,.tif,.tiff" aria-label="Slide file" disabled={busy} style={{ display: "block", margin: ".5rem auto 0" }} onChange={(e) => e.target.files?.[0] && void upload(e.target.files[0])} />
       </label>
       {busy ? (
         <p>

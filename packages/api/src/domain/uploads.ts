@@ -11,7 +11,7 @@ import { publishSlideChange } from "../events/topics";
 const { uploads, slides, cases } = schema;
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 const MAX_SIZE = 100 * 1024 ** 3;
-export const SLIDE_FILE = /\.(svs|tif|tiff|btf)$/i;
+export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi)$/i;
 
 /** What starting an upload takes, checked the same way for browsers (tRPC) and lab nodes (HTTP). */
 export const uploadMetaInput = z.object({

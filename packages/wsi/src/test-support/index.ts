@@ -2,3 +2,6 @@ export { fixturePath } from "./fixtures";
 export { psnr, readJpegFile, renderRegion } from "./pixels";
 export { pyramidImages, tissuePixel, writeTestTiff, type TestImage, type WrittenTiff } from "./tiff-writer";
 export { writeRepeatingSlide } from "./repeating-slide";
+export { writeNdpi, type NdpiOptions, type NdpiLevelSpec, type WrittenNdpi } from "./ndpi-writer";
+export { openslideProperties, openslideRegion, readSlideRegion } from "./openslide-check";
+export { writePhilipsTiff } from "./philips-writer";
