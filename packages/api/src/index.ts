@@ -33,3 +33,6 @@ export { notify } from "./domain/notifications";
 export { readApiEnv, type ApiEnv } from "./env";
 export { EVENTS_CHANNEL, createEventHub, publishEvent, publishEvents, pruneEvents, type BusEvent, type EventHub, type EventInput } from "./events/bus";
 export { labSlidesTopic, publishSlideChange, refusedTopics, slideEvents, slideTopic, type SlideChange, type SlideEventPayload } from "./events/topics";
+export { activeSessionUser, endSession, endUserSessions, startSession, type SessionEndReason } from "./domain/sessions";
+export { THROTTLE, signInWithPassword, type PasswordSignIn } from "./domain/sign-in";
+export { resolveOidcSignIn, type OidcClaims, type OidcRefusal, type OidcSignIn } from "./domain/oidc";
