@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure.sh
+source scripts/lib/private-data.sh
 
 real="${PATHX_REAL_SERVICES:-0}"
 for arg in "$@"; do
@@ -16,11 +17,14 @@ for arg in "$@"; do
 done
 
 ensure_node_modules
-mkdir -p .data
+private_data_dir .data
 export PGLITE_DIR="${PGLITE_DIR:-$PWD/.data/pglite}"
 export STORAGE_DIR="${STORAGE_DIR:-$PWD/.data/objects}"
 data="$PGLITE_DIR and $STORAGE_DIR"
 if [ "$real" = 1 ] || [ "$real" = true ]; then
+  # The local PostgreSQL runs as the postgres user and keeps its own 0700 folder in .data: it
+  # may pass through .data (0711), not list it.
+  chmod 711 .data
   # Each script prints KEY=VALUE lines; services already running are reused.
   export_settings() { local line; while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done <<<"$1"; }
   if [ -z "${DATABASE_URL:-}" ]; then
@@ -39,9 +43,8 @@ fi
 export PORT="${PORT:-3000}"
 HOST="${HOST:-0.0.0.0}"
 if [ -z "${AUTH_SECRET:-}" ]; then
-  # A secret made once per installation and kept, so sessions survive restarts.
-  [ -s .data/auth-secret ] || node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))' >.data/auth-secret
-  AUTH_SECRET="$(cat .data/auth-secret)"
+  # A secret made once per installation and kept (0600), so sessions survive restarts.
+  AUTH_SECRET="$(ensure_auth_secret .data/auth-secret)"
   export AUTH_SECRET
 fi
 export AUTH_URL="${AUTH_URL:-http://127.0.0.1:$PORT}"
