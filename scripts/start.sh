@@ -41,7 +41,13 @@ if [ "$real" = 1 ] || [ "$real" = true ]; then
   data="PostgreSQL at ${DATABASE_URL#*@} and S3 bucket $S3_BUCKET at ${S3_ENDPOINT:-AWS}"
 fi
 export PORT="${PORT:-3000}"
-HOST="${HOST:-0.0.0.0}"
+bind_note=""
+if [ -z "${HOST:-}" ]; then
+  # The demo accounts' password is printed below and in the README: loopback only, unless the
+  # operator chooses an address.
+  HOST=127.0.0.1
+  bind_note="Listening on 127.0.0.1 only, because the demo accounts' password is public. To serve other machines, change those passwords and set HOST (e.g. HOST=0.0.0.0)."
+fi
 if [ -z "${AUTH_SECRET:-}" ]; then
   # A secret made once per installation and kept (0600), so sessions survive restarts.
   AUTH_SECRET="$(ensure_auth_secret .data/auth-secret)"
@@ -61,6 +67,7 @@ Demo sign-ins (password: pathx-demo-2026):
   pathologist@south.example   pathologist, South University Hospital
   hub-admin@pathx.example     hub administrator
 Data: $data
+${bind_note}
 
 MSG
 export HOST NEXT_TELEMETRY_DISABLED=1

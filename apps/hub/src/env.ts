@@ -44,7 +44,8 @@ export function hubEnv(): z.infer<typeof schema> {
 /** Settings of `npm start`'s supervisor (scripts/run.ts). */
 const runSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  HOST: z.string().default("0.0.0.0"),
+  /** Loopback unless set: the demo accounts' password is published (an explicit HOST opts out). */
+  HOST: z.string().default("127.0.0.1"),
   WORKERS: z.coerce.number().int().min(1).max(32).default(1),
   EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   PGLITE_DIR: z.string().default(".data/pglite"),
