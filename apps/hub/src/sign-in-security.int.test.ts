@@ -22,7 +22,8 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "pathx-signin-"));
   hubA = await startHubProcess({ port: PORT_A, dataDir: join(work, "hub"), authSecret: SECRET });
   envB = { DATABASE_URL: hubA.databaseUrl, DATABASE_PREPARE: "false", STORAGE_DIR: join(work, "hub", "objects"), AUTH_SECRET: SECRET };
-  hubB = await startWebApp({ port: PORT_B, env: { ...envB, AUTH_URL: `http://localhost:${PORT_B}` } });
+  // Bound to every interface, as `next start -H 0.0.0.0` behind a balancer: its request URLs name 0.0.0.0.
+  hubB = await startWebApp({ port: PORT_B, bindHost: "0.0.0.0", env: { ...envB, AUTH_URL: `http://localhost:${PORT_B}` } });
 }, 600_000);
 
 afterAll(async () => {
@@ -59,6 +60,22 @@ describe("security headers", () => {
 describe("CSRF", () => {
   it("refuses a form POST from another site, and tRPC mutations that are not JSON", async () => {
     const admin = await signInOverHttp(hubA.url, "admin@north.example");
+    // A route handler, not tRPC: a text/plain POST needs no preflight, so another site's page
+    // can send it with the user's cookie. It is refused before the route sees it.
+    const boardView = await fetch(`${hubA.url}/api/boards/sessions/00000000-0000-4000-8000-000000000000/view`, {
+      method: "POST",
+      headers: { cookie: admin.cookie(), origin: "https://evil.example", "sec-fetch-site": "cross-site", "content-type": "text/plain" },
+      body: JSON.stringify({ kind: "pointer", x: 0.5, y: 0.5 }),
+    });
+    expect(boardView.status).toBe(403);
+    // <form enctype="text/plain"> on another site can send this without a preflight.
+    const plain = await fetch(`${hubA.url}/api/trpc/nodes.createEnrollmentToken`, {
+      method: "POST",
+      headers: { cookie: admin.cookie(), origin: "https://evil.example", "sec-fetch-site": "cross-site", "content-type": "text/plain" },
+      body: "null",
+    });
+    expect(plain.status).toBe(403);
+    expect(await plain.text()).not.toContain("pxe_");
     const forged = await fetch(`${hubA.url}/api/trpc/nodes.createEnrollmentToken`, {
       method: "POST",
       headers: { cookie: admin.cookie(), origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" },
