@@ -36,9 +36,11 @@ test("a lab's identity provider cannot sign in a member of another lab", async (
 test("an e-mail the identity provider did not verify is refused, as is one it says nothing about", async ({ page, browser }) => {
   await signInThroughProvider(page, "admin@east.example;unverified");
   await expect(page.locator("p[role=alert]")).toContainText("did not confirm your email address");
-  const other = await (await browser.newContext()).newPage();
+  const context = await browser.newContext();
+  const other = await context.newPage();
   await signInThroughProvider(other, "admin@east.example;unstated");
   await expect(other.locator("p[role=alert]")).toContainText("did not confirm your email address");
+  await context.close();
 });
 
 test("a hub administrator never signs in through a lab's identity provider", async ({ page }) => {
@@ -54,12 +56,16 @@ test("once linked, the provider's subject keeps signing in the same person after
   // The lab's IT renames the person: same subject, new address the exchange has never seen.
   const rename = await fetch(`http://127.0.0.1:${oidcPort}/test/set-email?${new URLSearchParams({ sub: subject, email: "a.admin@east-renamed.example" })}`);
   expect(rename.ok).toBe(true);
-  const later = await (await browser.newContext()).newPage();
+  const laterContext = await browser.newContext();
+  const later = await laterContext.newPage();
   await signInThroughProvider(later, subject);
   await expect(later.getByRole("heading", { level: 1 })).toHaveText("Slides of East Regional Lab");
   await expect(later.getByText("East Regional Lab admin")).toBeVisible();
   // Whoever the provider now gives the old address under another subject is not let in as them.
-  const impostor = await (await browser.newContext()).newPage();
+  const impostorContext = await browser.newContext();
+  const impostor = await impostorContext.newPage();
   await signInThroughProvider(impostor, "admin@east.example;someone-else");
   await expect(impostor.locator("p[role=alert]")).toContainText("no account for you in this lab");
+  await laterContext.close();
+  await impostorContext.close();
 });

@@ -1,4 +1,5 @@
 import NextAuth, { CredentialsSignin } from "next-auth";
+import { cache } from "react";
 import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
 import { activeSessionUser, endSession, resolveOidcSignIn, signInWithPassword, startSession } from "@pathx/api";
@@ -116,8 +117,11 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   },
 });
 
-/** The signed-in user's id for this request, or undefined. */
-export async function currentUserId(): Promise<string | undefined> {
+/**
+ * The signed-in user's id for this request, or undefined. Asked once per server render (the
+ * session row check is a database read), however many components ask.
+ */
+export const currentUserId = cache(async (): Promise<string | undefined> => {
   const session = await auth();
   return session?.user?.id ?? undefined;
-}
+});
