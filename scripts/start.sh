@@ -22,9 +22,6 @@ export PGLITE_DIR="${PGLITE_DIR:-$PWD/.data/pglite}"
 export STORAGE_DIR="${STORAGE_DIR:-$PWD/.data/objects}"
 data="$PGLITE_DIR and $STORAGE_DIR"
 if [ "$real" = 1 ] || [ "$real" = true ]; then
-  # The local PostgreSQL runs as the postgres user and keeps its own 0700 folder in .data: it
-  # may pass through .data (0711), not list it.
-  chmod 711 .data
   # Each script prints KEY=VALUE lines; services already running are reused.
   export_settings() { local line; while IFS= read -r line; do [[ "$line" == *=* ]] && export "${line?}"; done <<<"$1"; }
   if [ -z "${DATABASE_URL:-}" ]; then
