@@ -47,6 +47,8 @@ export default defineConfig({
       OIDC_CLIENT_ID: "pathx-hub",
       OIDC_CLIENT_SECRET: "pathx-hub-secret-for-tests",
       OIDC_NAME: "Test Lab ID",
+      // The provider is East Regional Lab's: it signs in East's members only.
+      OIDC_LAB: "east",
     },
     },
   ],

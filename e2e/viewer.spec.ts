@@ -15,6 +15,12 @@ async function waitForNorthSlides(page: Page) {
 
 test("a pathologist signs in, finds a slide, and the viewer shows its tiles", async ({ page }) => {
   test.setTimeout(420_000);
+  // The hub's Content-Security-Policy must not block anything the pages or the viewer need.
+  const violations: string[] = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to (load|execute|connect|apply|frame)/i.test(m.text())) violations.push(m.text());
+  });
+  page.on("pageerror", (e) => violations.push(e.message));
   await signIn(page, "pathologist@north.example");
   await waitForNorthSlides(page);
   await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
@@ -44,6 +50,7 @@ test("a pathologist signs in, finds a slide, and the viewer shows its tiles", as
   await page.getByRole("button", { name: "100 %" }).click();
   await expect(page.getByTestId("zoom")).toHaveText("100 %");
   await page.screenshot({ path: "test-results/viewer.png" });
+  expect(violations).toEqual([]);
 });
 
 test("a user of another lab gets not found for the slide, its case and its tiles", async ({ page, browser }) => {

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure.sh
+source scripts/lib/private-data.sh
 
 real="${PATHX_REAL_SERVICES:-0}"
 for arg in "$@"; do
@@ -16,7 +17,7 @@ for arg in "$@"; do
 done
 
 ensure_node_modules
-mkdir -p .data
+private_data_dir .data
 export PGLITE_DIR="${PGLITE_DIR:-$PWD/.data/pglite}"
 export STORAGE_DIR="${STORAGE_DIR:-$PWD/.data/objects}"
 # Signs the audit checkpoints; outside the database on purpose (AUDIT_SIGNING_KEY in the cloud).
@@ -39,11 +40,16 @@ if [ "$real" = 1 ] || [ "$real" = true ]; then
   data="PostgreSQL at ${DATABASE_URL#*@} and S3 bucket $S3_BUCKET at ${S3_ENDPOINT:-AWS}"
 fi
 export PORT="${PORT:-3000}"
-HOST="${HOST:-0.0.0.0}"
+bind_note=""
+if [ -z "${HOST:-}" ]; then
+  # The demo accounts' password is printed below and in the README: loopback only, unless the
+  # operator chooses an address.
+  HOST=127.0.0.1
+  bind_note="Listening on 127.0.0.1 only, because the demo accounts' password is public. To serve other machines, change those passwords and set HOST (e.g. HOST=0.0.0.0)."
+fi
 if [ -z "${AUTH_SECRET:-}" ]; then
-  # A secret made once per installation and kept, so sessions survive restarts.
-  [ -s .data/auth-secret ] || node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))' >.data/auth-secret
-  AUTH_SECRET="$(cat .data/auth-secret)"
+  # A secret made once per installation and kept (0600), so sessions survive restarts.
+  AUTH_SECRET="$(ensure_auth_secret .data/auth-secret)"
   export AUTH_SECRET
 fi
 export AUTH_URL="${AUTH_URL:-http://127.0.0.1:$PORT}"
@@ -69,6 +75,7 @@ Demo sign-ins (password: pathx-demo-2026):
   pathologist@south.example   pathologist, South University Hospital
   hub-admin@pathx.example     hub administrator
 Data: $data
+${bind_note}
 
 MSG
 export HOST NEXT_TELEMETRY_DISABLED=1

@@ -4,8 +4,13 @@ import { z } from "zod";
 const schema = z.object({
   AUTH_SECRET: z.string().min(16, "AUTH_SECRET must be at least 16 characters"),
   AUTH_URL: z.string().url().optional(),
-  /** A lab's own identity provider (OpenID Connect); sign-in maps its verified email to a hub user. */
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  /**
+   * A lab's own identity provider (OpenID Connect), bound to the lab OIDC_LAB (its slug): it
+   * signs in only that lab's members, never a hub administrator.
+   */
   OIDC_ISSUER: z.string().url().optional(),
+  OIDC_LAB: z.string().min(1).optional(),
   OIDC_CLIENT_ID: z.string().optional(),
   OIDC_CLIENT_SECRET: z.string().optional(),
   OIDC_NAME: z.string().default("your lab's sign-in"),
@@ -17,6 +22,11 @@ const schema = z.object({
   S3_BUCKET: z.string().optional(),
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Where the viewer loads tiles from (the tile service; npm start sets it): its origin is allowed by the Content-Security-Policy. */
+  TILES_PUBLIC_URL: z.string().url().default("http://127.0.0.1:3001"),
+}).refine((env) => !env.OIDC_ISSUER || env.OIDC_LAB, {
+  message: "OIDC_LAB must name the lab (its slug) whose members OIDC_ISSUER signs in",
+  path: ["OIDC_LAB"],
 });
 
 let cached: z.infer<typeof schema> | undefined;
@@ -34,7 +44,8 @@ export function hubEnv(): z.infer<typeof schema> {
 /** Settings of `npm start`'s supervisor (scripts/run.ts). */
 const runSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  HOST: z.string().default("0.0.0.0"),
+  /** Loopback unless set: the demo accounts' password is published (an explicit HOST opts out). */
+  HOST: z.string().default("127.0.0.1"),
   WORKERS: z.coerce.number().int().min(1).max(32).default(1),
   EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   PGLITE_DIR: z.string().default(".data/pglite"),

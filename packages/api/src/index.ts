@@ -40,3 +40,6 @@ export { recordAudit, readAuditChainPage, type AuditEvent } from "./domain/audit
 export { checkpointAllAuditChains, checkpointAuditChain, listAuditCheckpoints, readAuditChainState, verifyAuditChain, type AuditChainState } from "./domain/audit-chain";
 export { loadAuditSigningKey, type AuditSigningKey } from "./audit/signing-key";
 export { PEER_HEADER, clientAddress, requestOriginOf, runWithRequestOrigin } from "./audit/request-context";
+export { activeSessionUser, endSession, endUserSessions, startSession, type SessionEndReason } from "./domain/sessions";
+export { THROTTLE, signInWithPassword, type PasswordSignIn } from "./domain/sign-in";
+export { resolveOidcSignIn, type OidcClaims, type OidcRefusal, type OidcSignIn } from "./domain/oidc";

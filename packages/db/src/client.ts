@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -11,6 +10,7 @@ import postgres from "postgres";
 import { sealAuditChains } from "./audit-chain";
 import type { DbEnv } from "./env";
 import * as schema from "./schema";
+import { makePrivateDir } from "./private-dir";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -65,7 +65,7 @@ export async function createDb(env: DbEnv, options: { migrationsFolder?: string 
     };
   }
   const inMemory = env.PGLITE_DIR === "memory://";
-  if (!inMemory) await mkdir(env.PGLITE_DIR, { recursive: true });
+  if (!inMemory) await makePrivateDir(env.PGLITE_DIR);
   const client = inMemory ? new PGlite() : new PGlite(env.PGLITE_DIR);
   const db = drizzlePglite(client, { schema });
   return {

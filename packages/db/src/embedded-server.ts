@@ -1,6 +1,6 @@
-import { mkdir } from "node:fs/promises";
 import { type Socket, createServer } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
+import { makePrivateDir } from "./private-dir";
 
 const SSL_REQUEST = 80877103;
 const CANCEL_REQUEST = 80877102;
@@ -75,7 +75,7 @@ function splitNotifications(response: Buffer): { rest: Buffer; notifications: { 
  * PostgreSQL server would, so cross-process wake-ups work as on a real server.
  */
 export async function startEmbeddedDbServer(options: { dataDir: string; port: number; host?: string }) {
-  await mkdir(options.dataDir, { recursive: true });
+  await makePrivateDir(options.dataDir);
   const db = await PGlite.create(options.dataDir);
   const host = options.host ?? "127.0.0.1";
   const pending: { session: Session; request: Buffer; commands: ListenCommand[] }[] = [];

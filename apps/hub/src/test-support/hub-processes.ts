@@ -53,9 +53,9 @@ function launch(name: string, command: string, args: string[], cwd: string, env:
  * One hub web process (the built app, `next start`) on its own port, against whatever database
  * and store `env` names: several of them with one AUTH_SECRET are one hub behind a balancer.
  */
-export async function startWebApp(options: { port: number; env: Record<string, string> }): Promise<HubPart & { url: string }> {
+export async function startWebApp(options: { port: number; env: Record<string, string>; bindHost?: string }): Promise<HubPart & { url: string }> {
   const url = `http://127.0.0.1:${options.port}`;
-  const part = launch(`web app :${options.port}`, bin("next"), ["start", "-p", String(options.port), "-H", "127.0.0.1"], resolve(root, "apps/hub"), {
+  const part = launch(`web app :${options.port}`, bin("next"), ["start", "-p", String(options.port), "-H", options.bindHost ?? "127.0.0.1"], resolve(root, "apps/hub"), {
     AUTH_URL: url,
     ...options.env,
   });

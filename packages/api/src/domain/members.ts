@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
 import { hashPassword } from "./passwords";
+import { endUserSessions } from "./sessions";
 
 const { users, memberships } = schema;
 type Role = "pathologist" | "lab_admin";
@@ -50,4 +51,23 @@ export async function setMemberSubspecialties(db: Db, labId: string, userId: str
     .where(and(eq(memberships.labId, labId), eq(memberships.userId, userId)))
     .returning({ userId: memberships.userId });
   if (!row) throw notFound("Member");
+}
+
+/** Removes a member from the lab and ends their sessions at once; the lab keeps an administrator. */
+export async function removeLabMember(db: Db, labId: string, userId: string) {
+  const members = await listLabMembers(db, labId);
+  const member = members.find((m) => m.userId === userId);
+  if (!member) throw notFound("Member");
+  if (member.role === "lab_admin" && members.filter((m) => m.role === "lab_admin").length === 1) {
+    throw new ApiError("BAD_REQUEST", "The lab needs at least one administrator: make someone else administrator first.");
+  }
+  await db.delete(memberships).where(and(eq(memberships.labId, labId), eq(memberships.userId, userId)));
+  await endUserSessions(db, userId, "member-removed");
+}
+
+/** A lab admin's "sign out everywhere" for a member of their lab: every session of theirs ends. */
+export async function signOutMemberEverywhere(db: Db, labId: string, userId: string) {
+  const [member] = await db.select().from(memberships).where(and(eq(memberships.labId, labId), eq(memberships.userId, userId))).limit(1);
+  if (!member) throw notFound("Member");
+  return { ended: await endUserSessions(db, userId, "signed-out-everywhere") };
 }

@@ -17,11 +17,22 @@ export interface SessionUser {
   memberships: Membership[];
 }
 
-/** Email and password sign-in; undefined for any mismatch (the caller says one generic thing). */
-export async function authenticateWithPassword(db: Db, email: string, password: string): Promise<{ id: string; email: string; name: string } | undefined> {
+/**
+ * Verified against when the email has no password (unknown or identity-provider only), so the
+ * answer takes as long as for a real account: a hash of random bytes nobody knows.
+ */
+export const DUMMY_PASSWORD_HASH = "scrypt$32768$8$1$jLefxcVJsdOGYdXM6p8l5Q==$HivXVV81Cd9NZu6ATU2u1HYU8k7xToYsJlocsVvLBSk=";
+
+/** Email and password check; undefined for any mismatch (the caller says one generic thing). */
+export async function authenticateWithPassword(
+  db: Db,
+  email: string,
+  password: string,
+  verify: (password: string, stored: string) => Promise<boolean> = verifyPassword,
+): Promise<{ id: string; email: string; name: string } | undefined> {
   const [user] = await db.select().from(schema.users).where(eq(schema.users.email, email.trim().toLowerCase())).limit(1);
-  if (!user?.passwordHash) return undefined;
-  return (await verifyPassword(password, user.passwordHash)) ? { id: user.id, email: user.email, name: user.name } : undefined;
+  const matches = await verify(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  return user?.passwordHash && matches ? { id: user.id, email: user.email, name: user.name } : undefined;
 }
 
 /** The signed-in user with every lab they belong to: loaded once per request. */

@@ -1,7 +1,8 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { schema } from "@pathx/db";
-import { addLabMember, listLabMembers, setLabMemberRole, setMemberSubspecialties } from "../domain/members";
+import { addLabMember, listLabMembers, removeLabMember, setLabMemberRole, setMemberSubspecialties, signOutMemberEverywhere } from "../domain/members";
+import { endUserSessions } from "../domain/sessions";
 import { annotationsRouter } from "./annotations";
 import { boardsRouter } from "./boards";
 import { requestSlideFetch } from "../domain/indexed-slides";
@@ -54,6 +55,12 @@ export const appRouter = router({
     setSubspecialties: labAdminProcedure
       .input(z.object({ userId: id, subspecialties: z.array(z.string().trim().toLowerCase().min(2).max(80)).max(10) }))
       .mutation(({ ctx, input }) => setMemberSubspecialties(ctx.db, ctx.lab.labId, input.userId, input.subspecialties)),
+    remove: labAdminProcedure.input(z.object({ userId: id })).mutation(({ ctx, input }) => removeLabMember(ctx.db, ctx.lab.labId, input.userId)),
+    signOutEverywhere: labAdminProcedure.input(z.object({ userId: id })).mutation(({ ctx, input }) => signOutMemberEverywhere(ctx.db, ctx.lab.labId, input.userId)),
+  }),
+  sessions: router({
+    /** Ends every session of the caller, this one included. */
+    signOutEverywhere: signedInProcedure.mutation(async ({ ctx }) => ({ ended: await endUserSessions(ctx.db, ctx.user.id, "signed-out-everywhere") })),
   }),
   lab: router({
     policy: labProcedure.query(async ({ ctx }) => {

@@ -67,6 +67,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
               <th>Role</th>
               <th>Second-opinion pools</th>
               <th></th>
+              <th></th>
+              <th></th>
             </tr>
           </thead>
           <tbody>
@@ -103,6 +105,31 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                   >
                     <button className="plain" type="submit">
                       {m.role === "lab_admin" ? "Make pathologist" : "Make lab admin"}
+                    </button>
+                  </form>
+                </td>
+                <td>
+                  {/* Ends every session of theirs at once, on every hub (a lost laptop, a shared password). */}
+                  <form
+                    action={async () => {
+                      "use server";
+                      await perform((a) => a.members.signOutEverywhere({ userId: m.userId }), `${m.name} was signed out everywhere.`);
+                    }}
+                  >
+                    <button className="plain" type="submit">
+                      Sign out everywhere
+                    </button>
+                  </form>
+                </td>
+                <td>
+                  <form
+                    action={async () => {
+                      "use server";
+                      await perform((a) => a.members.remove({ userId: m.userId }), `${m.name} was removed from the lab and signed out.`);
+                    }}
+                  >
+                    <button className="plain" type="submit" aria-label={`Remove ${m.name} from the lab`}>
+                      Remove
                     </button>
                   </form>
                 </td>
