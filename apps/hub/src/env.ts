@@ -17,6 +17,10 @@ const schema = z.object({
   S3_BUCKET: z.string().optional(),
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** A request body (JSON, a snapshot) must have arrived within this time, or the request ends with 408. */
+  BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** The same for one upload chunk (up to 8 MB, over a lab's uplink). */
+  CHUNK_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
 });
 
 let cached: z.infer<typeof schema> | undefined;

@@ -22,7 +22,7 @@ export {
   requestSlideFetch,
   type IndexRecord,
 } from "./domain/indexed-slides";
-export { CHUNK_SIZE, completeUpload, receiveChunk, startUpload, uploadStartInput, type UploadMeta, type UploadState } from "./domain/uploads";
+export { CHUNK_SIZE, completeUpload, expectChunk, receiveChunk, startUpload, uploadStartInput, type UploadMeta, type UploadState } from "./domain/uploads";
 export { authenticateNode, createEnrollmentToken, enrollNode, listLabNodes, reportNodeStatus, revokeNode } from "./domain/nodes";
 export { boardTopic, createBusBoardChannel, createInProcessBoardChannel, type BoardChannel, type BoardEvent, type BoardView } from "./live/board-channel";
 export { BOARD_GRANT_GRACE_HOURS } from "./domain/boards";
@@ -33,3 +33,6 @@ export { notify } from "./domain/notifications";
 export { readApiEnv, type ApiEnv } from "./env";
 export { EVENTS_CHANNEL, createEventHub, publishEvent, publishEvents, pruneEvents, type BusEvent, type EventHub, type EventInput } from "./events/bus";
 export { labSlidesTopic, publishSlideChange, refusedTopics, slideEvents, slideTopic, type SlideChange, type SlideEventPayload } from "./events/topics";
+export { BODY_LIMITS, MAX_TRPC_BATCH, bodyTooLarge, readBoundedBody, readBoundedJson, type BodyLimits } from "./http/bounded-body";
+export { handleTrpcRequest } from "./http/trpc-handler";
+export { isUuid } from "./http/ids";

@@ -159,6 +159,8 @@ export const uploads = pgTable(
     meta: jsonb("meta").notNull().default({}),
     slideId: uuid("slide_id").references(() => slides.id, { onDelete: "set null" }),
     nodeId: uuid("node_id"),
+    /** Set while one request joins the chunks: concurrent completions wait instead of making a second slide. */
+    completingAt: timestamp("completing_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,15 +1,18 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
 import { publishSlideChange } from "../events/topics";
+import { isUuid } from "../http/ids";
 
 const { uploads, slides, cases } = schema;
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 const MAX_SIZE = 100 * 1024 ** 3;
+/** A completion claimed this long ago is taken as its hub's crash, and may be claimed again. */
+const COMPLETION_LEASE_MS = 30 * 60 * 1000;
 export const SLIDE_FILE = /\.(svs|tif|tiff|btf)$/i;
 
 /** What starting an upload takes, checked the same way for browsers (tRPC) and lab nodes (HTTP). */
@@ -83,19 +86,32 @@ export async function startUpload(
 }
 
 async function findOpenUpload(db: Db, labId: string, uploadId: string) {
-  if (!/^[0-9a-f-]{36}$/.test(uploadId)) throw notFound("Upload");
+  if (!isUuid(uploadId)) throw notFound("Upload");
   const [row] = await db.select().from(uploads).where(and(eq(uploads.labId, labId), eq(uploads.id, uploadId))).limit(1);
   if (!row) throw notFound("Upload");
   return row;
 }
 
-/** Stores one chunk after checking its length and SHA-256; sending a chunk twice is harmless. */
-export async function receiveChunk(db: Db, store: ObjectStore, labId: string, uploadId: string, index: number, bytes: Uint8Array, sha256: string) {
+/**
+ * How many bytes chunk `index` of an open upload must have: asked before its body is read, so an
+ * unknown upload, a finished one or a chunk that does not exist is refused without reading.
+ */
+export async function expectChunk(db: Db, labId: string, uploadId: string, index: number): Promise<number> {
   const upload = await findOpenUpload(db, labId, uploadId);
+  return expectedChunkBytes(upload, index);
+}
+
+function expectedChunkBytes(upload: { status: string; receivedChunks: string; sizeBytes: number; chunkSize: number }, index: number) {
   if (upload.status !== "open") throw new ApiError("CONFLICT", "This upload is already finished.");
   const count = upload.receivedChunks.length;
   if (!Number.isInteger(index) || index < 0 || index >= count) throw new ApiError("BAD_REQUEST", `Chunk ${index} does not exist (the file has ${count}).`);
-  const expected = index === count - 1 ? upload.sizeBytes - index * upload.chunkSize : upload.chunkSize;
+  return index === count - 1 ? upload.sizeBytes - index * upload.chunkSize : upload.chunkSize;
+}
+
+/** Stores one chunk after checking its length and SHA-256; sending a chunk twice is harmless. */
+export async function receiveChunk(db: Db, store: ObjectStore, labId: string, uploadId: string, index: number, bytes: Uint8Array, sha256: string) {
+  const upload = await findOpenUpload(db, labId, uploadId);
+  const expected = expectedChunkBytes(upload, index);
   if (bytes.length !== expected) throw new ApiError("BAD_REQUEST", `Chunk ${index} has ${bytes.length} bytes; ${expected} expected. Send it again.`);
   const actual = createHash("sha256").update(bytes).digest("hex");
   if (actual !== sha256.toLowerCase()) throw new ApiError("DAMAGED", `Chunk ${index} arrived damaged (checksum mismatch). Send it again.`);
@@ -116,6 +132,27 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
   if (upload.status === "complete" && upload.slideId) return { slideId: upload.slideId };
   const missing = upload.receivedChunks.length - receivedList(upload.receivedChunks).length;
   if (missing > 0) throw new ApiError("CONFLICT", `${missing} chunk(s) have not arrived yet; resume the upload.`);
+  // One completion at a time, claimed by a compare-and-set: the others answer calmly.
+  const [claimed] = await db
+    .update(uploads)
+    .set({ completingAt: new Date() })
+    .where(and(eq(uploads.id, uploadId), eq(uploads.status, "open"), or(isNull(uploads.completingAt), lt(uploads.completingAt, new Date(Date.now() - COMPLETION_LEASE_MS)))))
+    .returning({ id: uploads.id });
+  if (!claimed) {
+    const [now] = await db.select({ status: uploads.status, slideId: uploads.slideId }).from(uploads).where(eq(uploads.id, uploadId));
+    if (now?.status === "complete" && now.slideId) return { slideId: now.slideId };
+    throw new ApiError("CONFLICT", "This upload is being completed by another request; ask again in a moment.");
+  }
+  try {
+    return await joinAndRegister(db, store, enqueue, labId, upload);
+  } catch (error) {
+    await db.update(uploads).set({ completingAt: null }).where(eq(uploads.id, uploadId));
+    throw error;
+  }
+}
+
+async function joinAndRegister(db: Db, store: ObjectStore, enqueue: (slideId: string) => Promise<void>, labId: string, upload: typeof uploads.$inferSelect) {
+  const uploadId = upload.id;
   const hash = createHash("sha256");
   const count = upload.receivedChunks.length;
   async function* joined() {
