@@ -26,7 +26,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "api-"));
   store = createLocalStore(root);
   const db = handle.db;
-  const [a, b] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab" }, { slug: "south", name: "South Lab" }]).returning();
+  const [a, b] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab", shareLabelMacro: true }, { slug: "south", name: "South Lab" }]).returning();
   const passwordHash = await hashPassword("correct horse");
   const [pa, pb] = await db.insert(schema.users).values([{ email: "ana@north.example", name: "Ana", passwordHash }, { email: "bo@south.example", name: "Bo", passwordHash }]).returning();
   await db.insert(schema.memberships).values([{ userId: pa!.id, labId: a!.id, role: "pathologist" }, { userId: pb!.id, labId: b!.id, role: "lab_admin" }]);

@@ -4,6 +4,7 @@ import { type Db, schema } from "@pathx/db";
 import { type ObjectStore, openRangeReader } from "@pathx/storage";
 import { type AssociatedName, WsiError, buildDeepZoom, encodeJpeg, halveImage, openSlide } from "@pathx/wsi";
 import { publishSlideChange } from "../events/topics";
+import { labSharesLabelMacro } from "./lab-policy";
 import { createStoreSink } from "./store-sink";
 
 const { slides } = schema;
@@ -78,7 +79,10 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     });
     await writing;
     const keys: Partial<Record<AssociatedName, string>> = {};
+    // A source stored before its lab's policy was enforced at the hub may still carry them.
+    const share = await labSharesLabelMacro(db, row.labId);
     for (const { name } of slide.metadata.associated) {
+      if (!share && (name === "label" || name === "macro")) continue;
       let image = await slide.readAssociated(name);
       while (image.width > 2048 || image.height > 2048) image = halveImage(image);
       keys[name] = `private/${slideId}/${name}.jpg`;

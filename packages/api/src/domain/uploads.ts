@@ -1,12 +1,19 @@
 import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
+import { isWsiError, writeSlideWithout } from "@pathx/wsi";
 import { ApiError, notFound } from "../errors";
 import { publishSlideChange } from "../events/topics";
 import { isUuid } from "../http/ids";
+import { labSharesLabelMacro } from "./lab-policy";
 
 const { uploads, slides, cases } = schema;
 export const CHUNK_SIZE = 8 * 1024 * 1024;
@@ -163,12 +170,28 @@ async function joinAndRegister(db: Db, store: ObjectStore, enqueue: (slideId: st
     }
   }
   const sourceKey = `sources/${labId}/${uploadId}/${upload.fileName.replace(/[^\w.-]+/g, "_")}`;
-  await store.put(sourceKey, Readable.from(joined()));
-  if (hash.digest("hex") !== upload.sha256) {
-    await store.delete(sourceKey);
-    await store.deletePrefix(`uploads/${uploadId}/`);
-    await db.update(uploads).set({ receivedChunks: "0".repeat(count), updatedAt: new Date() }).where(eq(uploads.id, uploadId));
-    throw new ApiError("DAMAGED", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
+  // The lab's policy holds on every path, not only at its node: unless it shares them, label and
+  // macro are removed before the source is stored (joined on local disk first, then stripped).
+  const share = await labSharesLabelMacro(db, labId);
+  const work = share ? undefined : await mkdtemp(join(tmpdir(), "pathx-upload-"));
+  try {
+    if (work) await pipeline(Readable.from(joined()), createWriteStream(join(work, "joined")));
+    else await store.put(sourceKey, Readable.from(joined()));
+    if (hash.digest("hex") !== upload.sha256) {
+      if (!work) await store.delete(sourceKey);
+      await store.deletePrefix(`uploads/${uploadId}/`);
+      await db.update(uploads).set({ receivedChunks: "0".repeat(count), updatedAt: new Date() }).where(eq(uploads.id, uploadId));
+      throw new ApiError("DAMAGED", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
+    }
+    if (work) {
+      await writeSlideWithout(join(work, "joined"), join(work, "clean"), ["label", "macro"]).catch((error: unknown) => {
+        if (isWsiError(error)) throw new ApiError("BAD_REQUEST", `${upload.fileName} is not a slide the hub can read, so it was not stored: upload an Aperio .svs, pyramidal .tif or OME-TIFF.`);
+        throw error;
+      });
+      await store.put(sourceKey, createReadStream(join(work, "clean")));
+    }
+  } finally {
+    if (work) await rm(work, { recursive: true, force: true });
   }
   if (upload.slideId) {
     await attachFetchedFile(db, labId, upload.slideId, { uploadId, sourceKey, sha256: upload.sha256, sizeBytes: upload.sizeBytes });
