@@ -118,6 +118,7 @@ function inputFor(name: string): unknown {
     "inbox.unread": undefined,
     "inbox.markRead": {},
     "audit.remoteViews": undefined,
+    "audit.priorLookups": undefined,
     "annotations.list": { slideId: ids.slide },
     "annotations.create": { slideId: ids.slide, kind: "point", geometry: { type: "Point", coordinates: [10, 10] }, label: "" },
     "annotations.remove": { id: ids.annotation },

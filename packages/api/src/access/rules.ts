@@ -74,6 +74,7 @@ export const accessRules = {
   "inbox.unread": rule("signed-in", "own"),
   "inbox.markRead": rule("signed-in", "own"),
   "audit.remoteViews": rule("lab-admin", "own"),
+  "audit.priorLookups": rule("lab-admin", "own"),
   "annotations.list": rule("signed-in", "slide"),
   "annotations.create": rule("signed-in", "slide"),
   "annotations.remove": rule("signed-in", "authored"),

@@ -22,13 +22,22 @@ const MAX_SIZE = 100 * 1024 ** 3;
 const COMPLETION_LEASE_MS = 30 * 60 * 1000;
 export const SLIDE_FILE = /\.(svs|tif|tiff|btf)$/i;
 
+/** The only patient link the hub accepts: HMAC-SHA-256 of the patient id under the labs' key, which the hub never sees. */
+export const PSEUDONYM = /^hmac-sha256:[0-9a-f]{64}$/;
+const pseudonymInput = z
+  .string()
+  .trim()
+  .regex(PSEUDONYM, "patientPseudonym must be hmac-sha256:<64 hex digits>, computed by the lab's node; a patient id is never sent")
+  .optional()
+  .or(z.literal("").transform(() => undefined));
+
 /** What starting an upload takes, checked the same way for browsers (tRPC) and lab nodes (HTTP). */
 export const uploadMetaInput = z.object({
   accessionNumber: z.string().max(64),
   block: z.string().max(32),
   stain: z.string().max(64),
   specimen: z.string().max(500),
-  patientPseudonym: z.string().max(128).optional(),
+  patientPseudonym: pseudonymInput,
 });
 
 export const uploadStartInput = z.object({
@@ -37,6 +46,9 @@ export const uploadStartInput = z.object({
   sha256: z.string(),
   meta: uploadMetaInput,
 });
+
+/** A browser upload carries no patient link at all: the slide stays unlinked (only a lab's node pseudonymises). */
+export const browserUploadStartInput = uploadStartInput.extend({ meta: uploadMetaInput.omit({ patientPseudonym: true }).strict() });
 
 export type UploadMeta = z.infer<typeof uploadStartInput>["meta"];
 

@@ -9,10 +9,10 @@ import { createEnrollmentToken, listLabNodes, revokeNode } from "../domain/nodes
 import { resolveSlideAccess } from "../access/slide-access";
 import { listRemoteViews } from "../domain/audit";
 import { countUnread, listInbox, markRead } from "../domain/notifications";
-import { listPriors, openPrior, openPriorInput, setCaseStatus } from "../domain/priors";
+import { listPriorLookups, listPriors, openPrior, openPriorInput, setCaseStatus } from "../domain/priors";
 import { getLabCase, getViewableSlide, listLabSlides } from "../domain/slides";
 import { consultsRouter } from "./consults";
-import { completeUpload, startUpload, uploadStartInput } from "../domain/uploads";
+import { browserUploadStartInput, completeUpload, startUpload } from "../domain/uploads";
 import { ApiError, notFound } from "../errors";
 import { labAdminProcedure, labProcedure, router, signedInProcedure } from "../trpc";
 
@@ -64,7 +64,7 @@ export const appRouter = router({
   }),
   uploads: router({
     start: labProcedure
-      .input(uploadStartInput)
+      .input(browserUploadStartInput)
       .mutation(({ ctx, input }) => startUpload(ctx.db, ctx.lab.labId, ctx.user.id, input)),
     complete: labProcedure.input(z.object({ uploadId: id })).mutation(({ ctx, input }) => {
       const enqueue = ctx.enqueueTiling;
@@ -76,7 +76,7 @@ export const appRouter = router({
   cases: router({
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabCase(ctx.db, ctx.lab.labId, input.id)),
     setStatus: labProcedure.input(z.object({ id, status: z.enum(["open", "signed_out"]) })).mutation(({ ctx, input }) => setCaseStatus(ctx.db, ctx.lab, input.id, input.status)),
-    priors: labProcedure.input(z.object({ id })).query(({ ctx, input }) => listPriors(ctx.db, ctx.lab, input.id)),
+    priors: labProcedure.input(z.object({ id })).query(({ ctx, input }) => listPriors(ctx.db, ctx.user, ctx.lab, input.id)),
     openPrior: labProcedure.input(openPriorInput).mutation(({ ctx, input }) => openPrior(ctx.db, ctx.user, ctx.lab, input)),
   }),
   consults: consultsRouter,
@@ -87,6 +87,7 @@ export const appRouter = router({
   }),
   audit: router({
     remoteViews: labAdminProcedure.query(({ ctx }) => listRemoteViews(ctx.db, ctx.lab.labId)),
+    priorLookups: labAdminProcedure.query(({ ctx }) => listPriorLookups(ctx.db, ctx.lab.labId)),
   }),
   boards: boardsRouter,
 });

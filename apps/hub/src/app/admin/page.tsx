@@ -6,6 +6,7 @@ import { redirect } from "next/navigation";
 import { TopBar } from "@/components/top-bar";
 import { hubEnv } from "@/env";
 import { serverCaller } from "@/server/caller";
+import { PriorLookups } from "./prior-lookups";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Lab administration · Telepathology exchange" };
@@ -44,6 +45,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const nodes = await api.nodes.list();
   const policy = await api.lab.policy();
   const remoteViews = await api.audit.remoteViews();
+  const priorLookups = await api.audit.priorLookups();
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin />
@@ -229,6 +231,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             </tbody>
           </table>
         )}
+        <PriorLookups rows={priorLookups} />
         <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Add a user</h2>
         <form
           className="card"
