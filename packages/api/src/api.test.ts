@@ -148,9 +148,9 @@ describe("lab administration", () => {
     await expect(ana.members.list()).rejects.toMatchObject({ code: "FORBIDDEN" });
     const bo = await caller(ids.bo);
     expect((await bo.members.list()).map((m) => [m.email, m.role])).toEqual([["bo@south.example", "lab_admin"]]);
-    await expect(bo.members.add({ email: "new@south.example", name: "New", role: "pathologist", password: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
-    await bo.members.add({ email: "New@South.example", name: "New Person", role: "pathologist", password: "a-long-first-password" });
-    await expect(bo.members.add({ email: "new@south.example", name: "x", role: "pathologist" })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "New", role: "pathologist", password: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await bo.members.add({ labId: ids.labB!, email: "New@South.example", name: "New Person", role: "pathologist", password: "a-long-first-password" });
+    await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "x", role: "pathologist" })).rejects.toMatchObject({ code: "CONFLICT" });
     await expect(bo.members.setRole({ userId: ids.bo!, role: "pathologist" })).rejects.toThrow(/at least one administrator/);
     // Adding a member of another lab to this one is allowed; changing a non-member is not found.
     await expect(bo.members.setRole({ userId: ids.ana!, role: "lab_admin" })).rejects.toMatchObject({ code: "NOT_FOUND" });

@@ -67,6 +67,27 @@ export const memberships = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.labId] }), index("memberships_lab_idx").on(t.labId)],
 );
 
+export const invitationStatusEnum = pgEnum("invitation_status", ["pending", "accepted", "declined"]);
+
+/**
+ * A lab admin's invitation of an existing account to the lab: nothing changes for that person
+ * until they accept it (an admin cannot pull another lab's pathologist into their own lab).
+ */
+export const labInvitations = pgTable(
+  "lab_invitations",
+  {
+    id: id(),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    role: roleEnum("role").notNull(),
+    invitedBy: uuid("invited_by").references(() => users.id, { onDelete: "set null" }),
+    status: invitationStatusEnum("status").notNull().default("pending"),
+    respondedAt: timestamp("responded_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("lab_invitations_user_idx").on(t.userId, t.status), uniqueIndex("lab_invitations_pending_idx").on(t.labId, t.userId).where(sql`status = 'pending'`)],
+);
+
 export const cases = pgTable(
   "cases",
   {

@@ -30,6 +30,8 @@ let store: ObjectStore;
 let root: string;
 const ids: Record<string, string> = {};
 const userIds: Partial<Record<Actor, string>> = {};
+/** Each signed-in actor's own pending invitation (to the other lab): answering it is theirs alone. */
+const invitationIds: Partial<Record<Actor, string>> = {};
 
 /** The consult party each actor is to the fixture request C1 (accepted by "granted B"). */
 const consultParty: Partial<Record<Actor, "requester" | "consultant">> = { "pathologist A": "requester", "admin A": "requester", "granted B": "consultant" };
@@ -80,7 +82,7 @@ function expectedAnswer(name: string, rule: AccessRule, actor: Actor): Answer {
 }
 
 /** The input each procedure is called with: always aimed at lab A's resources. */
-function inputFor(name: string): unknown {
+function inputFor(name: string, actor: Actor): unknown {
   const meta = { accessionNumber: "X-1", block: "A1", stain: "H&E", specimen: "" };
   const inputs: Record<string, unknown> = {
     me: undefined,
@@ -88,7 +90,7 @@ function inputFor(name: string): unknown {
     "slides.get": { id: ids.slide },
     "slides.requestFetch": { id: ids.slide },
     "members.list": undefined,
-    "members.add": { email: "new-person@example.org", name: "New", role: "pathologist" },
+    "members.add": { labId: ids.labA, email: "new-person@example.org", name: "New", role: "pathologist" },
     "members.setRole": { userId: userIds["pathologist A"], role: "pathologist" },
     "members.setSubspecialties": { userId: userIds["pathologist A"], subspecialties: ["soft tissue"] },
     "lab.policy": undefined,
@@ -114,6 +116,9 @@ function inputFor(name: string): unknown {
     "consults.report": { id: ids.consult, report: { diagnosis: "Benign naevus", comment: "", codes: {} } },
     "consults.close": { id: ids.consult },
     "consults.fhir": { id: ids.consult },
+    "invitations.list": undefined,
+    "invitations.accept": { id: invitationIds[actor] },
+    "invitations.decline": { id: invitationIds[actor] },
     "inbox.list": undefined,
     "inbox.unread": undefined,
     "inbox.markRead": {},
@@ -190,7 +195,7 @@ async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; res
   return answerOf(async (db) => {
     const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel }, { headers: new Headers(), userId }));
     const procedure = name.split(".").reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], caller) as (input: unknown) => Promise<unknown>;
-    return procedure(inputFor(name));
+    return procedure(inputFor(name, actor));
   });
 }
 
@@ -213,6 +218,8 @@ beforeAll(async () => {
     const [u] = await db.insert(schema.users).values({ email: `${actor.replaceAll(" ", "-")}@example.org`, name: actor }).returning();
     await db.insert(schema.memberships).values({ userId: u!.id, labId, role, subspecialties: ["skin"] });
     userIds[actor] = u!.id;
+    const [invitation] = await db.insert(schema.labInvitations).values({ labId: labId === labA!.id ? labB!.id : labA!.id, userId: u!.id, role: "pathologist" }).returning();
+    invitationIds[actor] = invitation!.id;
   }
   const [kase] = await db.insert(schema.cases).values({ labId: labA!.id, accessionNumber: "A-1", patientPseudonym: "hmac:patient" }).returning();
   const [slide] = await db

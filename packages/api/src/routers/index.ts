@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { schema } from "@pathx/db";
-import { addLabMember, listLabMembers, setLabMemberRole, setMemberSubspecialties } from "../domain/members";
+import { addLabMember, answerInvitation, listLabMembers, listMyInvitations, setLabMemberRole, setMemberSubspecialties } from "../domain/members";
 import { annotationsRouter } from "./annotations";
 import { boardsRouter } from "./boards";
 import { requestSlideFetch } from "../domain/indexed-slides";
@@ -40,9 +40,10 @@ export const appRouter = router({
   }),
   members: router({
     list: labAdminProcedure.query(({ ctx }) => listLabMembers(ctx.db, ctx.lab.labId)),
-    add: labAdminProcedure
-      .input(z.object({ email: z.string().email().max(200), name: z.string().max(200), role, password: z.string().max(200).optional() }))
-      .mutation(({ ctx, input }) => addLabMember(ctx.db, ctx.lab.labId, input)),
+    // The acting lab is an input, checked against the caller's admin memberships.
+    add: signedInProcedure
+      .input(z.object({ labId: id, email: z.string().email().max(200), name: z.string().max(200), role, password: z.string().max(200).optional() }))
+      .mutation(({ ctx, input }) => addLabMember(ctx.db, ctx.user, input)),
     setRole: labAdminProcedure.input(z.object({ userId: id, role })).mutation(({ ctx, input }) => setLabMemberRole(ctx.db, ctx.lab.labId, input.userId, input.role)),
     setSubspecialties: labAdminProcedure
       .input(z.object({ userId: id, subspecialties: z.array(z.string().trim().toLowerCase().min(2).max(80)).max(10) }))
@@ -80,6 +81,11 @@ export const appRouter = router({
     openPrior: labProcedure.input(openPriorInput).mutation(({ ctx, input }) => openPrior(ctx.db, ctx.user, ctx.lab, input)),
   }),
   consults: consultsRouter,
+  invitations: router({
+    list: signedInProcedure.query(({ ctx }) => listMyInvitations(ctx.db, ctx.user.id)),
+    accept: signedInProcedure.input(z.object({ id })).mutation(({ ctx, input }) => answerInvitation(ctx.db, ctx.user.id, input.id, true)),
+    decline: signedInProcedure.input(z.object({ id })).mutation(({ ctx, input }) => answerInvitation(ctx.db, ctx.user.id, input.id, false)),
+  }),
   inbox: router({
     list: signedInProcedure.query(({ ctx }) => listInbox(ctx.db, ctx.user.id)),
     unread: signedInProcedure.query(({ ctx }) => countUnread(ctx.db, ctx.user.id)),

@@ -46,6 +46,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const policy = await api.lab.policy();
   const remoteViews = await api.audit.remoteViews();
   const priorLookups = await api.audit.priorLookups();
+  // The lab this page administers, named explicitly in what it changes.
+  const labId = context.lab.labId;
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin />
@@ -241,12 +243,13 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             await perform(
               (a) =>
                 a.members.add({
+                  labId,
                   email,
                   name: String(form.get("name") ?? ""),
                   role: form.get("role") === "lab_admin" ? "lab_admin" : "pathologist",
                   password: String(form.get("password") ?? "") || undefined,
                 }),
-              `${email} was added.`,
+              `${email}: a new account joins the lab at once; someone who already signs in to the hub gets an invitation and joins when they accept it.`,
             );
           }}
         >
@@ -269,7 +272,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             </select>
           </p>
           <p>
-            <label htmlFor="new-password">First password (new accounts only, 10+ characters)</label>
+            <label htmlFor="new-password">First password (used only if the e-mail has no account yet; 10+ characters)</label>
             <br />
             <input id="new-password" name="password" type="password" autoComplete="new-password" />
           </p>
