@@ -8,7 +8,7 @@ import { type HubProcess, signInOverHttp, startHubProcess } from "./test-support
 
 // The hub as `npm start` runs it, attacked with bodies it must not read: too large (declared or
 // chunked), for an upload that does not exist, unauthenticated, or too slow to arrive.
-const PORT = 3440 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
+const PORT = 3447 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
 const BODY_TIMEOUT_MS = 2000;
 const MB = 1024 * 1024;
 let hub: HubProcess;
