@@ -68,7 +68,7 @@ beforeAll(async () => {
   const { token } = await session.mutate<{ token: string }>("nodes.createEnrollmentToken");
   const enrolled = await fetch(`${hub.url}/api/node/enroll`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, name: "test node" }) });
   credential = ((await enrolled.json()) as { credential: string }).credential;
-});
+}, 300_000);
 
 afterAll(async () => {
   await hub?.stop();

@@ -6,7 +6,7 @@ export function bodyLimits(limit: number): BodyLimits {
   return { limit, timeoutMs: hubEnv().BODY_TIMEOUT_MS };
 }
 
-/** An upload chunk of exactly `bytes` bytes, within the chunk timeout. */
+/** A large body from a lab (an upload chunk of exactly `bytes` bytes, an index batch): the chunk timeout. */
 export function chunkLimits(bytes: number): BodyLimits {
   return { limit: bytes, timeoutMs: hubEnv().CHUNK_TIMEOUT_MS };
 }
