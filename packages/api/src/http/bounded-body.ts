@@ -33,7 +33,8 @@ export function bodyTooLarge(limit: number): ApiError {
 export async function readBoundedBody(request: Request, { limit, timeoutMs }: BodyLimits): Promise<Uint8Array<ArrayBuffer>> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
-    await request.body?.cancel().catch(() => {});
+    // Not awaited: a stalled client's stream may never settle its cancel.
+    void request.body?.cancel().catch(() => {});
     throw bodyTooLarge(limit);
   }
   if (!request.body) return new Uint8Array(new ArrayBuffer(0));
@@ -52,7 +53,8 @@ export async function readBoundedBody(request: Request, { limit, timeoutMs }: Bo
       parts.push(next.value);
     }
   } catch (error) {
-    await reader.cancel().catch(() => {});
+    // Not awaited: cancelling a stalled client's stream can wait for ever on its socket.
+    void reader.cancel().catch(() => {});
     throw error;
   } finally {
     clearTimeout(timer);
