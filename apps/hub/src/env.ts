@@ -24,6 +24,10 @@ const schema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   /** Where the viewer loads tiles from (the tile service; npm start sets it): its origin is allowed by the Content-Security-Policy. */
   TILES_PUBLIC_URL: z.string().url().default("http://127.0.0.1:3001"),
+  /** A request body (JSON, a snapshot) must have arrived within this time, or the request ends with 408. */
+  BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** The same for one upload chunk (up to 8 MB, over a lab's uplink). */
+  CHUNK_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
 }).refine((env) => !env.OIDC_ISSUER || env.OIDC_LAB, {
   message: "OIDC_LAB must name the lab (its slug) whose members OIDC_ISSUER signs in",
   path: ["OIDC_LAB"],

@@ -27,7 +27,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "api-"));
   store = createLocalStore(root);
   const db = handle.db;
-  const [a, b] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab" }, { slug: "south", name: "South Lab" }]).returning();
+  const [a, b] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab", shareLabelMacro: true }, { slug: "south", name: "South Lab" }]).returning();
   const passwordHash = await hashPassword("correct horse");
   const [pa, pb] = await db.insert(schema.users).values([{ email: "ana@north.example", name: "Ana", passwordHash }, { email: "bo@south.example", name: "Bo", passwordHash }]).returning();
   await db.insert(schema.memberships).values([{ userId: pa!.id, labId: a!.id, role: "pathologist" }, { userId: pb!.id, labId: b!.id, role: "lab_admin" }]);
@@ -157,9 +157,9 @@ describe("lab administration", () => {
     await expect(ana.members.list()).rejects.toMatchObject({ code: "FORBIDDEN" });
     const bo = await caller(ids.bo);
     expect((await bo.members.list()).map((m) => [m.email, m.role])).toEqual([["bo@south.example", "lab_admin"]]);
-    await expect(bo.members.add({ email: "new@south.example", name: "New", role: "pathologist", password: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
-    await bo.members.add({ email: "New@South.example", name: "New Person", role: "pathologist", password: "a-long-first-password" });
-    await expect(bo.members.add({ email: "new@south.example", name: "x", role: "pathologist" })).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "New", role: "pathologist", password: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await bo.members.add({ labId: ids.labB!, email: "New@South.example", name: "New Person", role: "pathologist", password: "a-long-first-password" });
+    await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "x", role: "pathologist" })).rejects.toMatchObject({ code: "CONFLICT" });
     await expect(bo.members.setRole({ userId: ids.bo!, role: "pathologist" })).rejects.toThrow(/at least one administrator/);
     // Adding a member of another lab to this one is allowed; changing a non-member is not found.
     await expect(bo.members.setRole({ userId: ids.ana!, role: "lab_admin" })).rejects.toMatchObject({ code: "NOT_FOUND" });

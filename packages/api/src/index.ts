@@ -22,7 +22,7 @@ export {
   requestSlideFetch,
   type IndexRecord,
 } from "./domain/indexed-slides";
-export { CHUNK_SIZE, completeUpload, receiveChunk, startUpload, uploadStartInput, type UploadMeta, type UploadState } from "./domain/uploads";
+export { CHUNK_SIZE, completeUpload, expectChunk, receiveChunk, startUpload, uploadStartInput, type UploadMeta, type UploadState } from "./domain/uploads";
 export { authenticateNode, createEnrollmentToken, enrollNode, listLabNodes, reportNodeStatus, revokeNode } from "./domain/nodes";
 export { boardTopic, createBusBoardChannel, createInProcessBoardChannel, type BoardChannel, type BoardEvent, type BoardView } from "./live/board-channel";
 export { BOARD_GRANT_GRACE_HOURS } from "./domain/boards";
@@ -43,3 +43,6 @@ export { PEER_HEADER, clientAddress, requestOriginOf, runWithRequestOrigin } fro
 export { activeSessionUser, endSession, endUserSessions, startSession, type SessionEndReason } from "./domain/sessions";
 export { THROTTLE, signInWithPassword, type PasswordSignIn } from "./domain/sign-in";
 export { resolveOidcSignIn, type OidcClaims, type OidcRefusal, type OidcSignIn } from "./domain/oidc";
+export { BODY_LIMITS, MAX_TRPC_BATCH, bodyTooLarge, readBoundedBody, readBoundedJson, type BodyLimits } from "./http/bounded-body";
+export { handleTrpcRequest } from "./http/trpc-handler";
+export { isUuid } from "./http/ids";

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { TRPCError, initTRPC } from "@trpc/server";
 import type { Db } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
@@ -40,9 +41,27 @@ export async function createContext(deps: ApiDeps, request: { headers: Headers; 
   return { ...deps, user, lab, headers: request.headers, ip: requestOriginOf(request.headers).ip };
 }
 
+/** An input that failed only because an id is not a UUID: such a resource cannot exist. */
+function isMalformedId(cause: unknown): boolean {
+  const issues = (cause as { issues?: { code?: string; format?: string }[] } | undefined)?.issues;
+  return Array.isArray(issues) && issues.some((i) => i.code === "invalid_format" && i.format === "uuid");
+}
+
+const trpcCode = { INTERNAL: "INTERNAL_SERVER_ERROR", DAMAGED: "UNPROCESSABLE_CONTENT", TOO_LARGE: "PAYLOAD_TOO_LARGE" } as const;
+
 const t = initTRPC.context<ApiContext>().create({
-  errorFormatter({ shape, error }) {
-    // Never a stack trace or another tenant's data in a response.
+  errorFormatter({ shape, error, path }) {
+    // Never a stack trace, SQL, its parameters or another tenant's data in a response: an
+    // unexpected failure is logged with a request id, and only that id goes to the client.
+    if (error.code === "INTERNAL_SERVER_ERROR" && !(error.cause instanceof ApiError)) {
+      const requestId = randomUUID();
+      console.error(`request ${requestId} (${path ?? "tRPC"}) failed:`, error.cause ?? error);
+      return {
+        code: shape.code,
+        message: `The hub could not do this just now (request ${requestId}). Try again; if it keeps failing, give this request id to your administrator.`,
+        data: { code: shape.data.code, httpStatus: shape.data.httpStatus, requestId },
+      };
+    }
     return { ...shape, data: { code: shape.data.code, httpStatus: shape.data.httpStatus } };
   },
 });
@@ -50,11 +69,14 @@ const t = initTRPC.context<ApiContext>().create({
 const toTrpc = t.middleware(async ({ ctx, next }) => {
   // Audit entries written while serving this call carry the caller's address.
   const result = await runWithRequestOrigin({ ip: ctx.ip }, () => next());
-  if (!result.ok && result.error.cause instanceof ApiError) {
+  if (result.ok) return result;
+  if (result.error.cause instanceof ApiError) {
     const cause = result.error.cause;
-    const code = cause.code === "INTERNAL" ? "INTERNAL_SERVER_ERROR" : cause.code === "DAMAGED" ? "UNPROCESSABLE_CONTENT" : cause.code;
+    const code = cause.code in trpcCode ? trpcCode[cause.code as keyof typeof trpcCode] : (cause.code as Exclude<typeof cause.code, keyof typeof trpcCode>);
     throw new TRPCError({ code, message: cause.message, cause });
   }
+  // Validated at the edge: a malformed id answers as an unknown one does, never as a failure.
+  if (result.error.code === "BAD_REQUEST" && isMalformedId(result.error.cause)) throw new TRPCError({ code: "NOT_FOUND", message: "Not found: this id is not valid." });
   return result;
 });
 

@@ -68,6 +68,27 @@ export const memberships = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.labId] }), index("memberships_lab_idx").on(t.labId)],
 );
 
+export const invitationStatusEnum = pgEnum("invitation_status", ["pending", "accepted", "declined"]);
+
+/**
+ * A lab admin's invitation of an existing account to the lab: nothing changes for that person
+ * until they accept it (an admin cannot pull another lab's pathologist into their own lab).
+ */
+export const labInvitations = pgTable(
+  "lab_invitations",
+  {
+    id: id(),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    role: roleEnum("role").notNull(),
+    invitedBy: uuid("invited_by").references(() => users.id, { onDelete: "set null" }),
+    status: invitationStatusEnum("status").notNull().default("pending"),
+    respondedAt: timestamp("responded_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("lab_invitations_user_idx").on(t.userId, t.status), uniqueIndex("lab_invitations_pending_idx").on(t.labId, t.userId).where(sql`status = 'pending'`)],
+);
+
 export const cases = pgTable(
   "cases",
   {
@@ -160,6 +181,8 @@ export const uploads = pgTable(
     meta: jsonb("meta").notNull().default({}),
     slideId: uuid("slide_id").references(() => slides.id, { onDelete: "set null" }),
     nodeId: uuid("node_id"),
+    /** Set while one request joins the chunks: concurrent completions wait instead of making a second slide. */
+    completingAt: timestamp("completing_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -97,6 +97,10 @@ export function UploadPanel() {
         <input name="stain" aria-label="Stain" placeholder="Stain" size={8} defaultValue="H&E" />
         <input name="specimen" aria-label="Specimen" placeholder="Specimen" />
       </div>
+      <p className="muted" style={{ margin: "0 0 .5rem" }}>
+        A slide uploaded here is not linked to a patient: no patient id is asked for or sent. Slides your lab&apos;s node publishes carry a pseudonym it computes inside
+        the lab, and only those are found as priors at other labs.
+      </p>
       <label
         onDragOver={(e) => {
           e.preventDefault();

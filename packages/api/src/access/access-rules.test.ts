@@ -39,6 +39,8 @@ const ids: Record<string, string> = {};
 const userIds: Partial<Record<Actor, string>> = {};
 let signingKey: Promise<AuditSigningKey> | undefined;
 const auditKey = () => (signingKey ??= loadAuditSigningKey({ AUDIT_KEY_FILE: join(root, "audit-key.pem") }));
+/** Each signed-in actor's own pending invitation (to the other lab): answering it is theirs alone. */
+const invitationIds: Partial<Record<Actor, string>> = {};
 
 /** The consult party each actor is to the fixture request C1 (accepted by "granted B"). */
 const consultParty: Partial<Record<Actor, "requester" | "consultant">> = { "pathologist A": "requester", "admin A": "requester", "granted B": "consultant" };
@@ -89,7 +91,7 @@ function expectedAnswer(name: string, rule: AccessRule, actor: Actor): Answer {
 }
 
 /** The input each procedure is called with: always aimed at lab A's resources. */
-function inputFor(name: string): unknown {
+function inputFor(name: string, actor: Actor): unknown {
   const meta = { accessionNumber: "X-1", block: "A1", stain: "H&E", specimen: "" };
   const inputs: Record<string, unknown> = {
     me: undefined,
@@ -98,7 +100,7 @@ function inputFor(name: string): unknown {
     "slides.tileToken": { id: ids.slide },
     "slides.requestFetch": { id: ids.slide },
     "members.list": undefined,
-    "members.add": { email: "new-person@example.org", name: "New", role: "pathologist", password: "a-first-password" },
+    "members.add": { labId: ids.labA, email: "new-person@example.org", name: "New", role: "pathologist", password: "a-first-password" },
     "members.setRole": { userId: userIds["pathologist A"], role: "pathologist" },
     "members.setSubspecialties": { userId: userIds["pathologist A"], subspecialties: ["soft tissue"] },
     "members.remove": { userId: userIds["pathologist A"] },
@@ -127,11 +129,15 @@ function inputFor(name: string): unknown {
     "consults.report": { id: ids.consult, report: { diagnosis: "Benign naevus", comment: "", codes: {} } },
     "consults.close": { id: ids.consult },
     "consults.fhir": { id: ids.consult },
+    "invitations.list": undefined,
+    "invitations.accept": { id: invitationIds[actor] },
+    "invitations.decline": { id: invitationIds[actor] },
     "inbox.list": undefined,
     "inbox.unread": undefined,
     "inbox.markRead": {},
     "audit.remoteViews": undefined,
     "audit.chain": undefined,
+    "audit.priorLookups": undefined,
     "annotations.list": { slideId: ids.slide },
     "annotations.create": { slideId: ids.slide, kind: "point", geometry: { type: "Point", coordinates: [10, 10] }, label: "" },
     "annotations.remove": { id: ids.annotation },
@@ -240,7 +246,7 @@ async function callAs(actor: Actor, name: string): Promise<Outcome> {
   return answerOf(async (db) => {
     const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens, auditKey }, { headers: new Headers(), userId }));
     const procedure = name.split(".").reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], caller) as (input: unknown) => Promise<unknown>;
-    return procedure(inputFor(name));
+    return procedure(inputFor(name, actor));
   });
 }
 
@@ -263,6 +269,8 @@ beforeAll(async () => {
     const [u] = await db.insert(schema.users).values({ email: `${actor.replaceAll(" ", "-")}@example.org`, name: actor }).returning();
     await db.insert(schema.memberships).values({ userId: u!.id, labId, role, subspecialties: ["skin"] });
     userIds[actor] = u!.id;
+    const [invitation] = await db.insert(schema.labInvitations).values({ labId: labId === labA!.id ? labB!.id : labA!.id, userId: u!.id, role: "pathologist" }).returning();
+    invitationIds[actor] = invitation!.id;
   }
   const [kase] = await db.insert(schema.cases).values({ labId: labA!.id, accessionNumber: "A-1", patientPseudonym: "hmac:patient" }).returning();
   const [slide] = await db

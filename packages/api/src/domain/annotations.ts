@@ -17,7 +17,7 @@ export const MAX_VERTICES = 5000;
 const EDGE_MARGIN = 0.02;
 
 export const annotationCreateInput = z.object({
-  slideId: z.string(),
+  slideId: z.string().uuid(),
   kind: z.enum(ANNOTATION_KINDS),
   // Checked by the domain against the kind and the slide, so the message can say what is wrong.
   geometry: z.unknown(),

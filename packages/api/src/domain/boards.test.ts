@@ -130,13 +130,16 @@ describe("tumor boards", () => {
     await expect((await caller(ids.eastAdmin!)).boards.create({ name: "x" })).rejects.toMatchObject({ code: "FORBIDDEN" });
   });
 
-  it("the chair adds members of any lab by email; wrong addresses are explained", async () => {
+  it("the chair adds members of any lab by email, with one answer whether or not the address has an account", async () => {
     const ana = await caller(ids.ana!);
-    expect(await ana.boards.addMember({ boardId, email: " BO@south.example " })).toMatchObject({ name: "Bo South" });
-    await ana.boards.addMember({ boardId, email: "eve@north.example" });
-    await expect(ana.boards.addMember({ boardId, email: "bo@south.example" })).rejects.toMatchObject({ code: "CONFLICT" });
-    await expect(ana.boards.addMember({ boardId, email: "nobody@example.org" })).rejects.toThrow(/No one signs in to the hub as nobody@example.org/);
-    await expect(ana.boards.addMember({ boardId, email: "nolab@example.org" })).rejects.toThrow(/belongs to no lab/);
+    const answers = [];
+    for (const email of [" BO@south.example ", "eve@north.example", "bo@south.example", "nobody@example.org", "nolab@example.org"]) {
+      const { email: address, message } = await ana.boards.addMember({ boardId, email });
+      answers.push(message.replace(address, "ADDRESS"));
+    }
+    // Nothing tells an account (or its lab, or its name) from a typo.
+    expect(new Set(answers).size).toBe(1);
+    expect((await ana.boards.get({ id: boardId })).members.map((m) => m.name).sort()).toEqual(["Ana North", "Bo South", "Eve North"]);
     // A member who is not the chair may not.
     await expect((await caller(ids.bo!)).boards.addMember({ boardId, email: "dee@east.example" })).rejects.toMatchObject({ code: "FORBIDDEN" });
     await expect((await caller(ids.bo!)).boards.list()).resolves.toMatchObject([{ name: "Regional sarcoma panel", isChair: false, members: 3 }]);

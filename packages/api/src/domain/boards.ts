@@ -122,17 +122,19 @@ export async function addBoardMember(db: Db, chairId: string, boardId: string, e
   const board = await requireBoardMember(db, boardId, chairId);
   requireChair(board, chairId, "add members");
   const address = email.trim().toLowerCase();
-  const [user] = await db.select({ id: users.id, name: users.name }).from(users).where(eq(users.email, address)).limit(1);
-  if (!user) throw new ApiError("BAD_REQUEST", `No one signs in to the hub as ${address}: check the address, or ask that person's lab administrator to add them first.`);
+  // The same answer whether or not the address has an account or a lab: no account enumeration.
+  const answer = { email: address, message: `If ${address} signs in to the hub as a member of a lab, they are now a member of this board.` };
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, address)).limit(1);
+  if (!user) return answer;
   const [lab] = await db.select({ labId: memberships.labId }).from(memberships).where(eq(memberships.userId, user.id)).limit(1);
-  if (!lab) throw new ApiError("BAD_REQUEST", `${user.name} belongs to no lab yet; their lab administrator has to add them first.`);
+  if (!lab) return answer;
   const added = await db.insert(boardMembers).values({ boardId: board.id, userId: user.id }).onConflictDoNothing().returning();
-  if (added.length === 0) throw new ApiError("CONFLICT", `${user.name} is already a member of this board.`);
+  if (added.length === 0) return answer;
   // Sessions still to come (or running) share their agenda slides with the new member too.
   const open = await db.select({ id: boardSessions.id }).from(boardSessions).where(and(eq(boardSessions.boardId, board.id), ne(boardSessions.status, "closed")));
   for (const s of open) await syncSessionGrants(db, s.id);
   await recordAudit(db, { actorUserId: chairId, action: "board.member.add", targetType: "board", targetId: board.id, detail: { userId: user.id } });
-  return { userId: user.id, name: user.name };
+  return answer;
 }
 
 /**

@@ -153,7 +153,7 @@ describe("second opinion", () => {
 describe("prior studies", () => {
   it("lists the patient's slides at every lab; another lab's opens with a reason, audited, while the case is open", async () => {
     const db = handle.db;
-    const priors = await listPriors(db, lab(users.ana!), ids.case!);
+    const priors = await listPriors(db, users.ana!, lab(users.ana!), ids.case!);
     expect(priors.groups.map((g) => [g.labName, g.own, g.cases.map((c) => c.accessionNumber)])).toEqual([
       ["North", true, ["N1"]],
       ["South", false, ["S1"]],

@@ -5,6 +5,7 @@ import { type Db, schema } from "@pathx/db";
 import { type ObjectStore, openRangeReader } from "@pathx/storage";
 import { type AssociatedName, type Slide, WsiError, encodeJpeg, halveImage, makeThumbnail, openSlide, writeDerivedPyramid } from "@pathx/wsi";
 import { publishSlideChange } from "../events/topics";
+import { labSharesLabelMacro } from "./lab-policy";
 
 const { slides } = schema;
 
@@ -122,8 +123,12 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     }
     options.onProgress?.(1);
     const keys: Partial<Record<AssociatedName, string>> = {};
-    // The pictures of the glass (label, macro) stay private; the scanner's own thumbnail is not needed.
+    // The pictures of the glass (label, macro) stay private, and only when the lab shares them (a
+    // source stored before its lab's policy was enforced at the hub may still carry them); the
+    // scanner's own thumbnail is not needed.
+    const share = await labSharesLabelMacro(db, row.labId);
     for (const { name } of slide.metadata.associated.filter((a) => a.name !== "thumbnail")) {
+      if (!share && (name === "label" || name === "macro")) continue;
       let image = await slide.readAssociated(name);
       while (image.width > 2048 || image.height > 2048) image = halveImage(image);
       keys[name] = `private/${slideId}/${name}.jpg`;

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { verifyPassword } from "./passwords";
 
@@ -43,7 +43,9 @@ export async function loadSessionUser(db: Db, userId: string): Promise<SessionUs
     .select({ labId: schema.labs.id, labSlug: schema.labs.slug, labName: schema.labs.name, role: schema.memberships.role })
     .from(schema.memberships)
     .innerJoin(schema.labs, eq(schema.labs.id, schema.memberships.labId))
-    .where(eq(schema.memberships.userId, userId));
+    .where(eq(schema.memberships.userId, userId))
+    // A stable order: the default lab of a request without x-pathx-lab is the first joined, never an accident of the planner.
+    .orderBy(asc(schema.memberships.createdAt), asc(schema.labs.slug));
   return { id: user.id, email: user.email, name: user.name, isHubAdmin: user.isHubAdmin, memberships: rows };
 }
 

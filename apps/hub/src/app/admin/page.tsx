@@ -7,6 +7,7 @@ import { TopBar } from "@/components/top-bar";
 import { hubEnv } from "@/env";
 import { AuditChainCard } from "@/components/audit-chain-card";
 import { serverCaller } from "@/server/caller";
+import { PriorLookups } from "./prior-lookups";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Lab administration · Telepathology exchange" };
@@ -46,6 +47,9 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const policy = await api.lab.policy();
   const remoteViews = await api.audit.remoteViews();
   const auditChain = await api.audit.chain();
+  const priorLookups = await api.audit.priorLookups();
+  // The lab this page administers, named explicitly in what it changes.
+  const labId = context.lab.labId;
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin />
@@ -260,6 +264,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
         )}
         <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Audit chain</h2>
         <AuditChainCard state={auditChain} />
+        <PriorLookups rows={priorLookups} />
         <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Add a user</h2>
         <form
           className="card"
@@ -269,12 +274,13 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             await perform(
               (a) =>
                 a.members.add({
+                  labId,
                   email,
                   name: String(form.get("name") ?? ""),
                   role: form.get("role") === "lab_admin" ? "lab_admin" : "pathologist",
                   password: String(form.get("password") ?? "") || undefined,
                 }),
-              `${email} was added.`,
+              `${email}: a new account joins the lab at once; someone who already signs in to the hub gets an invitation and joins when they accept it.`,
             );
           }}
         >
@@ -297,7 +303,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             </select>
           </p>
           <p>
-            <label htmlFor="new-password">First password (new accounts only, 10+ characters)</label>
+            <label htmlFor="new-password">First password (used only if the e-mail has no account yet; 10+ characters)</label>
             <br />
             <input id="new-password" name="password" type="password" autoComplete="new-password" />
           </p>

@@ -1,15 +1,11 @@
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { appRouter, createContext } from "@pathx/api";
+import { handleTrpcRequest } from "@pathx/api";
 import { currentUserId } from "@/auth";
+import { hubEnv } from "@/env";
 import { getDeps } from "@/server/deps";
 
-// The Next adapter: plain Headers and the session's user id go into the framework-free core.
+// The Next adapter: the session's user id is resolved first, then the framework-free core reads
+// the bounded body and runs the call.
 const handler = async (request: Request) =>
-  fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req: request,
-    router: appRouter,
-    createContext: async () => createContext(await getDeps(), { headers: request.headers, userId: await currentUserId() }),
-  });
+  handleTrpcRequest(request, { endpoint: "/api/trpc", deps: await getDeps(), userId: await currentUserId(), timeoutMs: hubEnv().BODY_TIMEOUT_MS });
 
 export { handler as GET, handler as POST };
