@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { tissuePixel, writeTestTiff } from "@pathx/wsi/synthetic";
+import { tissuePixel, writeTestTiff } from "@pathx/wsi/test-support";
 import { signIn } from "./sign-in";
 
 test("upload survives a dropped connection and a page reload, then the slide is tiled and viewable", async ({ page }) => {

@@ -46,17 +46,11 @@ if [ -z "${AUTH_SECRET:-}" ]; then
 fi
 export AUTH_URL="${AUTH_URL:-http://127.0.0.1:$PORT}"
 
-ensure_hub_build
-
+# scripts/run.ts builds the web app (when needed) while it starts and seeds the database.
 cat <<MSG
 
 Telepathology exchange is starting at $AUTH_URL
 On first start the demo slides are tiled in the background: watch them turn ready on the dashboard.
-Demo sign-ins (password: pathx-demo-2026):
-  pathologist@north.example   pathologist, North Pathology Lab (3 slides, one 40 000 × 30 000)
-  admin@north.example         lab admin, North Pathology Lab
-  pathologist@south.example   pathologist, South University Hospital
-  hub-admin@pathx.example     hub administrator
 Data: $data
 
 MSG

@@ -39,6 +39,8 @@ const runSchema = z.object({
   EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   PGLITE_DIR: z.string().default(".data/pglite"),
   DATABASE_URL: z.string().url().optional(),
+  /** The hub's public URL, announced when it is ready. */
+  AUTH_URL: z.string().url().optional(),
   /** "false": seed labs and users only, no demo slides (tests that bring their own slides). */
   DEMO_SLIDES: z.enum(["true", "false"]).default("true"),
 });
