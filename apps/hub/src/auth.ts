@@ -3,6 +3,7 @@ import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
 import { authenticateWithPassword, findUserIdByEmail } from "@pathx/api";
 import { hubEnv } from "./env";
+import { logAuthError } from "./server/auth-log";
 import { getDeps } from "./server/deps";
 
 /** The lab identity provider, when this deployment has one configured. */
@@ -34,6 +35,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   // request URL says localhost).
   redirectProxyUrl: hubEnv().AUTH_URL ? `${hubEnv().AUTH_URL}/api/auth` : undefined,
   pages: { signIn: "/sign-in" },
+  logger: { error: (error) => logAuthError(error) },
   trustHost: true,
   providers: [
     ...providers(),
