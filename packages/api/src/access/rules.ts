@@ -89,6 +89,8 @@ export const accessRules = {
   "boards.sessions.end": rule("signed-in", "board", ["chair"]),
   "boards.sessions.handOver": rule("signed-in", "board", ["chair"]),
   "boards.sessions.conclude": rule("signed-in", "board", ["member"]),
+  "boards.sessions.agree": rule("signed-in", "board", ["chair"]),
+  "boards.sessions.addendum": rule("signed-in", "board", ["member"]),
   // File routes (apps/hub/src/app/…): the same rules, decided by the same domain functions.
   "route:/tiles/[slideId]/[...path]": rule("signed-in", "slide"),
   "route:/consults/[id]/fhir.json": rule("signed-in", "consult"),
