@@ -39,12 +39,13 @@ const sharedPatient = `hmac-sha256:${createHash("sha256").update("demo patient 1
 async function seedDemoSlides(db: Db, store: ObjectStore, queue: TilingQueue, labRows: (typeof schema.labs.$inferSelect)[]) {
   const work = join(tmpdir(), `pathx-seed-${process.pid}`);
   await mkdir(work, { recursive: true });
-  // Generated stained sections (fragments of tissue on glass), written tile by tile.
+  // Generated stained sections (fragments of tissue on glass), written tile by tile; the large
+  // one last, so the worker has the others ready first.
   const slides = [
     { lab: labRows[0]!, accession: "N26-0001", patient: sharedPatient, specimen: "Skin, left forearm, excision", block: "A1", stain: "H&E", slide: { width: 6000, height: 4500, micronsPerPixel: 0.5, seed: 1 } },
     { lab: labRows[0]!, accession: "N26-0001", patient: sharedPatient, specimen: "Skin, left forearm, excision", block: "A2", stain: "Ki-67", slide: { width: 3000, height: 2400, micronsPerPixel: 0.25, seed: 2, stain: "ki67" as const } },
-    { lab: labRows[0]!, accession: "N26-0002", specimen: "Soft tissue, thigh, core biopsy", block: "B1", stain: "H&E", slide: { width: 40_000, height: 30_000, micronsPerPixel: 0.25, seed: 3 } },
     { lab: labRows[1]!, accession: "S26-1001", patient: sharedPatient, specimen: "Colon, sigmoid, polypectomy", block: "1", stain: "H&E", slide: { width: 4000, height: 3000, micronsPerPixel: 0.25, seed: 4 } },
+    { lab: labRows[0]!, accession: "N26-0002", specimen: "Soft tissue, thigh, core biopsy", block: "B1", stain: "H&E", slide: { width: 40_000, height: 30_000, micronsPerPixel: 0.25, seed: 3 } },
   ];
   for (const s of slides) {
     const path = join(work, `${s.accession}-${s.block}.tif`);

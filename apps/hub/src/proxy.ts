@@ -16,8 +16,12 @@ export function proxy(request: NextRequest) {
   const host = request.headers.get("host") ?? "";
   const hostname = host.replace(/:\d+$/, "");
   if (host === target.host || !loopback.has(hostname) || !loopback.has(target.hostname)) return NextResponse.next();
-  const url = new URL(request.nextUrl.pathname + request.nextUrl.search, target.origin);
-  return NextResponse.redirect(url, request.method === "GET" || request.method === "HEAD" ? 308 : 307);
+  const url = new URL(request.nextUrl.pathname + request.nextUrl.search, target.origin).toString();
+  // Next turns the Location of a 301/302/303/307/308 from here into a path when the target is its
+  // own listening address, which sends the browser back to localhost; a 300 keeps it whole, and
+  // browsers follow it (the page says the same for anything that does not).
+  const page = `<!doctype html><meta http-equiv="refresh" content="0;url=${url}"><title>Moved</title><p>This hub is at <a href="${url}">${target.origin}</a>.</p>`;
+  return new NextResponse(page, { status: 300, headers: { location: url, "content-type": "text/html; charset=utf-8" } });
 }
 
 export const config = {

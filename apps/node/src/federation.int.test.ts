@@ -129,8 +129,9 @@ describe("hub and lab node processes on loopback", () => {
     // its way (held by the proxy): a state, not a time, so a loaded machine changes nothing.
     let held: () => void = () => {};
     const thirdOnItsWay = new Promise<void>((r) => (held = r));
+    let holding = true;
     const proxy = await startChunkProxy((_index, bytes) => {
-      if (proxy.seen.filter((c) => c.status === 200).length < 2) return bytes;
+      if (!holding || proxy.seen.filter((c) => c.status === 200).length < 2) return bytes;
       held();
       return "hold";
     });
@@ -146,6 +147,7 @@ describe("hub and lab node processes on loopback", () => {
         { index: "1", status: 200 },
       ]);
       proxy.seen.length = 0;
+      holding = false;
       const resumed = await runPathx(["node", "publish", slide, "--case", "N26-5001"], node);
       expect(resumed.stderr).toBe("");
       expect(resumed.stdout).toMatch(/\(4 chunk\(s\) sent\)/);

@@ -50,7 +50,7 @@ export function formatDemoAccounts(): string {
   const width = Math.max(...demoAccounts.map((a) => a.email.length)) + 2;
   const lines = demoAccounts.map((a) => {
     const lab = demoLabs.find((l) => l.slug === a.lab)?.name;
-    return `  ${a.email.padEnd(width)}${roleNames[a.role]}${lab ? `, ${lab}` : " (all labs)"}`;
+    return `  ${a.email.padEnd(width)}${roleNames[a.role]}${lab ? `, ${lab}` : ", no lab"}`;
   });
   return [`Demo sign-ins (password: ${demoPassword}):`, ...lines].join("\n");
 }
