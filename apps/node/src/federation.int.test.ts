@@ -222,7 +222,8 @@ describe("hub and lab node processes on loopback", () => {
       // The node picks the order up within a poll interval, not after its 25 s long poll ends.
       expect(Date.now() - opened).toBeLessThan(20_000);
       expect(ready.indexOnly).toBe(false);
-      expect(serve.output()).toMatch(/order for N26-5004-B1\.tif: sent/);
+      // The node says "sent" once the hub confirmed completion, which may come after "ready" shows.
+      await expect.poll(() => serve.output(), { timeout: 30_000 }).toMatch(/order for N26-5004-B1\.tif: sent/);
       const dzi = await fetch(`${hub.url}/tiles/${listed.id}/slide.dzi`, { headers: { cookie: northPathologist.cookie() } });
       expect(await dzi.text()).toContain('Width="2000"');
     } finally {
