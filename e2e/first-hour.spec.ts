@@ -91,7 +91,8 @@ test("the localhost link Next prints signs in too: both loopback names lead to t
 test("upload: the same file chosen again resumes (after the accession was missing, after a dropped connection), and a file that is no slide is refused at once", async ({ page }) => {
   test.setTimeout(240_000);
   const path = join(tmpdir(), `e2e-first-hour-${Date.now()}.tif`);
-  await writeFile(path, writeTestTiff([{ width: 2400, height: 2400, tileSize: 256, compression: "none", pixel: tissuePixel, pixelsPerCm: 40_000 }]).bytes);
+  // Its own pixels: a file another spec uploads would be recognised as already there.
+  await writeFile(path, writeTestTiff([{ width: 2400, height: 2400, tileSize: 256, compression: "none", pixel: (x, y) => tissuePixel(x + 17, y), pixelsPerCm: 40_000 }]).bytes);
   await signIn(page, "pathologist@south.example");
   const sent: string[] = [];
   page.on("request", (r) => {
