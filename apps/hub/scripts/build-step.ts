@@ -11,7 +11,8 @@ async function newestChange(paths: string[]): Promise<number> {
     if (!info.isDirectory()) newest = Math.max(newest, info.mtimeMs);
     else {
       const entries = await readdir(path);
-      const children = entries.filter((e) => e !== "node_modules" && e !== ".next").map((e) => join(path, e));
+      // Tests and test support are not part of the web app: changing them needs no new build.
+      const children = entries.filter((e) => e !== "node_modules" && e !== ".next" && e !== "test-support" && !/\.test\.tsx?$/.test(e)).map((e) => join(path, e));
       newest = Math.max(newest, await newestChange(children));
     }
   }
