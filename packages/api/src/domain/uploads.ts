@@ -67,7 +67,8 @@ export async function startUpload(
   if (!forSlideId && !input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
   if (input.header !== undefined) {
     const refused = await checkSlideHeader(Buffer.from(input.header, "base64"), input.size, input.fileName);
-    if (refused) throw new ApiError("BAD_REQUEST", `${input.fileName} cannot be taken: ${refused.message}`);
+    // The engine's message starts with the file's name already.
+    if (refused) throw new ApiError("BAD_REQUEST", `${input.fileName} cannot be taken: ${refused.message.replace(`${input.fileName}: `, "")}`);
   }
   if (!forSlideId) {
     const [existingSlide] = await db.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, sha256))).limit(1);
