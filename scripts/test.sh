@@ -6,6 +6,7 @@ source scripts/lib/ensure.sh
 
 ensure_node_modules
 ensure_apt chromium chromium   # end-to-end tests drive Debian's Chromium
+ensure_apt openslide-show-properties openslide-tools   # the derived-pyramid test reads its TIFF back with OpenSlide
 
 echo "== type check"
 (cd apps/hub && NEXT_TELEMETRY_DISABLED=1 npx next typegen >/dev/null)   # next-env.d.ts and route types

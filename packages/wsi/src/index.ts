@@ -11,3 +11,6 @@ export { buildDeepZoom, type DeepZoomOptions, type DeepZoomProgress, type DeepZo
 export { writeSlideWithout } from "./tiff/strip-associated";
 export { makeThumbnail } from "./thumbnail";
 export { HEADER_BYTES, checkSlideHeader } from "./header-check";
+export { createTileCache, type TileCache } from "./tiles/cache";
+export { openDeepZoomView, type DeepZoomView, type DeepZoomViewOptions, type DeepZoomTile } from "./tiles/view";
+export { writeDerivedPyramid, type DerivedPyramidOptions, type DerivedPyramidResult } from "./tiles/derived";

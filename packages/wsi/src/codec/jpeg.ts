@@ -62,17 +62,31 @@ export function decodeJpegSync(jpeg: Uint8Array): RgbImage {
   }
 }
 
+/** Worst-case output buffers, reused: the binding would otherwise allocate one per call (~200 KB for a 256 px tile). */
+const spareOutputs: Buffer[] = [];
+
 /**
  * Encodes packed or strided RGB (a tile read in place from a larger row buffer: no copy).
  * 4:2:0 below quality 90, 4:4:4 above: the same choice libvips makes, so sizes compare.
+ * `subsampled` asks for 4:2:2 at any quality: DICOM WSI admits YCbCr JPEG only as YBR_FULL_422.
+ * The result is a copy of exactly the JPEG's bytes, so a cache holding it holds no more.
  */
-export async function encodeJpeg(image: RgbImage, quality: number): Promise<Buffer> {
-  return jpegTurbo.compress(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), {
-    format: jpegTurbo.FORMAT_RGB,
-    width: image.width,
-    height: image.height,
-    stride: image.stride ?? image.width,
-    quality,
-    subsampling: quality >= 90 ? jpegTurbo.SAMP_444 : jpegTurbo.SAMP_420,
-  });
+export async function encodeJpeg(image: RgbImage, quality: number, options: { subsampled?: boolean } = {}): Promise<Buffer> {
+  const subsampling = options.subsampled ? jpegTurbo.SAMP_422 : quality >= 90 ? jpegTurbo.SAMP_444 : jpegTurbo.SAMP_420;
+  const size = jpegTurbo.bufferSize({ width: image.width, height: image.height, subsampling });
+  let out = spareOutputs.pop();
+  if (!out || out.length < size) out = Buffer.allocUnsafe(size);
+  try {
+    const encoded = await jpegTurbo.compress(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), out, {
+      format: jpegTurbo.FORMAT_RGB,
+      width: image.width,
+      height: image.height,
+      stride: image.stride ?? image.width,
+      quality,
+      subsampling,
+    });
+    return Buffer.from(encoded);
+  } finally {
+    if (spareOutputs.length < 64) spareOutputs.push(out);
+  }
 }

@@ -5,6 +5,7 @@ import type { Slide } from "../slide";
 import { type EmitTile, LevelWriter, type TileRect } from "./level-writer";
 import { type DeepZoomLevel, type PyramidPass, planDeepZoomLevels, planPasses, renderDzi } from "./plan";
 import type { TileSink } from "./sink";
+import { type BandTile, checkAborted, decodeBands, feedSourceLevel } from "./feed";
 
 export interface DeepZoomOptions {
   /** Tile edge in pixels, or "source" for the slide's own tile size. Default 254. */
@@ -155,10 +156,6 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
 type Write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => void;
 type Encode = (image: RgbImage) => Promise<Uint8Array>;
 
-function checkAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new WsiError("IO_ERROR", "tiling was cancelled.");
-}
-
 /** A level that exists in the source at this exact geometry: copy interior tiles, re-encode cropped edge tiles. */
 async function copyLevel(slide: Slide, sourceLevel: number, level: DeepZoomLevel, size: number, inFlight: InFlight, limit: number, write: Write, encode: Encode, signal?: AbortSignal): Promise<number> {
   let copied = 0;
@@ -204,60 +201,29 @@ async function streamPass(
   };
   let writer: LevelWriter | undefined;
   for (const level of [...pass.levels].reverse()) writer = new LevelWriter(level, o.tileSize, o.overlap, emit, writer);
-  const top = writer!;
-
-  const across = Math.ceil(source.width / source.tileWidth);
-  const down = Math.ceil(source.height / source.tileHeight);
-  const rowsWanted = Math.min(source.height, root.height);
-  const copyWidth = Math.min(source.width, root.width);
-  // Two sets of tile buffers, decoded into in turn: one band is cut while the next decodes.
-  const tileBytes = source.tileWidth * source.tileHeight * 3;
-  const bandBuffers = [0, 1].map(() => Array.from({ length: across }, () => Buffer.allocUnsafe(tileBytes)));
-  const readBand = (row: number) =>
-    Promise.all(
-      Array.from({ length: across }, async (_, col) => {
-        const into = bandBuffers[row % 2]![col];
-        if (!passThroughRoot) return { image: await slide.decodeTile(pass.sourceLevel, col, row, into), raw: undefined };
-        // Read once: the standalone JPEG is both copied out and decoded for the levels below.
-        const raw = await slide.readRawTile(pass.sourceLevel, col, row);
-        if (raw.kind !== "jpeg" || raw.bytes.length === 0) return { image: await slide.decodeTile(pass.sourceLevel, col, row, into), raw: undefined };
-        const image = await decodeJpeg(raw.bytes, into!.length >= tileBytes ? into : undefined);
-        if (image.width < source.tileWidth || image.height < source.tileHeight) {
-          throw new WsiError("CORRUPT", `${slide.metadata.name}: a JPEG tile is ${image.width} × ${image.height}, smaller than the declared ${source.tileWidth} × ${source.tileHeight}.`);
-        }
-        return { image, raw: raw.bytes };
-      }),
-    );
-  let next = readBand(0);
-  let lastRow: Buffer | undefined;
-  for (let bandRow = 0; bandRow < down; bandRow++) {
-    checkAborted(signal);
-    const band = await next;
-    // Decode the next band on the thread pool while this one is cut into tiles.
-    if (bandRow + 1 < down) next = readBand(bandRow + 1);
-    rawBand = band.map((t) => t.raw!);
-    const y0 = bandRow * source.tileHeight;
-    const bandHeight = Math.min(source.tileHeight, rowsWanted - y0);
-    for (let y = 0; y < bandHeight; y++) {
-      const out = top.nextRow();
-      let x = 0;
-      for (let col = 0; col < across && x < copyWidth; col++) {
-        const tile = band[col]!.image;
-        const take = Math.min(source.tileWidth, copyWidth - x);
-        out.set(tile.data.subarray(y * tile.width * 3, (y * tile.width + take) * 3), x * 3);
-        x += take;
-      }
-      // A source level a pixel or two narrower than the Deep Zoom level: repeat its edge.
-      for (; x < root.width; x++) out.copy(out, x * 3, (copyWidth - 1) * 3, copyWidth * 3);
-      if (y0 + y === rowsWanted - 1 && rowsWanted < root.height) lastRow = Buffer.from(out);
-      top.commitRow();
+  // Read once: the standalone JPEG is both copied out and decoded for the levels below.
+  const readRawAndDecode = async (col: number, row: number, into: Buffer): Promise<BandTile & { raw?: Uint8Array }> => {
+    const raw = await slide.readRawTile(pass.sourceLevel, col, row);
+    if (raw.kind !== "jpeg" || raw.bytes.length === 0) return { image: await slide.decodeTile(pass.sourceLevel, col, row, into) };
+    const image = await decodeJpeg(raw.bytes, into);
+    // Edge tiles may be stored at their size inside the image (NDPI's spliced tiles are).
+    const needWidth = Math.min(source.tileWidth, source.width - col * source.tileWidth);
+    const needHeight = Math.min(source.tileHeight, source.height - row * source.tileHeight);
+    if (image.width < needWidth || image.height < needHeight) {
+      throw new WsiError("CORRUPT", `${slide.metadata.name}: a JPEG tile is ${image.width} × ${image.height}, smaller than the declared ${needWidth} × ${needHeight}.`);
     }
-    await inFlight.waitBelow(o.inFlight);
-  }
-  while (lastRow && top.rowsReceived < root.height) {
-    lastRow.copy(top.nextRow());
-    top.commitRow();
-  }
+    return { image, raw: raw.bytes };
+  };
+  const readBand = decodeBands(slide, pass.sourceLevel, passThroughRoot ? readRawAndDecode : undefined);
+  await feedSourceLevel({
+    source,
+    root,
+    top: writer!,
+    readBand,
+    onBand: (band) => (rawBand = band.map((t) => t.raw!)),
+    afterBand: () => inFlight.waitBelow(o.inFlight),
+    signal,
+  });
   return copied;
 }
 
