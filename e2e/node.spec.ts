@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, test } from "@playwright/test";
-import { pyramidImages, tissuePixel, writeTestTiff } from "@pathx/wsi/synthetic";
+import { pyramidImages, tissuePixel, writeTestTiff } from "@pathx/wsi/test-support";
 import { fixturePath } from "@pathx/wsi/test-support";
 import { pathxBin as pathx, runPathx } from "@pathx/node/test-support";
 import { signIn } from "./sign-in";

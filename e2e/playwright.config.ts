@@ -12,6 +12,8 @@ export default defineConfig({
   testDir: ".",
   testMatch: "*.spec.ts",
   timeout: 90_000,
+  // The machine is shared and tiles in the background: states may take longer than 5 s to show.
+  expect: { timeout: 15_000 },
   workers: 1,
   reporter: [["list"]],
   outputDir: "test-results",

@@ -62,18 +62,12 @@ if [ -z "${TILE_TOKEN_SECRET:-}" ]; then
   export TILE_TOKEN_SECRET
 fi
 
-ensure_hub_build
-
+# scripts/run.ts builds the web app (when needed) while it starts and seeds the database.
 cat <<MSG
 
 Telepathology exchange is starting at $AUTH_URL
 Slides are viewed through the tile service at ${TILES_PUBLIC_URL:-http://127.0.0.1:${TILES_PORT:-$((PORT + 1))}} (tiles on demand from the object store).
 On first start the demo slides are prepared in the background: watch them turn ready on the dashboard.
-Demo sign-ins (password: pathx-demo-2026):
-  pathologist@north.example   pathologist, North Pathology Lab (3 slides, one 40 000 × 30 000)
-  admin@north.example         lab admin, North Pathology Lab
-  pathologist@south.example   pathologist, South University Hospital
-  hub-admin@pathx.example     hub administrator
 Data: $data
 ${bind_note}
 

@@ -5,6 +5,7 @@ import Credentials from "next-auth/providers/credentials";
 import { activeSessionUser, endSession, resolveOidcSignIn, signInWithPassword, startSession } from "@pathx/api";
 import { hubEnv } from "./env";
 import { clientAddress } from "./server/request-guard";
+import { logAuthError } from "./server/auth-log";
 import { getDeps } from "./server/deps";
 
 const SESSION_SECONDS = 8 * 60 * 60;
@@ -55,6 +56,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   // Cookies are Secure (and __Secure- prefixed) when the public URL is https: AUTH_URL, or
   // X-Forwarded-Proto from a TLS proxy when AUTH_URL is unset (Auth.js's own rule).
   pages: { signIn: "/sign-in" },
+  logger: { error: (error) => logAuthError(error) },
   trustHost: true,
   providers: [
     ...providers(),

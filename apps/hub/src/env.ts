@@ -58,6 +58,7 @@ const runSchema = z.object({
   TILES_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   TILE_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   TILES_PUBLIC_URL: z.string().url().optional(),
+  /** The hub's public URL, announced when it is ready. */
   AUTH_URL: z.string().url().optional(),
   /** "false": seed labs and users only, no demo slides (tests that bring their own slides). */
   DEMO_SLIDES: z.enum(["true", "false"]).default("true"),

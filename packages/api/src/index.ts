@@ -30,6 +30,7 @@ export { boardViewInput, moveBoardView, openLiveSession, recordAttendance, type 
 export { MAX_SNAPSHOT_BYTES, addSnapshot, readSnapshot, snapshotTooLarge } from "./domain/board-sessions";
 export { boardMinutesMarkdown } from "./domain/board-minutes";
 export { notify } from "./domain/notifications";
+export { describeCode, reportCodeSystems, type ReportCode, type ReportCodeSystem } from "./domain/report-codes";
 export { readApiEnv, type ApiEnv } from "./env";
 export { EVENTS_CHANNEL, createEventHub, publishEvent, publishEvents, pruneEvents, type BusEvent, type EventHub, type EventInput } from "./events/bus";
 export { labSlidesTopic, publishSlideChange, refusedTopics, slideEvents, slideTopic, type SlideChange, type SlideEventPayload } from "./events/topics";

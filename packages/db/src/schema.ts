@@ -30,6 +30,7 @@ export const consultStatusEnum = pgEnum("consult_status", ["draft", "sent", "acc
 export const urgencyEnum = pgEnum("urgency", ["routine", "urgent"]);
 export const grantReasonEnum = pgEnum("grant_reason", ["consult", "board"]);
 export const boardSessionStatusEnum = pgEnum("board_session_status", ["planned", "live", "closed"]);
+export const boardConclusionKindEnum = pgEnum("board_conclusion_kind", ["contribution", "agreed", "addendum"]);
 export const uploadStatusEnum = pgEnum("upload_status", ["open", "complete", "aborted"]);
 
 const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
@@ -446,13 +447,31 @@ export const boardAgendaItems = pgTable(
     sessionId: uuid("session_id").notNull().references(() => boardSessions.id, { onDelete: "cascade" }),
     caseId: uuid("case_id").notNull().references(() => cases.id, { onDelete: "cascade" }),
     position: integer("position").notNull(),
-    conclusion: text("conclusion"),
-    concludedBy: uuid("concluded_by").references(() => users.id),
     /** Snapshots (object keys of JPEG views) taken while the case was discussed. */
     snapshotKeys: jsonb("snapshot_keys").notNull().default([]),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("agenda_session_case_idx").on(t.sessionId, t.caseId)],
+);
+
+/**
+ * What the board concluded on an agenda item, append-only: each member's contribution with its
+ * author and time, the chair's marks of the agreed conclusion (the latest counts, earlier ones
+ * stay as history) and, once the session is closed, signed addenda instead of edits.
+ */
+export const boardConclusions = pgTable(
+  "board_conclusions",
+  {
+    id: id(),
+    itemId: uuid("item_id").notNull().references(() => boardAgendaItems.id, { onDelete: "cascade" }),
+    kind: boardConclusionKindEnum("kind").notNull(),
+    authorUserId: uuid("author_user_id").notNull().references(() => users.id),
+    text: text("text").notNull(),
+    /** For "agreed": the contribution the chair marked. */
+    basedOn: uuid("based_on"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("board_conclusions_item_idx").on(t.itemId, t.createdAt)],
 );
 
 /** The in-app inbox: requests, replies, board agendas. */

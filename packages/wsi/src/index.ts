@@ -11,6 +11,7 @@ export { createFolderSink, type TileSink, type PyramidInfo } from "./deepzoom/si
 export { buildDeepZoom, type DeepZoomOptions, type DeepZoomProgress, type DeepZoomResult } from "./deepzoom/build";
 export { writeSlideWithout } from "./tiff/strip-associated";
 export { makeThumbnail } from "./thumbnail";
+export { HEADER_BYTES, checkSlideHeader } from "./header-check";
 export { createTileCache, type TileCache } from "./tiles/cache";
 export { openDeepZoomView, type DeepZoomView, type DeepZoomViewOptions, type DeepZoomTile } from "./tiles/view";
 export { writeDerivedPyramid, type DerivedPyramidOptions, type DerivedPyramidResult } from "./tiles/derived";

@@ -126,7 +126,7 @@ function inputFor(name: string, actor: Actor): unknown {
     "consults.withdraw": { id: ids.consult },
     "consults.accept": { id: ids.consult },
     "consults.decline": { id: ids.consult, reason: "Outside my field" },
-    "consults.report": { id: ids.consult, report: { diagnosis: "Benign naevus", comment: "", codes: {} } },
+    "consults.report": { id: ids.consult, report: { diagnosis: "Benign naevus", comment: "", codes: [] } },
     "consults.close": { id: ids.consult },
     "consults.fhir": { id: ids.consult },
     "invitations.list": undefined,
@@ -153,6 +153,8 @@ function inputFor(name: string, actor: Actor): unknown {
     "boards.sessions.end": { sessionId: ids.session },
     "boards.sessions.handOver": { sessionId: ids.session, userId: userIds["granted B"] },
     "boards.sessions.conclude": { sessionId: ids.session, itemId: ids.item, conclusion: "Wide excision." },
+    "boards.sessions.agree": { sessionId: ids.session, itemId: ids.item, contributionId: ids.contribution },
+    "boards.sessions.addendum": { sessionId: ids.closedSession, itemId: ids.closedItem, text: "Margins re-reviewed: clear." },
   };
   if (!(name in inputs)) throw new Error(`${name}: no input in the access test; add one`);
   return inputs[name];
@@ -312,7 +314,11 @@ beforeAll(async () => {
     .returning();
   const [item] = await db.insert(schema.boardAgendaItems).values({ sessionId: session!.id, caseId: kase!.id, position: 1, snapshotKeys: ["boards/fixture/1.jpg"] }).returning();
   await store.put("boards/fixture/1.jpg", Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
-  Object.assign(ids, { board: board!.id, session: session!.id, item: item!.id });
+  const [contribution] = await db.insert(schema.boardConclusions).values({ itemId: item!.id, kind: "contribution", authorUserId: userIds["granted B"]!, text: "Wide excision." }).returning();
+  // An earlier, closed session of the same board: its record takes addenda only.
+  const [closedSession] = await db.insert(schema.boardSessions).values({ boardId: board!.id, scheduledAt: new Date(Date.now() - 86_400_000), status: "closed", endedAt: new Date() }).returning();
+  const [closedItem] = await db.insert(schema.boardAgendaItems).values({ sessionId: closedSession!.id, caseId: kase!.id, position: 1 }).returning();
+  Object.assign(ids, { board: board!.id, session: session!.id, item: item!.id, contribution: contribution!.id, closedSession: closedSession!.id, closedItem: closedItem!.id });
   Object.assign(ids, { annotation: note!.id, labA: labA!.id, labB: labB!.id, case: kase!.id, slide: slide!.id, node: node!.id, upload: upload!.id, consult: c1!.id });
 });
 
@@ -348,7 +354,7 @@ describe("access rules", () => {
         // What another lab's user is allowed to call must not hand them lab A's data.
         if (answer === "allowed" && (actor === "pathologist B" || actor === "admin B")) {
           const text = JSON.stringify(result ?? null);
-          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node, ids.annotation, ids.board, ids.session]) expect(text, `${name} as ${actor}`).not.toContain(secret);
+          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node, ids.annotation, ids.board, ids.session, ids.closedSession]) expect(text, `${name} as ${actor}`).not.toContain(secret);
         }
       }
       expect(got).toEqual(want);

@@ -107,6 +107,8 @@ export const accessRules = {
   "boards.sessions.end": audited(rule("signed-in", "board", ["chair"])),
   "boards.sessions.handOver": audited(rule("signed-in", "board", ["chair"])),
   "boards.sessions.conclude": audited(rule("signed-in", "board", ["member"])),
+  "boards.sessions.agree": audited(rule("signed-in", "board", ["chair"])),
+  "boards.sessions.addendum": audited(rule("signed-in", "board", ["member"])),
   // File routes (apps/hub/src/app/…): the same rules, decided by the same domain functions.
   "route:/slides/[id]/thumbnail": rule("signed-in", "slide"),
   // The tile service (apps/tiles): a token from slides.tileToken, checked without the database.

@@ -12,7 +12,8 @@ function md(text: string): string {
 
 /**
  * The session's minutes as Markdown: board, date, members and who attended, then per agenda
- * item the case, its slides, the conclusion with its author and the snapshots, referenced by
+ * item the case, its slides, the agreed conclusion, every contribution and addendum with its
+ * author and time, and the snapshots, referenced by
  * their hub URL (members open them signed in).
  */
 export async function boardMinutesMarkdown(db: Db, userId: string, sessionId: string, hubUrl: string): Promise<{ fileName: string; markdown: string }> {
@@ -41,12 +42,21 @@ export async function boardMinutesMarkdown(db: Db, userId: string, sessionId: st
     lines.push(`## ${index + 1}. ${md(item.accessionNumber)}${item.specimen ? ` — ${md(item.specimen)}` : ""}`, "");
     lines.push(`- **Lab:** ${md(item.labName)}`);
     lines.push(`- **Slides:** ${item.slides.map((sl) => [sl.block, sl.stain].filter(Boolean).map(md).join(" · ") || "unlabelled").join("; ") || "none"}`, "");
-    if (item.conclusion) {
-      lines.push(`**Conclusion** (recorded by ${md(item.concludedBy ?? "a former member")}):`, "");
-      for (const line of item.conclusion.split(/\r?\n/)) lines.push(`> ${md(line)}`);
-      lines.push("");
+    const { agreed, history } = item.conclusions;
+    const quote = (text: string) => text.split(/\r?\n/).map((line) => `> ${md(line)}`);
+    if (agreed) {
+      lines.push(`**Agreed conclusion** (proposed by ${md(agreed.proposedBy ?? "a member")}, marked agreed by ${md(agreed.author)}, ${formatUtc(agreed.at)}):`, "", ...quote(agreed.text), "");
     } else {
-      lines.push("_No conclusion recorded._", "");
+      lines.push("_No agreed conclusion._", "");
+    }
+    const contributions = history.filter((h) => h.kind === "contribution");
+    if (contributions.length) {
+      lines.push("**Contributions:**", "");
+      for (const c of contributions) lines.push(`- ${md(c.author)}, ${formatUtc(c.at)}:`, ...quote(c.text).map((l) => `  ${l}`));
+      lines.push("");
+    }
+    for (const a of history.filter((h) => h.kind === "addendum")) {
+      lines.push(`**Addendum** signed by ${md(a.author)}, ${formatUtc(a.at)}:`, "", ...quote(a.text), "");
     }
     for (let n = 1; n <= item.snapshots; n++) {
       lines.push(`![Snapshot ${n} of ${md(item.accessionNumber)}](${hubUrl}/api/boards/sessions/${s.id}/snapshots/${item.id}/${n})`, "");

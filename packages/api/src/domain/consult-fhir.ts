@@ -3,6 +3,7 @@ import { type Db, schema } from "@pathx/db";
 import { recordAudit } from "./audit";
 import type { SessionUser } from "./users";
 import { getConsult } from "./consults";
+import { toFhirConcept } from "./report-codes";
 
 const taskStatus: Record<string, string> = {
   draft: "draft",
@@ -74,7 +75,7 @@ export async function exportConsultFhir(db: Db, user: SessionUser, id: string) {
         issued: iso(c.report.at),
         performer: [{ display: c.report.author ?? "" }],
         conclusion: c.report.diagnosis,
-        conclusionCode: Object.entries(c.report.codes).map(([system, code]) => ({ coding: [{ system: `urn:pathx:code:${system}`, code }], text: `${system} ${code}` })),
+        conclusionCode: c.report.codes.length ? c.report.codes.map(toFhirConcept) : undefined,
         presentedForm: c.report.comment ? [{ contentType: "text/plain", data: Buffer.from(c.report.comment, "utf8").toString("base64") }] : undefined,
       },
     });

@@ -5,8 +5,9 @@ import { createTestDb } from "@pathx/db/test-support";
 import { resolveSlideAccess } from "../access/slide-access";
 import { listRemoteViews } from "./audit";
 import { exportConsultFhir } from "./consult-fhir";
-import { acceptConsult, closeConsult, createConsultDraft, declineConsult, getConsult, listConsults, reportConsult, sendConsult, withdrawConsult } from "./consults";
-import { countUnread, listInbox } from "./notifications";
+import { validateFhirR4 } from "./fhir-r4-schema.test-support";
+import { acceptConsult, closeConsult, consultReportInput, createConsultDraft, declineConsult, getConsult, listConsults, reportConsult, sendConsult, withdrawConsult } from "./consults";
+import { countUnread, listInbox, markRead, notify } from "./notifications";
 import { listPriors, openPrior, setCaseStatus } from "./priors";
 import { getViewableSlide } from "./slides";
 import { type SessionUser, loadSessionUser } from "./users";
@@ -94,17 +95,41 @@ describe("second opinion", () => {
     expect(await listRemoteViews(db, ids.north!)).toEqual([expect.objectContaining({ viewer: "Bo", viewerLab: "South", action: "slide.view" })]);
 
     await expect(closeConsult(db, users.ana!, id)).rejects.toThrow(/accepted; it cannot be closed/);
-    await reportConsult(db, users.bo!, id, { diagnosis: "Melanoma in situ", comment: "Pagetoid spread.", codes: { icdO: "8720/2" } });
+    const codes = [
+      { system: "icdO" as const, code: "8720/2", display: "Melanoma in situ" },
+      { system: "snomed" as const, code: "1162635006", display: "" },
+    ];
+    expect(() => consultReportInput.parse({ diagnosis: "Melanoma in situ", codes: [{ system: "icdO", code: "8720" }] })).toThrow(/not a valid ICD-O-3 code/);
+    await reportConsult(db, users.bo!, id, consultReportInput.parse({ diagnosis: "Melanoma in situ", comment: "Pagetoid spread.", codes }));
     const reported = await getConsult(db, users.ana!, id);
-    expect(reported).toMatchObject({ status: "reported", role: "requester", consultant: "Bo", report: { diagnosis: "Melanoma in situ", codes: { icdO: "8720/2" } } });
+    expect(reported).toMatchObject({ status: "reported", role: "requester", consultant: "Bo", report: { diagnosis: "Melanoma in situ", codes } });
     expect(reported.turnaroundHours).toBeGreaterThanOrEqual(0);
     expect((await listInbox(db, users.ana!.id)).map((n) => n.kind)).toEqual(["consult.report", "consult.accepted"]);
+    // Opening the request directly reads its entries, and only those.
+    await notify(db, [users.ana!.id], { kind: "other", title: "Something else", link: "/boards" });
+    const unread = await countUnread(db, users.ana!.id);
+    await markRead(db, users.ana!.id, { link: `/consults/${id}` });
+    expect(await countUnread(db, users.ana!.id)).toBe(unread - 2);
+    expect((await listInbox(db, users.ana!.id)).filter((n) => !n.readAt).map((n) => n.link)).toEqual(["/boards"]);
 
     const fhir = await exportConsultFhir(db, users.ana!, id);
     expect(fhir.entry.map((e) => (e.resource as { resourceType: string }).resourceType)).toEqual(["ServiceRequest", "Task", "DiagnosticReport"]);
     expect(fhir.entry[0]!.resource).toMatchObject({ priority: "urgent", status: "completed", note: [{ text: expect.stringContaining("Melanocytic") }] });
     expect(fhir.entry[1]!.resource).toMatchObject({ status: "completed", basedOn: [{ reference: fhir.entry[0]!.fullUrl }] });
-    expect(fhir.entry[2]!.resource).toMatchObject({ status: "final", conclusion: "Melanoma in situ" });
+    expect(fhir.entry[2]!.resource).toMatchObject({
+      status: "final",
+      conclusion: "Melanoma in situ",
+      conclusionCode: [
+        { coding: [{ system: "http://terminology.hl7.org/CodeSystem/icd-o-3", code: "8720/2", display: "Melanoma in situ" }] },
+        { coding: [{ system: "http://snomed.info/sct", code: "1162635006" }], text: "SNOMED CT 1162635006" },
+      ],
+    });
+    expect(JSON.stringify(fhir)).not.toContain("urn:pathx:code");
+    expect(validateFhirR4(fhir)).toEqual([]);
+    // The schema check itself notices a Bundle that is not R4.
+    const broken = structuredClone(fhir) as { entry: { resource: { status?: string } }[] };
+    broken.entry[2]!.resource.status = "signed";
+    expect(validateFhirR4(broken)).not.toEqual([]);
     expect(JSON.stringify(fhir)).not.toContain("hmac:p1");
 
     await closeConsult(db, users.ana!, id);

@@ -6,6 +6,7 @@ import type { Membership, SessionUser } from "./users";
 import { publishAccessRevocation } from "../events/revocations";
 import { recordAudit } from "./audit";
 import { notify } from "./notifications";
+import { readStoredCodes, reportCodeInput } from "./report-codes";
 
 const { consultRequests, consultSlides, consultReports, accessGrants, cases, slides, labs, users, memberships } = schema;
 
@@ -26,7 +27,7 @@ export const consultDraftInput = z.object({
 export const consultReportInput = z.object({
   diagnosis: z.string().trim().min(3, "Write the diagnosis.").max(4000),
   comment: z.string().max(8000).default(""),
-  codes: z.record(z.string().max(40), z.string().max(80)).default({}),
+  codes: z.array(reportCodeInput).max(10).default([]),
 });
 
 type Consult = typeof consultRequests.$inferSelect;
@@ -243,7 +244,7 @@ export async function getConsult(db: Db, user: SessionUser, id: string) {
     consultant: name(consult.consultantUserId),
     case: { id: kase!.id, accessionNumber: kase!.accessionNumber, specimen: kase!.specimen },
     slides: slideRows,
-    report: report ? { diagnosis: report.diagnosis, comment: report.comment, codes: report.codes as Record<string, string>, at: report.createdAt, author: name(report.authorUserId) } : null,
+    report: report ? { diagnosis: report.diagnosis, comment: report.comment, codes: readStoredCodes(report.codes), at: report.createdAt, author: name(report.authorUserId) } : null,
     times: { created: consult.createdAt, sent: consult.sentAt, accepted: consult.acceptedAt, reported: consult.reportedAt, closed: consult.closedAt },
     /** Hours from sending to the report (or to now while open). */
     turnaroundHours: hoursBetween(consult.sentAt, consult.reportedAt ?? (consult.sentAt && !consult.closedAt ? new Date() : null)),

@@ -9,7 +9,7 @@ import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
-import { isWsiError, writeSlideWithout } from "@pathx/wsi";
+import { HEADER_BYTES, checkSlideHeader, isWsiError, writeSlideWithout } from "@pathx/wsi";
 import { ApiError, notFound } from "../errors";
 import { prepareSlideForViewing } from "./tiling";
 import { publishSlideChange } from "../events/topics";
@@ -46,6 +46,8 @@ export const uploadStartInput = z.object({
   size: z.number().int().positive(),
   sha256: z.string(),
   meta: uploadMetaInput,
+  /** The file's first bytes (base64, up to 64 KiB): a file that is no slide is refused before it is sent. */
+  header: z.string().max(Math.ceil(HEADER_BYTES / 3) * 4).optional(),
 });
 
 /** A browser upload carries no patient link at all: the slide stays unlinked (only a lab's node pseudonymises). */
@@ -75,7 +77,7 @@ export async function startUpload(
   db: Db,
   labId: string,
   userId: string | null,
-  input: { fileName: string; size: number; sha256: string; meta: UploadMeta },
+  input: { fileName: string; size: number; sha256: string; meta: UploadMeta; header?: string },
   nodeId?: string,
   /** Set when a node sends an index-only slide's file on the hub's order: the upload fills that slide. */
   forSlideId?: string,
@@ -85,6 +87,11 @@ export async function startUpload(
   if (!SLIDE_FILE.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
   if (!Number.isSafeInteger(input.size) || input.size < 16 || input.size > MAX_SIZE) throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
   if (!forSlideId && !input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
+  if (input.header !== undefined) {
+    const refused = await checkSlideHeader(Buffer.from(input.header, "base64"), input.size, input.fileName);
+    // The engine's message starts with the file's name already.
+    if (refused) throw new ApiError("BAD_REQUEST", `${input.fileName} cannot be taken: ${refused.message.replace(`${input.fileName}: `, "")}`);
+  }
   if (!forSlideId) {
     const [existingSlide] = await db.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, sha256))).limit(1);
     if (existingSlide) return { kind: "duplicate", slideId: existingSlide.id };

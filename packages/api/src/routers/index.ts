@@ -103,7 +103,9 @@ export const appRouter = router({
   inbox: router({
     list: signedInProcedure.query(({ ctx }) => listInbox(ctx.db, ctx.user.id)),
     unread: signedInProcedure.query(({ ctx }) => countUnread(ctx.db, ctx.user.id)),
-    markRead: signedInProcedure.input(z.object({ ids: z.array(id).max(200).optional() })).mutation(({ ctx, input }) => markRead(ctx.db, ctx.user.id, input.ids)),
+    markRead: signedInProcedure
+      .input(z.object({ ids: z.array(id).max(200).optional(), link: z.string().startsWith("/").max(300).optional() }))
+      .mutation(({ ctx, input }) => markRead(ctx.db, ctx.user.id, input)),
   }),
   audit: router({
     remoteViews: labAdminProcedure.query(({ ctx }) => listRemoteViews(ctx.db, ctx.lab.labId)),

@@ -66,7 +66,11 @@ export async function PriorsPanel({ caseId }: { caseId: string }) {
                             {s.block} · {s.stain}
                             {s.indexOnly ? <span className="muted"> (at the lab)</span> : null}
                           </span>
-                          <select name="reason" aria-label={`Reason to open ${c.accessionNumber} ${s.block}`} defaultValue="current diagnosis">
+                          {/* No reason is chosen for the user: the audit records only what they picked. */}
+                          <select name="reason" aria-label={`Reason to open ${c.accessionNumber} ${s.block}`} defaultValue="" required>
+                            <option value="" disabled>
+                              Choose a reason…
+                            </option>
                             {reasons.map((r) => (
                               <option key={r}>{r}</option>
                             ))}
