@@ -10,3 +10,4 @@ export { createFolderSink, type TileSink, type PyramidInfo } from "./deepzoom/si
 export { buildDeepZoom, type DeepZoomOptions, type DeepZoomProgress, type DeepZoomResult } from "./deepzoom/build";
 export { writeSlideWithout } from "./tiff/strip-associated";
 export { makeThumbnail } from "./thumbnail";
+export { writeDicomSeries, type DicomExportOptions, type DicomExportResult } from "./dicom/write-series";

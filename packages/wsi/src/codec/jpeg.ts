@@ -65,14 +65,15 @@ export function decodeJpegSync(jpeg: Uint8Array): RgbImage {
 /**
  * Encodes packed or strided RGB (a tile read in place from a larger row buffer: no copy).
  * 4:2:0 below quality 90, 4:4:4 above: the same choice libvips makes, so sizes compare.
+ * `subsampled` forces 4:2:0 (DICOM WSI admits YCbCr JPEG only as YBR_FULL_422).
  */
-export async function encodeJpeg(image: RgbImage, quality: number): Promise<Buffer> {
+export async function encodeJpeg(image: RgbImage, quality: number, options: { subsampled?: boolean } = {}): Promise<Buffer> {
   return jpegTurbo.compress(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), {
     format: jpegTurbo.FORMAT_RGB,
     width: image.width,
     height: image.height,
     stride: image.stride ?? image.width,
     quality,
-    subsampling: quality >= 90 ? jpegTurbo.SAMP_444 : jpegTurbo.SAMP_420,
+    subsampling: quality >= 90 && !options.subsampled ? jpegTurbo.SAMP_444 : jpegTurbo.SAMP_420,
   });
 }
