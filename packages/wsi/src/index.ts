@@ -3,7 +3,7 @@ export { WsiError, type WsiErrorCode, isWsiError } from "./errors";
 export { type RgbImage, halveImage, cropImage } from "./image";
 export { limits } from "./limits";
 export type { AssociatedName } from "./formats/types";
-export { openSlide, type Slide, type SlideMetadata, type SlideLevel, type AssociatedImageInfo, type RawTile } from "./slide";
+export { openSlide, openSlideAt, type Slide, type SlideMetadata, type SlideLevel, type AssociatedImageInfo, type RawTile, type SlideFormat } from "./slide";
 export { encodeJpeg, decodeJpeg } from "./codec/jpeg";
 export { planDeepZoomLevels, renderDzi, type DeepZoomLevel } from "./deepzoom/plan";
 export { createFolderSink, type TileSink, type PyramidInfo } from "./deepzoom/sink";

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { encodeJpeg, makeThumbnail, openFileSource, openSlide } from "@pathx/wsi";
+import { encodeJpeg, makeThumbnail, openSlideAt } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
 import { makeFileRef } from "./file-ref";
 import { callHub } from "./hub-client";
@@ -35,7 +35,7 @@ export interface IndexAnswer {
  */
 export async function buildIndexRecord(key: Buffer, path: string, meta: SlideMeta): Promise<IndexRecord> {
   const { size } = await stat(path);
-  const slide = await openSlide(await openFileSource(path));
+  const slide = await openSlideAt(path);
   try {
     const m = slide.metadata;
     const thumbnail = await encodeJpeg(await makeThumbnail(slide, 256), 80);

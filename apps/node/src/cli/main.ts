@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { WsiError, openFileSource, openSlide } from "@pathx/wsi";
+import { WsiError, openSlideAt } from "@pathx/wsi";
 import { runNodeCommand } from "../agent/commands";
 import { HubError } from "../agent/hub-client";
 import { runDicomCommand } from "./dicom-command";
@@ -50,7 +50,7 @@ function parseInteger(flag: string, value: string | undefined, fallback: number)
 async function runInfo(args: string[], out: NodeJS.WriteStream): Promise<void> {
   const { positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {} });
   if (positionals.length !== 1) throw new UsageError("pathx info takes exactly one slide file.");
-  const slide = await openSlide(await openFileSource(positionals[0]!));
+  const slide = await openSlideAt(positionals[0]!);
   try {
     out.write(`${JSON.stringify(slide.metadata, null, 2)}\n`);
   } finally {
