@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { openFileSource, openSlide, writeDicomSeries } from "@pathx/wsi";
+import { openSlideAt, writeDicomSeries } from "@pathx/wsi";
 import { createProgressLine } from "./progress";
 import { UsageError } from "./usage-error";
 
@@ -24,7 +24,7 @@ export async function runDicomCommand(args: string[], io: { stdout: NodeJS.Write
   if (!/^\d+$/.test(values.quality ?? "90") || quality < 1 || quality > 100) throw new UsageError(`--quality takes a whole number from 1 to 100 (got "${values.quality}").`);
   const mpp = values.mpp === undefined ? undefined : Number(values.mpp);
   if (mpp !== undefined && !(mpp > 0 && mpp < 1000)) throw new UsageError(`--mpp takes microns per pixel, e.g. 0.25 (got "${values.mpp}").`);
-  const slide = await openSlide(await openFileSource(positionals[0]!));
+  const slide = await openSlideAt(positionals[0]!);
   const progress = createProgressLine(io.stderr, `writing DICOM of ${slide.metadata.name}`, "frames");
   try {
     const result = await writeDicomSeries(slide, values.out, {

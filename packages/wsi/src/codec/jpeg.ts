@@ -65,7 +65,7 @@ export function decodeJpegSync(jpeg: Uint8Array): RgbImage {
 /**
  * Encodes packed or strided RGB (a tile read in place from a larger row buffer: no copy).
  * 4:2:0 below quality 90, 4:4:4 above: the same choice libvips makes, so sizes compare.
- * `subsampled` forces 4:2:0 (DICOM WSI admits YCbCr JPEG only as YBR_FULL_422).
+ * `subsampled` asks for 4:2:2 at any quality: DICOM WSI admits YCbCr JPEG only as YBR_FULL_422.
  */
 export async function encodeJpeg(image: RgbImage, quality: number, options: { subsampled?: boolean } = {}): Promise<Buffer> {
   return jpegTurbo.compress(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength), {
@@ -74,6 +74,6 @@ export async function encodeJpeg(image: RgbImage, quality: number, options: { su
     height: image.height,
     stride: image.stride ?? image.width,
     quality,
-    subsampling: quality >= 90 && !options.subsampled ? jpegTurbo.SAMP_444 : jpegTurbo.SAMP_420,
+    subsampling: options.subsampled ? jpegTurbo.SAMP_422 : quality >= 90 ? jpegTurbo.SAMP_444 : jpegTurbo.SAMP_420,
   });
 }

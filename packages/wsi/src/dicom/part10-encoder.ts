@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 
 export type Vr =
   | "AE" | "AT" | "CS" | "DA" | "DS" | "DT" | "FD" | "FL" | "IS" | "LO" | "LT" | "OB" | "PN"
-  | "SH" | "SQ" | "ST" | "TM" | "UI" | "UL" | "US" | "UT";
+  | "OV" | "SH" | "SL" | "SQ" | "ST" | "TM" | "UI" | "UL" | "US" | "UT";
 
 export interface DicomElement {
   tag: number; // (group << 16) | element
@@ -20,7 +20,7 @@ export const TransferSyntax = {
   jpegBaseline: "1.2.840.10008.1.2.4.50",
 } as const;
 
-const LONG_VRS = new Set<Vr>(["OB", "SQ", "UT"]);
+const LONG_VRS = new Set<Vr>(["OB", "OV", "SQ", "UT"]);
 const IMPLEMENTATION_CLASS_UID = "2.25.208403906587356217417930853209734536221";
 
 /** A UID under the 2.25 root (a UUID as a decimal integer): no organisation root needed. */
@@ -42,6 +42,12 @@ function encodeValue(element: DicomElement): Buffer {
       const values = list(value as number | number[]);
       const out = Buffer.alloc(values.length * 2);
       values.forEach((v, i) => out.writeUInt16LE(v, i * 2));
+      return out;
+    }
+    case "SL": {
+      const values = list(value as number | number[]);
+      const out = Buffer.alloc(values.length * 4);
+      values.forEach((v, i) => out.writeInt32LE(v, i * 4));
       return out;
     }
     case "UL": {
@@ -71,6 +77,7 @@ function encodeValue(element: DicomElement): Buffer {
       });
       return out;
     }
+    case "OV":
     case "OB": {
       const bytes = Buffer.from(value as Uint8Array);
       return bytes.length % 2 ? Buffer.concat([bytes, Buffer.alloc(1)]) : bytes;

@@ -107,7 +107,7 @@ export async function writeDicomSeries(slide: Slide, outDir: string, options: Di
       objectivePower: meta.objectivePower ?? undefined,
     };
     const path = join(outDir, `level-${level.index}.dcm`);
-    await writeInstance(path, series, geometry, async (index) => {
+    await writeDicomInstance(path, series, geometry, async (index) => {
       const frame = index === 0 ? first : await frames(index);
       if (frame.photometric !== first.photometric) {
         throw new WsiError(
@@ -143,7 +143,7 @@ export async function writeDicomSeries(slide: Slide, outDir: string, options: Di
         sectionThicknessMm: SECTION_THICKNESS_MM,
       };
       const path = join(outDir, `${kind.toLowerCase()}.dcm`);
-      await writeInstance(path, series, geometry, async () => bytes);
+      await writeDicomInstance(path, series, geometry, async () => bytes);
       files.push(path);
     }
   }
@@ -222,24 +222,43 @@ function createLevelFrames(
   };
 }
 
+/** How frames are laid out in the pixel data; the variants besides the default serve tests of readers. */
+export interface InstanceLayout {
+  /** "basic" (default): Basic Offset Table; "extended": Extended Offset Table; "empty": none. */
+  offsetTable?: "basic" | "extended" | "empty";
+  /** Split each frame over this many fragments (default 1). */
+  fragmentsPerFrame?: number;
+}
+
 /**
- * Streams one Part 10 file: header, encapsulated frames one fragment each, then fills the Basic
- * Offset Table reserved before them. Pixel data past 4 GiB cannot be indexed by that table
- * (32-bit offsets): the file is then rewritten with an empty table and readers walk fragments.
+ * Streams one Part 10 file: header, encapsulated frames, then fills the offset table reserved
+ * before them. Pixel data past 4 GiB cannot be indexed by a Basic Offset Table (32-bit
+ * offsets): the file is then rewritten with an empty one, and readers walk the fragments.
  */
-async function writeInstance(path: string, series: SeriesIdentity, image: InstanceGeometry, frameAt: (index: number) => Promise<Uint8Array>): Promise<void> {
+export async function writeDicomInstance(
+  path: string,
+  series: SeriesIdentity,
+  image: InstanceGeometry,
+  frameAt: (index: number) => Promise<Uint8Array>,
+  layout: InstanceLayout = {},
+): Promise<void> {
+  const tableKind = layout.offsetTable ?? "basic";
+  const pieces = layout.fragmentsPerFrame ?? 1;
   const partial = `${path}.partial`;
   let file: FileHandle | undefined;
   try {
     file = await open(partial, "w");
-    const header = Buffer.concat([
-      encodeFileMeta(WSI_SOP_CLASS_UID, image.sopInstanceUid, TransferSyntax.jpegBaseline),
-      encodeDataset(buildWsiDataset(series, image)),
-      encodeElementHeader(0x7fe00010, "OB", 0xffffffff),
-      encodeItemHeader(image.frames * 4),
-    ]);
+    const eight = new Uint8Array(image.frames * 8);
+    const extended = tableKind === "extended" ? [{ tag: 0x7fe00001, vr: "OV" as const, value: eight }, { tag: 0x7fe00002, vr: "OV" as const, value: eight }] : [];
+    const basicBytes = tableKind === "basic" ? image.frames * 4 : 0;
+    const dataset = encodeDataset([...buildWsiDataset(series, image), ...extended]);
+    const meta = encodeFileMeta(WSI_SOP_CLASS_UID, image.sopInstanceUid, TransferSyntax.jpegBaseline);
+    const header = Buffer.concat([meta, dataset, encodeElementHeader(0x7fe00010, "OB", 0xffffffff), encodeItemHeader(basicBytes)]);
     const tablePosition = header.length;
-    let position = header.length + image.frames * 4;
+    // The Extended Offset Table's values sit just before the pixel data element: offsets, then lengths.
+    const extendedPosition = meta.length + dataset.length - (12 + eight.length) * 2 + 12;
+    let position = header.length + basicBytes;
+    const lengths = new Array<number>(image.frames);
     const firstFragment = position;
     const offsets = new Array<number>(image.frames);
     await file.write(header, 0, header.length, 0);
@@ -248,8 +267,12 @@ async function writeInstance(path: string, series: SeriesIdentity, image: Instan
       const frame = await frameAt(index);
       compressed += frame.length;
       offsets[index] = position - firstFragment;
-      const padded = frame.length % 2 ? Buffer.concat([frame, Buffer.alloc(1)]) : frame;
-      const chunk = Buffer.concat([encodeItemHeader(padded.length), padded]);
+      const padded = frame.length % 2 ? Buffer.concat([frame, Buffer.alloc(1)]) : Buffer.from(frame);
+      lengths[index] = padded.length;
+      const step = Math.ceil(padded.length / pieces / 2) * 2;
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < padded.length; at += step) chunks.push(encodeItemHeader(Math.min(step, padded.length - at)), padded.subarray(at, at + step));
+      const chunk = Buffer.concat(chunks);
       await file.write(chunk, 0, chunk.length, position);
       position += chunk.length;
     }
@@ -259,9 +282,17 @@ async function writeInstance(path: string, series: SeriesIdentity, image: Instan
       const ratio = Buffer.from(formatDs((image.frames * image.tileWidth * image.tileHeight * 3) / Math.max(1, compressed)).padEnd(16, " "));
       await file.write(ratio, 0, 16, findRatioPlaceholder(header));
     }
-    if (offsets[offsets.length - 1]! <= 0xffffffff) {
-      const table = Buffer.alloc(image.frames * 4);
-      offsets.forEach((offset, i) => table.writeUInt32LE(offset, i * 4));
+    if (tableKind === "extended") {
+      const table = Buffer.alloc(image.frames * 16 + 12);
+      offsets.forEach((offset, i) => table.writeBigUInt64LE(BigInt(offset), i * 8));
+      encodeElementHeader(0x7fe00002, "OV", eight.length).copy(table, image.frames * 8);
+      lengths.forEach((length, i) => table.writeBigUInt64LE(BigInt(length), image.frames * 8 + 12 + i * 8));
+      await file.write(table, 0, table.length, extendedPosition);
+      await file.close();
+      file = undefined;
+    } else if (tableKind === "empty" || offsets[offsets.length - 1]! <= 0xffffffff) {
+      const table = tableKind === "empty" ? Buffer.alloc(0) : Buffer.alloc(image.frames * 4);
+      if (tableKind === "basic") offsets.forEach((offset, i) => table.writeUInt32LE(offset, i * 4));
       await file.write(table, 0, table.length, tablePosition);
       await file.close();
       file = undefined;

@@ -44,6 +44,10 @@ export interface InstanceGeometry {
   /** Sampling of the source as a nominal section thickness (mm): TIFF sources do not record it. */
   sectionThicknessMm: number;
   objectivePower?: number;
+  /** TILED_SPARSE: each frame's 1-based column and row in the total pixel matrix. */
+  sparsePositions?: Int32Array;
+  /** One part of a concatenation (a level split over several instances). */
+  concatenation?: { uid: string; sourceUid: string; frameOffset: number; number: number; total: number };
 }
 
 const el = (tag: number, vr: Vr, value: DicomElement["value"]): DicomElement => ({ tag, vr, value });
@@ -102,7 +106,7 @@ export function buildWsiDataset(series: SeriesIdentity, image: InstanceGeometry)
       [el(0x00209164, "UI", series.dimensionOrganizationUid), el(0x00209165, "AT", 0x0048021f), el(0x00209167, "AT", 0x0048021a), el(0x00209421, "LO", "Row Position")],
       [el(0x00209164, "UI", series.dimensionOrganizationUid), el(0x00209165, "AT", 0x0048021e), el(0x00209167, "AT", 0x0048021a), el(0x00209421, "LO", "Column Position")],
     ]),
-    el(0x00209311, "CS", "TILED_FULL"),
+    el(0x00209311, "CS", image.sparsePositions ? "TILED_SPARSE" : "TILED_FULL"),
     el(0x00280002, "US", 3),
     el(0x00280004, "CS", image.photometric),
     el(0x00280006, "US", 0),
@@ -157,8 +161,40 @@ export function buildWsiDataset(series: SeriesIdentity, image: InstanceGeometry)
       el(0x00480003, "FL", image.sectionThicknessMm * 1000),
     );
   }
+  if (image.sparsePositions) elements.push(el(0x52009230, "SQ", perFramePositions(image.sparsePositions, image.spacingMm)));
+  if (image.concatenation) {
+    const c = image.concatenation;
+    elements.push(
+      el(0x00200242, "UI", c.sourceUid),
+      el(0x00209161, "UI", c.uid),
+      el(0x00209162, "US", c.number),
+      el(0x00209163, "US", c.total),
+      el(0x00209228, "UL", c.frameOffset),
+    );
+  }
   if (image.kind === "LABEL") elements.push(el(0x22000002, "UT", ""), el(0x22000005, "LT", ""));
   return elements;
+}
+
+/** Plane Position (Slide) of each frame: pixel-matrix position and slide coordinates (mm). */
+function perFramePositions(positions: Int32Array, spacing: { x: number; y: number }): DicomElement[][] {
+  const items: DicomElement[][] = [];
+  for (let i = 0; i < positions.length; i += 2) {
+    const col = positions[i]!;
+    const row = positions[i + 1]!;
+    items.push([
+      el(0x0048021a, "SQ", [
+        [
+          el(0x0040072a, "DS", formatDs((row - 1) * spacing.y)),
+          el(0x0040073a, "DS", formatDs((col - 1) * spacing.x)),
+          el(0x0040074a, "DS", 0),
+          el(0x0048021e, "SL", col),
+          el(0x0048021f, "SL", row),
+        ],
+      ]),
+    ]);
+  }
+  return items;
 }
 
 function sharedFunctionalGroups(image: InstanceGeometry, frameType: string[]): DicomElement[] {

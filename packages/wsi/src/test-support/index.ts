@@ -2,3 +2,4 @@ export { fixturePath } from "./fixtures";
 export { psnr, readJpegFile, renderRegion } from "./pixels";
 export { pyramidImages, tissuePixel, writeTestTiff, type TestImage, type WrittenTiff } from "./tiff-writer";
 export { writeRepeatingSlide } from "./repeating-slide";
+export { nonWsiDicom, writeTestDicomSeries, type TestDicomOptions, type WrittenDicomSeries } from "./dicom-series";

@@ -1,0 +1,127 @@
+import { WsiError } from "../errors";
+import { limits } from "../limits";
+import type { DicomInstance } from "./instance";
+
+/** Where one frame's bytes are: one or more fragments (encapsulated) or one native block. */
+export interface FrameLocation {
+  /** [offset, length] of each fragment's value, in file bytes. */
+  parts: [number, number][];
+}
+
+const ITEM = 0xe000;
+const SEQUENCE_END = 0xe0dd;
+
+async function readItemHeader(instance: DicomInstance, at: number): Promise<{ tag: number; length: number }> {
+  const bytes = await instance.source.read(at, 8);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  if (view.getUint16(0, true) !== 0xfffe) {
+    throw new WsiError("CORRUPT", `${instance.source.name}: the pixel data's item structure is broken at byte ${at}; the file is damaged.`);
+  }
+  return { tag: view.getUint16(2, true), length: view.getUint32(4, true) };
+}
+
+/**
+ * Locates every frame of an instance, by the cheapest means it offers: native frames by
+ * arithmetic; encapsulated ones from the Extended Offset Table, else the Basic Offset Table,
+ * else by walking the fragments (one per frame, or a new frame at each JPEG / J2K start).
+ */
+export async function locateFrames(instance: DicomInstance): Promise<(index: number) => Promise<FrameLocation>> {
+  const { source, frames } = instance;
+  const name = source.name;
+  if (!instance.encapsulated) {
+    const frameBytes = instance.tileWidth * instance.tileHeight * instance.samplesPerPixel * (instance.bitsAllocated / 8);
+    if (instance.pixelDataLength < frameBytes * frames) {
+      throw new WsiError("TRUNCATED", `${name}: the pixel data holds ${instance.pixelDataLength} bytes, not the ${frameBytes * frames} of ${frames} frames; the file is truncated.`);
+    }
+    return async (index) => ({ parts: [[instance.pixelDataOffset + index * frameBytes, frameBytes]] });
+  }
+  const table = await readItemHeader(instance, instance.pixelDataOffset);
+  if (table.tag !== ITEM) throw new WsiError("CORRUPT", `${name}: encapsulated pixel data does not start with an offset table item.`);
+  const firstFragment = instance.pixelDataOffset + 8 + table.length;
+  const eot = instance.extendedOffsets;
+  if (eot) {
+    return async (index) => collectFragments(instance, firstFragment + eot.offsets[index]!, eot.lengths[index]!);
+  }
+  if (table.length === frames * 4) {
+    const bytes = await source.read(instance.pixelDataOffset + 8, table.length);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const offsets = Array.from({ length: frames }, (_, i) => view.getUint32(i * 4, true));
+    if (offsets.some((o, i) => i > 0 && o <= offsets[i - 1]!)) throw new WsiError("CORRUPT", `${name}: the Basic Offset Table is not in ascending order; the file is damaged.`);
+    return async (index) => collectUntil(instance, firstFragment + offsets[index]!, index + 1 < frames ? firstFragment + offsets[index + 1]! : undefined);
+  }
+  if (table.length !== 0) throw new WsiError("CORRUPT", `${name}: the Basic Offset Table has ${table.length / 4} entries for ${frames} frames.`);
+  const walked = walkFragments(instance, firstFragment);
+  return async (index) => {
+    const all = await walked;
+    const location = all[index];
+    if (!location) throw new WsiError("TRUNCATED", `${name}: frame ${index + 1} of ${frames} is missing from the pixel data; the file is truncated.`);
+    return location;
+  };
+}
+
+/** Fragments from `at` whose values add up to `length` bytes (Extended Offset Table). */
+async function collectFragments(instance: DicomInstance, at: number, length: number): Promise<FrameLocation> {
+  const parts: [number, number][] = [];
+  let total = 0;
+  while (total < length) {
+    const item = await readItemHeader(instance, at);
+    if (item.tag !== ITEM || item.length === 0xffffffff) throw new WsiError("CORRUPT", `${instance.source.name}: a frame's fragments end early; the file is damaged.`);
+    parts.push([at + 8, item.length]);
+    total += item.length;
+    at += 8 + item.length;
+  }
+  return { parts };
+}
+
+/** Fragments from `at` up to the next frame's start, or to the end of the pixel data. */
+async function collectUntil(instance: DicomInstance, at: number, end: number | undefined): Promise<FrameLocation> {
+  const parts: [number, number][] = [];
+  let total = 0;
+  while (end === undefined || at < end) {
+    const item = await readItemHeader(instance, at);
+    if (item.tag === SEQUENCE_END) break;
+    if (item.tag !== ITEM || item.length === 0xffffffff) throw new WsiError("CORRUPT", `${instance.source.name}: unexpected item in the pixel data at byte ${at}; the file is damaged.`);
+    parts.push([at + 8, item.length]);
+    total += item.length;
+    if (total > limits.maxChunkBytes) throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);
+    at += 8 + item.length; // the last frame runs to the sequence delimiter
+  }
+  if (parts.length === 0) throw new WsiError("CORRUPT", `${instance.source.name}: a frame has no fragments; the file is damaged.`);
+  return { parts };
+}
+
+/** No offset table: every fragment's position, grouped into frames. */
+async function walkFragments(instance: DicomInstance, at: number): Promise<FrameLocation[]> {
+  const fragments: { at: number; length: number; start: boolean }[] = [];
+  const size = await instance.source.size();
+  while (at + 8 <= size) {
+    const header = await instance.source.read(at, Math.min(10, size - at));
+    const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+    if (view.getUint16(0, true) !== 0xfffe) throw new WsiError("CORRUPT", `${instance.source.name}: the pixel data's item structure is broken at byte ${at}; the file is damaged.`);
+    const tag = view.getUint16(2, true);
+    if (tag === SEQUENCE_END) break;
+    const length = view.getUint32(4, true);
+    if (tag !== ITEM || length === 0xffffffff) throw new WsiError("CORRUPT", `${instance.source.name}: unexpected item in the pixel data at byte ${at}; the file is damaged.`);
+    const marker = header.length >= 10 ? (header[8]! << 8) | header[9]! : 0;
+    fragments.push({ at: at + 8, length, start: marker === 0xffd8 || marker === 0xff4f });
+    if (fragments.length > limits.maxChunksPerImage) throw new WsiError("TOO_LARGE", `${instance.source.name}: too many fragments.`);
+    at += 8 + length;
+  }
+  if (fragments.length === instance.frames) return fragments.map((f) => ({ parts: [[f.at, f.length]] }));
+  // More fragments than frames: a frame starts at each fragment that begins a codestream.
+  const frames: FrameLocation[] = [];
+  for (const f of fragments) {
+    if (f.start || frames.length === 0) frames.push({ parts: [] });
+    frames[frames.length - 1]!.parts.push([f.at, f.length]);
+  }
+  if (frames.length > instance.frames) throw new WsiError("CORRUPT", `${instance.source.name}: the pixel data holds ${frames.length} frames, not ${instance.frames}.`);
+  return frames;
+}
+
+/** One frame's bytes, its fragments joined. */
+export async function readFrameBytes(instance: DicomInstance, location: FrameLocation): Promise<Uint8Array> {
+  if (location.parts.length === 1) return instance.source.read(location.parts[0]![0], location.parts[0]![1]);
+  const total = location.parts.reduce((sum, [, length]) => sum + length, 0);
+  if (total > limits.maxChunkBytes) throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);
+  return Buffer.concat(await Promise.all(location.parts.map(([offset, length]) => instance.source.read(offset, length))));
+}
