@@ -10,7 +10,7 @@ import { publishSlideChange } from "../events/topics";
 const { uploads, slides, cases } = schema;
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 const MAX_SIZE = 100 * 1024 ** 3;
-export const SLIDE_FILE = /\.(svs|tif|tiff|btf)$/i;
+export const SLIDE_FILE = /\.(svs|tif|tiff|btf|dcm)$/i;
 
 /** What starting an upload takes, checked the same way for browsers (tRPC) and lab nodes (HTTP). */
 export const uploadMetaInput = z.object({
@@ -59,7 +59,7 @@ export async function startUpload(
 ): Promise<UploadState> {
   const sha256 = input.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ApiError("BAD_REQUEST", "The file's SHA-256 must be 64 hexadecimal characters.");
-  if (!SLIDE_FILE.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
+  if (!SLIDE_FILE.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif, .tiff or DICOM WSI .dcm file.`);
   if (!Number.isSafeInteger(input.size) || input.size < 16 || input.size > MAX_SIZE) throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
   if (!forSlideId && !input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
   if (!forSlideId) {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
 /**
  * A small DICOM Part 10 encoder, explicit VR little endian only: the one dataset encoding the
@@ -23,9 +23,13 @@ export const TransferSyntax = {
 const LONG_VRS = new Set<Vr>(["OB", "OV", "SQ", "UT"]);
 const IMPLEMENTATION_CLASS_UID = "2.25.208403906587356217417930853209734536221";
 
-/** A UID under the 2.25 root (a UUID as a decimal integer): no organisation root needed. */
-export function createUid(): string {
-  return `2.25.${BigInt(`0x${randomUUID().replace(/-/g, "")}`).toString()}`;
+/**
+ * A UID under the 2.25 root (a 128-bit number in decimal): no organisation root needed. Random,
+ * or derived from a seed so that the same export of the same source gives the same file.
+ */
+export function createUid(seed?: string): string {
+  const hex = seed === undefined ? randomUUID().replace(/-/g, "") : createHash("sha256").update(seed).digest("hex").slice(0, 32);
+  return `2.25.${BigInt(`0x${hex}`).toString()}`;
 }
 
 function padText(text: string, vr: Vr): Buffer {

@@ -36,6 +36,12 @@ export interface DicomExportOptions {
   mpp?: number;
   containerId?: string;
   accessionNumber?: string;
+  /** Only the full-resolution level (a reader builds the rest): one file for a one-file upload. */
+  baseOnly?: boolean;
+  /** Derive every UID from this (e.g. the source's UIDs): the same export then gives the same bytes. */
+  uidSeed?: string;
+  /** Creation date and time written into the instances; default now. */
+  createdAt?: Date;
   onProgress?: (framesWritten: number, framesTotal: number) => void;
 }
 
@@ -63,15 +69,15 @@ export async function writeDicomSeries(slide: Slide, outDir: string, options: Di
   if (!mppX || !mppY) {
     throw new WsiError("INVALID_OPTIONS", `${meta.name}: records no pixel size, which DICOM requires; give it with --mpp (microns per pixel).`);
   }
-  const now = new Date();
-  const iso = now.toISOString();
+  const iso = (options.createdAt ?? new Date()).toISOString();
+  const uid = (role: string) => createUid(options.uidSeed === undefined ? undefined : `${options.uidSeed}|${role}`);
   const series: SeriesIdentity = {
-    studyUid: createUid(),
-    seriesUid: createUid(),
-    frameOfReferenceUid: createUid(),
-    pyramidUid: createUid(),
-    dimensionOrganizationUid: createUid(),
-    specimenUid: createUid(),
+    studyUid: uid("study"),
+    seriesUid: uid("series"),
+    frameOfReferenceUid: uid("frame-of-reference"),
+    pyramidUid: uid("pyramid"),
+    dimensionOrganizationUid: uid("dimension-organization"),
+    specimenUid: uid("specimen"),
     ...splitPseudonym(options.patientPseudonym),
     containerId: (options.containerId ?? meta.name.replace(/\.[^.]*$/, "")).slice(0, 64),
     accessionNumber: (options.accessionNumber ?? "").slice(0, 16),
@@ -79,12 +85,13 @@ export async function writeDicomSeries(slide: Slide, outDir: string, options: Di
     date: iso.slice(0, 10).replace(/-/g, ""),
     time: iso.slice(11, 19).replace(/:/g, ""),
   };
-  const framesTotal = meta.levels.reduce((sum, l) => sum + Math.ceil(l.width / l.tileWidth) * Math.ceil(l.height / l.tileHeight), 0);
+  const levels = options.baseOnly ? meta.levels.slice(0, 1) : meta.levels;
+  const framesTotal = levels.reduce((sum, l) => sum + Math.ceil(l.width / l.tileWidth) * Math.ceil(l.height / l.tileHeight), 0);
   const counts = { passed: 0, encoded: 0, written: 0 };
   const files: string[] = [];
   await mkdir(outDir, { recursive: true });
   const base = meta.levels[0]!;
-  for (const level of meta.levels) {
+  for (const level of levels) {
     const across = Math.ceil(level.width / level.tileWidth);
     const down = Math.ceil(level.height / level.tileHeight);
     const frames = prefetch(createLevelFrames(slide, level.index, across, { passthrough: options.passthrough ?? true, quality }, counts), across * down);
@@ -93,7 +100,7 @@ export async function writeDicomSeries(slide: Slide, outDir: string, options: Di
       kind: "VOLUME",
       original: level.index === 0,
       instanceNumber: level.index + 1,
-      sopInstanceUid: createUid(),
+      sopInstanceUid: uid(`level-${level.index}`),
       totalWidth: level.width,
       totalHeight: level.height,
       tileWidth: level.tileWidth,
@@ -131,7 +138,7 @@ export async function writeDicomSeries(slide: Slide, outDir: string, options: Di
         kind,
         original: true,
         instanceNumber: meta.levels.length + files.length + 1,
-        sopInstanceUid: createUid(),
+        sopInstanceUid: uid(kind),
         totalWidth: image.width,
         totalHeight: image.height,
         tileWidth: image.width,
