@@ -15,9 +15,9 @@ import { type HubPart, startWebApp, startWorker } from "./test-support/hub-proce
 // Two hub web processes and two tiling workers on loopback against one PostgreSQL and one
 // S3-compatible server (infra/), as behind a load balancer in the cloud; lab nodes publish
 // through both hubs, browsers listen on both, and one worker dies mid-job.
-const WEB_PORTS = [3510 + PORT_OFFSET, 3511 + PORT_OFFSET] as const;
 // PATHX_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
 const PORT_OFFSET = Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
+const WEB_PORTS = [3510 + PORT_OFFSET, 3511 + PORT_OFFSET] as const;
 const PG_PORT = 54339 + PORT_OFFSET;
 const S3_PORT = 45700 + PORT_OFFSET;
 const EXPIRE_SECONDS = 20;
