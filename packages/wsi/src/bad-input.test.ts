@@ -96,11 +96,18 @@ describe("bad input is refused with a typed, clear error", () => {
     await expectRefused(many, "CORRUPT", /claims 60000 entries/);
   });
 
-  it("unsupported compression (JPEG 2000 SVS)", async () => {
+  it("unsupported compression (WebP tiles)", async () => {
+    const tiff = good();
+    const bytes = Buffer.from(tiff.bytes);
+    bytes.writeUInt16LE(50001, tiff.directories[0]!.entries.get(259)! + 8);
+    await expectRefused(bytes, "UNSUPPORTED_COMPRESSION", /webp compression, which is not supported; convert/);
+  });
+
+  it("JPEG tiles labelled JPEG 2000", async () => {
     const tiff = good();
     const bytes = Buffer.from(tiff.bytes);
     bytes.writeUInt16LE(33005, tiff.directories[0]!.entries.get(259)! + 8);
-    await expectRefused(bytes, "UNSUPPORTED_COMPRESSION", /jpeg2000.*not supported yet/);
+    await expectRefused(bytes, "CORRUPT", /JPEG 2000/);
   });
 
   it("a damaged JPEG tile", async () => {

@@ -222,8 +222,11 @@ async function streamPass(
         const raw = await slide.readRawTile(pass.sourceLevel, col, row);
         if (raw.kind !== "jpeg" || raw.bytes.length === 0) return { image: await slide.decodeTile(pass.sourceLevel, col, row, into), raw: undefined };
         const image = await decodeJpeg(raw.bytes, into!.length >= tileBytes ? into : undefined);
-        if (image.width < source.tileWidth || image.height < source.tileHeight) {
-          throw new WsiError("CORRUPT", `${slide.metadata.name}: a JPEG tile is ${image.width} × ${image.height}, smaller than the declared ${source.tileWidth} × ${source.tileHeight}.`);
+        // Edge tiles may be stored at their size inside the image (NDPI's spliced tiles are).
+        const needWidth = Math.min(source.tileWidth, source.width - col * source.tileWidth);
+        const needHeight = Math.min(source.tileHeight, source.height - row * source.tileHeight);
+        if (image.width < needWidth || image.height < needHeight) {
+          throw new WsiError("CORRUPT", `${slide.metadata.name}: a JPEG tile is ${image.width} × ${image.height}, smaller than the declared ${needWidth} × ${needHeight}.`);
         }
         return { image, raw: raw.bytes };
       }),

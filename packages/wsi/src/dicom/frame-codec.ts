@@ -1,4 +1,5 @@
 import { decodeJpeg, makeStandaloneJpeg } from "../codec/jpeg";
+import { decodeJpeg2000 } from "../codec/jpeg2000";
 import { WsiError } from "../errors";
 import type { RgbImage } from "../image";
 import type { RawTile } from "../formats/level-reader";
@@ -28,9 +29,6 @@ export function frameCodingOf(instance: DicomInstance): FrameCoding {
   }
   if (instance.bitsAllocated !== 8 || (instance.samplesPerPixel !== 3 && instance.samplesPerPixel !== 1)) {
     throw new WsiError("UNSUPPORTED_COMPRESSION", `${name}: has ${instance.samplesPerPixel} samples of ${instance.bitsAllocated} bits per pixel; pathx reads 8-bit RGB and greyscale.`);
-  }
-  if (coding === "jpeg2000") {
-    throw new WsiError("UNSUPPORTED_COMPRESSION", `${name}: has JPEG 2000 frames, which this build of pathx cannot decode yet.`);
   }
   return coding;
 }
@@ -81,8 +79,12 @@ function decodeNative(instance: DicomInstance, bytes: Uint8Array, into?: Buffer)
 
 export async function decodeFrame(instance: DicomInstance, coding: FrameCoding, bytes: Uint8Array, into?: Buffer): Promise<RgbImage> {
   if (coding === "none") return decodeNative(instance, bytes, into);
-  const tile = rawFrame(instance, coding, bytes).bytes;
-  const image = await decodeJpeg(tile, into && into.length >= instance.tileWidth * instance.tileHeight * 3 ? into : undefined);
+  // JPEG 2000: YBR_ICT / YBR_RCT frames carry the codestream's own colour transform (undone by
+  // OpenJPEG); YBR_FULL ones hold Y, Cb, Cr planes without it.
+  const image =
+    coding === "jpeg2000"
+      ? await decodeJpeg2000(bytes, { colour: instance.photometric.startsWith("YBR_FULL") ? "ycbcr" : "rgb" })
+      : await decodeJpeg(rawFrame(instance, coding, bytes).bytes, into && into.length >= instance.tileWidth * instance.tileHeight * 3 ? into : undefined);
   if (image.width < instance.tileWidth || image.height < instance.tileHeight) {
     throw new WsiError("CORRUPT", `${instance.source.name}: a frame decoded to ${image.width} × ${image.height}, not the ${instance.tileWidth} × ${instance.tileHeight} the header says.`);
   }

@@ -18,6 +18,7 @@ export interface DicomElement {
 export const TransferSyntax = {
   explicitLittle: "1.2.840.10008.1.2.1",
   jpegBaseline: "1.2.840.10008.1.2.4.50",
+  jpeg2000: "1.2.840.10008.1.2.4.91",
 } as const;
 
 const LONG_VRS = new Set<Vr>(["OB", "OV", "SQ", "UT"]);

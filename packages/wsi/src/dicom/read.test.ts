@@ -70,6 +70,7 @@ describe("reading DICOM WSI series folders", () => {
     ["TILED_FULL, Basic Offset Table, level 0 a concatenation of 3 instances", { concatenationParts: 3 }],
     ["TILED_FULL, no offset table, frames over 3 fragments", { layout: { offsetTable: "empty" as const, fragmentsPerFrame: 3 } }],
     ["TILED_SPARSE with unscanned tiles, no offset table", { omitTile: (c: number, r: number) => (c + r) % 3 === 0, layout: { offsetTable: "empty" as const } }],
+    ["TILED_FULL, JPEG 2000 frames (YBR_ICT)", { jpeg2000: true }],
     ["TILED_SPARSE in a concatenation, Basic Offset Table, 2 fragments a frame", { omitTile: (c: number, r: number) => c === r, concatenationParts: 2, layout: { fragmentsPerFrame: 2 } }],
   ])("%s", async (_label, options) => {
     const written = await writeTestDicomSeries(join(work, `series-${Math.random().toString(36).slice(2)}`), { width: 1000, height: 700, tileSize: 128, levels: 3, ...options });

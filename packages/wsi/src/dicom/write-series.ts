@@ -235,6 +235,8 @@ export interface InstanceLayout {
   offsetTable?: "basic" | "extended" | "empty";
   /** Split each frame over this many fragments (default 1). */
   fragmentsPerFrame?: number;
+  /** Transfer syntax of the frames given (default JPEG baseline). */
+  transferSyntax?: string;
 }
 
 /**
@@ -259,7 +261,7 @@ export async function writeDicomInstance(
     const extended = tableKind === "extended" ? [{ tag: 0x7fe00001, vr: "OV" as const, value: eight }, { tag: 0x7fe00002, vr: "OV" as const, value: eight }] : [];
     const basicBytes = tableKind === "basic" ? image.frames * 4 : 0;
     const dataset = encodeDataset([...buildWsiDataset(series, image), ...extended]);
-    const meta = encodeFileMeta(WSI_SOP_CLASS_UID, image.sopInstanceUid, TransferSyntax.jpegBaseline);
+    const meta = encodeFileMeta(WSI_SOP_CLASS_UID, image.sopInstanceUid, layout.transferSyntax ?? TransferSyntax.jpegBaseline);
     const header = Buffer.concat([meta, dataset, encodeElementHeader(0x7fe00010, "OB", 0xffffffff), encodeItemHeader(basicBytes)]);
     const tablePosition = header.length;
     // The Extended Offset Table's values sit just before the pixel data element: offsets, then lengths.

@@ -37,6 +37,8 @@ export interface InstanceGeometry {
   frames: number;
   photometric: string;
   lossy: boolean;
+  /** Lossy method: JPEG (default) or JPEG 2000. */
+  lossyMethod?: "ISO_10918_1" | "ISO_15444_1";
   /** Millimetres per pixel (column, row) of this image. */
   spacingMm: { x: number; y: number };
   /** Level-0 size in mm, for the imaged volume. */
@@ -121,7 +123,7 @@ export function buildWsiDataset(series: SeriesIdentity, image: InstanceGeometry)
     el(0x00280302, "CS", showsLabel ? "YES" : "NO"),
     el(0x00282110, "CS", image.lossy ? "01" : "00"),
     // The ratio is known once every frame is written: a 16-character placeholder patched in place.
-    ...(image.lossy ? [el(0x00282112, "DS", COMPRESSION_RATIO_PLACEHOLDER), el(0x00282114, "CS", "ISO_10918_1")] : []),
+    ...(image.lossy ? [el(0x00282112, "DS", COMPRESSION_RATIO_PLACEHOLDER), el(0x00282114, "CS", image.lossyMethod ?? "ISO_10918_1")] : []),
     el(0x00400512, "LO", series.containerId),
     el(0x00400513, "SQ", []),
     el(0x00400518, "SQ", [code("433466003", "SCT", "Microscope slide")]),

@@ -5,6 +5,7 @@ import { aperioReader } from "./aperio";
 import { dicomFormat } from "./dicom";
 import { genericTiffReader } from "./generic-tiff";
 import type { SourceFormat } from "./level-reader";
+import { ndpiFormat } from "./ndpi";
 import { omeReader } from "./ome";
 import { tiffLayoutParts } from "./tiff-levels";
 import type { FormatReader, SlideLayout } from "./types";
@@ -47,7 +48,7 @@ export const tiffFormat: SourceFormat = {
  * Single-file formats read from bytes, most specific first. A new format adds its reader
  * here (one file per format under formats/); the first whose `claims` is true opens the file.
  */
-export const sourceFormats: readonly SourceFormat[] = [tiffFormat, dicomFormat];
+export const sourceFormats: readonly SourceFormat[] = [ndpiFormat, tiffFormat, dicomFormat];
 
 /** The reader that claims these bytes, or a clear error naming what the file is. */
 export async function findSourceFormat(source: ByteSource, head: Uint8Array, size: number): Promise<SourceFormat | undefined> {

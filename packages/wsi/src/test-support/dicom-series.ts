@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeJpeg, encodeJpeg } from "../codec/jpeg";
+import { decodeJpeg2000, encodeJpeg2000 } from "../codec/jpeg2000";
 import type { RgbImage } from "../image";
 import { TransferSyntax, createUid, encodeDataset, encodeFileMeta } from "../dicom/part10-encoder";
 import { type InstanceLayout, writeDicomInstance } from "../dicom/write-series";
@@ -27,6 +28,8 @@ export interface TestDicomOptions {
   mixSeries?: boolean;
   /** Add a LABEL instance. */
   label?: boolean;
+  /** Frames as JPEG 2000 (lossy, YBR_ICT) instead of JPEG baseline. */
+  jpeg2000?: boolean;
 }
 
 export interface WrittenDicomSeries {
@@ -56,7 +59,7 @@ function newSeries(): SeriesIdentity {
   };
 }
 
-async function tileJpeg(level: number, col: number, row: number, size: number): Promise<Buffer> {
+function tilePixels(level: number, col: number, row: number, size: number): RgbImage {
   const data = Buffer.alloc(size * size * 3);
   const scale = 2 ** level;
   for (let y = 0; y < size; y++) {
@@ -67,12 +70,19 @@ async function tileJpeg(level: number, col: number, row: number, size: number): 
       data[(y * size + x) * 3 + 2] = b;
     }
   }
-  return encodeJpeg({ width: size, height: size, data }, 92, { subsampled: true });
+  return { width: size, height: size, data };
+}
+
+async function tileJpeg(level: number, col: number, row: number, size: number): Promise<Buffer> {
+  return encodeJpeg(tilePixels(level, col, row, size), 92, { subsampled: true });
 }
 
 export async function writeTestDicomSeries(dir: string, options: TestDicomOptions): Promise<WrittenDicomSeries> {
   await mkdir(dir, { recursive: true });
   const series = newSeries();
+  const frameOf = (level: number, col: number, row: number): Promise<Uint8Array> =>
+    options.jpeg2000 ? encodeJpeg2000(tilePixels(level, col, row, size), { ratio: 8 }) : tileJpeg(level, col, row, size);
+  const layout: InstanceLayout = { ...options.layout, ...(options.jpeg2000 ? { transferSyntax: TransferSyntax.jpeg2000 } : {}) };
   const files: string[] = [];
   const size = options.tileSize;
   for (let level = 0; level < (options.levels ?? 1); level++) {
@@ -99,8 +109,9 @@ export async function writeTestDicomSeries(dir: string, options: TestDicomOption
         tileWidth: size,
         tileHeight: size,
         frames: mine.length,
-        photometric: "YBR_FULL_422",
+        photometric: options.jpeg2000 ? "YBR_ICT" : "YBR_FULL_422",
         lossy: true,
+        lossyMethod: options.jpeg2000 ? "ISO_15444_1" : "ISO_10918_1",
         spacingMm: { x: 0.00025 * 2 ** level, y: 0.00025 * 2 ** level },
         imagedMm: { width: options.width * 0.00025, height: options.height * 0.00025 },
         sectionThicknessMm: 0.004,
@@ -109,7 +120,7 @@ export async function writeTestDicomSeries(dir: string, options: TestDicomOption
       };
       const path = join(dir, `level-${level}${parts > 1 ? `-part-${part + 1}` : ""}.dcm`);
       const identity = options.mixSeries && level === 1 ? { ...series, seriesUid: createUid() } : series;
-      await writeDicomInstance(path, identity, geometry, (i) => tileJpeg(level, mine[i]![0], mine[i]![1], size), options.layout);
+      await writeDicomInstance(path, identity, geometry, (i) => frameOf(level, mine[i]![0], mine[i]![1]), layout);
       files.push(path);
     }
   }
@@ -137,7 +148,8 @@ export async function writeTestDicomSeries(dir: string, options: TestDicomOption
     dir,
     files,
     pixel: (level, x, y) => tissuePixel(x * 2 ** level, y * 2 ** level),
-    frame: async (level, col, row) => decodeJpeg(await tileJpeg(level, col, row, size)),
+    frame: async (level, col, row) =>
+      options.jpeg2000 ? decodeJpeg2000(await frameOf(level, col, row), { colour: "rgb" }) : decodeJpeg(await tileJpeg(level, col, row, size)),
   };
 }
 
