@@ -84,7 +84,7 @@ export async function decodeFrame(instance: DicomInstance, coding: FrameCoding, 
   const image =
     coding === "jpeg2000"
       ? await decodeJpeg2000(bytes, { colour: instance.photometric.startsWith("YBR_FULL") ? "ycbcr" : "rgb" })
-      : await decodeJpeg(rawFrame(instance, coding, bytes).bytes, into && into.length >= instance.tileWidth * instance.tileHeight * 3 ? into : undefined);
+      : await decodeJpeg(instance.photometric === "RGB" ? rawFrame(instance, coding, bytes).bytes : bytes, into && into.length >= instance.tileWidth * instance.tileHeight * 3 ? into : undefined);
   if (image.width < instance.tileWidth || image.height < instance.tileHeight) {
     throw new WsiError("CORRUPT", `${instance.source.name}: a frame decoded to ${image.width} × ${image.height}, not the ${instance.tileWidth} × ${instance.tileHeight} the header says.`);
   }

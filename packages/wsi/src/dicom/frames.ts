@@ -2,9 +2,8 @@ import { WsiError } from "../errors";
 import { limits } from "../limits";
 import type { DicomInstance } from "./instance";
 
-/** Where one frame's bytes are: one or more fragments (encapsulated) or one native block. */
-export interface FrameLocation {
-  /** [offset, length] of each fragment's value, in file bytes. */
+/** Where a frame's fragments are when they have not been read yet: [offset, length] of each value. */
+interface FrameLocation {
   parts: [number, number][];
 }
 
@@ -25,7 +24,7 @@ async function readItemHeader(instance: DicomInstance, at: number): Promise<{ ta
  * arithmetic; encapsulated ones from the Extended Offset Table, else the Basic Offset Table,
  * else by walking the fragments (one per frame, or a new frame at each JPEG / J2K start).
  */
-export async function locateFrames(instance: DicomInstance): Promise<(index: number) => Promise<FrameLocation>> {
+export async function locateFrames(instance: DicomInstance): Promise<(index: number) => Promise<Uint8Array>> {
   const { source, frames } = instance;
   const name = source.name;
   if (!instance.encapsulated) {
@@ -33,21 +32,34 @@ export async function locateFrames(instance: DicomInstance): Promise<(index: num
     if (instance.pixelDataLength < frameBytes * frames) {
       throw new WsiError("TRUNCATED", `${name}: the pixel data holds ${instance.pixelDataLength} bytes, not the ${frameBytes * frames} of ${frames} frames; the file is truncated.`);
     }
-    return async (index) => ({ parts: [[instance.pixelDataOffset + index * frameBytes, frameBytes]] });
+    return (index) => source.read(instance.pixelDataOffset + index * frameBytes, frameBytes);
   }
   const table = await readItemHeader(instance, instance.pixelDataOffset);
   if (table.tag !== ITEM) throw new WsiError("CORRUPT", `${name}: encapsulated pixel data does not start with an offset table item.`);
   const firstFragment = instance.pixelDataOffset + 8 + table.length;
   const eot = instance.extendedOffsets;
   if (eot) {
-    return async (index) => collectFragments(instance, firstFragment + eot.offsets[index]!, eot.lengths[index]!);
+    return async (index) => {
+      const at = firstFragment + eot.offsets[index]!;
+      const length = checkFrameSize(instance, eot.lengths[index]!);
+      // One read when the frame is one fragment (the usual case): header and value together.
+      const bytes = await source.read(at, 8 + length);
+      return splitItems(instance, bytes, at) ?? collectFragments(instance, at, length);
+    };
   }
   if (table.length === frames * 4) {
     const bytes = await source.read(instance.pixelDataOffset + 8, table.length);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const offsets = Array.from({ length: frames }, (_, i) => view.getUint32(i * 4, true));
     if (offsets.some((o, i) => i > 0 && o <= offsets[i - 1]!)) throw new WsiError("CORRUPT", `${name}: the Basic Offset Table is not in ascending order; the file is damaged.`);
-    return async (index) => collectUntil(instance, firstFragment + offsets[index]!, index + 1 < frames ? firstFragment + offsets[index + 1]! : undefined);
+    return async (index) => {
+      const at = firstFragment + offsets[index]!;
+      if (index + 1 === frames) return collectUntil(instance, at, undefined);
+      const bytes = await source.read(at, checkFrameSize(instance, offsets[index + 1]! - offsets[index]!));
+      const frame = splitItems(instance, bytes, at);
+      if (!frame) throw new WsiError("CORRUPT", `${name}: frame ${index + 1}'s fragments do not fill the space the Basic Offset Table gives it; the file is damaged.`);
+      return frame;
+    };
   }
   if (table.length !== 0) throw new WsiError("CORRUPT", `${name}: the Basic Offset Table has ${table.length / 4} entries for ${frames} frames.`);
   const walked = walkFragments(instance, firstFragment);
@@ -55,12 +67,38 @@ export async function locateFrames(instance: DicomInstance): Promise<(index: num
     const all = await walked;
     const location = all[index];
     if (!location) throw new WsiError("TRUNCATED", `${name}: frame ${index + 1} of ${frames} is missing from the pixel data; the file is truncated.`);
-    return location;
+    return readParts(instance, location);
   };
 }
 
+function checkFrameSize(instance: DicomInstance, bytes: number): number {
+  if (bytes > limits.maxChunkBytes) throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);
+  return bytes;
+}
+
+/**
+ * The frame in `bytes` (item headers included, read from file offset `at`): its one fragment
+ * without a copy, or its fragments joined; undefined when the items do not fill `bytes` exactly.
+ */
+function splitItems(instance: DicomInstance, bytes: Uint8Array, at: number): Uint8Array | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const values: Uint8Array[] = [];
+  let position = 0;
+  while (position + 8 <= bytes.length) {
+    if (view.getUint16(position, true) !== 0xfffe || view.getUint16(position + 2, true) !== ITEM) {
+      throw new WsiError("CORRUPT", `${instance.source.name}: the pixel data's item structure is broken at byte ${at + position}; the file is damaged.`);
+    }
+    const length = view.getUint32(position + 4, true);
+    if (position + 8 + length > bytes.length) return undefined;
+    values.push(bytes.subarray(position + 8, position + 8 + length));
+    position += 8 + length;
+  }
+  if (position !== bytes.length || values.length === 0) return undefined;
+  return values.length === 1 ? values[0] : Buffer.concat(values);
+}
+
 /** Fragments from `at` whose values add up to `length` bytes (Extended Offset Table). */
-async function collectFragments(instance: DicomInstance, at: number, length: number): Promise<FrameLocation> {
+async function collectFragments(instance: DicomInstance, at: number, length: number): Promise<Uint8Array> {
   const parts: [number, number][] = [];
   let total = 0;
   while (total < length) {
@@ -70,11 +108,11 @@ async function collectFragments(instance: DicomInstance, at: number, length: num
     total += item.length;
     at += 8 + item.length;
   }
-  return { parts };
+  return readParts(instance, { parts });
 }
 
 /** Fragments from `at` up to the next frame's start, or to the end of the pixel data. */
-async function collectUntil(instance: DicomInstance, at: number, end: number | undefined): Promise<FrameLocation> {
+async function collectUntil(instance: DicomInstance, at: number, end: number | undefined): Promise<Uint8Array> {
   const parts: [number, number][] = [];
   let total = 0;
   while (end === undefined || at < end) {
@@ -87,7 +125,7 @@ async function collectUntil(instance: DicomInstance, at: number, end: number | u
     at += 8 + item.length; // the last frame runs to the sequence delimiter
   }
   if (parts.length === 0) throw new WsiError("CORRUPT", `${instance.source.name}: a frame has no fragments; the file is damaged.`);
-  return { parts };
+  return readParts(instance, { parts });
 }
 
 /** No offset table: every fragment's position, grouped into frames. */
@@ -119,7 +157,7 @@ async function walkFragments(instance: DicomInstance, at: number): Promise<Frame
 }
 
 /** One frame's bytes, its fragments joined. */
-export async function readFrameBytes(instance: DicomInstance, location: FrameLocation): Promise<Uint8Array> {
+async function readParts(instance: DicomInstance, location: FrameLocation): Promise<Uint8Array> {
   if (location.parts.length === 1) return instance.source.read(location.parts[0]![0], location.parts[0]![1]);
   const total = location.parts.reduce((sum, [, length]) => sum + length, 0);
   if (total > limits.maxChunkBytes) throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);

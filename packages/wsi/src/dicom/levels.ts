@@ -3,7 +3,7 @@ import { type RgbImage, cropImage } from "../image";
 import { limits } from "../limits";
 import type { AssociatedReader, LevelReader } from "../formats/level-reader";
 import { blankImage } from "../formats/tiff-levels";
-import { type FrameLocation, locateFrames, readFrameBytes } from "./frames";
+import { locateFrames } from "./frames";
 import { type FrameCoding, decodeFrame, frameCodingOf, rawFrame } from "./frame-codec";
 import type { DicomInstance } from "./instance";
 
@@ -59,7 +59,7 @@ export function dicomLevel(image: DicomImage): LevelReader {
   for (const part of image.parts) frameCodingOf(part);
   const across = Math.ceil(first.totalWidth / first.tileWidth);
   const down = Math.ceil(first.totalHeight / first.tileHeight);
-  const locators = new Map<DicomInstance, Promise<(index: number) => Promise<FrameLocation>>>();
+  const locators = new Map<DicomInstance, Promise<(index: number) => Promise<Uint8Array>>>();
   const locator = (instance: DicomInstance) => {
     let found = locators.get(instance);
     if (!found) {
@@ -73,8 +73,7 @@ export function dicomLevel(image: DicomImage): LevelReader {
   const readFrame = async (col: number, row: number): Promise<Uint8Array | undefined> => {
     const ref = frameOf(col, row);
     if (!ref) return undefined; // TILED_SPARSE: nothing scanned there
-    const location = await (await locator(ref.instance))(ref.index);
-    return readFrameBytes(ref.instance, location);
+    return (await locator(ref.instance))(ref.index);
   };
   return {
     width: first.totalWidth,
