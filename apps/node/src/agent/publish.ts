@@ -69,28 +69,36 @@ async function isDicomSlide(path: string): Promise<boolean> {
 async function publishDicom(config: NodeConfig, input: PublishInput, progress: (done: number, total: number) => void, options: UploadOptions) {
   const work = await mkdtemp(join(tmpdir(), "pathx-publish-"));
   try {
-    const slide = await openSlideAt(input.file);
-    let written: string;
-    try {
-      const { mtime } = await stat(input.file);
-      const source = slide.metadata.properties["dicom.SeriesInstanceUID"] ?? slide.metadata.name;
-      const result = await writeDicomSeries(slide, work, {
-        patientPseudonym: input.patientPseudonym,
-        accessionNumber: input.accessionNumber,
-        baseOnly: true,
-        uidSeed: `${source}|${input.patientPseudonym ?? ""}|${input.accessionNumber}`,
-        createdAt: mtime,
-      });
-      written = result.files[0]!;
-    } finally {
-      await slide.close();
-    }
-    const file = join(work, `${basename(input.file).replace(/\.dcm$/i, "")}.dcm`);
-    await rename(written, file);
+    const file = await writeDicomForUpload(input, work);
     return await uploadFile(config, { ...input, file }, progress, options);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The de-identified single instance that stands for a DICOM slide or series folder, written into `work`. */
+export async function writeDicomForUpload(input: PublishInput, work: string): Promise<string> {
+  const slide = await openSlideAt(input.file);
+  let written: string;
+  try {
+    const { mtime } = await stat(input.file);
+    const source = slide.metadata.properties["dicom.SeriesInstanceUID"] ?? slide.metadata.name;
+    const result = await writeDicomSeries(slide, work, {
+      patientPseudonym: input.patientPseudonym,
+      accessionNumber: input.accessionNumber,
+      // Not the file or folder name, which a lab may have named after the patient.
+      containerId: [input.accessionNumber, input.block].filter(Boolean).join("-") || "SLIDE",
+      baseOnly: true,
+      uidSeed: `${source}|${input.patientPseudonym ?? ""}|${input.accessionNumber}`,
+      createdAt: mtime,
+    });
+    written = result.files[0]!;
+  } finally {
+    await slide.close();
+  }
+  const file = join(work, `${basename(input.file).replace(/\.dcm$/i, "")}.dcm`);
+  await rename(written, file);
+  return file;
 }
 
 async function uploadFile(
