@@ -83,13 +83,14 @@ export async function writeDicomForUpload(input: PublishInput, work: string): Pr
   try {
     const { mtime } = await stat(input.file);
     const source = slide.metadata.properties["dicom.SeriesInstanceUID"] ?? slide.metadata.name;
+    // The case details travel beside the file, not in it: publishing again with other details
+    // is still the same file. The container id is derived, never the file or folder name
+    // (a lab may name those after the patient).
     const result = await writeDicomSeries(slide, work, {
       patientPseudonym: input.patientPseudonym,
-      accessionNumber: input.accessionNumber,
-      // Not the file or folder name, which a lab may have named after the patient.
-      containerId: [input.accessionNumber, input.block].filter(Boolean).join("-") || "SLIDE",
+      containerId: `SLIDE-${createHash("sha256").update(source).digest("hex").slice(0, 16)}`,
       baseOnly: true,
-      uidSeed: `${source}|${input.patientPseudonym ?? ""}|${input.accessionNumber}`,
+      uidSeed: `${source}|${input.patientPseudonym ?? ""}`,
       createdAt: mtime,
     });
     written = result.files[0]!;
