@@ -7,6 +7,9 @@ source scripts/lib/ensure.sh
 ensure_node_modules
 ensure_apt chromium chromium   # end-to-end tests drive Debian's Chromium
 ensure_apt openslide-show-properties openslide-tools libopenslide0   # slide tests check generated NDPI/MRXS with OpenSlide; the fallback reader loads libopenslide.so.0
+ensure_apt dciodvfy dicom3tools   # DICOM WSI output is checked against PS3.3
+ensure_apt dcmdump dcmtk          # … and read back by DCMTK
+[ -d /usr/lib/python3/dist-packages/pydicom ] || ensure_apt pydicom-module python3-pydicom   # … and by pydicom
 
 echo "== type check"
 (cd apps/hub && NEXT_TELEMETRY_DISABLED=1 npx next typegen >/dev/null)   # next-env.d.ts and route types

@@ -213,6 +213,8 @@ describe("resumable uploads", () => {
     const meta = { accessionNumber: "X", block: "", stain: "", specimen: "" };
     await expect(api.uploads.start({ fileName: "report.pdf", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(/not a slide file/);
     await expect(api.uploads.start({ fileName: "a.svs", size: 1000, sha256: "nothex", meta })).rejects.toThrow(/SHA-256/);
+    // A DICOM header names the patient: only a lab node's de-identified copy is taken.
+    await expect(api.uploads.start({ fileName: "slide.dcm", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(/publish DICOM slides with the lab's node/);
   });
 });
 

@@ -15,3 +15,4 @@ export { HEADER_BYTES, checkSlideHeader } from "./header-check";
 export { createTileCache, type TileCache } from "./tiles/cache";
 export { openDeepZoomView, type DeepZoomView, type DeepZoomViewOptions, type DeepZoomTile } from "./tiles/view";
 export { writeDerivedPyramid, type DerivedPyramidOptions, type DerivedPyramidResult } from "./tiles/derived";
+export { writeDicomSeries, type DicomExportOptions, type DicomExportResult } from "./dicom/write-series";

@@ -3,6 +3,7 @@ import { WsiError, openSlideAt } from "@pathx/wsi";
 import { runNodeCommand } from "../agent/commands";
 import { HubError } from "../agent/hub-client";
 import { runAuditCommand } from "./audit-command";
+import { runDicomCommand } from "./dicom-command";
 import { runTileCommand } from "./tile-command";
 import { UsageError } from "./usage-error";
 
@@ -11,6 +12,11 @@ const usage = `pathx — telepathology exchange command line
 Usage:
   pathx info SLIDE                       print the slide's metadata as JSON
   pathx tile SLIDE --out DIR [options]   write DIR/<name>.dzi and DIR/<name>_files/
+  pathx dicom SLIDE --out DIR [--patient-pseudonym P] [--include-label] [--quality Q] [--mpp M] [--no-passthrough]
+                                         write the slide as a DICOM WSI series (one TILED_FULL
+                                         instance per level; source JPEG tiles copied through);
+                                         PatientID is the pseudonym; label and macro only with
+                                         --include-label (when the lab's policy shares them)
   pathx node enroll --hub URL --token T [--name NAME]
                                          enrol this lab node with a one-time token from the hub
   pathx node publish SLIDE --case ACC [--block B --stain S --specimen TEXT --patient ID --max-rate MB/s]
@@ -103,6 +109,9 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
         return 0;
       case "tile":
         await runTile(rest, io);
+        return 0;
+      case "dicom":
+        await runDicomCommand(rest, io);
         return 0;
       case "node":
         return (await runNodeCommand(rest, io)) ?? 0;

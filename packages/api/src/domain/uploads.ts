@@ -21,7 +21,7 @@ export const CHUNK_SIZE = 8 * 1024 * 1024;
 const MAX_SIZE = 100 * 1024 ** 3;
 /** A completion claimed this long ago is taken as its hub's crash, and may be claimed again. */
 const COMPLETION_LEASE_MS = 30 * 60 * 1000;
-export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi)$/i;
+export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi|dcm)$/i;
 
 /** The only patient link the hub accepts: HMAC-SHA-256 of the patient id under the labs' key, which the hub never sees. */
 export const PSEUDONYM = /^hmac-sha256:[0-9a-f]{64}$/;
@@ -85,6 +85,10 @@ export async function startUpload(
   const sha256 = input.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ApiError("BAD_REQUEST", "The file's SHA-256 must be 64 hexadecimal characters.");
   if (!SLIDE_FILE.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
+  // A DICOM header names the patient: only a lab node's de-identified copy may come in.
+  if (/\.dcm$/i.test(input.fileName) && !nodeId) {
+    throw new ApiError("BAD_REQUEST", `${input.fileName}: publish DICOM slides with the lab's node (pathx node publish), which removes the patient's identity from the file.`);
+  }
   if (!Number.isSafeInteger(input.size) || input.size < 16 || input.size > MAX_SIZE) throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
   if (!forSlideId && !input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
   if (input.header !== undefined) {

@@ -2,6 +2,7 @@ import type { ByteSource } from "../byte-source";
 import { WsiError } from "../errors";
 import { type TiffFile, readTiff } from "../tiff/directory";
 import { aperioReader } from "./aperio";
+import { dicomFormat } from "./dicom";
 import { genericTiffReader } from "./generic-tiff";
 import type { SourceFormat } from "./level-reader";
 import { ndpiFormat } from "./ndpi";
@@ -31,9 +32,7 @@ export function hasTiffMagic(head: Uint8Array): boolean {
   return tiffMagic.has(Buffer.from(head.subarray(0, 4)).toString("latin1"));
 }
 
-export function hasDicomMagic(head: Uint8Array): boolean {
-  return head.length >= 132 && Buffer.from(head.subarray(128, 132)).toString("latin1") === "DICM";
-}
+export { hasDicomMagic } from "./dicom";
 
 /** Standard TIFF and BigTIFF through the vendor layouts above. */
 export const tiffFormat: SourceFormat = {
@@ -49,7 +48,7 @@ export const tiffFormat: SourceFormat = {
  * Single-file formats read from bytes, most specific first. A new format adds its reader
  * here (one file per format under formats/); the first whose `claims` is true opens the file.
  */
-export const sourceFormats: readonly SourceFormat[] = [ndpiFormat, tiffFormat];
+export const sourceFormats: readonly SourceFormat[] = [ndpiFormat, tiffFormat, dicomFormat];
 
 /** The reader that claims these bytes, or a clear error naming what the file is. */
 export async function findSourceFormat(source: ByteSource, head: Uint8Array, size: number): Promise<SourceFormat | undefined> {
@@ -61,8 +60,5 @@ export async function findSourceFormat(source: ByteSource, head: Uint8Array, siz
 }
 
 export function refuseUnclaimed(name: string, head: Uint8Array): never {
-  if (hasDicomMagic(head)) {
-    throw new WsiError("UNSUPPORTED_FORMAT", `${name}: is a DICOM file; DICOM whole-slide images are not supported yet. Export the slide as SVS or OME-TIFF.`);
-  }
   throw describeUnknownFormat(name, head);
 }

@@ -1,3 +1,4 @@
+import { dicomFolderFormat } from "./dicom";
 import type { PathFormat, SourceFormat } from "./level-reader";
 import { isOpenslideVendorTiff, openslideFormat } from "./openslide";
 
@@ -6,7 +7,7 @@ import { isOpenslideVendorTiff, openslideFormat } from "./openslide";
  * the native single-file readers, or before them when `preferPathFormat` says so. OpenSlide is
  * the last resort.
  */
-export const pathFormats: readonly PathFormat[] = [openslideFormat];
+export const pathFormats: readonly PathFormat[] = [dicomFolderFormat, openslideFormat];
 
 /** True when a path reader should be asked before the native reader that claimed the bytes. */
 export async function preferPathFormat(native: SourceFormat, path: string): Promise<boolean> {
