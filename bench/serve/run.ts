@@ -8,7 +8,7 @@ import { createDb, schema, startEmbeddedDbServer } from "@pathx/db";
 import { planDeepZoomLevels } from "@pathx/wsi";
 import { createLocalStore } from "@pathx/storage";
 import { signTileToken } from "@pathx/tile-token";
-import { writeRepeatingSlide } from "@pathx/wsi/synthetic";
+import { writeRepeatingSlide } from "@pathx/wsi/test-support";
 import { waitFor } from "../lib/hub";
 import { startTileServiceProcess } from "./tile-service";
 import { runViewers } from "./viewers";

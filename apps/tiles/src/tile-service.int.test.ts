@@ -6,7 +6,7 @@ import { schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { signTileToken } from "@pathx/tile-token";
 import { buildDeepZoom, createMemorySource, openSlide } from "@pathx/wsi";
-import { pyramidImages, writeTestTiff } from "@pathx/wsi/synthetic";
+import { pyramidImages, writeTestTiff } from "@pathx/wsi/test-support";
 import { startTileService } from "./service";
 import { TEST_SECRET, createTilesFixture, testSettings } from "./test-support";
 

@@ -126,7 +126,7 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     // The pictures of the glass (label, macro) stay private, and only when the lab shares them (a
     // source stored before its lab's policy was enforced at the hub may still carry them); the
     // scanner's own thumbnail is not needed.
-    const share = await labSharesLabelMacro(db, row.labId);
+    const share = await labSharesLabelMacro(db, row!.labId);
     for (const { name } of slide.metadata.associated.filter((a) => a.name !== "thumbnail")) {
       if (!share && (name === "label" || name === "macro")) continue;
       let image = await slide.readAssociated(name);
