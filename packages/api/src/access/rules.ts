@@ -69,7 +69,7 @@ export const accessRules = {
   "uploads.complete": rule("lab-member", "own-lab"),
   "cases.get": rule("lab-member", "own-lab"),
   "cases.setStatus": rule("lab-member", "own-lab"),
-  "cases.priors": rule("lab-member", "own-lab"),
+  "cases.priors": audited(rule("lab-member", "own-lab")),
   "cases.openPrior": audited(rule("lab-member", "own-lab"), "cross-lab"),
   "consults.list": rule("signed-in", "own"),
   "consults.get": rule("signed-in", "consult"),
@@ -84,8 +84,8 @@ export const accessRules = {
   "consults.close": audited(rule("signed-in", "consult")),
   "consults.fhir": audited(rule("signed-in", "consult")),
   "invitations.list": rule("signed-in", "own"),
-  "invitations.accept": rule("signed-in", "own"),
-  "invitations.decline": rule("signed-in", "own"),
+  "invitations.accept": audited(rule("signed-in", "own")),
+  "invitations.decline": audited(rule("signed-in", "own")),
   "inbox.list": rule("signed-in", "own"),
   "inbox.unread": rule("signed-in", "own"),
   "inbox.markRead": rule("signed-in", "own"),
@@ -112,7 +112,7 @@ export const accessRules = {
   // File routes (apps/hub/src/app/…): the same rules, decided by the same domain functions.
   "route:/slides/[id]/thumbnail": rule("signed-in", "slide"),
   // The tile service (apps/tiles): a token from slides.tileToken, checked without the database.
-  "tiles:/tiles/[slideId]/[version]/…": rule("signed-in", "slide"),
+  "tiles:/tiles/[slideId]/[version]/…": audited(rule("signed-in", "slide"), "cross-lab"),
   "route:/consults/[id]/fhir.json": audited(rule("signed-in", "consult")),
   "route:/inbox/[id]": rule("signed-in", "own"),
   "route:/slides/[id]/annotations.geojson": audited(rule("signed-in", "slide")),

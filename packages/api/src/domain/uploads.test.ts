@@ -85,5 +85,5 @@ it("strips label and macro from a browser upload of a lab that keeps them, befor
   expect(await tileSlide(handle.db, store, slideId)).toBe("done");
   const [tiled] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, slideId));
   expect([tiled!.labelKey, tiled!.macroKey]).toEqual([null, null]);
-  expect((await store.list(`private/${slideId}/`)).map((o) => o.key)).toEqual([`private/${slideId}/thumbnail.jpg`]);
+  expect((await store.list(`private/${slideId}/`)).map((o) => o.key)).toEqual([]);
 });
