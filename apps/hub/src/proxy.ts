@@ -57,3 +57,11 @@ function canonicalRedirect(request: NextRequest, canonical: string | undefined):
   const page = `<!doctype html><meta http-equiv="refresh" content="0;url=${url}"><title>Moved</title><p>This hub is at <a href="${url}">${target.origin}</a>.</p>`;
   return new NextResponse(page, { status: 300, headers: { location: url, "content-type": "text/html; charset=utf-8" } });
 }
+
+export const config = {
+  // Next buffers (and cuts at 10 MB) the body of every request its proxy runs for, which would
+  // defeat the routes' own limits enforced while streaming. Lab node routes authenticate with a
+  // Bearer credential (no CSRF) and browser chunk uploads are PUTs (a cross-site page cannot send
+  // one with cookies without a CORS preflight the hub never grants), so both stream past it.
+  matcher: ["/((?!api/node/|api/uploads/|_next/static/).*)"],
+};
