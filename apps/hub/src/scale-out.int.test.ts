@@ -163,6 +163,12 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
 
   // Ready, and completed exactly once: one completion recorded, one "ready" logged, one ready event.
   for (const id of all) expect((await sessions.onA.query<{ status: string }>("slides.get", { id })).status).toBe("ready");
+  // A slide is viewable (ready) as soon as its source is stored; its background job (derived
+  // pyramid, thumbnail) completes after: wait for every completion to be recorded.
+  const completed = async () =>
+    (await handle.db.select({ runs: schema.slides.tilingRuns }).from(schema.slides).where(inArray(schema.slides.id, all))).every((r) => r.runs >= 1);
+  const jobsDeadline = Date.now() + EXPIRE_SECONDS * 10_000;
+  while (!(await completed()) && Date.now() < jobsDeadline) await new Promise((r) => setTimeout(r, 250));
   const rows = await handle.db.select({ id: schema.slides.id, status: schema.slides.status, runs: schema.slides.tilingRuns }).from(schema.slides).where(inArray(schema.slides.id, all));
   expect(rows.map((r) => [r.status, r.runs])).toEqual(all.map(() => ["ready", 1]));
   const logs = workers.map((w) => w.output()).join("\n");

@@ -206,7 +206,7 @@ describe("hub and lab node processes on loopback", () => {
     expect(registered.stdout).toContain("registered");
     const listed = (await northPathologist.query<(SlideView & { accessionNumber: string })[]>("slides.list", { search: "N26-5004" }))[0]!;
     expect(listed).toMatchObject({ status: "indexed", indexOnly: true });
-    const thumbnail = await fetch(`${hub.url}/tiles/${listed.id}/thumbnail`, { headers: { cookie: northPathologist.cookie() } });
+    const thumbnail = await fetch(`${hub.url}/slides/${listed.id}/thumbnail`, { headers: { cookie: northPathologist.cookie() } });
     expect(thumbnail.status).toBe(200);
     expect(thumbnail.headers.get("content-type")).toBe("image/jpeg");
     // Registering again changes nothing.
