@@ -1,6 +1,7 @@
 import { type NextRequest, NextResponse } from "next/server";
 import { hubEnv } from "./env";
-import { allowedOrigins, checkCsrf, securityHeaders, servedOverHttps } from "./server/request-guard";
+import { securityHeadersFor } from "./server/api-guard";
+import { allowedOrigins, checkCsrf } from "./server/request-guard";
 
 const loopback = new Set(["localhost", "127.0.0.1", "[::1]"]);
 // Pages only: API clients (lab nodes) use the URL they were given.
@@ -13,14 +14,7 @@ const notAPage = /^\/(api\/|_next\/|favicon\.ico)/;
  */
 export function proxy(request: NextRequest) {
   const env = hubEnv();
-  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
-  const headers = securityHeaders({
-    nonce,
-    tileOrigin: new URL(env.TILES_PUBLIC_URL).origin,
-    oidcOrigin: env.OIDC_ISSUER,
-    https: servedOverHttps(request.headers, env.AUTH_URL),
-    development: env.NODE_ENV === "development",
-  });
+  const headers = securityHeadersFor(request.headers);
   const moved = notAPage.test(request.nextUrl.pathname) ? undefined : canonicalRedirect(request, env.AUTH_URL);
   const verdict = checkCsrf({ method: request.method, path: request.nextUrl.pathname, headers: request.headers }, allowedOrigins(request.headers, env.AUTH_URL));
   const response =
@@ -62,6 +56,7 @@ export const config = {
   // Next buffers (and cuts at 10 MB) the body of every request its proxy runs for, which would
   // defeat the routes' own limits enforced while streaming. Lab node routes authenticate with a
   // Bearer credential (no CSRF) and browser chunk uploads are PUTs (a cross-site page cannot send
-  // one with cookies without a CORS preflight the hub never grants), so both stream past it.
-  matcher: ["/((?!api/node/|api/uploads/|_next/static/).*)"],
+  // one with cookies without a CORS preflight the hub never grants), so both stream past it;
+  // tRPC and tumor-board routes run the same checks themselves (server/api-guard.ts).
+  matcher: ["/((?!api/node/|api/uploads/|api/trpc/|api/boards/|_next/static/).*)"],
 };

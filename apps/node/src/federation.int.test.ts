@@ -224,7 +224,10 @@ describe("hub and lab node processes on loopback", () => {
       expect(ready.indexOnly).toBe(false);
       // The node says "sent" once the hub confirmed completion, which may come after "ready" shows.
       await expect.poll(() => serve.output(), { timeout: 30_000 }).toMatch(/order for N26-5004-B1\.tif: sent/);
-      const dzi = await fetch(`${hub.url}/tiles/${listed.id}/slide.dzi`, { headers: { cookie: northPathologist.cookie() } });
+      // The viewer's path: a tile token from the hub, then the descriptor from the tile service.
+      const grant = await northPathologist.mutate<{ dziUrl: string; token: string }>("slides.tileToken", { id: listed.id });
+      const dzi = await fetch(`${grant.dziUrl}?t=${encodeURIComponent(grant.token)}`);
+      expect(dzi.status).toBe(200);
       expect(await dzi.text()).toContain('Width="2000"');
     } finally {
       serve.child.kill("SIGTERM");

@@ -12,7 +12,7 @@ const HEARTBEAT_MS = 15_000;
  */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  return handleBoardRequest([id], async (userId, deps) => {
+  return handleBoardRequest(request, [id], async (userId, deps) => {
     const { sessionId, ...state } = await openLiveSession(deps.db, userId, id);
     const encoder = new TextEncoder();
     let cleanup = () => {};

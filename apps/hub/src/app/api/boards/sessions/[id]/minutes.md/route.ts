@@ -5,7 +5,7 @@ import { handleBoardRequest } from "@/server/board-route";
 /** The session's minutes as a Markdown download; snapshot images are linked by their hub URL. */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  return handleBoardRequest([id], async (userId, deps) => {
+  return handleBoardRequest(request, [id], async (userId, deps) => {
     const hubUrl = publicUrl("/", request).origin;
     const { fileName, markdown } = await boardMinutesMarkdown(deps.db, userId, id, hubUrl);
     return new Response(markdown, {

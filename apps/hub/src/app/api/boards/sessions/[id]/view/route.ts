@@ -5,7 +5,7 @@ import { readSmallJson } from "@/server/request-body";
 /** The presenter's view changes and pointer moves, fanned out to the session's live connections. */
 export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  return handleBoardRequest([id], async (userId, deps) => {
+  return handleBoardRequest(request, [id], async (userId, deps) => {
     const parsed = boardViewInput.safeParse(await readSmallJson(request, BODY_LIMITS.smallJson));
     if (!parsed.success) return Response.json({ error: "The view update was not understood; reload the page." }, { status: 400 });
     await moveBoardView({ db: deps.db, channel: deps.boardChannel }, userId, id, parsed.data);
