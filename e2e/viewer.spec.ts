@@ -56,9 +56,10 @@ test("a pathologist signs in, finds a slide, and the viewer shows its tiles", as
 test("a user of another lab gets not found for the slide, its case and its tiles", async ({ page, browser }) => {
   await signIn(page, "pathologist@north.example");
   await waitForNorthSlides(page);
-  await page.getByLabel("Accession number", { exact: true }).fill("N26-0001");
+  // N26-0002: no other spec shares it with South (N26-0001 goes to a consult and a board).
+  await page.getByLabel("Accession number", { exact: true }).fill("N26-0002");
   await page.getByRole("button", { name: "Search" }).click();
-  await page.getByRole("row", { name: /A1/ }).getByRole("link", { name: "Open viewer" }).click();
+  await page.getByRole("row", { name: /B1/ }).getByRole("link", { name: "Open viewer" }).click();
   await page.waitForURL(/\/slides\//);
   const slideUrl = new URL(page.url()).pathname;
   const slideId = slideUrl.split("/").pop()!;

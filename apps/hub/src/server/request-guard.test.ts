@@ -50,7 +50,8 @@ describe("security headers", () => {
     expect(csp).toContain("connect-src 'self' https://tiles.example;");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).toContain("form-action 'self' https://id.lab.example;");
-    expect(csp).not.toContain("unsafe-eval");
+    expect(csp).toContain("'wasm-unsafe-eval'");
+    expect(csp).not.toContain("'unsafe-eval'");
   });
 
   it("add HSTS only over HTTPS", () => {

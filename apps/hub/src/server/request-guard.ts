@@ -62,8 +62,9 @@ export function contentSecurityPolicy(s: HeaderSettings): string {
   const tiles = new URL(s.tileOrigin).origin;
   return [
     "default-src 'self'",
-    // React's development build evaluates code; production does not.
-    `script-src 'self' 'nonce-${s.nonce}' 'strict-dynamic'${s.development ? " 'unsafe-eval'" : ""}`,
+    // The upload form hashes files with WebAssembly, which needs 'wasm-unsafe-eval' (it allows
+    // compiling WebAssembly only, not eval). React's development build evaluates code; production does not.
+    `script-src 'self' 'nonce-${s.nonce}' 'strict-dynamic' 'wasm-unsafe-eval'${s.development ? " 'unsafe-eval'" : ""}`,
     // React renders style attributes; OpenSeadragon positions its canvas with inline styles.
     "style-src 'self' 'unsafe-inline'",
     `img-src 'self' data: blob: ${tiles}`,

@@ -9,7 +9,7 @@ import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
-import { HEADER_BYTES, checkSlideHeader, isWsiError, writeSlideWithout } from "@pathx/wsi";
+import { HEADER_BYTES, checkSlideHeader, isWsiError, openSlideAt, writeSlideWithout } from "@pathx/wsi";
 import { ApiError, notFound } from "../errors";
 import { prepareSlideForViewing } from "./tiling";
 import { publishSlideChange } from "../events/topics";
@@ -182,6 +182,19 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
   }
 }
 
+/**
+ * The slide at `path` with its label and macro removed, as a file path. A DICOM instance holds one
+ * image (label and overview are instances of their own), so a volume instance has nothing to remove.
+ */
+async function withoutLabelAndMacro(path: string, destination: string): Promise<string> {
+  const slide = await openSlideAt(path);
+  const format = slide.metadata.format;
+  await slide.close();
+  if (format === "dicom") return path;
+  await writeSlideWithout(path, destination, ["label", "macro"]);
+  return destination;
+}
+
 async function joinAndRegister(db: Db, store: ObjectStore, enqueue: (slideId: string) => Promise<void>, labId: string, upload: typeof uploads.$inferSelect) {
   const uploadId = upload.id;
   const hash = createHash("sha256");
@@ -208,11 +221,12 @@ async function joinAndRegister(db: Db, store: ObjectStore, enqueue: (slideId: st
       throw new ApiError("DAMAGED", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
     }
     if (work) {
-      await writeSlideWithout(join(work, "joined"), join(work, "clean"), ["label", "macro"]).catch((error: unknown) => {
-        if (isWsiError(error)) throw new ApiError("BAD_REQUEST", `${upload.fileName} is not a slide the hub can read, so it was not stored: upload an Aperio .svs, pyramidal .tif or OME-TIFF.`);
+      const clean = await withoutLabelAndMacro(join(work, "joined"), join(work, "clean")).catch((error: unknown) => {
+        if (isWsiError(error))
+          throw new ApiError("BAD_REQUEST", `${upload.fileName} is not a slide the hub can read, so it was not stored: upload an Aperio .svs, Hamamatsu .ndpi, DICOM WSI .dcm, pyramidal .tif or OME-TIFF.`);
         throw error;
       });
-      await store.put(sourceKey, createReadStream(join(work, "clean")));
+      await store.put(sourceKey, createReadStream(clean));
     }
   } finally {
     if (work) await rm(work, { recursive: true, force: true });
