@@ -125,6 +125,23 @@ describe("tiling a slide from the object store", () => {
     expect(row!.failureReason).toMatch(/not a TIFF-based slide/);
     expect(await store.list("pyramid/" + ids.badSlide)).toEqual([]);
   });
+
+  it("fails a slide whose header reads but whose tiles are damaged, though it was viewable at first", async () => {
+    const bytes = Buffer.from(writeTestTiff([{ width: 2400, height: 2400, tileSize: 256, pixel: tissuePixel }]).bytes);
+    // Past the directory the JPEG tiles turn to noise.
+    for (let i = 70_000; i < bytes.length - 4096; i += 7) bytes[i] = (i * 31) & 0xff;
+    await store.put("sources/damaged.tif", bytes);
+    const [damaged] = await handle.db
+      .insert(schema.slides)
+      .values({ labId: ids.labA!, caseId: ids.case!, block: "A3", stain: "H&E", fileName: "damaged.tif", sizeBytes: bytes.length, sha256: "3", sourceKey: "sources/damaged.tif" })
+      .returning();
+    expect(await prepareSlideForViewing(handle.db, store, damaged!.id)).toBe(true);
+    await expect(tileSlide(handle.db, store, damaged!.id)).rejects.toThrow();
+    const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, damaged!.id));
+    expect(row).toMatchObject({ status: "failed" });
+    expect(row!.failureReason).toMatch(/damaged/);
+    await handle.db.delete(schema.slides).where(eq(schema.slides.id, damaged!.id)); // the listings below know two slides
+  });
 });
 
 describe("tRPC procedures and tenancy", () => {

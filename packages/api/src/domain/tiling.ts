@@ -3,7 +3,7 @@ import { PassThrough } from "node:stream";
 import { and, eq, sql } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { type ObjectStore, openRangeReader } from "@pathx/storage";
-import { type AssociatedName, type Slide, WsiError, encodeJpeg, halveImage, makeThumbnail, openSlide, writeDerivedPyramid } from "@pathx/wsi";
+import { type AssociatedName, type Slide, WsiError, encodeJpeg, isWsiError, halveImage, makeThumbnail, openSlide, writeDerivedPyramid } from "@pathx/wsi";
 import { publishSlideChange } from "../events/topics";
 import { labSharesLabelMacro } from "./lab-policy";
 
@@ -21,6 +21,10 @@ export interface TileOptions {
  * meanwhile (this one's job had expired), so this one's result was discarded.
  */
 export type TileOutcome = "done" | "already-done" | "superseded";
+
+// A file that is not a readable slide fails the same way every time: record it, don't retry.
+const permanentCodes = new Set(["NOT_A_TIFF", "UNSUPPORTED_FORMAT", "UNSUPPORTED_COMPRESSION", "CORRUPT", "TRUNCATED", "TOO_LARGE"]);
+export const isPermanentSlideError = (error: unknown): error is WsiError => isWsiError(error) && permanentCodes.has(error.code);
 
 /** Where a slide's pyramid objects live: `pyramid/<slide>/<version>`; tile URLs name the version. */
 const newPyramidPrefix = (slideId: string) => `pyramid/${slideId}/${randomBytes(6).toString("hex")}`;
@@ -156,10 +160,12 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     if (lost) return "superseded";
     const reason = error instanceof WsiError ? error.message : `preparing the slide failed unexpectedly (${error instanceof Error ? error.message : String(error)}); retry, or report it if it happens again.`;
     await db.transaction(async (tx) => {
-      // A slide already viewable stays viewable (its tiles are computed from the source); the job is retried.
+      // A damaged or unreadable file fails for good: its tiles cannot be served either. After any
+      // other failure a slide already viewable stays viewable (tiles come from the source) and the job is retried.
+      const status = isPermanentSlideError(error) ? sql`'failed'` : sql`case when ${slides.status} = 'ready' then ${slides.status} else 'failed' end`;
       const updated = await tx
         .update(slides)
-        .set({ status: sql`case when ${slides.status} = 'ready' then ${slides.status} else 'failed' end`, failureReason: reason, updatedAt: new Date() })
+        .set({ status, failureReason: reason, updatedAt: new Date() })
         .where(owned)
         .returning({ status: slides.status });
       if (updated[0]?.status === "failed") await publishSlideChange(tx, { labId: found.labId, slideId, status: "failed", failureReason: reason });
