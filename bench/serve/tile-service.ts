@@ -30,6 +30,11 @@ export async function startTileServiceProcess(options: { port: number; databaseU
       const pids = [child.pid!, ...childrenOf(child.pid!)];
       return pids.reduce((sum, pid) => sum + rssKiB(pid), 0) / 1024;
     },
+    /** CPU seconds (user + system) used so far by the service's processes, their threads included. */
+    cpuSeconds(): number {
+      const pids = [child.pid!, ...childrenOf(child.pid!)];
+      return pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) / 100; // USER_HZ is 100 on Linux
+    },
     async stop() {
       child.kill("SIGTERM");
       await exited;
@@ -49,6 +54,17 @@ function childrenOf(pid: number): number[] {
 function rssKiB(pid: number): number {
   try {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+function cpuTicks(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
   } catch {
     return 0;
   }

@@ -5,7 +5,8 @@ import type { DeepZoomLevel } from "@pathx/wsi";
  * tiles of a field of view as it pans) and now and then zooms in or out. Bounded in time.
  */
 export async function runViewers(options: { base: string; token: string; levels: DeepZoomLevel[]; viewers: number; seconds: number; rssMiB: () => number }) {
-  const usable = options.levels.filter((l) => l.cols >= 4 && l.rows >= 4);
+  // Smallest first, so stepping up the list zooms in (col, row double).
+  const usable = options.levels.filter((l) => l.cols >= 4 && l.rows >= 4).sort((a, b) => a.level - b.level);
   const latencies: number[] = [];
   let errors = 0;
   const rssStart = options.rssMiB();
