@@ -9,8 +9,8 @@ test("a lab admin adds a pathologist, who can then sign in to that lab", async (
   await page.getByLabel("Name").fill("Dr New");
   await page.getByLabel(/First password/).fill("a-first-password-2026");
   await page.getByRole("button", { name: "Add user" }).click();
-  await expect(page.getByRole("status")).toHaveText("new.pathologist@east.example was added.");
-  await expect(page.getByRole("cell", { name: "Dr New" })).toBeVisible();
+  await expect(page.getByRole("status")).toHaveText(/^new.pathologist@east.example: a new account joins the lab at once/);
+  await expect(page.getByRole("cell", { name: "Dr New", exact: true })).toBeVisible();
   await page.screenshot({ path: "test-results/admin.png", fullPage: true });
   // The only admin cannot demote themselves.
   await page.getByRole("row", { name: /East Regional Lab admin/ }).getByRole("button", { name: "Make pathologist" }).click();

@@ -59,7 +59,9 @@ test("a tumor board across two labs: agenda, live view mirrored to a follower, b
   await expect(north.getByRole("heading", { level: 1 })).toHaveText("Regional sarcoma panel");
   await north.getByLabel("Add a member by email").fill("nobody@nowhere.example");
   await north.getByRole("button", { name: "Add member" }).click();
-  await expect(north.locator("p[role=alert]")).toContainText("No one signs in to the hub as nobody@nowhere.example");
+  // The same answer whether or not the address is a user's: the form does not tell who has an account.
+  await expect(north.getByRole("status")).toContainText("If nobody@nowhere.example signs in to the hub as a member of a lab, they are now a member of this board.");
+  await expect(north.getByRole("row", { name: /nobody@nowhere\.example/ })).toHaveCount(0);
   await north.getByLabel("Add a member by email").fill("pathologist@south.example");
   await north.getByRole("button", { name: "Add member" }).click();
   await expect(north.getByRole("row", { name: /Dr South Pathologist/ })).toContainText("South University Hospital");
@@ -147,12 +149,20 @@ test("a tumor board across two labs: agenda, live view mirrored to a follower, b
   await drag(south, -100, 80);
   await expectFollows(north, south);
 
-  // South records the board's conclusion; North sees it with its author.
+  // South and North each contribute; neither overwrites the other. The chair (North) marks
+  // South's as the agreed conclusion; both see it with who proposed it and who agreed it.
   const conclusion = "Atypical spindle cell proliferation; favour leiomyosarcoma, FNCLCC grade 2. Re-excision with wider margins.";
-  await south.getByLabel("Board conclusion").fill(conclusion);
-  await south.getByRole("button", { name: "Record conclusion" }).click();
-  await expect(south.getByTestId("conclusion")).toContainText("recorded by Dr South Pathologist");
-  await expect(north.getByTestId("conclusion")).toContainText(conclusion);
+  await south.getByLabel("Your contribution to the conclusion").fill(conclusion);
+  await south.getByRole("button", { name: "Add contribution" }).click();
+  await expect(north.getByTestId("contribution").filter({ hasText: conclusion })).toContainText("Dr South Pathologist");
+  await north.getByLabel("Your contribution to the conclusion").fill("Grade 3 cannot be excluded on this biopsy.");
+  await north.getByRole("button", { name: "Add contribution" }).click();
+  await expect(south.getByTestId("contribution")).toHaveCount(2);
+  await expect(south.getByRole("button", { name: /Mark .* as agreed/ })).toHaveCount(0); // only the chair marks
+  await north.getByRole("button", { name: "Mark Dr South Pathologist's contribution as agreed" }).click();
+  await expect(south.getByTestId("agreed-conclusion")).toContainText(conclusion);
+  await expect(south.getByTestId("agreed-conclusion")).toContainText("proposed by Dr South Pathologist, marked agreed by Dr North Pathologist (chair)");
+  await expect(north.getByTestId("contribution").filter({ hasText: "Grade 3 cannot be excluded" })).toContainText("Dr North Pathologist");
   await expect(north.getByRole("img", { name: "Snapshot 1 of N26-0001" })).toBeVisible();
 
   // The minutes: board, members, case, slides, conclusion with its author, the snapshot.
@@ -164,7 +174,8 @@ test("a tumor board across two labs: agenda, live view mirrored to a follower, b
   expect(markdown).toContain("# Regional sarcoma panel: minutes");
   expect(markdown).toContain("Dr South Pathologist (South University Hospital)");
   expect(markdown).toContain("## 1. N26-0001 — Skin, left forearm, excision");
-  expect(markdown).toContain("**Conclusion** (recorded by Dr South Pathologist):");
+  expect(markdown).toMatch(/\*\*Agreed conclusion\*\* \(proposed by Dr South Pathologist, marked agreed by Dr North Pathologist, [\d-]+ [\d:]+ UTC\):/);
+  expect(markdown).toContain("> Grade 3 cannot be excluded on this biopsy.");
   expect(markdown).toContain("> Atypical spindle cell proliferation; favour leiomyosarcoma, FNCLCC grade 2. Re-excision with wider margins.");
   expect(markdown).toContain("**Attended the live session:** Dr North Pathologist, Dr South Pathologist");
   const snapshotUrl = /!\[Snapshot 1 of N26-0001\]\((\S+)\)/.exec(markdown)?.[1];
@@ -186,5 +197,14 @@ test("a tumor board across two labs: agenda, live view mirrored to a follower, b
   await expect(north.getByTestId("session-status")).toHaveText("closed");
   await expect(south.getByTestId("session-status")).toHaveText("closed");
   await expect(south.getByTestId("board-live")).toContainText("The session has ended");
+
+  // The closed record is read-only: no contribution form, a correction is a signed addendum.
+  await south.reload();
+  await expect(south.getByLabel("Your contribution to the conclusion")).toHaveCount(0);
+  await south.getByLabel("Addendum").fill("On review of the desmin stain: diffuse positivity, supports leiomyosarcoma.");
+  await south.getByRole("button", { name: "Sign and add the addendum" }).click();
+  await expect(south.getByTestId("addendum")).toContainText("signed by Dr South Pathologist");
+  await expect(south.getByTestId("agreed-conclusion")).toContainText(conclusion);
+  await south.screenshot({ path: "test-results/board-closed-record.png", fullPage: true });
   await Promise.all([northContext.close(), southContext.close(), eastContext.close()]);
 });

@@ -24,7 +24,9 @@ test("second opinion round trip: North asks South's dermatopathology pool, South
 
   await openCase(north, "N26-0001");
   await north.getByText("Ask a pathologist of another lab for a second opinion").click();
-  await north.getByRole("checkbox", { name: /A2/ }).uncheck();
+  // Nothing is shared until chosen; the summary names exactly what will be.
+  await expect(north.getByRole("checkbox", { name: /A2/ })).not.toBeChecked();
+  await north.getByRole("checkbox", { name: /A1/ }).check();
   await north.getByLabel("Clinical question").fill("Atypical melanocytic proliferation: melanoma in situ or dysplastic naevus?");
   await north.getByLabel("Urgency").selectOption("urgent");
   await north.getByLabel("Ask").selectOption({ label: "dermatopathology pool — South University Hospital" });
@@ -54,9 +56,13 @@ test("second opinion round trip: North asks South's dermatopathology pool, South
 
   await south.getByLabel("Diagnosis").fill("Melanoma in situ, lentigo maligna type");
   await south.getByLabel("Comment").fill("Confluent junctional nests with pagetoid spread; margins clear.");
-  await south.getByLabel("ICD-O").fill("8742/2");
+  await south.getByLabel("ICD-O-3 code").fill("8742/2");
+  await south.getByLabel("ICD-O-3 term").fill("Lentigo maligna");
   await south.getByRole("button", { name: "Send report" }).click();
   await expect(south.getByRole("heading", { level: 1 })).toContainText("reported");
+  // Codes read as a pathologist reads them: system, code and term, no internal field names.
+  await expect(south.getByRole("list", { name: "Coded diagnosis" })).toHaveText("ICD-O-3 8742/2 Lentigo maligna");
+  await expect(south.getByText("icdO")).toHaveCount(0);
 
   // North: notified, sees the report in the case, closes the request, exports FHIR.
   await north.goto("/inbox");
@@ -88,6 +94,10 @@ test("prior lookup: North opens South's prior of the same patient with a reason;
   await expect(priors.getByText("South University Hospital", { exact: true })).toBeVisible();
   await expect(priors.getByText("S26-1001")).toBeVisible();
   await north.screenshot({ path: "test-results/priors.png", fullPage: true });
+  // No reason is chosen for the user: opening without one is refused by the form.
+  await expect(priors.getByLabel(/Reason to open S26-1001/)).toHaveValue("");
+  await priors.getByRole("button", { name: /Open \(recorded for South University Hospital\)/ }).click();
+  await expect(north).toHaveURL(/\/cases\//);
   await priors.getByLabel(/Reason to open S26-1001/).selectOption("tumor board");
   await priors.getByRole("button", { name: /Open \(recorded for South University Hospital\)/ }).click();
   await expect(north.getByRole("note")).toContainText("opened as a prior study");

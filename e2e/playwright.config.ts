@@ -12,6 +12,8 @@ export default defineConfig({
   testDir: ".",
   testMatch: "*.spec.ts",
   timeout: 90_000,
+  // The machine is shared and tiles in the background: states may take longer than 5 s to show.
+  expect: { timeout: 15_000 },
   workers: 1,
   reporter: [["list"]],
   outputDir: "test-results",
@@ -47,6 +49,8 @@ export default defineConfig({
       OIDC_CLIENT_ID: "pathx-hub",
       OIDC_CLIENT_SECRET: "pathx-hub-secret-for-tests",
       OIDC_NAME: "Test Lab ID",
+      // The provider is East Regional Lab's: it signs in East's members only.
+      OIDC_LAB: "east",
     },
     },
   ],

@@ -8,5 +8,6 @@ export async function signIn(page: Page, email: string, password = demoPassword)
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toContainText("Slides of");
+  // A loaded machine (tiling in the background) may take a while to answer the first time.
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Slides of", { timeout: 30_000 });
 }

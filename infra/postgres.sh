@@ -33,7 +33,11 @@ case "${1:-start}" in
     [ -n "$(pg_bin)" ] || ensure_apt initdb-not-on-path postgresql
     BIN=$(pg_bin)
     mkdir -p "$DATA_DIR"
-    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$DATA_DIR"
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres:postgres "$DATA_DIR"
+      # The server runs as postgres: it may pass through the (0700) parent, e.g. .data, not list it.
+      chmod o+x "$(dirname "$DATA_DIR")"
+    fi
     if [ ! -f "$DATA_DIR/cluster/PG_VERSION" ]; then
       as_postgres mkdir -p "$DATA_DIR/cluster" "$SOCKET_DIR"
       as_postgres "$BIN/initdb" -D "$DATA_DIR/cluster" -U postgres --auth=trust -E UTF8 >/dev/null

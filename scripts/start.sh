@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure.sh
+source scripts/lib/private-data.sh
 
 real="${PATHX_REAL_SERVICES:-0}"
 for arg in "$@"; do
@@ -16,9 +17,13 @@ for arg in "$@"; do
 done
 
 ensure_node_modules
-mkdir -p .data
+# The tile service decodes source tiles at half size through libturbojpeg; without it, tiles are slower, not wrong.
+ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' || ensure_apt libturbojpeg-not-on-path libturbojpeg0 || echo "libturbojpeg0 could not be installed: computed tiles take the slower full-decode path"
+private_data_dir .data
 export PGLITE_DIR="${PGLITE_DIR:-$PWD/.data/pglite}"
 export STORAGE_DIR="${STORAGE_DIR:-$PWD/.data/objects}"
+# Signs the audit checkpoints; outside the database on purpose (AUDIT_SIGNING_KEY in the cloud).
+export AUDIT_KEY_FILE="${AUDIT_KEY_FILE:-$PWD/.data/audit-signing-key.pem}"
 data="$PGLITE_DIR and $STORAGE_DIR"
 if [ "$real" = 1 ] || [ "$real" = true ]; then
   # Each script prints KEY=VALUE lines; services already running are reused.
@@ -37,27 +42,36 @@ if [ "$real" = 1 ] || [ "$real" = true ]; then
   data="PostgreSQL at ${DATABASE_URL#*@} and S3 bucket $S3_BUCKET at ${S3_ENDPOINT:-AWS}"
 fi
 export PORT="${PORT:-3000}"
-HOST="${HOST:-0.0.0.0}"
+bind_note=""
+if [ -z "${HOST:-}" ]; then
+  # The demo accounts' password is printed below and in the README: loopback only, unless the
+  # operator chooses an address.
+  HOST=127.0.0.1
+  bind_note="Listening on 127.0.0.1 only, because the demo accounts' password is public. To serve other machines, change those passwords and set HOST (e.g. HOST=0.0.0.0)."
+fi
 if [ -z "${AUTH_SECRET:-}" ]; then
-  # A secret made once per installation and kept, so sessions survive restarts.
-  [ -s .data/auth-secret ] || node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))' >.data/auth-secret
-  AUTH_SECRET="$(cat .data/auth-secret)"
+  # A secret made once per installation and kept (0600), so sessions survive restarts.
+  AUTH_SECRET="$(ensure_auth_secret .data/auth-secret)"
   export AUTH_SECRET
 fi
 export AUTH_URL="${AUTH_URL:-http://127.0.0.1:$PORT}"
+if [ -z "${TILE_TOKEN_SECRET:-}" ]; then
+  # The key the hub signs tile tokens with and the tile service checks them with; kept 0600.
+  if [ ! -s .data/tile-token-secret ]; then
+    (umask 077; node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))' >.data/tile-token-secret)
+  fi
+  TILE_TOKEN_SECRET="$(cat .data/tile-token-secret)"
+  export TILE_TOKEN_SECRET
+fi
 
-ensure_hub_build
-
+# scripts/run.ts builds the web app (when needed) while it starts and seeds the database.
 cat <<MSG
 
 Telepathology exchange is starting at $AUTH_URL
-On first start the demo slides are tiled in the background: watch them turn ready on the dashboard.
-Demo sign-ins (password: pathx-demo-2026):
-  pathologist@north.example   pathologist, North Pathology Lab (3 slides, one 40 000 × 30 000)
-  admin@north.example         lab admin, North Pathology Lab
-  pathologist@south.example   pathologist, South University Hospital
-  hub-admin@pathx.example     hub administrator
+Slides are viewed through the tile service at ${TILES_PUBLIC_URL:-http://127.0.0.1:${TILES_PORT:-$((PORT + 1))}} (tiles on demand from the object store).
+On first start the demo slides are prepared in the background: watch them turn ready on the dashboard.
 Data: $data
+${bind_note}
 
 MSG
 export HOST NEXT_TELEMETRY_DISABLED=1

@@ -60,3 +60,38 @@ resource "aws_lb_listener" "http" {
     }
   }
 }
+
+# The tile service: /tiles/* on the same load balancer (CloudFront's origin for tiles).
+resource "aws_lb_target_group" "tiles" {
+  name                 = "${local.name}-tiles"
+  port                 = local.tiles_port
+  protocol             = "HTTP"
+  target_type          = "ip"
+  vpc_id               = aws_vpc.main.id
+  deregistration_delay = 15
+
+  health_check {
+    path                = "/healthz"
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+}
+
+resource "aws_lb_listener_rule" "tiles" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 10
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.tiles.arn
+  }
+
+  condition {
+    path_pattern {
+      values = ["/tiles/*"]
+    }
+  }
+}

@@ -64,6 +64,67 @@ resource "aws_cloudfront_response_headers_policy" "tiles" {
   }
 }
 
+# The tile service behind the ALB (path /tiles/*): the token is checked at the edge by a
+# CloudFront Function (edge/tile-token-check.js, tested in vitest) before the cache answers,
+# and left out of the cache key (it is still forwarded, so the origin checks it too). Its key
+# lives in a KeyValueStore that the operator fills once (README.md), never in the state.
+resource "aws_cloudfront_key_value_store" "tiles" {
+  name    = "${local.name}-tiles"
+  comment = "tile_token_secret: the key of tile tokens (same value as the tile-token-secret secret)"
+}
+
+resource "aws_cloudfront_function" "tile_token_check" {
+  name                         = "${local.name}-tile-token-check"
+  runtime                      = "cloudfront-js-2.0"
+  comment                      = "Checks tile tokens (HMAC-SHA256) before the cache answers"
+  publish                      = true
+  code                         = file("${path.module}/edge/tile-token-check.js")
+  key_value_store_associations = [aws_cloudfront_key_value_store.tiles.arn]
+}
+
+# Tile URLs name the pyramid version: cache long, on the path alone (no token, cookie or header).
+resource "aws_cloudfront_cache_policy" "tile_service" {
+  name        = "${local.name}-tile-service"
+  comment     = "Tiles by path; the token is not part of the key"
+  min_ttl     = 0
+  default_ttl = 86400
+  max_ttl     = 31536000
+
+  parameters_in_cache_key_and_forwarded_to_origin {
+    enable_accept_encoding_gzip   = true
+    enable_accept_encoding_brotli = true
+
+    cookies_config {
+      cookie_behavior = "none"
+    }
+    headers_config {
+      header_behavior = "none"
+    }
+    query_strings_config {
+      query_string_behavior = "none"
+    }
+  }
+}
+
+# The token goes on to the origin without being part of the cache key.
+resource "aws_cloudfront_origin_request_policy" "tile_service" {
+  name    = "${local.name}-tile-service"
+  comment = "Forwards the tile token (t) to the tile service"
+
+  cookies_config {
+    cookie_behavior = "none"
+  }
+  headers_config {
+    header_behavior = "none"
+  }
+  query_strings_config {
+    query_string_behavior = "whitelist"
+    query_strings {
+      items = ["t"]
+    }
+  }
+}
+
 resource "aws_cloudfront_distribution" "tiles" {
   enabled         = true
   comment         = "${local.name} Deep Zoom tiles"
@@ -76,6 +137,35 @@ resource "aws_cloudfront_distribution" "tiles" {
     origin_id                = "tiles-bucket"
     domain_name              = aws_s3_bucket.store["tiles"].bucket_regional_domain_name
     origin_access_control_id = aws_cloudfront_origin_access_control.tiles.id
+  }
+
+  # The hub's own name, so the ALB's certificate matches; the ALB routes /tiles/* to the tile service.
+  origin {
+    origin_id   = "tile-service"
+    domain_name = regex("^https://([^/:]+)", var.hub_url)[0]
+
+    custom_origin_config {
+      http_port              = 80
+      https_port             = 443
+      origin_protocol_policy = "https-only"
+      origin_ssl_protocols   = ["TLSv1.2"]
+    }
+  }
+
+  ordered_cache_behavior {
+    path_pattern             = "/tiles/*"
+    target_origin_id         = "tile-service"
+    viewer_protocol_policy   = "https-only"
+    allowed_methods          = ["GET", "HEAD", "OPTIONS"]
+    cached_methods           = ["GET", "HEAD"]
+    compress                 = true
+    cache_policy_id          = aws_cloudfront_cache_policy.tile_service.id
+    origin_request_policy_id = aws_cloudfront_origin_request_policy.tile_service.id
+
+    function_association {
+      event_type   = "viewer-request"
+      function_arn = aws_cloudfront_function.tile_token_check.arn
+    }
   }
 
   default_cache_behavior {

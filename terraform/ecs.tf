@@ -21,9 +21,13 @@ locals {
     TILE_JOB_EXPIRE_SECONDS = tostring(var.tile_job_expire_seconds)
     # The workers log the queue metrics that scale them under this dimension (README.md).
     PATHX_STACK = local.name
+    # Behind the load balancer, which appends the client's address to X-Forwarded-For (audit ip).
+    TRUST_PROXY_HOPS = "1"
   }
   common_secrets = {
     PGPASSWORD = aws_secretsmanager_secret.generated["db-password"].arn
+    # Signs the audit checkpoints the labs' nodes keep as witnesses.
+    AUDIT_SIGNING_KEY = var.audit_signing_key_secret_arn
   }
 
   containers = {
@@ -38,14 +42,36 @@ locals {
       stop_timeout = 30
       environment = merge(local.common_environment, {
         AUTH_URL = var.hub_url
-        # Read once tiles are served through CloudFront (README.md: tiles bucket).
-        S3_TILES_BUCKET        = aws_s3_bucket.store["tiles"].bucket
-        TILES_CDN_URL          = local.tiles_url
-        CLOUDFRONT_KEY_PAIR_ID = aws_cloudfront_public_key.tiles.id
+        # Viewers fetch tiles from CloudFront (path /tiles/*), which checks the token at the edge.
+        TILES_PUBLIC_URL   = local.tiles_url
+        TILE_TOKEN_SECONDS = tostring(var.tile_token_seconds)
       })
       secrets = merge(local.common_secrets, {
-        AUTH_SECRET            = aws_secretsmanager_secret.generated["auth-secret"].arn
-        CLOUDFRONT_PRIVATE_KEY = var.cloudfront_private_key_secret_arn
+        AUTH_SECRET       = aws_secretsmanager_secret.generated["auth-secret"].arn
+        TILE_TOKEN_SECRET = aws_secretsmanager_secret.generated["tile-token-secret"].arn
+      })
+    }
+
+    # The tile service (apps/tiles) behind the ALB path /tiles/*, CloudFront in front.
+    tiles = {
+      cpu               = var.tiles_cpu
+      memory            = var.tiles_memory
+      task_role_arn     = aws_iam_role.task["tiles"].arn
+      working_directory = local.app_root
+      command           = ["${local.app_root}/node_modules/.bin/tsx", "apps/tiles/src/main.ts"]
+      port_mappings     = [{ containerPort = local.tiles_port, protocol = "tcp" }]
+      stop_timeout      = 30
+      environment = merge(local.common_environment, {
+        TILES_PORT     = tostring(local.tiles_port)
+        TILES_HOST     = "0.0.0.0"
+        TILE_PROCESSES = tostring(var.tiles_processes)
+        HUB_ORIGIN     = var.hub_url
+        # Shared caches may keep tiles: CloudFront checks every request's token before its cache answers.
+        TILE_CACHE_CONTROL     = "public"
+        TILE_TOKEN_MAX_SECONDS = tostring(var.tile_token_seconds)
+      })
+      secrets = merge(local.common_secrets, {
+        TILE_TOKEN_SECRET = aws_secretsmanager_secret.generated["tile-token-secret"].arn
       })
     }
 
@@ -58,10 +84,8 @@ locals {
       port_mappings     = []
       # Spot gives two minutes' notice; a job not finished by then expires and is retried.
       stop_timeout = 120
-      environment = merge(local.common_environment, {
-        S3_TILES_BUCKET = aws_s3_bucket.store["tiles"].bucket
-      })
-      secrets = local.common_secrets
+      environment   = local.common_environment
+      secrets       = local.common_secrets
     }
 
     # Applies packages/db/drizzle to the database and exits; no AWS API access needed.
@@ -149,6 +173,13 @@ locals {
       min_count         = var.hub_min_count
       max_count         = var.hub_max_count
       load_balancers    = [{ target_group_arn = aws_lb_target_group.hub.arn, container_port = local.hub_port }]
+    }
+    tiles = {
+      capacity_provider = "FARGATE"
+      security_group    = aws_security_group.this["tiles"].id
+      min_count         = var.tiles_min_count
+      max_count         = var.tiles_max_count
+      load_balancers    = [{ target_group_arn = aws_lb_target_group.tiles.arn, container_port = local.tiles_port }]
     }
     worker = {
       # Tiling is retried when a worker disappears, so workers may run on interruptible Spot.

@@ -387,23 +387,34 @@ export async function checkCdn(module: Module): Promise<string[]> {
     const refs = (await refsOf(value)).filter((ref) => ref.root === type);
     return refs.length > 0 && refs.every((ref) => declared(module, "resource", type, ref.path[0] ?? ""));
   };
+  // A behaviour checks its viewers either with CloudFront's signed URLs/cookies (a trusted key
+  // group) or with a declared CloudFront Function on viewer-request (the tile token check).
+  const checksViewers = async (behaviour: Record<string, unknown>) => {
+    const groups = behaviour.trusted_key_groups === undefined ? [] : Array.isArray(behaviour.trusted_key_groups) ? behaviour.trusted_key_groups : [behaviour.trusted_key_groups];
+    let trusted = groups.length > 0;
+    for (const group of groups) trusted &&= await namesDeclared(group, "aws_cloudfront_key_group");
+    if (trusted) return true;
+    for (const association of listOf(behaviour.function_association)) {
+      if (association.event_type === "viewer-request" && (await namesDeclared(association.function_arn, "aws_cloudfront_function"))) return true;
+    }
+    return false;
+  };
   for (const distribution of blocksOf(module, "resource", "aws_cloudfront_distribution")) {
     const at = `aws_cloudfront_distribution.${distribution.name}`;
     const origins = listOf(distribution.body.origin);
     if (origins.length === 0) problems.push(`${at}: no origin`);
-    for (const origin of origins) {
-      if (!(await namesDeclared(origin.origin_access_control_id, "aws_cloudfront_origin_access_control"))) {
-        problems.push(`${at}: origin ${String(origin.origin_id)} has no origin access control`);
-      }
-      if ("s3_origin_config" in origin) problems.push(`${at}: origin ${String(origin.origin_id)} uses a legacy origin access identity`);
-    }
     const behaviours = [...listOf(distribution.body.default_cache_behavior), ...listOf(distribution.body.ordered_cache_behavior)];
+    for (const origin of origins) {
+      const controlled = await namesDeclared(origin.origin_access_control_id, "aws_cloudfront_origin_access_control");
+      // A custom origin (the tile service behind the ALB, over HTTPS only) instead of a bucket.
+      const custom = listOf(origin.custom_origin_config)[0];
+      if (!controlled && !custom) problems.push(`${at}: origin ${String(origin.origin_id)} has no origin access control`);
+      if ("s3_origin_config" in origin) problems.push(`${at}: origin ${String(origin.origin_id)} uses a legacy origin access identity`);
+      if (!controlled && custom && custom.origin_protocol_policy !== "https-only") problems.push(`${at}: custom origin ${String(origin.origin_id)} is not reached over HTTPS only`);
+    }
     if (behaviours.length === 0) problems.push(`${at}: no cache behaviour`);
     for (const behaviour of behaviours) {
-      const groups = Array.isArray(behaviour.trusted_key_groups) ? behaviour.trusted_key_groups : [behaviour.trusted_key_groups];
-      let trusted = groups.length > 0;
-      for (const group of groups) trusted &&= await namesDeclared(group, "aws_cloudfront_key_group");
-      if (!trusted) problems.push(`${at}: behaviour for ${String(behaviour.path_pattern ?? "*")} has no trusted key group`);
+      if (!(await checksViewers(behaviour))) problems.push(`${at}: behaviour for ${String(behaviour.path_pattern ?? "*")} has no trusted key group or viewer-request token check`);
     }
   }
   return problems;

@@ -8,19 +8,29 @@ locals {
   tile_writer = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"]
 
   # Object actions per role on key prefixes of a bucket (packages/api: uploads.ts, tiling.ts;
-  # the hub's tile route). The worker's grant on the tiles bucket is for the split that moves
-  # pyramids there (S3_TILES_BUCKET); today's code writes them to the slides bucket.
+  # apps/tiles; the hub's thumbnail route).
   s3_grants = {
+    # The hub joins uploads into sources/, reads a new source's directories and writes its
+    # thumbnail (pyramid/) when it becomes viewable, and serves thumbnails (pyramid/, tiles/).
     hub = [
       { bucket = "slides", prefix = "uploads/", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] },
-      { bucket = "slides", prefix = "sources/", actions = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"] },
+      { bucket = "slides", prefix = "sources/", actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"] },
+      { bucket = "slides", prefix = "pyramid/", actions = ["s3:GetObject", "s3:PutObject"] },
       { bucket = "slides", prefix = "tiles/", actions = ["s3:GetObject"] },
     ]
+    # The background job: the derived pyramid (one multipart object), thumbnail, label/macro;
+    # it deletes pyramids of the old kind (tiles/) it supersedes.
     worker = [
       { bucket = "slides", prefix = "sources/", actions = ["s3:GetObject"] },
       { bucket = "slides", prefix = "private/", actions = ["s3:PutObject"] },
+      { bucket = "slides", prefix = "pyramid/", actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"] },
       { bucket = "slides", prefix = "tiles/", actions = local.tile_writer },
-      { bucket = "tiles", prefix = "tiles/", actions = local.tile_writer },
+    ]
+    # The tile service only reads: sources by range, derived pyramids, old pyramids.
+    tiles = [
+      { bucket = "slides", prefix = "sources/", actions = ["s3:GetObject"] },
+      { bucket = "slides", prefix = "pyramid/", actions = ["s3:GetObject"] },
+      { bucket = "slides", prefix = "tiles/", actions = ["s3:GetObject"] },
     ]
   }
 }
@@ -64,7 +74,7 @@ data "aws_iam_policy_document" "execution_secrets" {
     actions = ["secretsmanager:GetSecretValue"]
     resources = concat(
       [for secret in aws_secretsmanager_secret.generated : secret.arn],
-      [var.cloudfront_private_key_secret_arn],
+      [var.cloudfront_private_key_secret_arn, var.audit_signing_key_secret_arn],
     )
   }
 }

@@ -1,7 +1,7 @@
 # Every log group is made here with a retention, so none is left to grow forever.
 
 resource "aws_cloudwatch_log_group" "app" {
-  for_each = toset(["hub", "worker", "migrate"])
+  for_each = toset(["hub", "worker", "tiles", "migrate"])
 
   name              = "/${local.name}/${each.key}"
   retention_in_days = var.log_retention_days

@@ -11,6 +11,12 @@ locals {
       length      = 48
       version     = var.auth_secret_version
     }
+    # The key of tile tokens: the hub signs, the tile service and the CloudFront Function check.
+    tile-token-secret = {
+      description = "Key of the tile tokens (TILE_TOKEN_SECRET) of the hub and the tile service"
+      length      = 48
+      version     = var.tile_token_secret_version
+    }
     db-password = {
       description = "Password of the PostgreSQL user ${var.db_username} (PGPASSWORD of the tasks)"
       length      = 40

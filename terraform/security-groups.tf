@@ -4,7 +4,8 @@
 # name each other without a cycle; a group made by Terraform starts with no egress at all.
 
 locals {
-  hub_port = 3000
+  hub_port   = 3000
+  tiles_port = 3001
   db_port  = 5432
 }
 
@@ -12,6 +13,7 @@ resource "aws_security_group" "this" {
   for_each = {
     alb       = "Public HTTPS entry to the hub"
     hub       = "Hub web app tasks"
+    tiles     = "Tile service tasks"
     # The one-off migration task runs in the worker group: it needs the same database access.
     worker    = "Tiling worker and migration tasks"
     db        = "PostgreSQL, reachable from the hub and the workers only"
@@ -40,6 +42,9 @@ resource "aws_vpc_security_group_ingress_rule" "alb" {
 locals {
   flows = {
     alb-to-hub          = { from = "alb", to = "hub", port = local.hub_port }
+    alb-to-tiles        = { from = "alb", to = "tiles", port = local.tiles_port }
+    tiles-to-db         = { from = "tiles", to = "db", port = local.db_port }
+    tiles-to-endpoints  = { from = "tiles", to = "endpoints", port = 443 }
     hub-to-db           = { from = "hub", to = "db", port = local.db_port }
     worker-to-db        = { from = "worker", to = "db", port = local.db_port }
     hub-to-endpoints    = { from = "hub", to = "endpoints", port = 443 }
@@ -70,7 +75,7 @@ resource "aws_vpc_security_group_ingress_rule" "flow" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "tasks_to_s3" {
-  for_each = toset(["hub", "worker"])
+  for_each = toset(["hub", "worker", "tiles"])
 
   security_group_id = aws_security_group.this[each.key].id
   description       = "S3 through the gateway endpoint"

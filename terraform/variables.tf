@@ -305,6 +305,11 @@ variable "cloudfront_private_key_secret_arn" {
   type        = string
 }
 
+variable "audit_signing_key_secret_arn" {
+  description = "ARN of an existing Secrets Manager secret holding the Ed25519 private key (PKCS#8 PEM, openssl genpkey -algorithm ed25519) that signs audit checkpoints; hub and workers get it as AUDIT_SIGNING_KEY. Kept out of the database on purpose."
+  type        = string
+}
+
 variable "cloudfront_price_class" {
   description = "CloudFront price class: which edge locations serve tiles (PriceClass_100: North America and Europe)."
   type        = string
@@ -350,4 +355,46 @@ variable "log_retention_days" {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
   }
+}
+
+variable "tiles_cpu" {
+  description = "CPU units of one tile service task (1024 = 1 vCPU); a Fargate size."
+  type        = number
+  default     = 2048
+}
+
+variable "tiles_memory" {
+  description = "Memory of one tile service task in MiB (open slides and the tile cache live here)."
+  type        = number
+  default     = 4096
+}
+
+variable "tiles_processes" {
+  description = "Tile service processes per task (TILE_PROCESSES): one per vCPU."
+  type        = number
+  default     = 2
+}
+
+variable "tiles_min_count" {
+  description = "Fewest tile service tasks."
+  type        = number
+  default     = 2
+}
+
+variable "tiles_max_count" {
+  description = "Most tile service tasks."
+  type        = number
+  default     = 6
+}
+
+variable "tile_token_seconds" {
+  description = "Lifetime of a tile token. CloudFront serves cached tiles to any valid token, so a revoked viewer keeps cached tiles at most this long (the origin refuses within seconds)."
+  type        = number
+  default     = 60
+}
+
+variable "tile_token_secret_version" {
+  description = "Raise to rotate TILE_TOKEN_SECRET (viewers renew their tokens within tile_token_seconds); then put the new value into the KeyValueStore (README.md)."
+  type        = number
+  default     = 1
 }

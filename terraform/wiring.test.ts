@@ -47,7 +47,7 @@ describe("terraform/ as written", () => {
     expect(checkDatabase(module)).toEqual([]);
   });
 
-  it("serves tiles through an origin access control and signed access only", async () => {
+  it("serves tiles through an origin access control or HTTPS origin, and signed access or an edge token check only", async () => {
     const module = await stack();
     expect(module.blocks.filter((block) => block.type === "aws_cloudfront_distribution")).toHaveLength(1);
     expect(await checkCdn(module)).toEqual([]);
@@ -358,8 +358,56 @@ resource "aws_cloudfront_distribution" "d" {
     expect(await checkCdn(module)).toEqual([
       "aws_cloudfront_distribution.d: origin s3 has no origin access control",
       "aws_cloudfront_distribution.d: origin s3 uses a legacy origin access identity",
-      "aws_cloudfront_distribution.d: behaviour for * has no trusted key group",
-      "aws_cloudfront_distribution.d: behaviour for /x/* has no trusted key group",
+      "aws_cloudfront_distribution.d: behaviour for * has no trusted key group or viewer-request token check",
+      "aws_cloudfront_distribution.d: behaviour for /x/* has no trusted key group or viewer-request token check",
+    ]);
+  });
+
+  it("cdn: a custom origin over plain HTTP, a token check that is not a declared function", async () => {
+    const module = await load(`
+resource "aws_cloudfront_function" "f" {
+  name    = "f"
+  runtime = "cloudfront-js-2.0"
+  code    = "x"
+}
+resource "aws_cloudfront_distribution" "d" {
+  enabled = true
+  origin {
+    origin_id   = "app"
+    domain_name = "hub.example"
+    custom_origin_config {
+      http_port              = 80
+      https_port             = 443
+      origin_protocol_policy = "match-viewer"
+      origin_ssl_protocols   = ["TLSv1.2"]
+    }
+  }
+  default_cache_behavior {
+    target_origin_id       = "app"
+    viewer_protocol_policy = "https-only"
+    allowed_methods        = ["GET", "HEAD"]
+    cached_methods         = ["GET", "HEAD"]
+    function_association {
+      event_type   = "viewer-request"
+      function_arn = aws_cloudfront_function.missing.arn
+    }
+  }
+  ordered_cache_behavior {
+    path_pattern           = "/tiles/*"
+    target_origin_id       = "app"
+    viewer_protocol_policy = "https-only"
+    allowed_methods        = ["GET", "HEAD"]
+    cached_methods         = ["GET", "HEAD"]
+    function_association {
+      event_type   = "viewer-request"
+      function_arn = aws_cloudfront_function.f.arn
+    }
+  }
+}
+`);
+    expect(await checkCdn(module)).toEqual([
+      "aws_cloudfront_distribution.d: custom origin app is not reached over HTTPS only",
+      "aws_cloudfront_distribution.d: behaviour for * has no trusted key group or viewer-request token check",
     ]);
   });
 });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runPathx, signInOverHttp, spawnPathx, startHubProcess } from "@pathx/node/test-support";
-import { pyramidImages, writeTestTiff } from "@pathx/wsi/synthetic";
+import { pyramidImages, writeTestTiff } from "@pathx/wsi/test-support";
 import { rssOfTree } from "../lib/measure";
 
 const { values } = parseArgs({ options: { slides: { type: "string", default: "5000" }, distinct: { type: "string", default: "50" }, port: { type: "string", default: "3430" } } });

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { signInOverHttp, startHubProcess } from "@pathx/node/test-support";
-import { pyramidImages, writeTestTiff } from "@pathx/wsi/synthetic";
+import { pyramidImages, writeTestTiff } from "@pathx/wsi/test-support";
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 import jpegTurbo from "@julusian/jpeg-turbo";
 import jpegJs from "jpeg-js";
 import sharp from "sharp";
-import { openFileSource, openSlide } from "@pathx/wsi";
+import { decodeJpeg2000, encodeJpeg2000, openFileSource, openSlide } from "@pathx/wsi";
 import { fixturePath } from "@pathx/wsi/test-support";
 
 // bench/codec: per-tile JPEG decode and encode cost of the codecs Node can have from npm, on
@@ -38,4 +38,11 @@ const results = {
 };
 const best = results["libjpeg-turbo (@julusian/jpeg-turbo) decode"] + results["libjpeg-turbo encode"];
 console.log(`decode+encode per tile: libjpeg-turbo ${best.toFixed(3)} ms, sharp ${(results["sharp decode"] + results["sharp encode"]).toFixed(3)} ms, jpeg-js ${(results["jpeg-js decode"] + results["jpeg-js encode"]).toFixed(3)} ms`);
+
+// JPEG 2000 (Aperio 33003/33005, DICOM frames): OpenJPEG as WebAssembly, synchronous per tile.
+const j2kTiles = await Promise.all(tiles.slice(0, 8).map(async (jpeg) => encodeJpeg2000(jpegTurbo.decompressSync(jpeg, { format: jpegTurbo.FORMAT_RGB }) as never, { ratio: 10 })));
+const j2k = await measure("JPEG 2000 decode (OpenJPEG wasm)", 60, (i) => decodeJpeg2000(j2kTiles[i % j2kTiles.length]!, { colour: "rgb" }));
+const j2kYcc = await measure("JPEG 2000 decode YCbCr→RGB (33003)", 60, (i) => decodeJpeg2000(j2kTiles[i % j2kTiles.length]!, { colour: "ycbcr" }));
+const j2kHalf = await measure("JPEG 2000 decode at half resolution", 60, (i) => decodeJpeg2000(j2kTiles[i % j2kTiles.length]!, { colour: "rgb", reduce: 1 }));
+console.log(`JPEG 2000 per ${size} px tile: ${j2k.toFixed(1)} ms (33003 ${j2kYcc.toFixed(1)} ms, half resolution ${j2kHalf.toFixed(1)} ms) vs libjpeg-turbo ${results["libjpeg-turbo (@julusian/jpeg-turbo) decode"].toFixed(2)} ms`);
 await slide.close();

@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { and, asc, count, eq, inArray } from "drizzle-orm";
 import { createEnrollmentToken } from "@pathx/api";
 import { createDb, readDbEnv, schema } from "@pathx/db";
-import { pyramidImages, writeTestTiff } from "@pathx/wsi/synthetic";
+import { pyramidImages, writeTestTiff } from "@pathx/wsi/test-support";
 import { type HubProcess, startHubProcess } from "@pathx/node/test-support";
 import { childrenCpuSeconds, machineBusySeconds, processTree, type TreeProcess } from "../lib/measure";
 

@@ -132,7 +132,7 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   large.forEach((id, i) => publishedVia.set(id, i));
 
   // Once one is well under way, kill -9 the worker tiling it.
-  const underWay = await streams[0]!.waitFor((e) => large.includes(e.payload.slideId as string) && e.payload.status === "tiling" && (e.payload.progress as number) >= 0.1);
+  const underWay = await streams[0]!.waitFor((e) => large.includes(e.payload.slideId as string) && e.payload.status === "ready" && (e.payload.progress as number) >= 0.1 && (e.payload.progress as number) < 1);
   const victimSlide = underWay.payload.slideId as string;
   const victim = workers.find((w) => w.output().includes(`tiling slide ${victimSlide}`) && !w.output().includes(`slide ${victimSlide} ready`));
   expect(victim).toBeDefined();
@@ -155,26 +155,31 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   ).flat();
   const all = [...large, ...small];
 
-  // Every slide's ready event reaches both hubs' clients.
-  for (const stream of streams) for (const id of all) await stream.waitFor(slideEvent(id, "ready"), EXPIRE_SECONDS * 10);
+  // "ready" opens a slide (progress 0), progress events follow, and one completion (progress 1)
+  // ends its background job: every slide's completion reaches both hubs' clients.
+  const completion = (id: string) => (e: StreamedEvent) => slideEvent(id, "ready")(e) && e.payload.progress === 1;
+  const opening = (id: string) => (e: StreamedEvent) => slideEvent(id, "ready")(e) && e.payload.progress === 0;
+  for (const stream of streams) for (const id of all) await stream.waitFor(completion(id), EXPIRE_SECONDS * 10);
   const finished = Date.now();
   const retriedAt = await retried;
-  const victimReadyAt = streams[0]!.events.find(slideEvent(victimSlide, "ready"))!.receivedAt;
+  const victimReadyAt = streams[0]!.events.find(completion(victimSlide))!.receivedAt;
 
   // Ready, and completed exactly once: one completion recorded, one "ready" logged, one ready event.
   for (const id of all) expect((await sessions.onA.query<{ status: string }>("slides.get", { id })).status).toBe("ready");
+  // The completion event is written in the transaction that counts the run, so both are in.
   const rows = await handle.db.select({ id: schema.slides.id, status: schema.slides.status, runs: schema.slides.tilingRuns }).from(schema.slides).where(inArray(schema.slides.id, all));
   expect(rows.map((r) => [r.status, r.runs])).toEqual(all.map(() => ["ready", 1]));
   const logs = workers.map((w) => w.output()).join("\n");
   for (const id of all) expect(logs.match(new RegExp(`slide ${id} ready in`, "g"))).toHaveLength(1);
   expect(victim!.output()).not.toContain(`slide ${victimSlide} ready`);
-  for (const stream of streams) for (const id of all) expect(stream.events.filter(slideEvent(id, "ready"))).toHaveLength(1);
+  for (const stream of streams) for (const id of all) expect(stream.events.filter(completion(id))).toHaveLength(1);
+  for (const stream of streams) for (const id of all) expect(stream.events.filter(opening(id))).toHaveLength(1);
 
   // Every event of the lab's topic reached both hubs' clients, once each, in order.
-  await new Promise((r) => setTimeout(r, 500)); // let trailing events (none expected) arrive
   const recorded = (
     await handle.db.select({ id: schema.events.id }).from(schema.events).where(and(eq(schema.events.topic, topic), gt(schema.events.id, startId))).orderBy(asc(schema.events.id))
   ).map((r) => r.id);
+  for (const stream of [...streams, ...viewers]) await stream.waitFor((e) => e.id === recorded.at(-1), EXPIRE_SECONDS * 10);
   for (const stream of [...streams, ...viewers]) expect(stream.events.map((e) => e.id)).toEqual(recorded);
   for (const id of all) for (const stream of streams) expect(stream.events.some(slideEvent(id, "received"))).toBe(true);
 

@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -8,14 +7,17 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { sealAuditChains } from "./audit-chain";
 import type { DbEnv } from "./env";
 import * as schema from "./schema";
+import { makePrivateDir } from "./private-dir";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface DbHandle {
   db: Db;
   kind: "pglite" | "postgres";
+  /** Runs the migrations, then seals audit rows written before the audit chain existed. */
   migrate(): Promise<void>;
   /**
    * LISTEN on a channel. On PostgreSQL (and the embedded server) a dedicated connection that
@@ -51,7 +53,10 @@ export async function createDb(env: DbEnv, options: { migrationsFolder?: string 
     return {
       db: db as unknown as Db,
       kind: "postgres",
-      migrate: () => migratePostgres(db, { migrationsFolder: migrationsFolder() }),
+      migrate: async () => {
+        await migratePostgres(db, { migrationsFolder: migrationsFolder() });
+        await sealAuditChains(db as unknown as Db);
+      },
       async listen(channel, onNotify, onListen) {
         const { unlisten } = await client.listen(channel, onNotify, onListen);
         return unlisten;
@@ -60,13 +65,16 @@ export async function createDb(env: DbEnv, options: { migrationsFolder?: string 
     };
   }
   const inMemory = env.PGLITE_DIR === "memory://";
-  if (!inMemory) await mkdir(env.PGLITE_DIR, { recursive: true });
+  if (!inMemory) await makePrivateDir(env.PGLITE_DIR);
   const client = inMemory ? new PGlite() : new PGlite(env.PGLITE_DIR);
   const db = drizzlePglite(client, { schema });
   return {
     db: db as unknown as Db,
     kind: "pglite",
-    migrate: () => migratePglite(db, { migrationsFolder: migrationsFolder() }),
+    migrate: async () => {
+      await migratePglite(db, { migrationsFolder: migrationsFolder() });
+      await sealAuditChains(db as unknown as Db);
+    },
     async listen(channel, onNotify, onListen) {
       const unlisten = await client.listen(channel, onNotify);
       onListen?.();

@@ -1,11 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
 import postgres from "postgres";
 import { expect, it } from "vitest";
 import { createDb } from "./client";
-import { startEmbeddedDbServer } from "./embedded-server";
+import { EMBEDDED_DB_SECRET_FILE, startEmbeddedDbServer } from "./embedded-server";
 import { readDbEnv } from "./env";
 import { labs } from "./schema";
 
@@ -81,6 +81,57 @@ it("forwards NOTIFY to the connections that LISTEN, whoever's statement sent it"
   // The sender's own answers carry no notifications it did not ask for.
   expect(await sender`select 1 as one`).toEqual([{ one: 1 }]);
   for (const sql of [a, b, c, sender]) await sql.end();
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it("requires the generated password (SCRAM-SHA-256), kept 0600 beside the data", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "embedded-auth-"));
+  const lines: string[] = [];
+  const server = await startEmbeddedDbServer({ dataDir: dir, port: 46000 + Math.floor(Math.random() * 1000), log: (line) => lines.push(line) });
+  const url = new URL(server.url);
+  expect(url.password.length).toBeGreaterThanOrEqual(40);
+  expect((await stat(join(dir, EMBEDDED_DB_SECRET_FILE))).mode & 0o777).toBe(0o600);
+  expect((await readFile(join(dir, EMBEDDED_DB_SECRET_FILE), "utf8")).trim()).toBe(decodeURIComponent(url.password));
+  for (const password of ["postgres", "", `${decodeURIComponent(url.password)}x`]) {
+    const wrong = new URL(server.url);
+    wrong.password = password;
+    const client = postgres(wrong.toString(), { prepare: false, max: 1, onnotice: () => {} });
+    await expect(client`select 1`).rejects.toThrow(/password authentication failed/);
+    await client.end();
+  }
+  expect(lines.some((l) => l.includes("wrong password"))).toBe(true);
+  const right = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
+  expect(await right`select 1 as one`).toEqual([{ one: 1 }]);
+  await right.end();
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it("ends a connection that holds a transaction open past the turn bound, so the others go on", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "embedded-turn-"));
+  const lines: string[] = [];
+  const server = await startEmbeddedDbServer({ dataDir: dir, port: 46000 + Math.floor(Math.random() * 1000), turnTimeoutMs: 500, log: (line) => lines.push(line) });
+  const holder = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
+  const other = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
+  await holder`create table t (n int)`;
+  let began = () => {};
+  const inside = new Promise<void>((resolve) => (began = resolve));
+  // Opens a transaction, writes, then never sends another statement.
+  const held = holder
+    .begin(async (tx) => {
+      await tx`insert into t values (1)`;
+      began();
+      await new Promise(() => {});
+    })
+    .then(() => "committed", (error: unknown) => String(error));
+  await inside;
+  // Would wait for ever behind the open transaction without the bound.
+  expect(await other`select count(*)::int as n from t`).toEqual([{ n: 0 }]);
+  expect(await held).toMatch(/CONNECTION_CLOSED|terminating connection/);
+  expect(lines.some((l) => /kept a transaction open .* rolled it back/.test(l))).toBe(true);
+  await other.end();
+  await holder.end({ timeout: 0 });
   await server.stop();
   await rm(dir, { recursive: true, force: true });
 });

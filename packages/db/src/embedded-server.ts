@@ -1,6 +1,10 @@
-import { mkdir } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { type Socket, createServer } from "node:net";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { makePrivateDir } from "./private-dir";
+import { type ScramVerifier, scramVerifier, startScram } from "./scram";
 
 const SSL_REQUEST = 80877103;
 const CANCEL_REQUEST = 80877102;
@@ -10,6 +14,10 @@ interface Session {
   socket: Socket;
   buffer: Buffer;
   started: boolean;
+  /** SCRAM-SHA-256 first, then the startup message goes to the backend: nothing else before that. */
+  auth: { state: "initial" } | { state: "continue"; finish: (clientFinal: string) => string | undefined } | { state: "done" };
+  startup?: Buffer;
+  user: string;
   /** Channels this connection asked to LISTEN on. */
   channels: Set<string>;
   /** Notifications for it that arrived during its own turn: sent once the turn ends. */
@@ -58,6 +66,42 @@ function splitNotifications(response: Buffer): { rest: Buffer; notifications: { 
   return { rest: Buffer.concat(kept), notifications };
 }
 
+/** The password file beside the data, created once (0600), so only this account's processes can connect. */
+export const EMBEDDED_DB_SECRET_FILE = "pathx-db-password";
+
+async function readOrCreateSecret(dataDir: string): Promise<string> {
+  const file = join(dataDir, EMBEDDED_DB_SECRET_FILE);
+  const created = randomBytes(32).toString("base64url");
+  await writeFile(file, created, { mode: 0o600, flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+  });
+  await chmod(file, 0o600); // whatever the umask or an older copy said
+  return (await readFile(file, "utf8")).trim();
+}
+
+const message = (type: string, body: Buffer) => {
+  const head = Buffer.alloc(5);
+  head.write(type, 0, "latin1");
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+};
+const int32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n);
+  return b;
+};
+const authMessage = (code: number, payload: Buffer) => message("R", Buffer.concat([int32(code), payload]));
+/** A FATAL ErrorResponse with its SQLSTATE. */
+const fatal = (code: string, text: string) =>
+  message("E", Buffer.concat([Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${text}\0`, "utf8"), Buffer.from([0])]));
+
+/** The user named in a StartupMessage (key/value pairs after the protocol version). */
+function startupUser(startup: Buffer): string {
+  const parts = startup.toString("utf8", 8).split("\0");
+  const at = parts.indexOf("user");
+  return at >= 0 ? (parts[at + 1] ?? "") : "";
+}
+
 /**
  * The embedded database as a server: PGlite on a data folder, spoken to over the PostgreSQL
  * wire protocol on loopback, so the hub and its workers are separate processes using the same
@@ -73,16 +117,42 @@ function splitNotifications(response: Buffer): { rest: Buffer; notifications: { 
  * the response of whichever connection's statement committed it. The server takes it out of
  * that response and sends it to the connections that asked to LISTEN on its channel, as a
  * PostgreSQL server would, so cross-process wake-ups work as on a real server.
+ *
+ * Clients authenticate with SCRAM-SHA-256 against a generated password kept 0600 in the data
+ * folder (`url` carries it for the processes the server is started for). A connection that
+ * keeps its turn — a transaction left open, idle — longer than `turnTimeoutMs` is ended (its
+ * transaction rolled back, a log line says which), as PostgreSQL's
+ * idle_in_transaction_session_timeout would, so it cannot stall every other client.
  */
-export async function startEmbeddedDbServer(options: { dataDir: string; port: number; host?: string }) {
-  await mkdir(options.dataDir, { recursive: true });
+export async function startEmbeddedDbServer(options: { dataDir: string; port: number; host?: string; turnTimeoutMs?: number; log?: (line: string) => void }) {
+  await makePrivateDir(options.dataDir);
   const db = await PGlite.create(options.dataDir);
+  const password = await readOrCreateSecret(options.dataDir);
+  const verifier: ScramVerifier = scramVerifier(password);
+  const turnTimeoutMs = options.turnTimeoutMs ?? 30_000;
+  const log = options.log ?? ((line: string) => console.warn(line));
   const host = options.host ?? "127.0.0.1";
   const pending: { session: Session; request: Buffer; commands: ListenCommand[] }[] = [];
   const sessions = new Set<Session>();
   let owner: Session | undefined; // the connection whose transaction is open
   let running = false;
   let nextId = 1;
+  let turnTimer: NodeJS.Timeout | undefined;
+
+  /** The owner has this long to send its next request; the clock restarts at each answer. */
+  const watchTurn = () => {
+    clearTimeout(turnTimer);
+    turnTimer = undefined;
+    const holder = owner;
+    if (!holder) return;
+    turnTimer = setTimeout(() => {
+      if (owner !== holder || pending.some((p) => p.session === holder)) return;
+      log(`embedded database: connection ${holder.id} (${holder.user}) kept a transaction open for more than ${turnTimeoutMs} ms; ended it and rolled it back so other connections can go on`);
+      holder.socket.end(fatal("25P03", "terminating connection: a transaction was left idle too long (the embedded database serves one turn at a time)"));
+      holder.socket.destroy();
+    }, turnTimeoutMs);
+    turnTimer.unref();
+  };
 
   const pump = async () => {
     if (running) return;
@@ -101,6 +171,7 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
         // none (the client sends Bind next), and 'T' / 'E' mean its transaction is open.
         const idle = response.length >= 6 && response[response.length - 6] === 0x5a && response[response.length - 1] === 0x49;
         owner = idle ? undefined : session;
+        watchTurn();
         if (!session.socket.destroyed) session.socket.write(response);
         for (const { channel, message } of notifications) {
           for (const listener of sessions) if (listener.channels.has(channel)) listener.held.push(message);
@@ -134,9 +205,40 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
     if (owner === session) {
       // A client that vanished mid-transaction must not hold the database.
       owner = undefined;
-      await db.runExclusive(() => db.exec("ROLLBACK")).catch(() => {});
+      // exec takes PGlite's query lock itself (inside runExclusive it would wait on itself for ever).
+      await db.exec("ROLLBACK").catch(() => {});
     }
     void pump();
+  };
+
+  const refuse = (session: Session) => {
+    log(`embedded database: refused connection ${session.id} (${session.user}): wrong password`);
+    session.socket.end(fatal("28P01", `password authentication failed for user "${session.user}"`));
+    return false;
+  };
+
+  /** One SCRAM message of a connection that has not authenticated yet; false when it is refused. */
+  const authenticate = (session: Session, frame: Buffer): boolean => {
+    if (frame[0] !== 0x70) return refuse(session); // only PasswordMessage / SASL responses now
+    if (session.auth.state === "initial") {
+      const nameEnd = frame.indexOf(0, 5);
+      if (frame.toString("latin1", 5, nameEnd) !== "SCRAM-SHA-256") return refuse(session);
+      const size = frame.readInt32BE(nameEnd + 1);
+      const exchange = startScram(verifier, frame.toString("utf8", nameEnd + 5, nameEnd + 5 + Math.max(0, size)));
+      if (!exchange) return refuse(session);
+      session.auth = { state: "continue", finish: exchange.finish };
+      session.socket.write(authMessage(11, Buffer.from(exchange.serverFirst)));
+      return true;
+    }
+    if (session.auth.state !== "continue") return refuse(session);
+    const serverFinal = session.auth.finish(frame.toString("utf8", 5));
+    if (!serverFinal) return refuse(session);
+    session.auth = { state: "done" };
+    session.socket.write(authMessage(12, Buffer.from(serverFinal)));
+    // Now the backend sees the startup message and answers AuthenticationOk, parameters, ReadyForQuery.
+    pending.push({ session, request: session.startup!, commands: [] });
+    void pump();
+    return true;
   };
 
   const onData = (session: Session, data: Buffer) => {
@@ -163,14 +265,25 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
           return;
         }
         session.started = true;
-        at += length;
-        end = at;
+        session.startup = Buffer.from(session.buffer.subarray(at, at + length));
+        session.user = startupUser(session.startup);
+        session.socket.write(authMessage(10, Buffer.from("SCRAM-SHA-256\0\0", "latin1")));
+        session.buffer = session.buffer.subarray(at + length);
+        at = 0;
+        end = 0;
         continue;
       }
       if (session.buffer.length < at + 5) break;
       const type = session.buffer[at]!;
       const length = session.buffer.readInt32BE(at + 1);
       if (session.buffer.length < at + 1 + length) break;
+      if (session.auth.state !== "done") {
+        if (!authenticate(session, session.buffer.subarray(at, at + 1 + length))) return;
+        session.buffer = session.buffer.subarray(at + 1 + length);
+        at = 0;
+        end = 0;
+        continue;
+      }
       const command = listenCommand(session.buffer.subarray(at, at + 1 + length));
       if (command) found.push(command);
       at += 1 + length;
@@ -191,7 +304,7 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
   };
 
   const server = createServer((socket) => {
-    const session: Session = { id: nextId++, socket, buffer: Buffer.alloc(0), started: false, channels: new Set(), held: [] };
+    const session: Session = { id: nextId++, socket, buffer: Buffer.alloc(0), started: false, auth: { state: "initial" }, user: "", channels: new Set(), held: [] };
     sessions.add(session);
     socket.setNoDelay(true);
     socket.on("data", (data) => onData(session, data));
@@ -203,8 +316,9 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
     server.listen(options.port, host, resolve);
   });
   return {
-    url: `postgres://postgres:postgres@${host}:${options.port}/postgres`,
+    url: `postgres://postgres:${encodeURIComponent(password)}@${host}:${options.port}/postgres`,
     async stop() {
+      clearTimeout(turnTimer);
       for (const session of sessions) session.socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();

@@ -13,6 +13,7 @@ import {
   real,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
@@ -29,6 +30,7 @@ export const consultStatusEnum = pgEnum("consult_status", ["draft", "sent", "acc
 export const urgencyEnum = pgEnum("urgency", ["routine", "urgent"]);
 export const grantReasonEnum = pgEnum("grant_reason", ["consult", "board"]);
 export const boardSessionStatusEnum = pgEnum("board_session_status", ["planned", "live", "closed"]);
+export const boardConclusionKindEnum = pgEnum("board_conclusion_kind", ["contribution", "agreed", "addendum"]);
 export const uploadStatusEnum = pgEnum("upload_status", ["open", "complete", "aborted"]);
 
 const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
@@ -65,6 +67,27 @@ export const memberships = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.labId] }), index("memberships_lab_idx").on(t.labId)],
+);
+
+export const invitationStatusEnum = pgEnum("invitation_status", ["pending", "accepted", "declined"]);
+
+/**
+ * A lab admin's invitation of an existing account to the lab: nothing changes for that person
+ * until they accept it (an admin cannot pull another lab's pathologist into their own lab).
+ */
+export const labInvitations = pgTable(
+  "lab_invitations",
+  {
+    id: id(),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    role: roleEnum("role").notNull(),
+    invitedBy: uuid("invited_by").references(() => users.id, { onDelete: "set null" }),
+    status: invitationStatusEnum("status").notNull().default("pending"),
+    respondedAt: timestamp("responded_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("lab_invitations_user_idx").on(t.userId, t.status), uniqueIndex("lab_invitations_pending_idx").on(t.labId, t.userId).where(sql`status = 'pending'`)],
 );
 
 export const cases = pgTable(
@@ -159,26 +182,58 @@ export const uploads = pgTable(
     meta: jsonb("meta").notNull().default({}),
     slideId: uuid("slide_id").references(() => slides.id, { onDelete: "set null" }),
     nodeId: uuid("node_id"),
+    /** Set while one request joins the chunks: concurrent completions wait instead of making a second slide. */
+    completingAt: timestamp("completing_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index("uploads_lab_idx").on(t.labId)],
 );
 
+/**
+ * The audit trail: one append-only hash chain per lab (lab_id null: the hub's own chain). Each
+ * entry carries a gap-free sequence number within its chain, the previous entry's hash and the
+ * SHA-256 of its RFC 8785 canonical JSON (`@pathx/audit`). A trigger refuses UPDATE, DELETE and
+ * TRUNCATE and checks each insert links to its chain's head (migration 0006). No foreign key
+ * rewrites a row: a deleted user's id stays as it was recorded.
+ */
 export const auditEvents = pgTable(
   "audit_events",
   {
     id: id(),
-    labId: uuid("lab_id").references(() => labs.id, { onDelete: "cascade" }),
-    actorUserId: uuid("actor_user_id").references(() => users.id, { onDelete: "set null" }),
+    labId: uuid("lab_id").references(() => labs.id),
+    actorUserId: uuid("actor_user_id"),
     action: text("action").notNull(),
     targetType: text("target_type").notNull(),
     targetId: text("target_id").notNull(),
     detail: jsonb("detail").notNull().default({}),
     ip: text("ip"),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    /** Null only on rows written before the chain existed, until the hub seals them at start. */
+    prevHash: text("prev_hash"),
+    hash: text("hash"),
     createdAt: createdAt(),
   },
-  (t) => [index("audit_lab_time_idx").on(t.labId, t.createdAt), index("audit_target_idx").on(t.targetType, t.targetId)],
+  (t) => [
+    index("audit_lab_time_idx").on(t.labId, t.createdAt),
+    index("audit_target_idx").on(t.targetType, t.targetId),
+    unique("audit_chain_seq").on(t.labId, t.seq).nullsNotDistinct(),
+  ],
+);
+
+/** Signed heads of the audit chains (Ed25519, key outside the database), sent to the lab's nodes as witnesses. */
+export const auditCheckpoints = pgTable(
+  "audit_checkpoints",
+  {
+    id: id(),
+    labId: uuid("lab_id").references(() => labs.id),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    hash: text("hash").notNull(),
+    signedAt: timestamp("signed_at", { withTimezone: true }).notNull(),
+    keyId: text("key_id").notNull(),
+    signature: text("signature").notNull(),
+  },
+  (t) => [unique("audit_checkpoint_seq").on(t.labId, t.seq).nullsNotDistinct()],
 );
 
 /** A lab's node agent: authenticates with a credential the hub keeps only as a hash. */
@@ -392,13 +447,31 @@ export const boardAgendaItems = pgTable(
     sessionId: uuid("session_id").notNull().references(() => boardSessions.id, { onDelete: "cascade" }),
     caseId: uuid("case_id").notNull().references(() => cases.id, { onDelete: "cascade" }),
     position: integer("position").notNull(),
-    conclusion: text("conclusion"),
-    concludedBy: uuid("concluded_by").references(() => users.id),
     /** Snapshots (object keys of JPEG views) taken while the case was discussed. */
     snapshotKeys: jsonb("snapshot_keys").notNull().default([]),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("agenda_session_case_idx").on(t.sessionId, t.caseId)],
+);
+
+/**
+ * What the board concluded on an agenda item, append-only: each member's contribution with its
+ * author and time, the chair's marks of the agreed conclusion (the latest counts, earlier ones
+ * stay as history) and, once the session is closed, signed addenda instead of edits.
+ */
+export const boardConclusions = pgTable(
+  "board_conclusions",
+  {
+    id: id(),
+    itemId: uuid("item_id").notNull().references(() => boardAgendaItems.id, { onDelete: "cascade" }),
+    kind: boardConclusionKindEnum("kind").notNull(),
+    authorUserId: uuid("author_user_id").notNull().references(() => users.id),
+    text: text("text").notNull(),
+    /** For "agreed": the contribution the chair marked. */
+    basedOn: uuid("based_on"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("board_conclusions_item_idx").on(t.itemId, t.createdAt)],
 );
 
 /** The in-app inbox: requests, replies, board agendas. */
@@ -414,4 +487,48 @@ export const notifications = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index("notifications_user_idx").on(t.userId, t.createdAt)],
+);
+
+/**
+ * A signed-in browser session: its id travels in the session JWT and is checked on every
+ * request, so signing out, removing a member or "sign out everywhere" ends it at once.
+ */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: id(),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    /** "password" or "oidc:<issuer>". */
+    method: text("method").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    /** signed-out, member-removed, signed-out-everywhere. */
+    endReason: text("end_reason"),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/**
+ * Failed sign-ins per key ("account:<email>", "address:<ip>"): shared by every hub process, so
+ * spreading guesses over hubs gains nothing.
+ */
+export const signInThrottle = pgTable("sign_in_throttle", {
+  key: text("key").primaryKey(),
+  failures: integer("failures").notNull().default(0),
+  lockedUntil: timestamp("locked_until", { withTimezone: true }),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+});
+
+/** A user linked to a lab identity provider's stable subject on their first verified sign-in. */
+export const oidcLinks = pgTable(
+  "oidc_links",
+  {
+    issuer: text("issuer").notNull(),
+    subject: text("subject").notNull(),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.subject] }), uniqueIndex("oidc_links_issuer_user_idx").on(t.issuer, t.userId)],
 );

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { StorageError, checkKey } from "./errors";
@@ -12,11 +12,15 @@ export function createLocalStore(root: string): ObjectStore {
   const notFound = (key: string, error: unknown) =>
     (error as NodeJS.ErrnoException).code === "ENOENT" ? new StorageError("NOT_FOUND", `no object ${key}.`, { cause: error }) : error;
   const etagOf = (size: number, mtimeMs: number) => createHash("sha1").update(`${size}:${mtimeMs}`).digest("hex").slice(0, 16);
+  // Slides and labels are patient data: the store's folder is its owner's only (0700), whatever the umask.
+  let rootPrivate: Promise<void> | undefined;
+  const makeRootPrivate = () => (rootPrivate ??= mkdir(root, { recursive: true, mode: 0o700 }).then(() => chmod(root, 0o700)));
 
   return {
     kind: "local",
     async put(key, body) {
       const path = pathOf(key);
+      await makeRootPrivate();
       await mkdir(dirname(path), { recursive: true });
       const temporary = `${path}.${randomBytes(4).toString("hex")}.partial`;
       try {

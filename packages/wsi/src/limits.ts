@@ -12,4 +12,6 @@ export const limits = {
   maxChunksPerImage: 20_000_000,
   maxAssociatedPixels: 200_000_000,
   maxTextBytes: 4 * 1024 * 1024,
+  /** An NDPI level without restart markers is decoded whole: only small ones. */
+  maxWholeLevelPixels: 64_000_000,
 } as const;

@@ -1,13 +1,13 @@
-import type { ByteSource } from "./byte-source";
-import { checkDecodable, decodeChunk } from "./codec/tiff-chunk";
-import { makeStandaloneJpeg } from "./codec/jpeg";
+import { stat } from "node:fs/promises";
+import { type ByteSource, openFileSource } from "./byte-source";
 import { WsiError, toWsiError } from "./errors";
-import { layoutSlide } from "./formats/index";
-import type { AssociatedName, SlideLayout } from "./formats/types";
+import { findSourceFormat, refuseUnclaimed } from "./formats/index";
+import type { LevelReader, RawTile, SlideFormat, SlideParts } from "./formats/level-reader";
+import { pathFormats, preferPathFormat } from "./formats/path-formats";
+import type { AssociatedName } from "./formats/types";
 import { type RgbImage, cropImage } from "./image";
-import { limits } from "./limits";
-import { type TiffDirectory, readTiff } from "./tiff/directory";
-import { Compression, describeCompression } from "./tiff/tags";
+
+export type { RawTile, SlideFormat } from "./formats/level-reader";
 
 export interface SlideLevel {
   index: number;
@@ -29,7 +29,7 @@ export interface AssociatedImageInfo {
 
 export interface SlideMetadata {
   name: string;
-  format: SlideLayout["format"];
+  format: SlideFormat;
   vendor: string;
   width: number;
   height: number;
@@ -43,12 +43,6 @@ export interface SlideMetadata {
   properties: Record<string, string>;
 }
 
-/** A raw tile as stored; JPEG tiles come back as a standalone JPEG file a browser can show. */
-export interface RawTile {
-  kind: "jpeg" | "other";
-  bytes: Uint8Array;
-}
-
 export interface Slide {
   readonly metadata: SlideMetadata;
   /** Stored bytes of one tile, without decoding (JPEG: tables spliced in, colour marker added). */
@@ -56,8 +50,9 @@ export interface Slide {
   /** One tile decoded to RGB, cropped to the image where it overhangs the edge. */
   readTile(level: number, col: number, row: number): Promise<RgbImage>;
   /**
-   * One tile decoded at its full stored size (edge tiles not cropped), into `into` when given
-   * and large enough: the pyramid builder's allocation-free path.
+   * One tile decoded at its full stored size (edge tiles not cropped, or at least the part
+   * inside the image), into `into` when given and large enough: the pyramid builder's
+   * allocation-free path.
    */
   decodeTile(level: number, col: number, row: number, into?: Buffer): Promise<RgbImage>;
   /** Label, macro or thumbnail decoded to RGB. Callers decide whether it may leave the lab. */
@@ -65,128 +60,141 @@ export interface Slide {
   close(): Promise<void>;
 }
 
+/** Opens a single-file slide from its bytes (local file, S3 object): native readers only. */
 export async function openSlide(source: ByteSource): Promise<Slide> {
   try {
-    const file = await readTiff(source);
-    const layout = layoutSlide(file, source.name);
-    for (const level of layout.levels) checkDecodable(source.name, level);
-    const base = layout.levels[0]!;
-    const metadata: SlideMetadata = {
-      name: source.name,
-      format: layout.format,
-      vendor: layout.vendor,
-      width: base.width,
-      height: base.height,
-      bigTiff: file.bigTiff,
-      fileSize: file.size,
-      mppX: layout.mppX ?? null,
-      mppY: layout.mppY ?? null,
-      objectivePower: layout.objectivePower ?? null,
-      levels: layout.levels.map((d, index) => ({
-        index,
-        width: d.width,
-        height: d.height,
-        tileWidth: d.chunkWidth,
-        tileHeight: d.chunkHeight,
-        downsample: Math.round(((base.width / d.width + base.height / d.height) / 2) * 1000) / 1000,
-        compression: describeCompression(d.compression),
-      })),
-      associated: (Object.entries(layout.associated) as [AssociatedName, TiffDirectory][]).map(([name, d]) => ({
-        name,
-        width: d.width,
-        height: d.height,
-        compression: describeCompression(d.compression),
-      })),
-      properties: layout.properties,
-    };
-    return createSlide(source, layout, metadata);
+    const size = await source.size();
+    const head = await source.read(0, Math.min(size, 512));
+    const format = await findSourceFormat(source, head, size);
+    if (!format) refuseUnclaimed(source.name, head);
+    const parts = await format.open(source, head);
+    return createSlide(source.name, parts, () => source.close());
   } catch (error) {
     throw toWsiError(error, "CORRUPT", source.name);
   }
 }
 
-function createSlide(source: ByteSource, layout: SlideLayout, metadata: SlideMetadata): Slide {
-  const levelDirectory = (level: number) => {
-    const d = layout.levels[level];
-    if (!d) throw new WsiError("INVALID_OPTIONS", `${source.name}: there is no level ${level} (the slide has ${layout.levels.length}).`);
-    return d;
-  };
-  const readChunkBytes = async (d: TiffDirectory, index: number) => {
-    const table = await d.loadChunks();
-    const offset = table.offsets[index]!;
-    const length = table.byteCounts[index]!;
-    if (length === 0) return undefined; // sparse tile: nothing scanned there
-    return source.read(offset, length);
-  };
-  const tileIndex = async (d: TiffDirectory, col: number, row: number) => {
-    const table = await d.loadChunks();
-    if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col >= table.across || row >= table.down) {
-      throw new WsiError("INVALID_OPTIONS", `${source.name}: tile ${col},${row} is outside ${d.label} (${table.across} × ${table.down} tiles).`);
+/**
+ * Opens a slide by path: a file, a file with companions (MRXS) or a folder (DICOM series).
+ * Native readers first; what none claims, or what only the generic TIFF reading would take
+ * although a library knows the vendor, goes to the path readers (OpenSlide).
+ */
+export async function openSlideAt(path: string): Promise<Slide> {
+  const info = await stat(path).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new WsiError(code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR", `${path}: ${code === "ENOENT" ? "no such file or folder" : `cannot read (${code ?? String(error)})`}.`, { cause: error });
+  });
+  const isFolder = info.isDirectory();
+  const name = path.split("/").filter(Boolean).pop() ?? path;
+  const viaPath = async () => {
+    for (const format of pathFormats) {
+      if (await format.claims(path, isFolder)) return format;
     }
-    return row * table.across + col;
+    return undefined;
   };
-  const blank = (width: number, height: number): RgbImage => ({ width, height, data: Buffer.alloc(width * height * 3, 255) });
+  if (isFolder) {
+    const format = await viaPath();
+    if (!format) throw new WsiError("UNSUPPORTED_FORMAT", `${path}: is a folder that holds no slide pathx reads; give a DICOM WSI series folder or the slide file itself (for MRXS, the .mrxs file).`);
+    return createSlide(name, await openParts(name, () => format.open(path)), async () => {});
+  }
+  const source = await openFileSource(path);
+  try {
+    const size = await source.size();
+    const head = await source.read(0, Math.min(size, 512));
+    // A file too small to be a slide may still be one with companions (an MRXS index).
+    const native = await findSourceFormat(source, head, size).catch((error: unknown) => ({ error }));
+    const claimed = native && !("error" in native) ? native : undefined;
+    const other = claimed && !(await preferPathFormat(claimed, path)) ? undefined : await viaPath();
+    if (other) {
+      await source.close();
+      return createSlide(name, await openParts(name, () => other.open(path)), async () => {});
+    }
+    if (native && "error" in native) throw native.error;
+    if (!claimed) refuseUnclaimed(source.name, head);
+    
+    return createSlide(name, await claimed.open(source, head), () => source.close());
+  } catch (error) {
+    await source.close().catch(() => {});
+    throw toWsiError(error, "CORRUPT", name);
+  }
+}
 
-  const decodeTile = async (level: number, col: number, row: number, into?: Buffer) => {
-    const d = levelDirectory(level);
-    const bytes = await readChunkBytes(d, await tileIndex(d, col, row));
-    if (!bytes) return blank(d.chunkWidth, d.chunkHeight);
-    return decodeChunk(d, bytes, d.chunkHeight, into);
-  };
+async function openParts(name: string, open: () => Promise<SlideParts>): Promise<SlideParts> {
+  try {
+    return await open();
+  } catch (error) {
+    throw toWsiError(error, "CORRUPT", name);
+  }
+}
 
+function describeParts(name: string, parts: SlideParts): SlideMetadata {
+  const base = parts.levels[0];
+  if (!base) throw new WsiError("UNSUPPORTED_FORMAT", `${name}: no pyramid level found; not a whole-slide image.`);
   return {
-    metadata,
-    async readRawTile(level, col, row) {
-      const d = levelDirectory(level);
-      const bytes = (await readChunkBytes(d, await tileIndex(d, col, row))) ?? new Uint8Array(0);
-      if (d.compression === Compression.Jpeg && bytes.length > 0) {
-        return { kind: "jpeg", bytes: makeStandaloneJpeg(bytes, d.jpegTables, d.photometric) };
-      }
-      return { kind: "other", bytes };
-    },
-    async readTile(level, col, row) {
-      const d = levelDirectory(level);
-      const tile = await decodeTile(level, col, row);
-      const width = Math.min(d.chunkWidth, d.width - col * d.chunkWidth);
-      const height = Math.min(d.chunkHeight, d.height - row * d.chunkHeight);
-      return width === tile.width && height === tile.height ? tile : cropImage(tile, 0, 0, width, height);
-    },
-    decodeTile,
-    async readAssociated(name) {
-      const d = layout.associated[name];
-      if (!d) throw new WsiError("NOT_FOUND", `${source.name}: has no ${name} image.`);
-      if (d.width * d.height > limits.maxAssociatedPixels) {
-        throw new WsiError("TOO_LARGE", `${source.name}: the ${name} image is ${d.width} × ${d.height}; refusing to decode it.`);
-      }
-      checkDecodable(source.name, d);
-      return readWholeImage(d, (index) => readChunkBytes(d, index), blank);
-    },
-    close: () => source.close(),
+    name,
+    format: parts.format,
+    vendor: parts.vendor,
+    width: base.width,
+    height: base.height,
+    bigTiff: parts.bigTiff,
+    fileSize: parts.fileSize,
+    mppX: parts.mppX ?? null,
+    mppY: parts.mppY ?? null,
+    objectivePower: parts.objectivePower ?? null,
+    levels: parts.levels.map((l, index) => ({
+      index,
+      width: l.width,
+      height: l.height,
+      tileWidth: l.tileWidth,
+      tileHeight: l.tileHeight,
+      downsample: Math.round(((base.width / l.width + base.height / l.height) / 2) * 1000) / 1000,
+      compression: l.compression,
+    })),
+    associated: (Object.entries(parts.associated) as [AssociatedName, NonNullable<SlideParts["associated"][AssociatedName]>][]).map(([n, a]) => ({
+      name: n,
+      width: a.width,
+      height: a.height,
+      compression: a.compression,
+    })),
+    properties: parts.properties,
   };
 }
 
-/** Decodes a whole (small) directory, tiled or stripped, into one RGB image. */
-async function readWholeImage(
-  d: TiffDirectory,
-  readChunk: (index: number) => Promise<Uint8Array | undefined>,
-  blank: (w: number, h: number) => RgbImage,
-): Promise<RgbImage> {
-  const table = await d.loadChunks();
-  const out = blank(d.width, d.height);
-  for (let row = 0; row < table.down; row++) {
-    for (let col = 0; col < table.across; col++) {
-      const bytes = await readChunk(row * table.across + col);
-      if (!bytes) continue;
-      const rows = d.tiled ? d.chunkHeight : Math.min(d.chunkHeight, d.height - row * d.chunkHeight);
-      const chunk = await decodeChunk(d, bytes, rows);
-      const x0 = col * d.chunkWidth;
-      const y0 = row * d.chunkHeight;
-      const w = Math.min(d.chunkWidth, d.width - x0);
-      const h = Math.min(rows, d.height - y0);
-      for (let y = 0; y < h; y++) {
-        chunk.data.copy(out.data, ((y0 + y) * d.width + x0) * 3, y * chunk.width * 3, (y * chunk.width + w) * 3);
-      }
+/** The public slide over any format's parts: checks every index before a reader sees it. */
+export function createSlide(name: string, parts: SlideParts, closeSource: () => Promise<void>): Slide {
+  const metadata = describeParts(name, parts);
+  const levelOf = (level: number, col: number, row: number): LevelReader => {
+    const l = parts.levels[level];
+    if (!l) throw new WsiError("INVALID_OPTIONS", `${name}: there is no level ${level} (the slide has ${parts.levels.length}).`);
+    const across = Math.ceil(l.width / l.tileWidth);
+    const down = Math.ceil(l.height / l.tileHeight);
+    if (!Number.isInteger(col) || !Number.isInteger(row) || col < 0 || row < 0 || col >= across || row >= down) {
+      throw new WsiError("INVALID_OPTIONS", `${name}: tile ${col},${row} is outside level ${level} (${across} × ${down} tiles).`);
     }
-  }
-  return out;
+    return l;
+  };
+  return {
+    metadata,
+    readRawTile: async (level, col, row) => levelOf(level, col, row).readRaw(col, row),
+    decodeTile: async (level, col, row, into) => levelOf(level, col, row).decode(col, row, into),
+    async readTile(level, col, row) {
+      const l = levelOf(level, col, row);
+      const tile = await l.decode(col, row);
+      const width = Math.min(l.tileWidth, l.width - col * l.tileWidth);
+      const height = Math.min(l.tileHeight, l.height - row * l.tileHeight);
+      if (tile.width < width || tile.height < height) {
+        throw new WsiError("CORRUPT", `${name}: tile ${col},${row} of level ${level} decoded to ${tile.width} × ${tile.height}, smaller than the ${width} × ${height} expected.`);
+      }
+      return width === tile.width && height === tile.height && !tile.stride ? tile : cropImage(tile, 0, 0, width, height);
+    },
+    async readAssociated(which) {
+      const a = parts.associated[which];
+      if (!a) throw new WsiError("NOT_FOUND", `${name}: has no ${which} image.`);
+      return a.read();
+    },
+    async close() {
+      await parts.close?.();
+      await closeSource();
+    },
+  };
 }

@@ -20,6 +20,15 @@ describe("makeThumbnail", () => {
     expect(thumb.data.length).toBe(250 * 150 * 3);
   });
 
+  it("takes the smallest level at least as large as the thumbnail, not a pyramid's 1-pixel tip", async () => {
+    const { bytes } = writeTestTiff(pyramidImages(2048, 1536, 256, 12, { compression: "deflate" }));
+    const slide = await openSlide(createMemorySource(bytes, "deep.tif"));
+    expect(slide.metadata.levels.at(-1)!.width).toBe(1);
+    const thumb = await makeThumbnail(slide, 256);
+    // 2048 → … → 256 × 192 is the smallest level of at least 256 px.
+    expect([thumb.width, thumb.height]).toEqual([256, 192]);
+  });
+
   it("uses an Aperio file's own thumbnail image", async () => {
     const slide = await openSlide(createMemorySource(await readFile(fixturePath("CMU-1-Small-Region.svs")), "cmu.svs"));
     const own = slide.metadata.associated.find((a) => a.name === "thumbnail");

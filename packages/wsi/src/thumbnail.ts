@@ -14,13 +14,18 @@ const MAX_SOURCE_PIXELS = 4096 * 4096;
 export async function makeThumbnail(slide: Slide, maxSide = 256): Promise<RgbImage> {
   const { levels, associated } = slide.metadata;
   let image: RgbImage | undefined;
-  const smallest = levels[levels.length - 1]!;
+  const pixels = (l: { width: number; height: number }) => l.width * l.height;
+  const bySize = [...levels].sort((a, b) => pixels(a) - pixels(b));
+  // The smallest level still as large as the thumbnail (a Deep Zoom style pyramid goes down to
+  // 1 × 1), or the largest one small enough to read whole.
+  const source = bySize.find((l) => Math.max(l.width, l.height) >= maxSide && pixels(l) <= MAX_SOURCE_PIXELS) ?? bySize.filter((l) => pixels(l) <= MAX_SOURCE_PIXELS).at(-1) ?? bySize[0]!;
   const own = associated.find((a) => a.name === "thumbnail");
-  if (own && (own.width * own.height <= smallest.width * smallest.height || smallest.width * smallest.height > MAX_SOURCE_PIXELS)) {
+  if (own && (pixels(own) <= pixels(source) || pixels(source) > MAX_SOURCE_PIXELS)) {
     image = await slide.readAssociated("thumbnail");
-  } else if (smallest.width * smallest.height <= MAX_SOURCE_PIXELS) {
-    image = await readLevel(slide, smallest.index);
+  } else if (pixels(source) <= MAX_SOURCE_PIXELS) {
+    image = await readLevel(slide, source.index);
   } else {
+    const smallest = bySize[0]!;
     throw new WsiError("TOO_LARGE", `${slide.metadata.name}: no level small enough for a thumbnail (smallest is ${smallest.width} × ${smallest.height})`);
   }
   while (image.width > maxSide || image.height > maxSide) image = halveImage(image);

@@ -1,7 +1,11 @@
 "use client";
 
+import { createTRPCClient, httpLink } from "@trpc/client";
 import { useEffect, useRef, useState } from "react";
 import type OpenSeadragon from "openseadragon";
+import type { AppRouter } from "@pathx/api";
+
+const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: "/api/trpc" })] });
 
 const niceLengths = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 
@@ -25,16 +29,53 @@ export function SlideViewer({ slideId, mpp, onViewer, children }: { slideId: str
 
   useEffect(() => {
     let cancelled = false;
-    void import("openseadragon").then(({ default: OSD }) => {
+    let renewal: ReturnType<typeof setTimeout> | undefined;
+    // The tile service's token for this slide: asked when the viewer opens and renewed while it
+    // is open. Tile URLs are read when a tile is fetched, so a renewal reloads nothing.
+    let token = "";
+    let renewing: Promise<void> | undefined;
+    const take = (grant: { token: string; expiresAt: number }) => {
+      token = grant.token;
+      clearTimeout(renewal);
+      // Renewed at about two thirds of its lifetime; once the grant has ended the hub refuses.
+      renewal = setTimeout(() => void renew(), Math.max(5_000, ((grant.expiresAt - Date.now()) * 2) / 3));
+    };
+    const renew = () =>
+      (renewing ??= api.slides.tileToken
+        .mutate({ id: slideId })
+        .then(take, () => {})
+        .finally(() => {
+          renewing = undefined;
+        }));
+    let lastFailureRenewal = 0;
+    void Promise.all([import("openseadragon"), api.slides.tileToken.mutate({ id: slideId })]).then(async ([{ default: OSD }, grant]) => {
+      if (cancelled || !element.current) return;
+      take(grant);
+      const response = await fetch(`${grant.dziUrl}?t=${encodeURIComponent(token)}`);
+      if (!response.ok) throw new Error(`descriptor: ${response.status}`);
+      const image = new DOMParser().parseFromString(await response.text(), "application/xml").documentElement;
+      const size = image.getElementsByTagName("Size")[0]!;
+      const tilesUrl = grant.dziUrl.replace(/\.dzi$/, "_files/");
+      const format = image.getAttribute("Format") ?? "jpeg";
+      const source = new OSD.DziTileSource(
+        Number(size.getAttribute("Width")),
+        Number(size.getAttribute("Height")),
+        Number(image.getAttribute("TileSize")),
+        Number(image.getAttribute("Overlap")),
+        tilesUrl,
+        format,
+      );
+      // A URL getter: OpenSeadragon reads it when it fetches the tile, and keys its cache by level/x/y.
+      source.getTileUrl = ((level: number, x: number, y: number) => () => `${tilesUrl}${level}/${x}_${y}.${format}?t=${encodeURIComponent(token)}`) as unknown as typeof source.getTileUrl;
       if (cancelled || !element.current) return;
       const v = OSD({
         element: element.current,
-        tileSources: `/tiles/${slideId}/slide.dzi`,
+        tileSources: source as unknown as OpenSeadragon.TileSourceOptions, // a TileSource instance is accepted; the types miss it
+        crossOriginPolicy: "Anonymous",
         showNavigator: true,
         navigatorPosition: "TOP_RIGHT",
         showNavigationControl: false,
         loadTilesWithAjax: true,
-        ajaxWithCredentials: true,
         maxZoomPixelRatio: 4,
         visibilityRatio: 0.5,
         animationTime: 0.4,
@@ -49,11 +90,20 @@ export function SlideViewer({ slideId, mpp, onViewer, children }: { slideId: str
       v.addHandler("animation", update);
       v.addHandler("animation-finish", update);
       v.addHandler("open-failed", () => setFailed(true));
+      // A refused tile (token revoked for another of the user's grants, or the laptop slept past its expiry): renew once in a while.
+      v.addHandler("tile-load-failed", () => {
+        if (Date.now() - lastFailureRenewal < 10_000) return;
+        lastFailureRenewal = Date.now();
+        void renew();
+      });
       viewer.current = v;
       onViewer?.(v);
+    }).catch(() => {
+      if (!cancelled) setFailed(true);
     });
     return () => {
       cancelled = true;
+      clearTimeout(renewal);
       onViewer?.(null);
       viewer.current?.destroy();
       viewer.current = null;

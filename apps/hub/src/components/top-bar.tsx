@@ -31,6 +31,18 @@ export async function TopBar({ userName, labName, isLabAdmin }: { userName: stri
           Sign out
         </button>
       </form>
+      <form
+        action={async () => {
+          "use server";
+          // Every session of this user ends, this one and those on other devices.
+          await (await serverCaller()).api.sessions.signOutEverywhere();
+          await signOut({ redirectTo: "/sign-in" });
+        }}
+      >
+        <button className="plain" type="submit" title="Also signs you out on every other device">
+          Sign out everywhere
+        </button>
+      </form>
     </header>
   );
 }

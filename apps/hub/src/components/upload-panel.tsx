@@ -10,6 +10,15 @@ const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: "/api/trpc" })
 
 type Phase = { kind: "idle" } | { kind: "hashing" | "uploading" | "finishing"; fraction: number } | { kind: "done"; text: string } | { kind: "error"; text: string };
 
+/** What the hub reads of a file before accepting it (HEADER_BYTES in @pathx/wsi). */
+const HEADER_BYTES = 64 * 1024;
+
+function bytesToBase64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
 async function sha256Hex(data: ArrayBuffer): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", data);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -40,6 +49,7 @@ export function UploadPanel() {
   const router = useRouter();
   const [phase, setPhase] = useState<Phase>({ kind: "idle" });
   const [dragging, setDragging] = useState(false);
+  const [lastFile, setLastFile] = useState<File | undefined>();
   const form = useRef<HTMLFormElement>(null);
 
   async function upload(file: File) {
@@ -50,8 +60,11 @@ export function UploadPanel() {
       stain: String(data.get("stain") ?? ""),
       specimen: String(data.get("specimen") ?? ""),
     };
-    if (!meta.accessionNumber.trim()) return setPhase({ kind: "error", text: "Give the case's accession number first." });
+    setLastFile(file);
+    if (!meta.accessionNumber.trim()) return setPhase({ kind: "error", text: "Give the case's accession number first, then retry." });
     try {
+      // The hub reads the file's header first: a file that is no slide is refused before it is sent.
+      const header = bytesToBase64(new Uint8Array(await file.slice(0, HEADER_BYTES).arrayBuffer()));
       // The whole file's checksum identifies it: the same file resumes, a known file is not sent twice.
       const hasher = await createSHA256();
       const step = 16 * 1024 * 1024;
@@ -59,7 +72,7 @@ export function UploadPanel() {
         hasher.update(new Uint8Array(await file.slice(at, at + step).arrayBuffer()));
         setPhase({ kind: "hashing", fraction: Math.min(1, (at + step) / file.size) });
       }
-      const state = await api.uploads.start.mutate({ fileName: file.name, size: file.size, sha256: hasher.digest("hex"), meta });
+      const state = await api.uploads.start.mutate({ fileName: file.name, size: file.size, sha256: hasher.digest("hex"), meta, header });
       if (state.kind === "duplicate") {
         setPhase({ kind: "done", text: `${file.name} is already in the lab's slides.` });
         return router.refresh();
@@ -82,7 +95,9 @@ export function UploadPanel() {
       setPhase({ kind: "done", text: `${file.name} uploaded; it is being tiled.` });
       router.refresh();
     } catch (error) {
-      setPhase({ kind: "error", text: `${error instanceof Error ? error.message : String(error)} — drop the same file again to resume.` });
+      const message = error instanceof Error ? error.message : String(error);
+      // A refused file stays refused; anything else resumes from the chunks the hub has.
+      setPhase({ kind: "error", text: / cannot be taken: /.test(message) ? message : `${message} — retry, or drop or choose the same file again to resume.` });
     }
   }
 
@@ -97,6 +112,10 @@ export function UploadPanel() {
         <input name="stain" aria-label="Stain" placeholder="Stain" size={8} defaultValue="H&E" />
         <input name="specimen" aria-label="Specimen" placeholder="Specimen" />
       </div>
+      <p className="muted" style={{ margin: "0 0 .5rem" }}>
+        A slide uploaded here is not linked to a patient: no patient id is asked for or sent. Slides your lab&apos;s node publishes carry a pseudonym it computes inside
+        the lab, and only those are found as priors at other labs.
+      </p>
       <label
         onDragOver={(e) => {
           e.preventDefault();
@@ -111,8 +130,14 @@ export function UploadPanel() {
         }}
         style={{ display: "block", border: `2px dashed ${dragging ? "var(--accent)" : "var(--line)"}`, borderRadius: ".5rem", padding: "1rem", textAlign: "center", cursor: "pointer" }}
       >
-        Drop an .svs or .tif file here, or choose one
-        <input type="file" accept=".svs,.tif,.tiff" aria-label="Slide file" disabled={busy} style={{ display: "block", margin: ".5rem auto 0" }} onChange={(e) => e.target.files?.[0] && void upload(e.target.files[0])} />
+        Drop an .svs, .ndpi or .tif file here, or choose one
+        <input type="file" accept=".svs,.ndpi,.tif,.tiff" aria-label="Slide file" disabled={busy} style={{ display: "block", margin: ".5rem auto 0" }} onChange={(e) => {
+            const file = e.target.files?.[0];
+            // Cleared at once, so choosing the same file again is a change (a retry) too.
+            e.target.value = "";
+            if (file) void upload(file);
+          }}
+        />
       </label>
       {busy ? (
         <p>
@@ -124,6 +149,11 @@ export function UploadPanel() {
       {phase.kind === "error" ? (
         <p className="error" role="alert">
           {phase.text}
+          {lastFile && !/ cannot be taken: /.test(phase.text) ? (
+            <button type="button" className="plain small" style={{ marginLeft: ".6rem" }} onClick={() => void upload(lastFile)}>
+              Retry {lastFile.name}
+            </button>
+          ) : null}
         </p>
       ) : null}
     </form>

@@ -4,9 +4,9 @@ import { getDeps } from "./deps";
 
 export type { TileAccess };
 
-// A viewer asks for dozens of tiles a second; deciding each from scratch (session decryption,
-// three queries) caps the hub at a few hundred tiles a second. A decision is kept for a few
-// seconds per session and slide, so a revoked grant stops working within TTL_MS.
+// Thumbnails of a case or dashboard page come in a burst; deciding each from scratch (session
+// decryption, three queries) is wasted work. A decision is kept for a few seconds per session
+// and slide, so a revoked grant stops working within TTL_MS. (Tiles: apps/tiles, by token.)
 const TTL_MS = 10_000;
 const MAX_ENTRIES = 20_000;
 const decisions = new Map<string, { access: TileAccess; expires: number }>();

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createWatch } from "@pathx/node/test-support";
 
 const root = resolve(import.meta.dirname, "../../../..");
@@ -18,7 +18,9 @@ export interface HubPart {
 }
 
 function launch(name: string, command: string, args: string[], cwd: string, env: Record<string, string>): HubPart {
-  const child: ChildProcess = spawn(command, args, { cwd, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // Web apps and workers run in different folders: one audit signing key beside the objects.
+  const auditKey = { AUDIT_KEY_FILE: join(env.STORAGE_DIR ? dirname(env.STORAGE_DIR) : resolve(root, ".data"), "audit-signing-key.pem") };
+  const child: ChildProcess = spawn(command, args, { cwd, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...auditKey, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let text = "";
   const watch = createWatch();
   const take = (data: Buffer) => {
@@ -51,9 +53,9 @@ function launch(name: string, command: string, args: string[], cwd: string, env:
  * One hub web process (the built app, `next start`) on its own port, against whatever database
  * and store `env` names: several of them with one AUTH_SECRET are one hub behind a balancer.
  */
-export async function startWebApp(options: { port: number; env: Record<string, string> }): Promise<HubPart & { url: string }> {
+export async function startWebApp(options: { port: number; env: Record<string, string>; bindHost?: string }): Promise<HubPart & { url: string }> {
   const url = `http://127.0.0.1:${options.port}`;
-  const part = launch(`web app :${options.port}`, bin("next"), ["start", "-p", String(options.port), "-H", "127.0.0.1"], resolve(root, "apps/hub"), {
+  const part = launch(`web app :${options.port}`, bin("next"), ["start", "-p", String(options.port), "-H", options.bindHost ?? "127.0.0.1"], resolve(root, "apps/hub"), {
     AUTH_URL: url,
     ...options.env,
   });

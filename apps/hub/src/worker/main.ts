@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { formatQueueMetrics, pruneEvents, readApiEnv, readQueueCounts, runTilingWorker, startBoss } from "@pathx/api";
+import { checkpointAllAuditChains, formatQueueMetrics, loadAuditSigningKey, pruneEvents, readApiEnv, readQueueCounts, runTilingWorker, startBoss } from "@pathx/api";
 import { createDb, readDbEnv } from "@pathx/db";
 import { createObjectStore, readStorageEnv } from "@pathx/storage";
 
@@ -17,10 +17,18 @@ await runTilingWorker(boss, { db: handle.db, store });
 console.log(`[worker ${process.pid}] waiting for tiling jobs`);
 
 // Live events are for clients that are connected or reconnecting: keep a day (EVENTS_KEEP_HOURS).
-const { EVENTS_KEEP_HOURS, PATHX_STACK, QUEUE_METRICS_SECONDS } = readApiEnv();
+const apiEnv = readApiEnv();
+const { EVENTS_KEEP_HOURS, PATHX_STACK, QUEUE_METRICS_SECONDS } = apiEnv;
 const prune = () => pruneEvents(handle.db, EVENTS_KEEP_HOURS).catch((error: Error) => console.error(`[worker ${process.pid}] pruning events failed: ${error.message}`));
 void prune();
 setInterval(prune, 10 * 60_000).unref();
+
+// Signed checkpoints of every lab's audit chain that moved, which the labs' nodes fetch as witnesses.
+const auditKey = await loadAuditSigningKey(apiEnv);
+const checkpoint = () =>
+  checkpointAllAuditChains(handle.db, auditKey).catch((error: Error) => console.error(`[worker ${process.pid}] signing audit checkpoints failed: ${error.message}`));
+void checkpoint();
+setInterval(checkpoint, apiEnv.AUDIT_CHECKPOINT_MINUTES * 60_000).unref();
 
 // In the cloud (PATHX_STACK set) the queue metrics that scale the workers go out as one
 // CloudWatch Embedded Metric Format line a minute; the alarms take the maximum over workers.

@@ -19,10 +19,16 @@ describe("node agent", () => {
     expect(() => pseudonymise("  ", key)).toThrow(/empty/);
   });
 
-  it("keeps the node credential readable by its owner only", async () => {
+  it("keeps the node credential readable by its owner only, whatever the umask", async () => {
     const path = join(dir, "sub", "node.json");
-    await saveNodeConfig(path, { hub: "http://127.0.0.1:1", nodeId: "n", credential: "pxn_secret", lab: { slug: "s", name: "S" } });
+    const previous = process.umask(0o000);
+    try {
+      await saveNodeConfig(path, { hub: "http://127.0.0.1:1", nodeId: "n", credential: "pxn_secret", lab: { slug: "s", name: "S" } });
+    } finally {
+      process.umask(previous);
+    }
     expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, "sub"))).mode & 0o777).toBe(0o700);
     expect((await loadNodeConfig(path)).credential).toBe("pxn_secret");
     await expect(loadNodeConfig(join(dir, "missing.json"))).rejects.toThrow(/not enrolled/);
   });

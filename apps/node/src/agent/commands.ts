@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { createProgressLine } from "../cli/progress";
 import { UsageError } from "../cli/usage-error";
 import { type NodeEnv, readNodeEnv } from "../env";
+import { pullAuditCheckpointQuietly } from "./audit";
 import { registerBacklog } from "./backlog";
 import { type NodeConfig, loadNodeConfig, saveNodeConfig } from "./config";
 import { loadIndexKey } from "./file-ref";
@@ -37,6 +38,7 @@ export async function runNodeCommand(argv: string[], io: Io): Promise<number | v
     const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
     const log = logTo(io);
     log(`waiting for the hub's orders for index-only slides (${config.hub})`);
+    await pullAuditCheckpointQuietly(config, env.PATHX_NODE_CONFIG, log);
     return serveOrders(config, await loadIndexKey(env.PATHX_NODE_CONFIG, config), { signal: stopSignal(), log, maxBytesPerSecond: parseMaxRate(values["max-rate"]) });
   }
   throw new UsageError(`unknown node command "${sub ?? ""}"; use enroll, publish, watch, backlog or serve.`);
@@ -126,6 +128,7 @@ async function watch(args: string[], env: NodeEnv, io: Io): Promise<number | voi
   const seenSizes = new Map<string, number>();
   const log = logTo(io);
   log(`watching ${positionals[0]} every ${seconds} s for slides with sidecar .json files${values["index-only"] ? " (index-only: files are sent when the hub asks)" : ""}`);
+  await pullAuditCheckpointQuietly(config, env.PATHX_NODE_CONFIG, log);
   let ordersInProgress = 0;
   // Each pass ends with a heartbeat, so the lab admin sees the node's queue and last problem.
   const pass = async () => {

@@ -8,8 +8,11 @@ export class HubError extends Error {
   }
 }
 
-/** Calls the hub (outbound HTTPS only); retries network failures and 5xx with growing pauses. */
-export async function callHub<T>(hub: string, path: string, init: { method: string; credential?: string; json?: unknown; body?: Uint8Array; headers?: Record<string, string>; signal?: AbortSignal }, attempts = 6): Promise<T> {
+/**
+ * Calls the hub (outbound HTTPS only); retries network failures and 5xx with growing pauses.
+ * Nine attempts ride out about a minute and a half of a hub restarting or a deploy.
+ */
+export async function callHub<T>(hub: string, path: string, init: { method: string; credential?: string; json?: unknown; body?: Uint8Array; headers?: Record<string, string>; signal?: AbortSignal }, attempts = 9): Promise<T> {
   const headers: Record<string, string> = { "x-pathx-version": version, ...init.headers };
   if (init.credential) headers.authorization = `Bearer ${init.credential}`;
   if (init.json !== undefined) headers["content-type"] = "application/json";

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
-import { encodeJpeg, makeThumbnail, openFileSource, openSlide } from "@pathx/wsi";
+import { encodeJpeg, makeThumbnail, openSlideAt } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
 import { makeFileRef } from "./file-ref";
 import { callHub } from "./hub-client";
@@ -34,15 +34,17 @@ export interface IndexAnswer {
  * own thumbnail or smallest level, never from the label or macro.
  */
 export async function buildIndexRecord(key: Buffer, path: string, meta: SlideMeta): Promise<IndexRecord> {
-  const { size } = await stat(path);
-  const slide = await openSlide(await openFileSource(path));
+  const info = await stat(path);
+  const slide = await openSlideAt(path);
   try {
     const m = slide.metadata;
     const thumbnail = await encodeJpeg(await makeThumbnail(slide, 256), 80);
+    // A DICOM series folder is sent, when ordered, as one instance (see publish.ts).
+    const folder = info.isDirectory();
     return {
       ref: makeFileRef(key, path),
-      fileName: basename(path),
-      size,
+      fileName: folder ? `${basename(path)}.dcm` : basename(path),
+      size: folder ? m.fileSize : info.size,
       meta,
       image: { width: m.width, height: m.height, mppX: m.mppX, mppY: m.mppY, objectivePower: m.objectivePower, vendor: m.vendor.slice(0, 64) },
       thumbnail: Buffer.from(thumbnail).toString("base64"),

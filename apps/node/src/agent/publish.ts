@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdtemp, open, rm, stat } from "node:fs/promises";
+import { mkdtemp, open, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { writeSlideWithout } from "@pathx/wsi";
+import { openSlideAt, writeDicomSeries, writeSlideWithout } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
 import { HubError, callHub } from "./hub-client";
 import type { SlideMeta } from "./index-record";
@@ -39,6 +39,7 @@ export async function publishSlide(
   // Label and macro show the patient's name: unless the lab's policy shares them, they are
   // removed from a copy here, and only that copy leaves the lab.
   const policy = await callHub<{ shareLabelMacro: boolean }>(config.hub, "/api/node/policy", { method: "GET", credential: config.credential });
+  if (await isDicomSlide(input.file)) return publishDicom(config, input, progress, options);
   if (policy.shareLabelMacro) return uploadFile(config, input, progress, options);
   const work = await mkdtemp(join(tmpdir(), "pathx-publish-"));
   try {
@@ -48,6 +49,57 @@ export async function publishSlide(
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+async function isDicomSlide(path: string): Promise<boolean> {
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) return true; // a DICOM series folder
+  const slide = await openSlideAt(path);
+  const format = slide.metadata.format;
+  await slide.close();
+  return format === "dicom";
+}
+
+/**
+ * A DICOM header names the patient, the institution, the operators: the file never leaves the
+ * lab as scanned. The node writes its full-resolution level anew (JPEG frames copied, the
+ * patient only as the pseudonym) as one instance, and uploads that; the hub builds the lower
+ * levels. Label and overview instances stay in the lab. UIDs and dates derive from the source,
+ * so publishing the same slide twice sends the same bytes (idempotent, resumable).
+ */
+async function publishDicom(config: NodeConfig, input: PublishInput, progress: (done: number, total: number) => void, options: UploadOptions) {
+  const work = await mkdtemp(join(tmpdir(), "pathx-publish-"));
+  try {
+    const file = await writeDicomForUpload(input, work);
+    return await uploadFile(config, { ...input, file }, progress, options);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The de-identified single instance that stands for a DICOM slide or series folder, written into `work`. */
+export async function writeDicomForUpload(input: PublishInput, work: string): Promise<string> {
+  const slide = await openSlideAt(input.file);
+  let written: string;
+  try {
+    const { mtime } = await stat(input.file);
+    const source = slide.metadata.properties["dicom.SeriesInstanceUID"] ?? slide.metadata.name;
+    // The case details travel beside the file, not in it: publishing again with other details
+    // is still the same file. The container id is derived, never the file or folder name
+    // (a lab may name those after the patient).
+    const result = await writeDicomSeries(slide, work, {
+      patientPseudonym: input.patientPseudonym,
+      containerId: `SLIDE-${createHash("sha256").update(source).digest("hex").slice(0, 16)}`,
+      baseOnly: true,
+      uidSeed: `${source}|${input.patientPseudonym ?? ""}`,
+      createdAt: mtime,
+    });
+    written = result.files[0]!;
+  } finally {
+    await slide.close();
+  }
+  const file = join(work, `${basename(input.file).replace(/\.dcm$/i, "")}.dcm`);
+  await rename(written, file);
+  return file;
 }
 
 async function uploadFile(

@@ -12,7 +12,7 @@ const sidecar = z.object({
   patient: z.string().optional(),
 });
 
-export const SLIDE_FILE = /\.(svs|tif|tiff)$/i;
+export const SLIDE_FILE = /\.(svs|tif|tiff|ndpi|dcm)$/i;
 
 export const sidecarPathOf = (slidePath: string) => `${slidePath.replace(SLIDE_FILE, "")}.json`;
 

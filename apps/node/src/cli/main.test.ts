@@ -1,10 +1,10 @@
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { fixturePath } from "@pathx/wsi/test-support";
+import { fixturePath, nonWsiDicom } from "@pathx/wsi/test-support";
 
 const bin = new URL("../../bin/pathx.js", import.meta.url).pathname;
 const work = await mkdtemp(join(tmpdir(), "pathx-cli-"));
@@ -48,6 +48,26 @@ describe("pathx command line", () => {
     expect(Number(/\((\d+) passed through\)/.exec(stdout)![1])).toBe(9 * 12);
   });
 
+  it("dicom writes a DICOM WSI series that dciodvfy accepts, and info and tile read it back", async () => {
+    const out = join(work, "dicom-out");
+    const pseudonym = `hmac-sha256:${"0f".repeat(32)}`;
+    const { code, stdout } = await pathx("dicom", fixturePath("CMU-1-Small-Region.svs"), "--out", out, "--patient-pseudonym", pseudonym);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^1 DICOM instances written to .*dicom-out \(130 frames passed through, 0 re-encoded\); series 2\.25\.\d+\n$/);
+    const check = spawnSync("dciodvfy", [join(out, "level-0.dcm")], { encoding: "utf8" });
+    expect(`${check.stdout}${check.stderr}`).not.toMatch(/^Error/m);
+    const info = await pathx("info", out);
+    expect(info.code).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({ format: "dicom", width: 2220, height: 2967, mppX: 0.499, associated: [] });
+    const tiles = await pathx("tile", out, "--out", join(work, "dicom-dz"), "--tile-size", "source", "--overlap", "0");
+    expect(tiles.stdout).toMatch(/\(108 passed through\)/);
+    const noMpp = await pathx("dicom", fixturePath("openslide-python_boxes.tiff"), "--out", join(work, "x"));
+    expect(noMpp.code).toBe(2);
+    expect(noMpp.stderr).toMatch(/^pathx: openslide-python_boxes\.tiff: records no pixel size, which DICOM requires; give it with --mpp/);
+    const noOut = await pathx("dicom", fixturePath("CMU-1-Small-Region.svs"));
+    expect(noOut.stderr).toMatch(/pathx dicom needs --out DIR/);
+  });
+
   it("bad input: one clear line, no stack trace, non-zero exit", async () => {
     const notSlide = join(work, "notes.txt");
     await writeFile(notSlide, "patient notes, not a slide");
@@ -55,9 +75,11 @@ describe("pathx command line", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^pathx: notes\.txt: is not a TIFF-based slide .*\[NOT_A_TIFF\]\n$/);
     expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
-    const dicom = await pathx("info", fixturePath("highdicom_sm_image.dcm"));
+    const ct = join(work, "ct.dcm");
+    await writeFile(ct, nonWsiDicom());
+    const dicom = await pathx("info", ct);
     expect(dicom.code).toBe(1);
-    expect(dicom.stderr).toMatch(/DICOM whole-slide images are not supported yet/);
+    expect(dicom.stderr).toMatch(/^pathx: ct\.dcm: is a DICOM file but not a whole-slide image .*\[UNSUPPORTED_FORMAT\]\n$/);
     const missing = await pathx("info", join(work, "missing.svs"));
     expect(missing.stderr).toMatch(/no such file/);
   });

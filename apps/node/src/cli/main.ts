@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
-import { WsiError, openFileSource, openSlide } from "@pathx/wsi";
+import { WsiError, openSlideAt } from "@pathx/wsi";
 import { runNodeCommand } from "../agent/commands";
 import { HubError } from "../agent/hub-client";
+import { runAuditCommand } from "./audit-command";
+import { runDicomCommand } from "./dicom-command";
 import { runTileCommand } from "./tile-command";
 import { UsageError } from "./usage-error";
 
@@ -10,6 +12,11 @@ const usage = `pathx — telepathology exchange command line
 Usage:
   pathx info SLIDE                       print the slide's metadata as JSON
   pathx tile SLIDE --out DIR [options]   write DIR/<name>.dzi and DIR/<name>_files/
+  pathx dicom SLIDE --out DIR [--patient-pseudonym P] [--include-label] [--quality Q] [--mpp M] [--no-passthrough]
+                                         write the slide as a DICOM WSI series (one TILED_FULL
+                                         instance per level; source JPEG tiles copied through);
+                                         PatientID is the pseudonym; label and macro only with
+                                         --include-label (when the lab's policy shares them)
   pathx node enroll --hub URL --token T [--name NAME]
                                          enrol this lab node with a one-time token from the hub
   pathx node publish SLIDE --case ACC [--block B --stain S --specimen TEXT --patient ID --max-rate MB/s]
@@ -24,6 +31,11 @@ Usage:
                                          register an existing archive (searched recursively,
                                          sidecars as for watch) index-only, in batches; resumes
   pathx node serve [--max-rate MB/s]     send the files the hub orders for index-only slides
+  pathx audit pull                       keep the hub's signed checkpoint of this lab's audit
+                                         chain as a witness (serve and watch do it at start)
+  pathx audit verify                     read this lab's audit chain from the hub and check
+                                         every link against the witnesses; exits 1 at the
+                                         first broken link
 
 Tile options:
   --tile-size N|source   tile edge in pixels, or the slide's own tile size (default 254)
@@ -44,7 +56,7 @@ function parseInteger(flag: string, value: string | undefined, fallback: number)
 async function runInfo(args: string[], out: NodeJS.WriteStream): Promise<void> {
   const { positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: {} });
   if (positionals.length !== 1) throw new UsageError("pathx info takes exactly one slide file.");
-  const slide = await openSlide(await openFileSource(positionals[0]!));
+  const slide = await openSlideAt(positionals[0]!);
   try {
     out.write(`${JSON.stringify(slide.metadata, null, 2)}\n`);
   } finally {
@@ -98,8 +110,13 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
       case "tile":
         await runTile(rest, io);
         return 0;
+      case "dicom":
+        await runDicomCommand(rest, io);
+        return 0;
       case "node":
         return (await runNodeCommand(rest, io)) ?? 0;
+      case "audit":
+        return await runAuditCommand(rest, io);
       case undefined:
       case "help":
       case "--help":

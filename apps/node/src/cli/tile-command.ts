@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { buildDeepZoom, createFolderSink, openFileSource, openSlide, WsiError } from "@pathx/wsi";
+import { buildDeepZoom, createFolderSink, openSlideAt, WsiError } from "@pathx/wsi";
 import { createProgressLine } from "./progress";
 
 export interface TileCommandOptions {
@@ -15,7 +15,7 @@ export interface TileCommandOptions {
 
 /** `pathx tile`: writes DIR/<name>.dzi and DIR/<name>_files/, then one summary line. */
 export async function runTileCommand(options: TileCommandOptions, io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<void> {
-  const slide = await openSlide(await openFileSource(options.slide));
+  const slide = await openSlideAt(options.slide);
   const progress = createProgressLine(io.stderr, `tiling ${basename(options.slide)}`);
   const started = performance.now();
   try {

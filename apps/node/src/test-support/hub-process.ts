@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, openSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 
@@ -45,21 +45,25 @@ export async function startHubProcess(options: {
   /** Where its output goes (default `<dataDir>/hub.log`). */
   logFile?: string;
   readySeconds?: number;
+  /** Extra settings for the hub's processes (e.g. BODY_TIMEOUT_MS). */
+  env?: Record<string, string>;
 }): Promise<HubProcess> {
   const url = `http://127.0.0.1:${options.port}`;
   mkdirSync(options.dataDir, { recursive: true });
   const log = options.logFile ?? join(options.dataDir, "hub.log");
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) if (name === "DATABASE_URL" || name === "EMBEDDED_DB_PORT" || name.startsWith("S3_")) delete env[name];
+  for (const name of Object.keys(env)) if (name === "DATABASE_URL" || name === "EMBEDDED_DB_PORT" || name.startsWith("S3_") || name.startsWith("TILES_")) delete env[name];
   Object.assign(env, {
     PORT: String(options.port),
     HOST: "127.0.0.1",
     PGLITE_DIR: join(options.dataDir, "pglite"),
     STORAGE_DIR: join(options.dataDir, "objects"),
+    AUDIT_KEY_FILE: join(options.dataDir, "audit-signing-key.pem"),
     AUTH_SECRET: options.authSecret ?? "integration-secret-integration-secret",
     AUTH_URL: url,
     DEMO_SLIDES: options.demoSlides ? "true" : "false",
     WORKERS: String(options.workers ?? 1),
+    ...options.env,
   });
   let child: ChildProcess | undefined;
   const groupAlive = (pid: number) => {
@@ -88,6 +92,7 @@ export async function startHubProcess(options: {
   };
   const launch = async () => {
     await assertPortFree(options.port);
+    await assertPortFree(options.port + 1); // the tile service
     await assertPortFree(options.port + 10_000);
     const out = openSync(log, "a");
     // Its own process group, so kill9 and stop reach every process of the hub.
@@ -108,8 +113,11 @@ export async function startHubProcess(options: {
     url,
     log,
     pid: () => child?.pid,
-    // The embedded server's fixed credentials (packages/db/src/embedded-server.ts) on scripts/run.ts's port.
-    databaseUrl: `postgres://postgres:postgres@127.0.0.1:${options.port + 10_000}/postgres`,
+    // The embedded server's generated password, kept 0600 in its data folder (packages/db/src/embedded-server.ts), on scripts/run.ts's port.
+    get databaseUrl() {
+      const password = readFileSync(join(options.dataDir, "pglite", "pathx-db-password"), "utf8").trim();
+      return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port + 10_000}/postgres`;
+    },
     kill9: () => signalGroup("SIGKILL"),
     stop: () => signalGroup("SIGTERM"),
     restart: launch,

@@ -2,10 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
+import { count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Db, type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
 import { type ObjectStore, createLocalStore } from "@pathx/storage";
+import { type AuditSigningKey, loadAuditSigningKey } from "../audit/signing-key";
 import { ApiError } from "../errors";
 import { exportAnnotationsGeoJson } from "../domain/annotations";
 import { moveBoardView, openLiveSession } from "../domain/board-live";
@@ -17,6 +19,10 @@ import { appRouter } from "../routers/index";
 import { createCallerFactory, createContext } from "../trpc";
 import { type AccessRule, type BoardParty, accessRules } from "./rules";
 import { tileAccessFor } from "./slide-access";
+import { issueTileToken } from "../domain/tile-tokens";
+import { REVOCATIONS_TOPIC, parseRevocation } from "../events/revocations";
+import { createRevocationList, signTileToken, verifyTileToken } from "@pathx/tile-token";
+import { withdrawConsult } from "../domain/consults";
 
 // Every procedure and route of the rules table, called by every kind of user, each call in a
 // transaction that is rolled back so no call changes what the next one sees.
@@ -26,10 +32,15 @@ type Answer = "allowed" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND";
 
 let handle: DbHandle;
 const boardChannel = createInProcessBoardChannel();
+const tileTokens = { secret: "access-test-tile-secret-access-test", publicUrl: "http://tiles.test", lifetimeSeconds: 300 };
 let store: ObjectStore;
 let root: string;
 const ids: Record<string, string> = {};
 const userIds: Partial<Record<Actor, string>> = {};
+let signingKey: Promise<AuditSigningKey> | undefined;
+const auditKey = () => (signingKey ??= loadAuditSigningKey({ AUDIT_KEY_FILE: join(root, "audit-key.pem") }));
+/** Each signed-in actor's own pending invitation (to the other lab): answering it is theirs alone. */
+const invitationIds: Partial<Record<Actor, string>> = {};
 
 /** The consult party each actor is to the fixture request C1 (accepted by "granted B"). */
 const consultParty: Partial<Record<Actor, "requester" | "consultant">> = { "pathologist A": "requester", "admin A": "requester", "granted B": "consultant" };
@@ -80,17 +91,21 @@ function expectedAnswer(name: string, rule: AccessRule, actor: Actor): Answer {
 }
 
 /** The input each procedure is called with: always aimed at lab A's resources. */
-function inputFor(name: string): unknown {
+function inputFor(name: string, actor: Actor): unknown {
   const meta = { accessionNumber: "X-1", block: "A1", stain: "H&E", specimen: "" };
   const inputs: Record<string, unknown> = {
     me: undefined,
     "slides.list": {},
     "slides.get": { id: ids.slide },
+    "slides.tileToken": { id: ids.slide },
     "slides.requestFetch": { id: ids.slide },
     "members.list": undefined,
-    "members.add": { email: "new-person@example.org", name: "New", role: "pathologist" },
+    "members.add": { labId: ids.labA, email: "new-person@example.org", name: "New", role: "pathologist", password: "a-first-password" },
     "members.setRole": { userId: userIds["pathologist A"], role: "pathologist" },
     "members.setSubspecialties": { userId: userIds["pathologist A"], subspecialties: ["soft tissue"] },
+    "members.remove": { userId: userIds["pathologist A"] },
+    "members.signOutEverywhere": { userId: userIds["pathologist A"] },
+    "sessions.signOutEverywhere": undefined,
     "lab.policy": undefined,
     "lab.setShareLabelMacro": { share: false },
     "nodes.list": undefined,
@@ -111,13 +126,18 @@ function inputFor(name: string): unknown {
     "consults.withdraw": { id: ids.consult },
     "consults.accept": { id: ids.consult },
     "consults.decline": { id: ids.consult, reason: "Outside my field" },
-    "consults.report": { id: ids.consult, report: { diagnosis: "Benign naevus", comment: "", codes: {} } },
+    "consults.report": { id: ids.consult, report: { diagnosis: "Benign naevus", comment: "", codes: [] } },
     "consults.close": { id: ids.consult },
     "consults.fhir": { id: ids.consult },
+    "invitations.list": undefined,
+    "invitations.accept": { id: invitationIds[actor] },
+    "invitations.decline": { id: invitationIds[actor] },
     "inbox.list": undefined,
     "inbox.unread": undefined,
     "inbox.markRead": {},
     "audit.remoteViews": undefined,
+    "audit.chain": undefined,
+    "audit.priorLookups": undefined,
     "annotations.list": { slideId: ids.slide },
     "annotations.create": { slideId: ids.slide, kind: "point", geometry: { type: "Point", coordinates: [10, 10] }, label: "" },
     "annotations.remove": { id: ids.annotation },
@@ -133,20 +153,48 @@ function inputFor(name: string): unknown {
     "boards.sessions.end": { sessionId: ids.session },
     "boards.sessions.handOver": { sessionId: ids.session, userId: userIds["granted B"] },
     "boards.sessions.conclude": { sessionId: ids.session, itemId: ids.item, conclusion: "Wide excision." },
+    "boards.sessions.agree": { sessionId: ids.session, itemId: ids.item, contributionId: ids.contribution },
+    "boards.sessions.addendum": { sessionId: ids.closedSession, itemId: ids.closedItem, text: "Margins re-reviewed: clear." },
   };
   if (!(name in inputs)) throw new Error(`${name}: no input in the access test; add one`);
   return inputs[name];
 }
 
+/**
+ * Audited calls refused by state on these fixtures (consult C1 is accepted, the session live with
+ * A-1 on its agenda, B's member there already) or, for cross-lab, allowed only to lab A here:
+ * consults.test.ts and boards.test.ts walk their audit entries.
+ */
+const auditCheckedElsewhere = new Set(["cases.openPrior", "consults.send", "consults.accept", "consults.close", "boards.addMember", "boards.sessions.addCase", "boards.sessions.start"]);
+
+/** Calls that change nothing on the fixtures (the session is live already), so they record nothing. */
+const noOpOnFixture = new Set(["boards.sessions.start", "boards.addMember"]);
+
 class Rollback extends Error {}
 
 /** Runs one call in a transaction that is always rolled back, and classifies the answer. */
-async function answerOf(call: (db: Db) => Promise<unknown>): Promise<{ answer: Answer; result?: unknown }> {
-  let outcome: { answer: Answer; result?: unknown } | undefined;
+/** Audit entries in every chain, and in lab A's (the owner of every fixture resource). */
+async function auditCounts(db: Db) {
+  const [row] = await db.select({ all: count(), labA: count(sql`case when ${schema.auditEvents.labId} = ${ids.labA} then 1 end`) }).from(schema.auditEvents);
+  return row!;
+}
+
+interface Outcome {
+  answer: Answer;
+  result?: unknown;
+  /** For a call that returned: whether it wrote an audit entry, and one in lab A's chain. */
+  audited?: { any: boolean; labA: boolean };
+}
+
+async function answerOf(call: (db: Db) => Promise<unknown>): Promise<Outcome> {
+  let outcome: Outcome | undefined;
   await handle.db
     .transaction(async (tx) => {
       try {
-        outcome = { answer: "allowed", result: await call(tx as unknown as Db) };
+        const before = await auditCounts(tx as unknown as Db);
+        const result = await call(tx as unknown as Db);
+        const after = await auditCounts(tx as unknown as Db);
+        outcome = { answer: "allowed", result, audited: { any: after.all > before.all, labA: after.labA > before.labA } };
       } catch (error) {
         const code = error instanceof TRPCError ? error.code : error instanceof ApiError ? error.code : undefined;
         // Refusals by state or input (CONFLICT, BAD_REQUEST…) come after the access check passed.
@@ -161,18 +209,29 @@ async function answerOf(call: (db: Db) => Promise<unknown>): Promise<{ answer: A
   return outcome!;
 }
 
-async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; result?: unknown }> {
+async function callAs(actor: Actor, name: string): Promise<Outcome> {
   const userId = userIds[actor];
+  if (name.startsWith("tiles:")) {
+    // What the tile service does with a token the hub issued to this user: verify it (no database).
+    return answerOf(async (db) => {
+      const user = userId ? await loadSessionUser(db, userId) : undefined;
+      if (!user) throw new ApiError("UNAUTHORIZED", "Sign in.");
+      const grant = await issueTileToken(db, tileTokens, user, undefined, ids.slide!);
+      const check = verifyTileToken(tileTokens.secret, grant.token, { slideId: ids.slide!, version: "1" });
+      if (!check.ok) throw new ApiError("NOT_FOUND", "Not found.");
+      return grant.dziUrl;
+    });
+  }
   if (name.startsWith("route:")) {
     return answerOf(async (db) => {
       const user = userId ? await loadSessionUser(db, userId) : undefined;
       if (!user) throw new ApiError("UNAUTHORIZED", "Sign in.");
-      if (name === "route:/tiles/[slideId]/[...path]") {
+      if (name === "route:/slides/[id]/thumbnail") {
         const access = await tileAccessFor(db, user, ids.slide!);
         if (!access) throw new ApiError("NOT_FOUND", "Not found.");
         return access;
       }
-      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel }, { headers: new Headers(), userId }));
+      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens, auditKey }, { headers: new Headers(), userId }));
       if (name === "route:/consults/[id]/fhir.json") return caller.consults.fhir({ id: ids.consult! });
       if (name === "route:/inbox/[id]") return caller.inbox.list();
       if (name === "route:/slides/[id]/annotations.geojson") return exportAnnotationsGeoJson(db, user, ids.slide!);
@@ -187,9 +246,9 @@ async function callAs(actor: Actor, name: string): Promise<{ answer: Answer; res
     });
   }
   return answerOf(async (db) => {
-    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel }, { headers: new Headers(), userId }));
+    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens, auditKey }, { headers: new Headers(), userId }));
     const procedure = name.split(".").reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], caller) as (input: unknown) => Promise<unknown>;
-    return procedure(inputFor(name));
+    return procedure(inputFor(name, actor));
   });
 }
 
@@ -212,6 +271,8 @@ beforeAll(async () => {
     const [u] = await db.insert(schema.users).values({ email: `${actor.replaceAll(" ", "-")}@example.org`, name: actor }).returning();
     await db.insert(schema.memberships).values({ userId: u!.id, labId, role, subspecialties: ["skin"] });
     userIds[actor] = u!.id;
+    const [invitation] = await db.insert(schema.labInvitations).values({ labId: labId === labA!.id ? labB!.id : labA!.id, userId: u!.id, role: "pathologist" }).returning();
+    invitationIds[actor] = invitation!.id;
   }
   const [kase] = await db.insert(schema.cases).values({ labId: labA!.id, accessionNumber: "A-1", patientPseudonym: "hmac:patient" }).returning();
   const [slide] = await db
@@ -253,7 +314,11 @@ beforeAll(async () => {
     .returning();
   const [item] = await db.insert(schema.boardAgendaItems).values({ sessionId: session!.id, caseId: kase!.id, position: 1, snapshotKeys: ["boards/fixture/1.jpg"] }).returning();
   await store.put("boards/fixture/1.jpg", Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
-  Object.assign(ids, { board: board!.id, session: session!.id, item: item!.id });
+  const [contribution] = await db.insert(schema.boardConclusions).values({ itemId: item!.id, kind: "contribution", authorUserId: userIds["granted B"]!, text: "Wide excision." }).returning();
+  // An earlier, closed session of the same board: its record takes addenda only.
+  const [closedSession] = await db.insert(schema.boardSessions).values({ boardId: board!.id, scheduledAt: new Date(Date.now() - 86_400_000), status: "closed", endedAt: new Date() }).returning();
+  const [closedItem] = await db.insert(schema.boardAgendaItems).values({ sessionId: closedSession!.id, caseId: kase!.id, position: 1 }).returning();
+  Object.assign(ids, { board: board!.id, session: session!.id, item: item!.id, contribution: contribution!.id, closedSession: closedSession!.id, closedItem: closedItem!.id });
   Object.assign(ids, { annotation: note!.id, labA: labA!.id, labB: labB!.id, case: kase!.id, slide: slide!.id, node: node!.id, upload: upload!.id, consult: c1!.id });
 });
 
@@ -265,7 +330,7 @@ afterAll(async () => {
 describe("access rules", () => {
   it("cover every tRPC procedure", () => {
     const procedures = Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures).sort();
-    const ruled = Object.keys(accessRules).filter((k) => !k.startsWith("route:")).sort();
+    const ruled = Object.keys(accessRules).filter((k) => !k.startsWith("route:") && !k.startsWith("tiles:")).sort();
     expect(procedures).toEqual(ruled);
   });
 
@@ -273,17 +338,71 @@ describe("access rules", () => {
     it(`${name}: ${rule.audience}, ${rule.resource}`, async () => {
       const got: Record<string, Answer> = {};
       const want: Record<string, Answer> = {};
+      const auditGot: Record<string, string> = {};
+      const auditWant: Record<string, string> = {};
       for (const actor of actors) {
-        const { answer, result } = await callAs(actor, name);
+        const { answer, result, audited } = await callAs(actor, name);
         got[actor] = answer;
         want[actor] = expectedAnswer(name, rule, actor);
+        if (audited) {
+          // Administrative acts, consult and board actions, exports: always; another lab's data: in the owner's (lab A's) chain.
+          const auditRule = (rule as AccessRule).audit;
+          const crossLab = !actor.endsWith(" A");
+          auditGot[actor] = auditRule === "cross-lab" ? (audited.labA ? "in lab A's chain" : "none") : audited.any ? "audited" : "none";
+          auditWant[actor] = noOpOnFixture.has(name) ? "none" : auditRule === "always" ? "audited" : auditRule === "cross-lab" && crossLab ? "in lab A's chain" : "none";
+        }
         // What another lab's user is allowed to call must not hand them lab A's data.
         if (answer === "allowed" && (actor === "pathologist B" || actor === "admin B")) {
           const text = JSON.stringify(result ?? null);
-          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node, ids.annotation, ids.board, ids.session]) expect(text, `${name} as ${actor}`).not.toContain(secret);
+          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node, ids.annotation, ids.board, ids.session, ids.closedSession]) expect(text, `${name} as ${actor}`).not.toContain(secret);
         }
       }
       expect(got).toEqual(want);
+      expect(auditGot, `${name}: audit entries written`).toEqual(auditWant);
+      // An audited call that never succeeds on the fixtures is checked where its states are walked.
+      const exercised = Object.keys(auditGot).some((actor) => auditWant[actor] !== "none");
+      if ((rule as AccessRule).audit) expect(exercised || auditCheckedElsewhere.has(name), `${name}: audited, but no call succeeded here`).toBe(true);
     });
   }
 });
+
+describe("tile service tokens", () => {
+  const expect404 = (token: string, now?: number) => expect(verifyTileToken(tileTokens.secret, token, { slideId: ids.slide!, version: "1", now }).ok).toBe(false);
+
+  it("a forged or expired token is refused", async () => {
+    const user = (await loadSessionUser(handle.db, userIds["granted B"]!))!;
+    const { token, expiresAt } = await issueTileToken(handle.db, tileTokens, user, undefined, ids.slide!);
+    expect(verifyTileToken(tileTokens.secret, token, { slideId: ids.slide!, version: "1" }).ok).toBe(true);
+    expect404(token, expiresAt);
+    expect404(signTileToken("forged-key-forged-key-forged-key-forged", { slideId: ids.slide!, version: "1", userId: user.id, issuedAt: Date.now(), expiresAt: Date.now() + 60_000 }));
+  });
+
+  it("never outlives the grant: a grant ending in a minute caps the token at that minute", async () => {
+    await answerOf(async (db) => {
+      const ends = new Date(Date.now() + 60_000);
+      await db.update(schema.accessGrants).set({ expiresAt: ends }).where(eqGrantee(userIds["granted B"]!));
+      const user = (await loadSessionUser(db, userIds["granted B"]!))!;
+      const { expiresAt } = await issueTileToken(db, tileTokens, user, undefined, ids.slide!);
+      expect(expiresAt).toBe(ends.getTime());
+    });
+  });
+
+  it("a withdrawn consult revokes the consultant's tokens over the event bus", async () => {
+    await answerOf(async (db) => {
+      const consultant = (await loadSessionUser(db, userIds["granted B"]!))!;
+      const { token } = await issueTileToken(db, tileTokens, consultant, undefined, ids.slide!);
+      const requester = (await loadSessionUser(db, userIds["pathologist A"]!))!;
+      await withdrawConsult(db, requester, ids.consult!);
+      const rows = await db.select().from(schema.events).where(eqTopic(REVOCATIONS_TOPIC));
+      const list = createRevocationList({ keepMs: 600_000 });
+      for (const row of rows) for (const pair of parseRevocation(row.payload)!.pairs) list.add({ ...pair, at: parseRevocation(row.payload)!.at });
+      const check = verifyTileToken(tileTokens.secret, token, { slideId: ids.slide!, version: "1" });
+      expect(check.ok && list.isRevoked(check.payload)).toBe(true);
+      // And the renewal is refused: the grant has ended.
+      await expect(issueTileToken(db, tileTokens, consultant, undefined, ids.slide!)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    });
+  });
+});
+
+const eqGrantee = (userId: string) => eq(schema.accessGrants.granteeUserId, userId);
+const eqTopic = (topic: string) => eq(schema.events.topic, topic);

@@ -17,6 +17,8 @@ export interface SlideAccess {
   shareLabel: boolean;
   /** For a grant: the consult or board session it comes from (annotations drawn there are shared with it). */
   grant?: { reason: "consult" | "board"; sourceId: string };
+  /** When this access runs out by itself (a grant's expiry, a prior's 12 hours); none for the own lab or an open grant. */
+  until?: Date;
 }
 
 /**
@@ -30,14 +32,20 @@ export async function resolveSlideAccess(db: Db, user: SessionUser, slideId: str
   if (!slide) return undefined;
   const labIds = user.memberships.map((m) => m.labId);
   if (labIds.includes(slide.labId)) return { slide, via: "own-lab", shareLabel: true };
-  const [grant] = await db
-    .select({ shareLabel: accessGrants.shareLabel, reason: accessGrants.reason, sourceId: accessGrants.sourceId })
+  const grants = await db
+    .select({ shareLabel: accessGrants.shareLabel, reason: accessGrants.reason, sourceId: accessGrants.sourceId, expiresAt: accessGrants.expiresAt })
     .from(accessGrants)
     .where(activeGrant(user.id, slideId))
     .orderBy(desc(accessGrants.shareLabel), desc(accessGrants.createdAt))
-    .limit(1);
-  if (grant) return { slide, via: "grant", shareLabel: grant.shareLabel, grant: { reason: grant.reason, sourceId: grant.sourceId } };
-  if (labIds.length && (await mayViewAsPrior(db, user.id, labIds, slide))) return { slide, via: "prior", shareLabel: false };
+    .limit(20);
+  const grant = grants[0];
+  if (grant) {
+    // Access lasts as long as the longest-running of the user's grants of the slide.
+    const until = grants.some((g) => !g.expiresAt) ? undefined : new Date(Math.max(...grants.map((g) => g.expiresAt!.getTime())));
+    return { slide, via: "grant", shareLabel: grant.shareLabel, grant: { reason: grant.reason, sourceId: grant.sourceId }, until };
+  }
+  const openedAt = labIds.length ? await priorOpenedAt(db, user.id, labIds, slide) : undefined;
+  if (openedAt) return { slide, via: "prior", shareLabel: false, until: new Date(openedAt.getTime() + PRIOR_VIEW_HOURS * 3600_000) };
   return undefined;
 }
 
@@ -57,16 +65,17 @@ export async function activeGrantSourceIds(db: Db, userId: string, slideId: stri
   return new Set(rows.map((r) => r.sourceId));
 }
 
-/** The user's lab has an open case for the slide's patient, and the user gave a reason recently. */
-async function mayViewAsPrior(db: Db, userId: string, labIds: string[], slide: SlideRow): Promise<boolean> {
-  if (!(await hasOpenCaseForPatientOf(db, labIds, slide.caseId))) return false;
+/** When the user last gave a reason for the slide, while their lab has an open case for its patient. */
+async function priorOpenedAt(db: Db, userId: string, labIds: string[], slide: SlideRow): Promise<Date | undefined> {
+  if (!(await hasOpenCaseForPatientOf(db, labIds, slide.caseId))) return undefined;
   const since = new Date(Date.now() - PRIOR_VIEW_HOURS * 3600_000);
   const [reason] = await db
-    .select({ id: auditEvents.id })
+    .select({ at: auditEvents.createdAt })
     .from(auditEvents)
     .where(and(eq(auditEvents.action, "prior.open"), eq(auditEvents.targetType, "slide"), eq(auditEvents.targetId, slide.id), eq(auditEvents.actorUserId, userId), gt(auditEvents.createdAt, since)))
+    .orderBy(desc(auditEvents.createdAt))
     .limit(1);
-  return Boolean(reason);
+  return reason?.at;
 }
 
 /** Whether one of these labs has an open case for the patient of the given case (by pseudonym). */

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import { type SlideAccess, activeGrantSourceIds, resolveSlideAccess } from "../access/slide-access";
 import { ApiError, notFound } from "../errors";
+import { recordAudit } from "./audit";
 import type { SessionUser } from "./users";
 
 const { annotations, users, labs, consultSlides, boardAgendaItems } = schema;
@@ -16,7 +17,7 @@ export const MAX_VERTICES = 5000;
 const EDGE_MARGIN = 0.02;
 
 export const annotationCreateInput = z.object({
-  slideId: z.string(),
+  slideId: z.string().uuid(),
   kind: z.enum(ANNOTATION_KINDS),
   // Checked by the domain against the kind and the slide, so the message can say what is wrong.
   geometry: z.unknown(),
@@ -275,6 +276,9 @@ export async function createAnnotation(db: Db, user: SessionUser, actingLabId: s
       boardSessionId: boardSessionId ?? null,
     })
     .returning();
+  if (access.via !== "own-lab") {
+    await recordAudit(db, { labId: slide.labId, actorUserId: user.id, action: "annotation.create", targetType: "slide", targetId: slideId, detail: { annotationId: row!.id, kind, viewerLabId: authorLab.labId } });
+  }
   return viewOf(row!, { name: user.name, lab: authorLab.labName }, user.id);
 }
 
@@ -291,6 +295,7 @@ export async function deleteAnnotation(db: Db, user: SessionUser, annotationId: 
 export async function exportAnnotationsGeoJson(db: Db, user: SessionUser, slideId: string) {
   const access = await requireSlide(db, user, slideId);
   const list = await visibleAnnotations(db, user, access);
+  await recordAudit(db, { labId: access.slide.labId, actorUserId: user.id, action: "annotation.export.geojson", targetType: "slide", targetId: access.slide.id, detail: { via: access.via, annotations: list.length } });
   return {
     type: "FeatureCollection" as const,
     pathx: {

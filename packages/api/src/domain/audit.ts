@@ -1,11 +1,53 @@
-import { and, desc, eq, inArray } from "drizzle-orm";
-import { type Db, schema } from "@pathx/db";
+import { and, asc, desc, eq, gt, inArray } from "drizzle-orm";
+import { hashEntry } from "@pathx/audit";
+import { type Db, inAuditChain, lockAuditChain, readAuditHead, schema, sealAuditChains, sealedEntryOf } from "@pathx/db";
+import { currentRequestOrigin } from "../audit/request-context";
 
 const { auditEvents, users, labs } = schema;
 
-/** An audit record; labId is the lab whose data was touched, so its admin can list it. */
-export async function recordAudit(db: Db, event: { labId?: string | null; actorUserId: string; action: string; targetType: string; targetId: string; detail?: Record<string, unknown> }) {
-  await db.insert(auditEvents).values({ ...event, labId: event.labId ?? null, detail: event.detail ?? {} });
+export interface AuditEvent {
+  /** The lab whose data was touched (its chain, listed to its admins); none: the hub's own chain. */
+  labId?: string | null;
+  /** Null for acts of a node or the hub itself. */
+  actorUserId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string;
+  detail?: Record<string, unknown>;
+  /** The client's address; by default the current request's (set by the transport). */
+  ip?: string | null;
+}
+
+/**
+ * Appends an entry to its lab's hash chain: under the chain's lock (writers of one lab
+ * serialise, labs write in parallel), the next sequence number, the head's hash as the previous
+ * hash, and the SHA-256 of the entry's canonical JSON. The database re-checks the link.
+ */
+export async function recordAudit(db: Db, event: AuditEvent): Promise<{ seq: number; hash: string }> {
+  const labId = event.labId ?? null;
+  // As jsonb will give it back (undefined members dropped, dates as strings), so the hash verifies later.
+  const detail = JSON.parse(JSON.stringify(event.detail ?? {})) as Record<string, unknown>;
+  const ip = event.ip !== undefined ? event.ip : (currentRequestOrigin()?.ip ?? null);
+  return db.transaction(async (tx) => {
+    await lockAuditChain(tx, labId);
+    let head = await readAuditHead(tx, labId);
+    if (head.hash === null) {
+      // Rows from before the chain that no process has sealed yet.
+      await sealAuditChains(tx);
+      head = await readAuditHead(tx, labId);
+    }
+    const createdAt = new Date();
+    const entry = { labId, seq: head.seq + 1, prevHash: head.hash!, createdAt: createdAt.toISOString(), actorUserId: event.actorUserId, action: event.action, targetType: event.targetType, targetId: event.targetId, detail, ip };
+    const hash = hashEntry(entry);
+    await tx.insert(auditEvents).values({ ...entry, createdAt, hash });
+    return { seq: entry.seq, hash };
+  });
+}
+
+/** One page of a chain, in sequence order, as `@pathx/audit` verifies it. */
+export async function readAuditChainPage(db: Db, labId: string | null, afterSeq: number, limit: number) {
+  const rows = await db.select().from(auditEvents).where(and(inAuditChain(labId), gt(auditEvents.seq, afterSeq))).orderBy(asc(auditEvents.seq)).limit(limit);
+  return rows.map(sealedEntryOf);
 }
 
 /** Who from outside the lab viewed its slides, when and why: for the lab's administrators. */

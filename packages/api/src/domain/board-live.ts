@@ -46,6 +46,7 @@ export async function handOverPresenter(deps: LiveDeps, chairId: string, session
   const member = (await listBoardMembers(db, board.id)).find((m) => m.userId === userId);
   if (!member) throw notFound("Member");
   await db.update(boardSessions).set({ presenterUserId: member.userId }).where(eq(boardSessions.id, session.id));
+  await recordAudit(db, { actorUserId: chairId, action: "board.session.handover", targetType: "board_session", targetId: session.id, detail: { presenterUserId: member.userId } });
   await channel.publish(session.id, { type: "presenter", presenterUserId: member.userId, presenterName: member.name });
 }
 
@@ -112,11 +113,12 @@ export async function openLiveSession(db: Db, userId: string, sessionId: string)
 }
 
 /** Once per member and session: the minutes list who took part. */
-export async function recordAttendance(db: Db, userId: string, sessionId: string) {
+export async function recordAttendance(db: Db, userId: string, sessionId: string, ip?: string | null) {
   const [seen] = await db
     .select({ id: auditEvents.id })
     .from(auditEvents)
     .where(and(eq(auditEvents.action, "board.session.join"), eq(auditEvents.targetId, sessionId), eq(auditEvents.actorUserId, userId)))
     .limit(1);
-  if (!seen) await recordAudit(db, { actorUserId: userId, action: "board.session.join", targetType: "board_session", targetId: sessionId });
+  // Called from a live stream's event callback too, where the request's origin is not in scope: the caller passes it.
+  if (!seen) await recordAudit(db, { actorUserId: userId, action: "board.session.join", targetType: "board_session", targetId: sessionId, ...(ip !== undefined ? { ip } : {}) });
 }

@@ -3,12 +3,13 @@ import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
 import type { BoardChannel, BoardView } from "../live/board-channel";
+import { listConclusions } from "./board-conclusions";
 import { listBoardMembers, requireSessionMember, syncSessionGrants } from "./boards";
 import { recordAudit } from "./audit";
 import { notify } from "./notifications";
 import type { Membership } from "./users";
 
-const { boardAgendaItems, cases, slides, users, labs } = schema;
+const { boardAgendaItems, cases, slides, labs } = schema;
 
 /** Dates in stored text (notifications, minutes) are UTC: readers are in several labs. */
 export function formatUtc(date: Date): string {
@@ -20,11 +21,10 @@ export async function getBoardSession(db: Db, userId: string, sessionId: string)
   const { session, board } = await requireSessionMember(db, sessionId, userId);
   const members = await listBoardMembers(db, board.id);
   const items = await db
-    .select({ item: boardAgendaItems, accessionNumber: cases.accessionNumber, specimen: cases.specimen, labName: labs.name, concludedByName: users.name })
+    .select({ item: boardAgendaItems, accessionNumber: cases.accessionNumber, specimen: cases.specimen, labName: labs.name })
     .from(boardAgendaItems)
     .innerJoin(cases, eq(cases.id, boardAgendaItems.caseId))
     .innerJoin(labs, eq(labs.id, cases.labId))
-    .leftJoin(users, eq(users.id, boardAgendaItems.concludedBy))
     .where(eq(boardAgendaItems.sessionId, session.id))
     .orderBy(asc(boardAgendaItems.position), asc(boardAgendaItems.createdAt));
   const caseIds = items.map((i) => i.item.caseId);
@@ -36,6 +36,7 @@ export async function getBoardSession(db: Db, userId: string, sessionId: string)
         .orderBy(asc(slides.block), asc(slides.stain))
     : [];
   const presenter = members.find((m) => m.userId === session.presenterUserId);
+  const conclusions = await listConclusions(db, items.map((i) => i.item.id));
   return {
     id: session.id,
     board: { id: board.id, name: board.name, chairUserId: board.chairUserId },
@@ -54,8 +55,7 @@ export async function getBoardSession(db: Db, userId: string, sessionId: string)
       specimen: i.specimen,
       labName: i.labName,
       slides: slideRows.filter((s) => s.caseId === i.item.caseId).map(({ caseId: _, ...s }) => s),
-      conclusion: i.item.conclusion,
-      concludedBy: i.concludedByName,
+      conclusions: conclusions.get(i.item.id)!,
       snapshots: (i.item.snapshotKeys as string[]).length,
     })),
   };
@@ -92,23 +92,13 @@ export async function addAgendaCase(deps: { db: Db; channel: BoardChannel }, use
 }
 
 /** The agenda item with its session, if the user is a member of the board. */
-async function requireAgendaItem(db: Db, userId: string, sessionId: string, itemId: string) {
+export async function requireAgendaItem(db: Db, userId: string, sessionId: string, itemId: string) {
   const found = await requireSessionMember(db, sessionId, userId);
   const [item] = /^[0-9a-f-]{36}$/i.test(itemId)
     ? await db.select().from(boardAgendaItems).where(and(eq(boardAgendaItems.id, itemId), eq(boardAgendaItems.sessionId, found.session.id))).limit(1)
     : [];
   if (!item) throw notFound("Agenda item");
   return { ...found, item };
-}
-
-/** Any member records the board's conclusion on a case; the author is kept with it. */
-export async function recordConclusion(deps: { db: Db; channel: BoardChannel }, userId: string, sessionId: string, itemId: string, conclusion: string) {
-  const { db, channel } = deps;
-  const { session, item } = await requireAgendaItem(db, userId, sessionId, itemId);
-  const text = conclusion.trim();
-  if (!text) throw new ApiError("BAD_REQUEST", "Write the conclusion before saving it.");
-  await db.update(boardAgendaItems).set({ conclusion: text, concludedBy: userId }).where(eq(boardAgendaItems.id, item.id));
-  await channel.publish(session.id, { type: "agenda" });
 }
 
 export const MAX_SNAPSHOT_BYTES = 8 * 1024 * 1024;

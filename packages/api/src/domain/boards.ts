@@ -2,6 +2,7 @@ import { and, asc, count, eq, inArray, isNull, ne, sql } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
 import type { BoardChannel } from "../live/board-channel";
+import { publishAccessRevocation } from "../events/revocations";
 import { recordAudit } from "./audit";
 import type { SessionUser } from "./users";
 
@@ -76,6 +77,7 @@ export async function createBoard(db: Db, user: SessionUser, name: string) {
   if (!trimmed) throw new ApiError("BAD_REQUEST", "Give the board a name, e.g. “Regional sarcoma panel”.");
   const [board] = await db.insert(boards).values({ name: trimmed, chairUserId: user.id }).returning();
   await db.insert(boardMembers).values({ boardId: board!.id, userId: user.id });
+  await recordAudit(db, { actorUserId: user.id, action: "board.create", targetType: "board", targetId: board!.id, detail: { name: trimmed } });
   return { id: board!.id };
 }
 
@@ -120,17 +122,19 @@ export async function addBoardMember(db: Db, chairId: string, boardId: string, e
   const board = await requireBoardMember(db, boardId, chairId);
   requireChair(board, chairId, "add members");
   const address = email.trim().toLowerCase();
-  const [user] = await db.select({ id: users.id, name: users.name }).from(users).where(eq(users.email, address)).limit(1);
-  if (!user) throw new ApiError("BAD_REQUEST", `No one signs in to the hub as ${address}: check the address, or ask that person's lab administrator to add them first.`);
+  // The same answer whether or not the address has an account or a lab: no account enumeration.
+  const answer = { email: address, message: `If ${address} signs in to the hub as a member of a lab, they are now a member of this board.` };
+  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, address)).limit(1);
+  if (!user) return answer;
   const [lab] = await db.select({ labId: memberships.labId }).from(memberships).where(eq(memberships.userId, user.id)).limit(1);
-  if (!lab) throw new ApiError("BAD_REQUEST", `${user.name} belongs to no lab yet; their lab administrator has to add them first.`);
+  if (!lab) return answer;
   const added = await db.insert(boardMembers).values({ boardId: board.id, userId: user.id }).onConflictDoNothing().returning();
-  if (added.length === 0) throw new ApiError("CONFLICT", `${user.name} is already a member of this board.`);
+  if (added.length === 0) return answer;
   // Sessions still to come (or running) share their agenda slides with the new member too.
   const open = await db.select({ id: boardSessions.id }).from(boardSessions).where(and(eq(boardSessions.boardId, board.id), ne(boardSessions.status, "closed")));
   for (const s of open) await syncSessionGrants(db, s.id);
   await recordAudit(db, { actorUserId: chairId, action: "board.member.add", targetType: "board", targetId: board.id, detail: { userId: user.id } });
-  return { userId: user.id, name: user.name };
+  return answer;
 }
 
 /**
@@ -145,12 +149,16 @@ export async function removeBoardMember(deps: { db: Db; channel: BoardChannel },
   const removed = await db.delete(boardMembers).where(and(eq(boardMembers.boardId, board.id), eq(boardMembers.userId, userId))).returning();
   if (removed.length === 0) throw notFound("Member");
   const sessions = await db.select({ id: boardSessions.id, status: boardSessions.status, presenterUserId: boardSessions.presenterUserId }).from(boardSessions).where(eq(boardSessions.boardId, board.id));
-  if (sessions.length > 0) {
-    await db
-      .update(accessGrants)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(accessGrants.granteeUserId, userId), eq(accessGrants.reason, "board"), inArray(accessGrants.sourceId, sessions.map((s) => s.id)), isNull(accessGrants.revokedAt)));
-  }
+  const revoked =
+    sessions.length > 0
+      ? await db
+          .update(accessGrants)
+          .set({ revokedAt: new Date() })
+          .where(and(eq(accessGrants.granteeUserId, userId), eq(accessGrants.reason, "board"), inArray(accessGrants.sourceId, sessions.map((s) => s.id)), isNull(accessGrants.revokedAt)))
+          .returning({ userId: accessGrants.granteeUserId, slideId: accessGrants.slideId })
+      : [];
+  // Their tiles stop within seconds and their open event streams (the board's live view) end.
+  await publishAccessRevocation(db, { pairs: revoked, streamUserIds: [userId] });
   const [chair] = await db.select({ name: users.name }).from(users).where(eq(users.id, board.chairUserId));
   for (const s of sessions) {
     if (s.status === "live" && s.presenterUserId === userId) {
@@ -167,6 +175,7 @@ export async function scheduleBoardSession(db: Db, chairId: string, boardId: str
   requireChair(board, chairId, "schedule sessions");
   if (Number.isNaN(scheduledAt.getTime())) throw new ApiError("BAD_REQUEST", "Give the session's date and time.");
   const [session] = await db.insert(boardSessions).values({ boardId: board.id, scheduledAt }).returning({ id: boardSessions.id });
+  await recordAudit(db, { actorUserId: chairId, action: "board.session.schedule", targetType: "board_session", targetId: session!.id, detail: { boardId: board.id, scheduledAt } });
   return { id: session!.id };
 }
 

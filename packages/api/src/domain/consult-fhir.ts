@@ -1,6 +1,9 @@
-import type { Db } from "@pathx/db";
+import { eq } from "drizzle-orm";
+import { type Db, schema } from "@pathx/db";
+import { recordAudit } from "./audit";
 import type { SessionUser } from "./users";
 import { getConsult } from "./consults";
+import { toFhirConcept } from "./report-codes";
 
 const taskStatus: Record<string, string> = {
   draft: "draft",
@@ -19,6 +22,8 @@ const taskStatus: Record<string, string> = {
  */
 export async function exportConsultFhir(db: Db, user: SessionUser, id: string) {
   const c = await getConsult(db, user, id);
+  const [owner] = await db.select({ labId: schema.consultRequests.requesterLabId }).from(schema.consultRequests).where(eq(schema.consultRequests.id, c.id));
+  await recordAudit(db, { labId: owner!.labId, actorUserId: user.id, action: "consult.export.fhir", targetType: "consult", targetId: c.id });
   const ref = (type: string) => `urn:uuid:${type === "ServiceRequest" ? c.id : type === "Task" ? `${c.id.slice(0, 24)}000000000001` : `${c.id.slice(0, 24)}000000000002`}`;
   const iso = (d: Date | null) => (d ? new Date(d).toISOString() : undefined);
   const specimen = { display: `Case ${c.case.accessionNumber}${c.case.specimen ? ` — ${c.case.specimen}` : ""}` };
@@ -70,7 +75,7 @@ export async function exportConsultFhir(db: Db, user: SessionUser, id: string) {
         issued: iso(c.report.at),
         performer: [{ display: c.report.author ?? "" }],
         conclusion: c.report.diagnosis,
-        conclusionCode: Object.entries(c.report.codes).map(([system, code]) => ({ coding: [{ system: `urn:pathx:code:${system}`, code }], text: `${system} ${code}` })),
+        conclusionCode: c.report.codes.length ? c.report.codes.map(toFhirConcept) : undefined,
         presentedForm: c.report.comment ? [{ contentType: "text/plain", data: Buffer.from(c.report.comment, "utf8").toString("base64") }] : undefined,
       },
     });

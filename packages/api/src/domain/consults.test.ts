@@ -1,12 +1,13 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
 import { resolveSlideAccess } from "../access/slide-access";
 import { listRemoteViews } from "./audit";
 import { exportConsultFhir } from "./consult-fhir";
-import { acceptConsult, closeConsult, createConsultDraft, declineConsult, getConsult, listConsults, reportConsult, sendConsult, withdrawConsult } from "./consults";
-import { countUnread, listInbox } from "./notifications";
+import { validateFhirR4 } from "./fhir-r4-schema.test-support";
+import { acceptConsult, closeConsult, consultReportInput, createConsultDraft, declineConsult, getConsult, listConsults, reportConsult, sendConsult, withdrawConsult } from "./consults";
+import { countUnread, listInbox, markRead, notify } from "./notifications";
 import { listPriors, openPrior, setCaseStatus } from "./priors";
 import { getViewableSlide } from "./slides";
 import { type SessionUser, loadSessionUser } from "./users";
@@ -47,6 +48,17 @@ afterAll(() => handle.close());
 
 const lab = (user: SessionUser) => user.memberships[0]!;
 
+/** The audit entries about a consult in North's chain (the requester's), in chain order: action and who. */
+async function consultAudit(consultId: string) {
+  const rows = await handle.db
+    .select({ action: schema.auditEvents.action, who: schema.users.name })
+    .from(schema.auditEvents)
+    .innerJoin(schema.users, eq(schema.users.id, schema.auditEvents.actorUserId))
+    .where(and(eq(schema.auditEvents.labId, ids.north!), eq(schema.auditEvents.targetId, consultId)))
+    .orderBy(schema.auditEvents.seq);
+  return rows.map((r) => [r.action, r.who]);
+}
+
 describe("second opinion", () => {
   it("runs draft → sent → accepted → reported → closed, with read access to exactly the chosen slides", async () => {
     const db = handle.db;
@@ -83,17 +95,41 @@ describe("second opinion", () => {
     expect(await listRemoteViews(db, ids.north!)).toEqual([expect.objectContaining({ viewer: "Bo", viewerLab: "South", action: "slide.view" })]);
 
     await expect(closeConsult(db, users.ana!, id)).rejects.toThrow(/accepted; it cannot be closed/);
-    await reportConsult(db, users.bo!, id, { diagnosis: "Melanoma in situ", comment: "Pagetoid spread.", codes: { icdO: "8720/2" } });
+    const codes = [
+      { system: "icdO" as const, code: "8720/2", display: "Melanoma in situ" },
+      { system: "snomed" as const, code: "1162635006", display: "" },
+    ];
+    expect(() => consultReportInput.parse({ diagnosis: "Melanoma in situ", codes: [{ system: "icdO", code: "8720" }] })).toThrow(/not a valid ICD-O-3 code/);
+    await reportConsult(db, users.bo!, id, consultReportInput.parse({ diagnosis: "Melanoma in situ", comment: "Pagetoid spread.", codes }));
     const reported = await getConsult(db, users.ana!, id);
-    expect(reported).toMatchObject({ status: "reported", role: "requester", consultant: "Bo", report: { diagnosis: "Melanoma in situ", codes: { icdO: "8720/2" } } });
+    expect(reported).toMatchObject({ status: "reported", role: "requester", consultant: "Bo", report: { diagnosis: "Melanoma in situ", codes } });
     expect(reported.turnaroundHours).toBeGreaterThanOrEqual(0);
     expect((await listInbox(db, users.ana!.id)).map((n) => n.kind)).toEqual(["consult.report", "consult.accepted"]);
+    // Opening the request directly reads its entries, and only those.
+    await notify(db, [users.ana!.id], { kind: "other", title: "Something else", link: "/boards" });
+    const unread = await countUnread(db, users.ana!.id);
+    await markRead(db, users.ana!.id, { link: `/consults/${id}` });
+    expect(await countUnread(db, users.ana!.id)).toBe(unread - 2);
+    expect((await listInbox(db, users.ana!.id)).filter((n) => !n.readAt).map((n) => n.link)).toEqual(["/boards"]);
 
     const fhir = await exportConsultFhir(db, users.ana!, id);
     expect(fhir.entry.map((e) => (e.resource as { resourceType: string }).resourceType)).toEqual(["ServiceRequest", "Task", "DiagnosticReport"]);
     expect(fhir.entry[0]!.resource).toMatchObject({ priority: "urgent", status: "completed", note: [{ text: expect.stringContaining("Melanocytic") }] });
     expect(fhir.entry[1]!.resource).toMatchObject({ status: "completed", basedOn: [{ reference: fhir.entry[0]!.fullUrl }] });
-    expect(fhir.entry[2]!.resource).toMatchObject({ status: "final", conclusion: "Melanoma in situ" });
+    expect(fhir.entry[2]!.resource).toMatchObject({
+      status: "final",
+      conclusion: "Melanoma in situ",
+      conclusionCode: [
+        { coding: [{ system: "http://terminology.hl7.org/CodeSystem/icd-o-3", code: "8720/2", display: "Melanoma in situ" }] },
+        { coding: [{ system: "http://snomed.info/sct", code: "1162635006" }], text: "SNOMED CT 1162635006" },
+      ],
+    });
+    expect(JSON.stringify(fhir)).not.toContain("urn:pathx:code");
+    expect(validateFhirR4(fhir)).toEqual([]);
+    // The schema check itself notices a Bundle that is not R4.
+    const broken = structuredClone(fhir) as { entry: { resource: { status?: string } }[] };
+    broken.entry[2]!.resource.status = "signed";
+    expect(validateFhirR4(broken)).not.toEqual([]);
     expect(JSON.stringify(fhir)).not.toContain("hmac:p1");
 
     await closeConsult(db, users.ana!, id);
@@ -101,6 +137,15 @@ describe("second opinion", () => {
     expect(await resolveSlideAccess(db, users.bo!, ids.a1!)).toBeDefined();
     await db.update(schema.accessGrants).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(schema.accessGrants.sourceId, id));
     expect(await resolveSlideAccess(db, users.bo!, ids.a1!)).toBeUndefined();
+    // Every step, the view and the export are in the requesting (owning) lab's audit chain, by whom.
+    expect(await consultAudit(id)).toEqual([
+      ["consult.create", "Ana"],
+      ["consult.send", "Ana"],
+      ["consult.accept", "Bo"],
+      ["consult.report", "Bo"],
+      ["consult.export.fhir", "Ana"],
+      ["consult.close", "Ana"],
+    ]);
   });
 
   it("declines with a reason, withdraws, and refuses wrong addressing", async () => {
@@ -125,13 +170,15 @@ describe("second opinion", () => {
     expect(await resolveSlideAccess(db, users.bo!, ids.a2!)).toMatchObject({ via: "grant", shareLabel: true });
     await withdrawConsult(db, users.ana!, second.id);
     expect(await resolveSlideAccess(db, users.bo!, ids.a2!)).toBeUndefined();
+    expect((await consultAudit(id)).map(([action]) => action)).toEqual(["consult.create", "consult.send", "consult.decline"]);
+    expect((await consultAudit(second.id)).map(([action]) => action)).toEqual(["consult.create", "consult.send", "consult.accept", "consult.withdraw"]);
   });
 });
 
 describe("prior studies", () => {
   it("lists the patient's slides at every lab; another lab's opens with a reason, audited, while the case is open", async () => {
     const db = handle.db;
-    const priors = await listPriors(db, lab(users.ana!), ids.case!);
+    const priors = await listPriors(db, users.ana!, lab(users.ana!), ids.case!);
     expect(priors.groups.map((g) => [g.labName, g.own, g.cases.map((c) => c.accessionNumber)])).toEqual([
       ["North", true, ["N1"]],
       ["South", false, ["S1"]],

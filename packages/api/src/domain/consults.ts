@@ -3,7 +3,10 @@ import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
 import type { Membership, SessionUser } from "./users";
+import { publishAccessRevocation } from "../events/revocations";
+import { recordAudit } from "./audit";
 import { notify } from "./notifications";
+import { readStoredCodes, reportCodeInput } from "./report-codes";
 
 const { consultRequests, consultSlides, consultReports, accessGrants, cases, slides, labs, users, memberships } = schema;
 
@@ -24,7 +27,7 @@ export const consultDraftInput = z.object({
 export const consultReportInput = z.object({
   diagnosis: z.string().trim().min(3, "Write the diagnosis.").max(4000),
   comment: z.string().max(8000).default(""),
-  codes: z.record(z.string().max(40), z.string().max(80)).default({}),
+  codes: z.array(reportCodeInput).max(10).default([]),
 });
 
 type Consult = typeof consultRequests.$inferSelect;
@@ -107,8 +110,14 @@ export async function createConsultDraft(db: Db, user: SessionUser, lab: Members
       })
       .returning();
     await tx.insert(consultSlides).values([...new Set(input.slideIds)].map((slideId) => ({ requestId: created!.id, slideId })));
+    await auditConsult(tx as unknown as Db, user, created!, "create", { slideIds: [...new Set(input.slideIds)], targetLabId: input.targetLabId });
     return { id: created!.id };
   });
+}
+
+/** Every step of a second opinion is audited in the requesting lab's chain (whose case and slides it is). */
+function auditConsult(db: Db, user: SessionUser, consult: Consult, step: string, detail: Record<string, unknown> = {}) {
+  return recordAudit(db, { labId: consult.requesterLabId, actorUserId: user.id, action: `consult.${step}`, targetType: "consult", targetId: consult.id, detail: { targetLabId: consult.targetLabId, ...detail } });
 }
 
 async function setStatus(db: Db, id: string, values: Partial<Consult>) {
@@ -122,6 +131,7 @@ export async function sendConsult(db: Db, user: SessionUser, id: string) {
   const to = await addressees(db, consult);
   if (to.length === 0) throw new ApiError("BAD_REQUEST", `Nobody at that lab is in the ${consult.targetSubspecialty} pool; address a named pathologist instead.`);
   await setStatus(db, id, { status: "sent", sentAt: new Date() });
+  await auditConsult(db, user, consult, "send");
   await notify(db, to, { kind: "consult.request", title: `${consult.urgency === "urgent" ? "URGENT " : ""}Second opinion requested by ${user.name}`, link: link(id) });
 }
 
@@ -130,6 +140,7 @@ export async function withdrawConsult(db: Db, user: SessionUser, id: string) {
   if (role !== "requester") throw notFound("Request");
   expectStatus(consult, ["draft", "sent", "accepted"], "withdrawn");
   await setStatus(db, id, { status: "withdrawn", closedAt: new Date() });
+  await auditConsult(db, user, consult, "withdraw");
   await endGrants(db, id, new Date());
   if (consult.consultantUserId) await notify(db, [consult.consultantUserId], { kind: "consult.withdrawn", title: `A second-opinion request was withdrawn by ${user.name}`, link: link(id) });
 }
@@ -149,6 +160,7 @@ export async function acceptConsult(db: Db, user: SessionUser, id: string) {
       .returning({ id: consultRequests.id });
     if (!won) throw new ApiError("CONFLICT", "Someone else accepted this request first.");
     await tx.insert(accessGrants).values(chosen.map((c) => ({ slideId: c.slideId, granteeUserId: user.id, reason: "consult" as const, sourceId: id, shareLabel: consult.shareLabel })));
+    await auditConsult(tx as unknown as Db, user, consult, "accept", { slideIds: chosen.map((c) => c.slideId) });
   });
   await notify(db, [consult.requesterUserId], { kind: "consult.accepted", title: `${user.name} accepted your second-opinion request`, link: link(id) });
 }
@@ -159,6 +171,7 @@ export async function declineConsult(db: Db, user: SessionUser, id: string, reas
   expectStatus(consult, ["sent", "accepted"], "declined");
   if (!reason.trim()) throw new ApiError("BAD_REQUEST", "Say why you decline, so the requester can ask someone else.");
   await setStatus(db, id, { status: "declined", declineReason: reason.trim().slice(0, 2000), consultantUserId: consult.consultantUserId ?? user.id, closedAt: new Date() });
+  await auditConsult(db, user, consult, "decline");
   await endGrants(db, id, new Date());
   await notify(db, [consult.requesterUserId], { kind: "consult.declined", title: `${user.name} declined your second-opinion request`, link: link(id) });
 }
@@ -170,6 +183,7 @@ export async function reportConsult(db: Db, user: SessionUser, id: string, input
   await db.transaction(async (tx) => {
     await tx.insert(consultReports).values({ requestId: id, authorUserId: user.id, diagnosis: input.diagnosis, comment: input.comment, codes: input.codes });
     await tx.update(consultRequests).set({ status: "reported", reportedAt: new Date(), updatedAt: new Date() }).where(eq(consultRequests.id, id));
+    await auditConsult(tx as unknown as Db, user, consult, "report");
   });
   const requesterLab = await db.select({ userId: memberships.userId }).from(memberships).where(eq(memberships.labId, consult.requesterLabId));
   await notify(db, [consult.requesterUserId, ...requesterLab.map((m) => m.userId)], { kind: "consult.report", title: `Second-opinion report from ${user.name}`, link: link(id) });
@@ -182,11 +196,19 @@ export async function closeConsult(db: Db, user: SessionUser, id: string) {
   expectStatus(consult, ["reported"], "closed");
   const now = new Date();
   await setStatus(db, id, { status: "closed", closedAt: now });
+  await auditConsult(db, user, consult, "close");
   await endGrants(db, id, new Date(now.getTime() + CONSULT_GRACE_HOURS * 3600_000));
 }
 
 async function endGrants(db: Db, requestId: string, at: Date) {
-  await db.update(accessGrants).set({ expiresAt: at }).where(and(eq(accessGrants.sourceId, requestId), eq(accessGrants.reason, "consult"), isNull(accessGrants.revokedAt)));
+  const ended = await db
+    .update(accessGrants)
+    .set({ expiresAt: at })
+    .where(and(eq(accessGrants.sourceId, requestId), eq(accessGrants.reason, "consult"), isNull(accessGrants.revokedAt)))
+    .returning({ userId: accessGrants.granteeUserId, slideId: accessGrants.slideId });
+  // Ended now (withdrawn, declined): open viewers and tile tokens stop within seconds. A later
+  // end (closed, with grace) needs no event: tokens never outlive the grant's expiry.
+  if (at.getTime() <= Date.now()) await publishAccessRevocation(db, { pairs: ended });
 }
 
 function hoursBetween(from: Date | null, to: Date | null) {
@@ -222,7 +244,7 @@ export async function getConsult(db: Db, user: SessionUser, id: string) {
     consultant: name(consult.consultantUserId),
     case: { id: kase!.id, accessionNumber: kase!.accessionNumber, specimen: kase!.specimen },
     slides: slideRows,
-    report: report ? { diagnosis: report.diagnosis, comment: report.comment, codes: report.codes as Record<string, string>, at: report.createdAt, author: name(report.authorUserId) } : null,
+    report: report ? { diagnosis: report.diagnosis, comment: report.comment, codes: readStoredCodes(report.codes), at: report.createdAt, author: name(report.authorUserId) } : null,
     times: { created: consult.createdAt, sent: consult.sentAt, accepted: consult.acceptedAt, reported: consult.reportedAt, closed: consult.closedAt },
     /** Hours from sending to the report (or to now while open). */
     turnaroundHours: hoursBetween(consult.sentAt, consult.reportedAt ?? (consult.sentAt && !consult.closedAt ? new Date() : null)),

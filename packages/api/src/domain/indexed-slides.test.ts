@@ -37,7 +37,14 @@ beforeAll(async () => {
   handle = await createTestDb();
   root = await mkdtemp(join(tmpdir(), "indexed-"));
   store = createLocalStore(root);
-  const [a, b] = await handle.db.insert(schema.labs).values([{ slug: "a", name: "A" }, { slug: "b", name: "B" }]).returning();
+  // Both labs share label and macro, so the hub stores the stand-in bytes these tests upload as they are.
+  const [a, b] = await handle.db
+    .insert(schema.labs)
+    .values([
+      { slug: "a", name: "A", shareLabelMacro: true },
+      { slug: "b", name: "B", shareLabelMacro: true },
+    ])
+    .returning();
   const [u] = await handle.db.insert(schema.users).values({ email: "u@a.example", name: "U" }).returning();
   [labA, labB, user] = [a!.id, b!.id, u!.id];
   const enrolA = await enrollNode(handle.db, (await createEnrollmentToken(handle.db, labA, user)).token, { name: "a-node" });

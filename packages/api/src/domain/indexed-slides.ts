@@ -6,6 +6,8 @@ import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
 import { publishEvent } from "../events/bus";
 import { labSlidesTopic, publishSlideChange } from "../events/topics";
+import type { SlideAccess } from "../access/slide-access";
+import { recordAudit } from "./audit";
 import { SLIDE_FILE, uploadMetaInput } from "./uploads";
 
 const { slides, cases, fetchOrders, nodes, uploads } = schema;
@@ -49,7 +51,7 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
   const rejected: { index: number; reason: string }[] = [];
   const accepted: { index: number; record: IndexRecord; thumbnail?: Buffer }[] = [];
   records.forEach((record, index) => {
-    if (!SLIDE_FILE.test(record.fileName)) return rejected.push({ index, reason: `${record.fileName} is not a slide file (.svs, .tif, .tiff)` });
+    if (!SLIDE_FILE.test(record.fileName)) return rejected.push({ index, reason: `${record.fileName} is not a slide file (.svs, .ndpi, .tif, .tiff, .dcm)` });
     if (!record.meta.accessionNumber.trim()) return rejected.push({ index, reason: `${record.fileName}: no accession number` });
     const thumbnail = record.thumbnail ? Buffer.from(record.thumbnail, "base64") : undefined;
     if (thumbnail && (thumbnail.length > MAX_THUMBNAIL_BYTES || thumbnail[0] !== 0xff || thumbnail[1] !== 0xd8)) {
@@ -136,9 +138,10 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
  * Someone at the hub opened an index-only slide: order its node to send the file. Asking
  * again while an order is out changes nothing; a failed fetch can be asked for again.
  */
-export async function requestSlideFetch(db: Db, labId: string, slideId: string, userId: string) {
+export async function requestSlideFetch(db: Db, labId: string, slideId: string, userId: string, via: SlideAccess["via"] = "own-lab") {
   const [slide] = await db.select().from(slides).where(and(eq(slides.labId, labId), eq(slides.id, slideId))).limit(1);
   if (!slide) throw notFound("Slide");
+  if (via !== "own-lab") await recordAudit(db, { labId, actorUserId: userId, action: "slide.fetch.request", targetType: "slide", targetId: slideId, detail: { via } });
   const fetchable = slide.status === "indexed" || (slide.status === "failed" && !slide.sourceKey && slide.nodeRef);
   if (!fetchable) return { status: slide.status };
   const [node] = slide.publishedByNodeId ? await db.select().from(nodes).where(eq(nodes.id, slide.publishedByNodeId)).limit(1) : [];

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, count, desc, eq, gt, isNull } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { ApiError, notFound } from "../errors";
+import { recordAudit } from "./audit";
 
 const { nodes, enrollmentTokens, labs, slides } = schema;
 const hash = (secret: string) => createHash("sha256").update(secret).digest("hex");
@@ -14,22 +15,31 @@ export async function createEnrollmentToken(db: Db, labId: string, userId: strin
   return { token, expiresAt };
 }
 
-/** Exchanges an enrolment token for the node's own credential (shown once, kept only hashed). */
+/**
+ * Exchanges an enrolment token for the node's own credential (shown once, kept only hashed).
+ * The token is spent by one compare-and-set (UPDATE … WHERE used_at IS NULL RETURNING) in the
+ * same transaction as the node row: of any number of concurrent redeems exactly one wins.
+ */
 export async function enrollNode(db: Db, token: string, input: { name: string; version?: string }) {
-  const [row] = await db
-    .select()
-    .from(enrollmentTokens)
-    .where(and(eq(enrollmentTokens.tokenHash, hash(token)), isNull(enrollmentTokens.usedAt), gt(enrollmentTokens.expiresAt, new Date())))
-    .limit(1);
-  if (!row) throw new ApiError("UNAUTHORIZED", "This enrolment token is unknown, used or expired; ask your lab administrator for a new one.");
   const credential = `pxn_${randomBytes(32).toString("base64url")}`;
-  const [node] = await db
-    .insert(nodes)
-    .values({ labId: row.labId, name: input.name.trim() || "lab node", credentialHash: hash(credential), version: input.version, lastSeenAt: new Date() })
-    .returning();
-  await db.update(enrollmentTokens).set({ usedAt: new Date(), nodeId: node!.id }).where(eq(enrollmentTokens.id, row.id));
-  const [lab] = await db.select({ slug: labs.slug, name: labs.name }).from(labs).where(eq(labs.id, row.labId));
-  return { nodeId: node!.id, credential, lab: lab! };
+  const enrolled = await db.transaction(async (tx) => {
+    const [spent] = await tx
+      .update(enrollmentTokens)
+      .set({ usedAt: new Date() })
+      .where(and(eq(enrollmentTokens.tokenHash, hash(token)), isNull(enrollmentTokens.usedAt), gt(enrollmentTokens.expiresAt, new Date())))
+      .returning({ id: enrollmentTokens.id, labId: enrollmentTokens.labId, createdBy: enrollmentTokens.createdBy });
+    if (!spent) return undefined;
+    const [node] = await tx
+      .insert(nodes)
+      .values({ labId: spent.labId, name: input.name.trim().slice(0, 200) || "lab node", credentialHash: hash(credential), version: input.version?.slice(0, 100), lastSeenAt: new Date() })
+      .returning({ id: nodes.id, name: nodes.name });
+    await tx.update(enrollmentTokens).set({ nodeId: node!.id }).where(eq(enrollmentTokens.id, spent.id));
+    return { nodeId: node!.id, name: node!.name, labId: spent.labId, createdBy: spent.createdBy };
+  });
+  if (!enrolled) throw new ApiError("UNAUTHORIZED", "This enrolment token is unknown, used or expired; ask your lab administrator for a new one.");
+  await recordAudit(db, { labId: enrolled.labId, actorUserId: null, action: "node.enrol", targetType: "node", targetId: enrolled.nodeId, detail: { name: enrolled.name, tokenCreatedBy: enrolled.createdBy } });
+  const [lab] = await db.select({ slug: labs.slug, name: labs.name }).from(labs).where(eq(labs.id, enrolled.labId));
+  return { nodeId: enrolled.nodeId, credential, lab: lab! };
 }
 
 /** The node behind a credential, if it is not revoked; records that it was seen. */

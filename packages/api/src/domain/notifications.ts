@@ -26,10 +26,20 @@ export async function countUnread(db: Db, userId: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Marks the given entries (or all, without ids) read; only the user's own. */
-export async function markRead(db: Db, userId: string, ids?: string[]) {
+/**
+ * Marks entries read; only the user's own: those with the given ids, those pointing to the given
+ * hub path (the page was opened directly, not through the inbox), or all without either.
+ */
+export async function markRead(db: Db, userId: string, which: { ids?: string[]; link?: string } = {}) {
   await db
     .update(notifications)
     .set({ readAt: new Date() })
-    .where(and(eq(notifications.userId, userId), isNull(notifications.readAt), ids ? inArray(notifications.id, ids) : undefined));
+    .where(
+      and(
+        eq(notifications.userId, userId),
+        isNull(notifications.readAt),
+        which.ids ? inArray(notifications.id, which.ids) : undefined,
+        which.link !== undefined ? eq(notifications.link, which.link) : undefined,
+      ),
+    );
 }

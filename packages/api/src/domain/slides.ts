@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, ilike, or } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
-import { resolveSlideAccess } from "../access/slide-access";
+import { type SlideAccess, resolveSlideAccess } from "../access/slide-access";
 import { notFound } from "../errors";
 import { recordAudit } from "./audit";
 import type { Membership, SessionUser } from "./users";
@@ -91,17 +91,28 @@ export async function getViewableSlide(db: Db, user: SessionUser, lab: Membershi
   if (!access) throw notFound("Slide");
   const slide = await getLabSlide(db, access.slide.labId, slideId);
   const [owner] = await db.select({ name: schema.labs.name }).from(schema.labs).where(eq(schema.labs.id, access.slide.labId));
-  if (access.via !== "own-lab" && !(await viewedRecently(db, user.id, slideId))) {
-    await recordAudit(db, {
-      labId: access.slide.labId,
-      actorUserId: user.id,
-      action: "slide.view",
-      targetType: "slide",
-      targetId: slideId,
-      detail: { via: access.via, viewerLabId: lab?.labId, accession: slide.case.accessionNumber },
-    });
-  }
+  await recordRemoteView(db, user, lab, access, slide.case.accessionNumber);
   return { ...slide, via: access.via, grant: access.grant, labName: owner?.name ?? "", hasLabel: slide.hasLabel && access.shareLabel };
+}
+
+/**
+ * A view of another lab's slide, recorded for that lab: once per viewing session (the slide
+ * page, and the tile token its viewer gets, renewals included, are one view).
+ */
+export async function recordRemoteView(db: Db, user: SessionUser, lab: Membership | undefined, access: SlideAccess, accession?: string) {
+  if (access.via === "own-lab" || (await viewedRecently(db, user.id, access.slide.id))) return;
+  if (accession === undefined) {
+    const [kase] = await db.select({ accession: cases.accessionNumber }).from(cases).where(eq(cases.id, access.slide.caseId)).limit(1);
+    accession = kase?.accession ?? "";
+  }
+  await recordAudit(db, {
+    labId: access.slide.labId,
+    actorUserId: user.id,
+    action: "slide.view",
+    targetType: "slide",
+    targetId: access.slide.id,
+    detail: { via: access.via, viewerLabId: lab?.labId, accession },
+  });
 }
 
 /** One audit record per viewing session: a page that refreshes itself while a slide tiles is one view. */

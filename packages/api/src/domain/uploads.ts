@@ -1,16 +1,36 @@
 import { createHash, randomUUID } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
-import { and, eq, sql } from "drizzle-orm";
+import { pipeline } from "node:stream/promises";
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
+import { HEADER_BYTES, checkSlideHeader, isWsiError, openSlideAt, writeSlideWithout } from "@pathx/wsi";
 import { ApiError, notFound } from "../errors";
+import { prepareSlideForViewing } from "./tiling";
 import { publishSlideChange } from "../events/topics";
+import { isUuid } from "../http/ids";
+import { labSharesLabelMacro } from "./lab-policy";
 
 const { uploads, slides, cases } = schema;
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 const MAX_SIZE = 100 * 1024 ** 3;
-export const SLIDE_FILE = /\.(svs|tif|tiff|btf)$/i;
+/** A completion claimed this long ago is taken as its hub's crash, and may be claimed again. */
+const COMPLETION_LEASE_MS = 30 * 60 * 1000;
+export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi|dcm)$/i;
+
+/** The only patient link the hub accepts: HMAC-SHA-256 of the patient id under the labs' key, which the hub never sees. */
+export const PSEUDONYM = /^hmac-sha256:[0-9a-f]{64}$/;
+const pseudonymInput = z
+  .string()
+  .trim()
+  .regex(PSEUDONYM, "patientPseudonym must be hmac-sha256:<64 hex digits>, computed by the lab's node; a patient id is never sent")
+  .optional()
+  .or(z.literal("").transform(() => undefined));
 
 /** What starting an upload takes, checked the same way for browsers (tRPC) and lab nodes (HTTP). */
 export const uploadMetaInput = z.object({
@@ -18,7 +38,7 @@ export const uploadMetaInput = z.object({
   block: z.string().max(32),
   stain: z.string().max(64),
   specimen: z.string().max(500),
-  patientPseudonym: z.string().max(128).optional(),
+  patientPseudonym: pseudonymInput,
 });
 
 export const uploadStartInput = z.object({
@@ -26,7 +46,12 @@ export const uploadStartInput = z.object({
   size: z.number().int().positive(),
   sha256: z.string(),
   meta: uploadMetaInput,
+  /** The file's first bytes (base64, up to 64 KiB): a file that is no slide is refused before it is sent. */
+  header: z.string().max(Math.ceil(HEADER_BYTES / 3) * 4).optional(),
 });
+
+/** A browser upload carries no patient link at all: the slide stays unlinked (only a lab's node pseudonymises). */
+export const browserUploadStartInput = uploadStartInput.extend({ meta: uploadMetaInput.omit({ patientPseudonym: true }).strict() });
 
 export type UploadMeta = z.infer<typeof uploadStartInput>["meta"];
 
@@ -52,7 +77,7 @@ export async function startUpload(
   db: Db,
   labId: string,
   userId: string | null,
-  input: { fileName: string; size: number; sha256: string; meta: UploadMeta },
+  input: { fileName: string; size: number; sha256: string; meta: UploadMeta; header?: string },
   nodeId?: string,
   /** Set when a node sends an index-only slide's file on the hub's order: the upload fills that slide. */
   forSlideId?: string,
@@ -60,8 +85,17 @@ export async function startUpload(
   const sha256 = input.sha256.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new ApiError("BAD_REQUEST", "The file's SHA-256 must be 64 hexadecimal characters.");
   if (!SLIDE_FILE.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
+  // A DICOM header names the patient: only a lab node's de-identified copy may come in.
+  if (/\.dcm$/i.test(input.fileName) && !nodeId) {
+    throw new ApiError("BAD_REQUEST", `${input.fileName}: publish DICOM slides with the lab's node (pathx node publish), which removes the patient's identity from the file.`);
+  }
   if (!Number.isSafeInteger(input.size) || input.size < 16 || input.size > MAX_SIZE) throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
   if (!forSlideId && !input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
+  if (input.header !== undefined) {
+    const refused = await checkSlideHeader(Buffer.from(input.header, "base64"), input.size, input.fileName);
+    // The engine's message starts with the file's name already.
+    if (refused) throw new ApiError("BAD_REQUEST", `${input.fileName} cannot be taken: ${refused.message.replace(`${input.fileName}: `, "")}`);
+  }
   if (!forSlideId) {
     const [existingSlide] = await db.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, sha256))).limit(1);
     if (existingSlide) return { kind: "duplicate", slideId: existingSlide.id };
@@ -83,19 +117,32 @@ export async function startUpload(
 }
 
 async function findOpenUpload(db: Db, labId: string, uploadId: string) {
-  if (!/^[0-9a-f-]{36}$/.test(uploadId)) throw notFound("Upload");
+  if (!isUuid(uploadId)) throw notFound("Upload");
   const [row] = await db.select().from(uploads).where(and(eq(uploads.labId, labId), eq(uploads.id, uploadId))).limit(1);
   if (!row) throw notFound("Upload");
   return row;
 }
 
-/** Stores one chunk after checking its length and SHA-256; sending a chunk twice is harmless. */
-export async function receiveChunk(db: Db, store: ObjectStore, labId: string, uploadId: string, index: number, bytes: Uint8Array, sha256: string) {
+/**
+ * How many bytes chunk `index` of an open upload must have: asked before its body is read, so an
+ * unknown upload, a finished one or a chunk that does not exist is refused without reading.
+ */
+export async function expectChunk(db: Db, labId: string, uploadId: string, index: number): Promise<number> {
   const upload = await findOpenUpload(db, labId, uploadId);
+  return expectedChunkBytes(upload, index);
+}
+
+function expectedChunkBytes(upload: { status: string; receivedChunks: string; sizeBytes: number; chunkSize: number }, index: number) {
   if (upload.status !== "open") throw new ApiError("CONFLICT", "This upload is already finished.");
   const count = upload.receivedChunks.length;
   if (!Number.isInteger(index) || index < 0 || index >= count) throw new ApiError("BAD_REQUEST", `Chunk ${index} does not exist (the file has ${count}).`);
-  const expected = index === count - 1 ? upload.sizeBytes - index * upload.chunkSize : upload.chunkSize;
+  return index === count - 1 ? upload.sizeBytes - index * upload.chunkSize : upload.chunkSize;
+}
+
+/** Stores one chunk after checking its length and SHA-256; sending a chunk twice is harmless. */
+export async function receiveChunk(db: Db, store: ObjectStore, labId: string, uploadId: string, index: number, bytes: Uint8Array, sha256: string) {
+  const upload = await findOpenUpload(db, labId, uploadId);
+  const expected = expectedChunkBytes(upload, index);
   if (bytes.length !== expected) throw new ApiError("BAD_REQUEST", `Chunk ${index} has ${bytes.length} bytes; ${expected} expected. Send it again.`);
   const actual = createHash("sha256").update(bytes).digest("hex");
   if (actual !== sha256.toLowerCase()) throw new ApiError("DAMAGED", `Chunk ${index} arrived damaged (checksum mismatch). Send it again.`);
@@ -116,6 +163,40 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
   if (upload.status === "complete" && upload.slideId) return { slideId: upload.slideId };
   const missing = upload.receivedChunks.length - receivedList(upload.receivedChunks).length;
   if (missing > 0) throw new ApiError("CONFLICT", `${missing} chunk(s) have not arrived yet; resume the upload.`);
+  // One completion at a time, claimed by a compare-and-set: the others answer calmly.
+  const [claimed] = await db
+    .update(uploads)
+    .set({ completingAt: new Date() })
+    .where(and(eq(uploads.id, uploadId), eq(uploads.status, "open"), or(isNull(uploads.completingAt), lt(uploads.completingAt, new Date(Date.now() - COMPLETION_LEASE_MS)))))
+    .returning({ id: uploads.id });
+  if (!claimed) {
+    const [now] = await db.select({ status: uploads.status, slideId: uploads.slideId }).from(uploads).where(eq(uploads.id, uploadId));
+    if (now?.status === "complete" && now.slideId) return { slideId: now.slideId };
+    throw new ApiError("CONFLICT", "This upload is being completed by another request; ask again in a moment.");
+  }
+  try {
+    return await joinAndRegister(db, store, enqueue, labId, upload);
+  } catch (error) {
+    await db.update(uploads).set({ completingAt: null }).where(eq(uploads.id, uploadId));
+    throw error;
+  }
+}
+
+/**
+ * The slide at `path` with its label and macro removed, as a file path. A DICOM instance holds one
+ * image (label and overview are instances of their own), so a volume instance has nothing to remove.
+ */
+async function withoutLabelAndMacro(path: string, destination: string): Promise<string> {
+  const slide = await openSlideAt(path);
+  const format = slide.metadata.format;
+  await slide.close();
+  if (format === "dicom") return path;
+  await writeSlideWithout(path, destination, ["label", "macro"]);
+  return destination;
+}
+
+async function joinAndRegister(db: Db, store: ObjectStore, enqueue: (slideId: string) => Promise<void>, labId: string, upload: typeof uploads.$inferSelect) {
+  const uploadId = upload.id;
   const hash = createHash("sha256");
   const count = upload.receivedChunks.length;
   async function* joined() {
@@ -126,15 +207,33 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
     }
   }
   const sourceKey = `sources/${labId}/${uploadId}/${upload.fileName.replace(/[^\w.-]+/g, "_")}`;
-  await store.put(sourceKey, Readable.from(joined()));
-  if (hash.digest("hex") !== upload.sha256) {
-    await store.delete(sourceKey);
-    await store.deletePrefix(`uploads/${uploadId}/`);
-    await db.update(uploads).set({ receivedChunks: "0".repeat(count), updatedAt: new Date() }).where(eq(uploads.id, uploadId));
-    throw new ApiError("DAMAGED", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
+  // The lab's policy holds on every path, not only at its node: unless it shares them, label and
+  // macro are removed before the source is stored (joined on local disk first, then stripped).
+  const share = await labSharesLabelMacro(db, labId);
+  const work = share ? undefined : await mkdtemp(join(tmpdir(), "pathx-upload-"));
+  try {
+    if (work) await pipeline(Readable.from(joined()), createWriteStream(join(work, "joined")));
+    else await store.put(sourceKey, Readable.from(joined()));
+    if (hash.digest("hex") !== upload.sha256) {
+      if (!work) await store.delete(sourceKey);
+      await store.deletePrefix(`uploads/${uploadId}/`);
+      await db.update(uploads).set({ receivedChunks: "0".repeat(count), updatedAt: new Date() }).where(eq(uploads.id, uploadId));
+      throw new ApiError("DAMAGED", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
+    }
+    if (work) {
+      const clean = await withoutLabelAndMacro(join(work, "joined"), join(work, "clean")).catch((error: unknown) => {
+        if (isWsiError(error))
+          throw new ApiError("BAD_REQUEST", `${upload.fileName} is not a slide the hub can read, so it was not stored: upload an Aperio .svs, Hamamatsu .ndpi, DICOM WSI .dcm, pyramidal .tif or OME-TIFF.`);
+        throw error;
+      });
+      await store.put(sourceKey, createReadStream(clean));
+    }
+  } finally {
+    if (work) await rm(work, { recursive: true, force: true });
   }
   if (upload.slideId) {
     await attachFetchedFile(db, labId, upload.slideId, { uploadId, sourceKey, sha256: upload.sha256, sizeBytes: upload.sizeBytes });
+    await prepareSlideForViewing(db, store, upload.slideId);
     await enqueue(upload.slideId);
     await store.deletePrefix(`uploads/${uploadId}/`);
     return { slideId: upload.slideId };
@@ -164,6 +263,8 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
     await publishSlideChange(tx, { labId, slideId: slide!.id, status: "received" });
     return slide!.id;
   });
+  // Viewable the moment its source is stored; the background job adds the derived pyramid and thumbnail.
+  await prepareSlideForViewing(db, store, slideId);
   await enqueue(slideId);
   await store.deletePrefix(`uploads/${uploadId}/`);
   return { slideId };

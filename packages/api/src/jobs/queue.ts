@@ -1,12 +1,8 @@
 import PgBoss from "pg-boss";
 import type { Db } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
-import { isWsiError } from "@pathx/wsi";
-import { tileSlide } from "../domain/tiling";
+import { isPermanentSlideError, tileSlide } from "../domain/tiling";
 import { readApiEnv } from "../env";
-
-// A file that is not a readable slide fails the same way every time: record it, don't retry.
-const permanent = new Set(["NOT_A_TIFF", "UNSUPPORTED_FORMAT", "UNSUPPORTED_COMPRESSION", "CORRUPT", "TRUNCATED", "TOO_LARGE"]);
 
 export const TILE_QUEUE = "tile-slide";
 
@@ -71,7 +67,7 @@ export async function runTilingWorker(boss: PgBoss, deps: { db: Db; store: Objec
       // and the retry has nothing to do; once the retry claims it, this attempt stops.
       outcome = await tileSlide(deps.db, deps.store, job.data.slideId, { jobId: job.id });
     } catch (error) {
-      if (isWsiError(error) && permanent.has(error.code)) {
+      if (isPermanentSlideError(error)) {
         log(`[worker ${process.pid}] slide ${job.data.slideId} cannot be tiled: ${error.message}`);
         return;
       }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { endBoardSession, handOverPresenter, startBoardSession } from "../domain/board-live";
-import { addAgendaCase, getBoardSession, recordConclusion } from "../domain/board-sessions";
+import { addAddendum, addContribution, markAgreedConclusion } from "../domain/board-conclusions";
+import { addAgendaCase, getBoardSession } from "../domain/board-sessions";
 import { addBoardMember, createBoard, getBoard, listMyBoards, removeBoardMember, scheduleBoardSession } from "../domain/boards";
 import { ApiError } from "../errors";
 import { type ApiContext, labProcedure, router, signedInProcedure } from "../trpc";
@@ -37,8 +38,15 @@ export const boardsRouter = router({
     handOver: signedInProcedure
       .input(z.object({ sessionId: id, userId: id }))
       .mutation(({ ctx, input }) => handOverPresenter(live(ctx), ctx.user.id, input.sessionId, input.userId)),
+    /** A member's contribution to the conclusion on a case (kept with its author and time). */
     conclude: signedInProcedure
       .input(z.object({ sessionId: id, itemId: id, conclusion: z.string().max(10_000) }))
-      .mutation(({ ctx, input }) => recordConclusion(live(ctx), ctx.user.id, input.sessionId, input.itemId, input.conclusion)),
+      .mutation(({ ctx, input }) => addContribution(live(ctx), ctx.user.id, input.sessionId, input.itemId, input.conclusion)),
+    agree: signedInProcedure
+      .input(z.object({ sessionId: id, itemId: id, contributionId: id }))
+      .mutation(({ ctx, input }) => markAgreedConclusion(live(ctx), ctx.user.id, input.sessionId, input.itemId, input.contributionId)),
+    addendum: signedInProcedure
+      .input(z.object({ sessionId: id, itemId: id, text: z.string().max(10_000) }))
+      .mutation(({ ctx, input }) => addAddendum(live(ctx), ctx.user.id, input.sessionId, input.itemId, input.text)),
   }),
 });

@@ -5,8 +5,9 @@ import type { RgbImage } from "../image";
 import type { TiffDirectory } from "../tiff/directory";
 import { Compression, describeCompression } from "../tiff/tags";
 import { decodeJpeg, makeStandaloneJpeg } from "./jpeg";
+import { decodeJpeg2000 } from "./jpeg2000";
 
-/** Compressions whose tiles this engine decodes; JPEG 2000 and the rest answer "unsupported". */
+/** Compressions whose tiles this engine decodes; the rest answer "unsupported". */
 const decodable = new Set<number>([
   Compression.None,
   Compression.Lzw,
@@ -14,6 +15,8 @@ const decodable = new Set<number>([
   Compression.AdobeDeflate,
   Compression.Deflate,
   Compression.PackBits,
+  Compression.Jp2kYcbcr,
+  Compression.Jp2kRgb,
 ]);
 
 export function checkDecodable(name: string, d: TiffDirectory): void {
@@ -21,7 +24,7 @@ export function checkDecodable(name: string, d: TiffDirectory): void {
     const kind = describeCompression(d.compression);
     throw new WsiError(
       "UNSUPPORTED_COMPRESSION",
-      `${name}: ${d.label} uses ${kind} compression, which is not supported yet${kind === "jpeg2000" ? " (JPEG 2000 SVS); re-scan or convert the slide with JPEG compression" : ""}.`,
+      `${name}: ${d.label} uses ${kind} compression, which is not supported; convert the slide with JPEG compression (e.g. with QuPath or vips) and publish that.`,
     );
   }
   const bits = d.bitsPerSample.length ? d.bitsPerSample : [8];
@@ -34,10 +37,12 @@ export function checkDecodable(name: string, d: TiffDirectory): void {
   if (d.planarConfiguration !== 1 && d.samplesPerPixel > 1) {
     throw new WsiError("UNSUPPORTED_FORMAT", `${name}: ${d.label} stores colour planes separately; not supported.`);
   }
-  if (d.compression !== Compression.Jpeg && d.photometric !== 1 && d.photometric !== 2 && !(d.photometric === 0 && d.samplesPerPixel === 1)) {
+  if (d.compression !== Compression.Jpeg && !isJpeg2000(d.compression) && d.photometric !== 1 && d.photometric !== 2 && !(d.photometric === 0 && d.samplesPerPixel === 1)) {
     throw new WsiError("UNSUPPORTED_FORMAT", `${name}: ${d.label} uses photometric interpretation ${d.photometric}; not supported.`);
   }
 }
+
+const isJpeg2000 = (compression: number) => compression === Compression.Jp2kYcbcr || compression === Compression.Jp2kRgb;
 
 /** Expands grey or RGBA to RGB; MinIsWhite grey is inverted. */
 function toRgb(pixels: Uint8Array, width: number, height: number, samples: number, photometric: number): Buffer {
@@ -70,6 +75,14 @@ export async function decodeChunk(d: TiffDirectory, bytes: Uint8Array, rows: num
     const image = await decodeJpeg(makeStandaloneJpeg(bytes, d.jpegTables, d.photometric), fits);
     if (image.width < width || image.height < rows) {
       throw new WsiError("CORRUPT", `${d.label}: a JPEG tile is ${image.width} × ${image.height}, smaller than the ${width} × ${rows} the file declares.`);
+    }
+    return image;
+  }
+  if (isJpeg2000(d.compression)) {
+    // Aperio: 33003 holds Y, Cb, Cr without the codestream's colour transform; 33005 is RGB.
+    const image = await decodeJpeg2000(bytes, { colour: d.compression === Compression.Jp2kYcbcr ? "ycbcr" : "rgb" });
+    if (image.width < width || image.height < rows) {
+      throw new WsiError("CORRUPT", `${d.label}: a JPEG 2000 tile is ${image.width} × ${image.height}, smaller than the ${width} × ${rows} the file declares.`);
     }
     return image;
   }

@@ -1,17 +1,20 @@
+import type { ByteSource } from "../byte-source";
 import { WsiError } from "../errors";
-import type { TiffFile } from "../tiff/directory";
+import { type TiffFile, readTiff } from "../tiff/directory";
 import { aperioReader } from "./aperio";
+import { dicomFormat } from "./dicom";
 import { genericTiffReader } from "./generic-tiff";
+import type { SourceFormat } from "./level-reader";
+import { ndpiFormat } from "./ndpi";
 import { omeReader } from "./ome";
+import { tiffLayoutParts } from "./tiff-levels";
 import type { FormatReader, SlideLayout } from "./types";
+import { describeUnknownFormat } from "./unknown";
 
-/** Most specific first: a vendor's own layout wins over the generic pyramidal TIFF reading. */
+/** TIFF vendor layouts, most specific first: a vendor's own layout wins over the generic reading. */
 export const formatReaders: readonly FormatReader[] = [aperioReader, omeReader, genericTiffReader];
 
 export function layoutSlide(file: TiffFile, name: string): SlideLayout {
-  if (file.directories.some((d) => d.hasNdpiTag)) {
-    throw new WsiError("UNSUPPORTED_FORMAT", `${name}: is a Hamamatsu NDPI file; NDPI is not supported yet. Export it as OME-TIFF (e.g. with QuPath) and publish that.`);
-  }
   const reader = formatReaders.find((r) => r.detect(file));
   if (!reader) {
     throw new WsiError("UNSUPPORTED_FORMAT", `${name}: is a TIFF without tiles, so not a whole-slide image. Supported: Aperio SVS, tiled pyramidal TIFF, OME-TIFF.`);
@@ -21,4 +24,41 @@ export function layoutSlide(file: TiffFile, name: string): SlideLayout {
     throw new WsiError("UNSUPPORTED_FORMAT", `${name}: no tiled image found; not a whole-slide image.`);
   }
   return layout;
+}
+
+const tiffMagic = new Set(["II*\0", "MM\0*", "II+\0", "MM\0+"]);
+
+export function hasTiffMagic(head: Uint8Array): boolean {
+  return tiffMagic.has(Buffer.from(head.subarray(0, 4)).toString("latin1"));
+}
+
+export { hasDicomMagic } from "./dicom";
+
+/** Standard TIFF and BigTIFF through the vendor layouts above. */
+export const tiffFormat: SourceFormat = {
+  name: "tiff",
+  claims: async (_source, head) => hasTiffMagic(head),
+  async open(source) {
+    const file = await readTiff(source);
+    return tiffLayoutParts(source, layoutSlide(file, source.name), file);
+  },
+};
+
+/**
+ * Single-file formats read from bytes, most specific first. A new format adds its reader
+ * here (one file per format under formats/); the first whose `claims` is true opens the file.
+ */
+export const sourceFormats: readonly SourceFormat[] = [ndpiFormat, tiffFormat, dicomFormat];
+
+/** The reader that claims these bytes, or a clear error naming what the file is. */
+export async function findSourceFormat(source: ByteSource, head: Uint8Array, size: number): Promise<SourceFormat | undefined> {
+  if (size < 16) throw new WsiError("NOT_A_TIFF", `${source.name}: only ${size} byte${size === 1 ? "" : "s"} long; not a slide file.`);
+  for (const format of sourceFormats) {
+    if (await format.claims(source, head)) return format;
+  }
+  return undefined;
+}
+
+export function refuseUnclaimed(name: string, head: Uint8Array): never {
+  throw describeUnknownFormat(name, head);
 }

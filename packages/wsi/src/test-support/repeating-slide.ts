@@ -1,5 +1,6 @@
 import { open } from "node:fs/promises";
 import { encodeJpeg } from "../codec/jpeg";
+import { bigTiffDirectory } from "../synthetic/tiled-tiff-writer";
 import { tissuePixel } from "./tiff-writer";
 
 /**
@@ -52,45 +53,7 @@ export async function writeRepeatingSlide(path: string, width: number, height: n
     offsets.writeBigUInt64LE(BigInt(poolOffsets[k]!), i * 8);
     counts.writeUInt32LE(pool[k]!.length, i * 4);
   }
-  // tag, type, count, value (inline) — sorted by tag.
-  const entries: [number, number, number, number][] = [
-    [256, 4, 1, width],
-    [257, 4, 1, height],
-    [258, 3, 3, 0], // filled below: 8,8,8 fits inline in BigTIFF
-    [259, 3, 1, 7],
-    [262, 3, 1, 6],
-    [277, 3, 1, 3],
-    [284, 3, 1, 1],
-    ...(options.micronsPerPixel
-      ? ([
-          [282, 5, 1, 0],
-          [283, 5, 1, 0],
-          [296, 3, 1, 3],
-        ] as [number, number, number, number][])
-      : []),
-    [322, 3, 1, tile],
-    [323, 3, 1, tile],
-    [324, 16, count, offsetsAt],
-    [325, 4, count, countsAt],
-  ];
-  entries.sort((a, b) => a[0] - b[0]); // TIFF requires ascending tags
-  const ifd = Buffer.alloc(8 + entries.length * 20 + 8);
-  ifd.writeBigUInt64LE(BigInt(entries.length), 0);
-  entries.forEach(([tag, type, n, value], i) => {
-    const e = 8 + i * 20;
-    ifd.writeUInt16LE(tag, e);
-    ifd.writeUInt16LE(type, e + 2);
-    ifd.writeBigUInt64LE(BigInt(n), e + 4);
-    if (tag === 258) [8, 8, 8].forEach((v, j) => ifd.writeUInt16LE(v, e + 12 + j * 2));
-    else if (type === 5) {
-      // Pixels per centimetre as a rational, inline (BigTIFF values hold 8 bytes).
-      ifd.writeUInt32LE(Math.round(10_000_000 / options.micronsPerPixel!), e + 12);
-      ifd.writeUInt32LE(1000, e + 16);
-    }
-    else if (type === 3 && n === 1) ifd.writeUInt16LE(value, e + 12);
-    else if (type === 4 && n === 1) ifd.writeUInt32LE(value, e + 12);
-    else ifd.writeBigUInt64LE(BigInt(value), e + 12);
-  });
+  const ifd = bigTiffDirectory({ width, height, tileSize: tile, micronsPerPixel: options.micronsPerPixel, count, offsetsAt, countsAt });
   header.writeBigUInt64LE(BigInt(ifdAt), 8);
   const file = await open(path, "w");
   try {

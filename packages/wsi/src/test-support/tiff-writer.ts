@@ -18,10 +18,12 @@ export interface TestImage {
   pixel: (x: number, y: number) => [number, number, number];
   subIfds?: TestImage[];
   /** Extra raw entries: [tag, type, values]. */
-  extraTags?: [number, number, number[]][];
+  extraTags?: [number, number, number[] | string][];
   /** Pixels per centimetre, written as XResolution/YResolution. */
   pixelsPerCm?: number;
   quality?: number;
+  /** Any other codec: its TIFF compression code, photometric interpretation and encoder. */
+  codec?: { compression: number; photometric: number; encode: (raw: Buffer, width: number, height: number) => Buffer };
 }
 
 export interface WrittenTiff {
@@ -58,6 +60,7 @@ function renderChunk(image: TestImage, x0: number, y0: number, w: number, h: num
 }
 
 function compressChunk(image: TestImage, raw: Buffer, w: number, h: number): Buffer {
+  if (image.codec) return image.codec.encode(raw, w, h);
   const compression = image.compression ?? "jpeg";
   if (compression === "none") return raw;
   if (compression === "deflate") return deflateSync(raw);
@@ -104,7 +107,8 @@ export function writeTestTiff(images: TestImage[], options: { bigTiff?: boolean 
         counts.push(data.length);
       }
     }
-    const compressionCode = { jpeg: 7, deflate: 8, none: 1 }[image.compression ?? "jpeg"];
+    const compressionCode = image.codec?.compression ?? { jpeg: 7, deflate: 8, none: 1 }[image.compression ?? "jpeg"];
+    const isJpeg = !image.codec && (image.compression === "jpeg" || image.compression === undefined);
     const LONG = bigTiff ? 16 : 4;
     const tags: [number, number, number[] | string][] = [
       [254, 4, [image.newSubfileType ?? 0]],
@@ -112,7 +116,7 @@ export function writeTestTiff(images: TestImage[], options: { bigTiff?: boolean 
       [257, 4, [image.height]],
       [258, 3, [8, 8, 8]],
       [259, 3, [compressionCode]],
-      [262, 3, [image.compression === "jpeg" || image.compression === undefined ? 6 : 2]],
+      [262, 3, [image.codec?.photometric ?? (isJpeg ? 6 : 2)]],
       [277, 3, [3]],
       [284, 3, [1]],
     ];
@@ -121,7 +125,7 @@ export function writeTestTiff(images: TestImage[], options: { bigTiff?: boolean 
     if (tiled) tags.push([322, 3, [cw]], [323, 3, [ch]], [324, LONG, offsets], [325, 4, counts]);
     else tags.push([273, LONG, offsets], [278, 4, [ch]], [279, 4, counts]);
     if (subOffsets.length) tags.push([330, bigTiff ? 18 : 13, subOffsets]);
-    if (image.compression === "jpeg" || image.compression === undefined) tags.push([530, 3, [2, 2]]);
+    if (isJpeg) tags.push([530, 3, [2, 2]]);
     for (const [tag, type, values] of image.extraTags ?? []) tags.push([tag, type, values]);
     tags.sort((a, b) => a[0] - b[0]);
 

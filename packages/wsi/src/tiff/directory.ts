@@ -257,11 +257,8 @@ async function loadChunkTable(name: string, fileSize: number, ifd: ImageFileDire
 export async function readTiff(source: ByteSource): Promise<TiffFile> {
   const size = await source.size();
   if (size < 16) throw new WsiError("NOT_A_TIFF", `${source.name}: only ${size} byte${size === 1 ? "" : "s"} long; not a slide file.`);
-  const header = await source.read(0, Math.min(size, 132));
+  const header = await source.read(0, Math.min(size, 4));
   const magic = Buffer.from(header.subarray(0, 4)).toString("latin1");
-  if (header.length >= 132 && Buffer.from(header.subarray(128, 132)).toString("latin1") === "DICM") {
-    throw new WsiError("UNSUPPORTED_FORMAT", `${source.name}: is a DICOM file; DICOM whole-slide images are not supported yet. Export the slide as SVS or OME-TIFF.`);
-  }
   if (magic !== "II*\0" && magic !== "MM\0*" && magic !== "II+\0" && magic !== "MM\0+") {
     throw new WsiError("NOT_A_TIFF", `${source.name}: is not a TIFF-based slide (no TIFF header). Supported: Aperio SVS, pyramidal TIFF, OME-TIFF.`);
   }

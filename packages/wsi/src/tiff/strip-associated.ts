@@ -1,9 +1,11 @@
 import { copyFile, open, rename, rm } from "node:fs/promises";
-import { openFileSource } from "../byte-source";
+import { type ByteSource, openFileSource } from "../byte-source";
 import { WsiError } from "../errors";
 import { layoutSlide } from "../formats/index";
 import type { AssociatedName } from "../formats/types";
 import { readTiff } from "./directory";
+import { isNdpi, readNdpiDirectories } from "./ndpi-directory";
+import { Tag } from "./tags";
 
 /**
  * Writes a copy of a slide without some of its pictures of the glass (label, macro show the
@@ -16,49 +18,39 @@ export async function writeSlideWithout(path: string, destination: string, names
   let removed: AssociatedName[] = [];
   const partial = `${destination}.partial`;
   try {
-    const file = await readTiff(source);
-    const layout = layoutSlide(file, source.name);
-    const targets = names.filter((n) => layout.associated[n]).map((n) => ({ name: n, directory: layout.associated[n]! }));
+    const shape = await describeChain(source, names);
+    const targets = shape.targets;
     await copyFile(path, partial);
     const out = await open(partial, "r+");
     try {
-      const pointerSize = file.bigTiff ? 8 : 4;
+      const { pointerSize, countBytes, entryBytes, littleEndian } = shape;
+      const readUint = (bytes: Buffer, size: number) =>
+        size === 8 ? Number(littleEndian ? bytes.readBigUInt64LE(0) : bytes.readBigUInt64BE(0)) : size === 4 ? (littleEndian ? bytes.readUInt32LE(0) : bytes.readUInt32BE(0)) : littleEndian ? bytes.readUInt16LE(0) : bytes.readUInt16BE(0);
       const readPointer = async (at: number) => {
         const bytes = Buffer.alloc(pointerSize);
         await out.read(bytes, 0, pointerSize, at);
-        if (file.bigTiff) return Number(file.littleEndian ? bytes.readBigUInt64LE(0) : bytes.readBigUInt64BE(0));
-        return file.littleEndian ? bytes.readUInt32LE(0) : bytes.readUInt32BE(0);
+        return readUint(bytes, pointerSize);
       };
       const writePointer = async (at: number, value: number) => {
         const bytes = Buffer.alloc(pointerSize);
-        if (file.bigTiff) file.littleEndian ? bytes.writeBigUInt64LE(BigInt(value)) : bytes.writeBigUInt64BE(BigInt(value));
-        else file.littleEndian ? bytes.writeUInt32LE(value) : bytes.writeUInt32BE(value);
+        if (pointerSize === 8) littleEndian ? bytes.writeBigUInt64LE(BigInt(value)) : bytes.writeBigUInt64BE(BigInt(value));
+        else littleEndian ? bytes.writeUInt32LE(value) : bytes.writeUInt32BE(value);
         await out.write(bytes, 0, pointerSize, at);
       };
       // Where each main-chain directory keeps the offset of the next one.
       const nextPointerAt = async (ifdOffset: number) => {
-        const countBytes = file.bigTiff ? 8 : 2;
         const head = Buffer.alloc(countBytes);
         await out.read(head, 0, countBytes, ifdOffset);
-        const count = file.bigTiff
-          ? Number(file.littleEndian ? head.readBigUInt64LE(0) : head.readBigUInt64BE(0))
-          : file.littleEndian
-            ? head.readUInt16LE(0)
-            : head.readUInt16BE(0);
-        return ifdOffset + countBytes + count * (file.bigTiff ? 20 : 12);
+        return ifdOffset + countBytes + readUint(head, countBytes) * entryBytes;
       };
-      for (const { name, directory } of targets) {
-        const chunks = await directory.loadChunks();
-        for (let i = 0; i < chunks.offsets.length; i++) {
-          await out.write(Buffer.alloc(chunks.byteCounts[i]!), 0, chunks.byteCounts[i]!, chunks.offsets[i]!);
-        }
+      for (const { name, offset, ranges } of targets) {
+        for (const [at, length] of ranges) await out.write(Buffer.alloc(length), 0, length, at);
         // Unlink: whoever pointed at this directory now points past it.
-        const next = await readPointer(await nextPointerAt(directory.offset));
-        const firstAt = file.bigTiff ? 8 : 4;
-        if ((await readPointer(firstAt)) === directory.offset) await writePointer(firstAt, next);
-        for (const d of file.directories) {
-          const at = await nextPointerAt(d.offset);
-          if ((await readPointer(at)) === directory.offset) await writePointer(at, next);
+        const next = await readPointer(await nextPointerAt(offset));
+        if ((await readPointer(shape.firstAt)) === offset) await writePointer(shape.firstAt, next);
+        for (const d of shape.directories) {
+          const at = await nextPointerAt(d);
+          if ((await readPointer(at)) === offset) await writePointer(at, next);
         }
         removed = [...removed, name];
       }
@@ -73,4 +65,51 @@ export async function writeSlideWithout(path: string, destination: string, names
   } finally {
     await source.close();
   }
+}
+
+interface ChainShape {
+  littleEndian: boolean;
+  pointerSize: 4 | 8;
+  /** Where the header keeps the first directory's offset. */
+  firstAt: number;
+  countBytes: 2 | 8;
+  entryBytes: number;
+  /** Main-chain directory offsets. */
+  directories: number[];
+  targets: { name: AssociatedName; offset: number; ranges: [number, number][] }[];
+}
+
+/** The directory chain and the byte ranges of the named pictures: TIFF / BigTIFF, or NDPI (8-byte links, macro only). */
+async function describeChain(source: ByteSource, names: AssociatedName[]): Promise<ChainShape> {
+  const size = await source.size();
+  const head = await source.read(0, Math.min(size, 16));
+  if (await isNdpi(source, head, size)) {
+    const directories = await readNdpiDirectories(source, head, size);
+    const targets: ChainShape["targets"] = [];
+    for (const d of directories) {
+      if (!names.includes("macro") || (await d.number(Tag.NdpiSourceLens)) !== -1) continue;
+      const at = await d.fileOffset(Tag.StripOffsets);
+      const length = (await d.number(Tag.StripByteCounts)) ?? 0;
+      targets.push({ name: "macro", offset: d.offset, ranges: at === undefined ? [] : [[at, length]] });
+    }
+    return { littleEndian: true, pointerSize: 8, firstAt: 4, countBytes: 2, entryBytes: 12, directories: directories.map((d) => d.offset), targets };
+  }
+  const file = await readTiff(source);
+  const layout = layoutSlide(file, source.name);
+  const targets: ChainShape["targets"] = [];
+  for (const name of names) {
+    const directory = layout.associated[name];
+    if (!directory) continue;
+    const chunks = await directory.loadChunks();
+    targets.push({ name, offset: directory.offset, ranges: Array.from({ length: chunks.offsets.length }, (_, i) => [chunks.offsets[i]!, chunks.byteCounts[i]!] as [number, number]) });
+  }
+  return {
+    littleEndian: file.littleEndian,
+    pointerSize: file.bigTiff ? 8 : 4,
+    firstAt: file.bigTiff ? 8 : 4,
+    countBytes: file.bigTiff ? 8 : 2,
+    entryBytes: file.bigTiff ? 20 : 12,
+    directories: file.directories.map((d) => d.offset),
+    targets,
+  };
 }

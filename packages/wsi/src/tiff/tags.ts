@@ -25,6 +25,14 @@ export const Tag = {
   SampleFormat: 339,
   JPEGTables: 347,
   NdpiFormatFlag: 65420,
+  NdpiSourceLens: 65421,
+  NdpiXOffset: 65422,
+  NdpiYOffset: 65423,
+  NdpiFocalPlane: 65424,
+  NdpiMcuStarts: 65426,
+  NdpiReference: 65427,
+  NdpiMcuStartsHighBytes: 65432,
+  NdpiPropertyMap: 65449,
 } as const;
 
 /** Byte size of each TIFF field type; 0 marks an unknown type. */

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { encodeJpeg } from "../codec/jpeg";
+import { decodeJpegScaledInto, hasScaledJpegDecode, readJpegSize } from "../codec/turbojpeg";
 import { WsiError, toWsiError } from "../errors";
 import type { RgbImage } from "../image";
 import type { Slide, SlideLevel } from "../slide";
@@ -43,6 +44,12 @@ export interface DeepZoomViewOptions {
   cacheKey?: string;
   /** JPEG quality of computed tiles, 1–100; default 80. */
   quality?: number;
+  /**
+   * Tiles one level below a stored JPEG level decoded at half size (libjpeg-turbo's DCT scaling,
+   * when libturbojpeg is installed) instead of a full decode and a 2×2 box shrink: about as exact
+   * (≥ 40 dB against the builder's tiles), much cheaper. Default true.
+   */
+  scaledDecode?: boolean;
 }
 
 /** Where a Deep Zoom level's pixels come from: a stored level of the source or the derived pyramid, or the level above. */
@@ -125,6 +132,7 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
   const plain = options.derived ? planLevelSources(slide, tileSize).sources : sources;
   const maxLevel = levels.length - 1;
   const { width, height, name } = slide.metadata;
+  const scaledDecode = (options.scaledDecode ?? true) && hasScaledJpegDecode();
 
   /** A decoded stored tile that several Deep Zoom tiles share (stored tiles of another size): cached. */
   const decodedShared = (source: StoredSource, col: number, row: number, signal: AbortSignal): Promise<RgbImage> => {
@@ -202,6 +210,34 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
   };
 
   /**
+   * A tile one level below a stored level in the view's geometry, whose ≤ 2 × 2 tiles there are
+   * whole JPEG tiles: each decoded at half size by libjpeg-turbo (DCT scaling) straight into its
+   * quarter of the result. Most of a computed tile's cost was the full decodes and the shrink
+   * loop; this does neither. Undefined when it does not apply (edge tiles, other codecs, no
+   * libturbojpeg): the caller shrinks full decodes instead.
+   */
+  const halvedStored = async (finer: LevelSource | undefined, level: number, col: number, row: number, signal: AbortSignal, keep: boolean): Promise<RgbImage | undefined> => {
+    if (!scaledDecode || finer?.kind !== "stored" || !finer.passthrough || tileSize % 2 !== 0) return undefined;
+    const { w, h } = tileRect(level, col, row);
+    const half = tileSize / 2;
+    const cols = [2 * col, 2 * col + 1].filter((c) => (c + 1) * tileSize <= finer.info.width);
+    const rows = [2 * row, 2 * row + 1].filter((r) => (r + 1) * tileSize <= finer.info.height);
+    if (cols.length * half !== w || rows.length * half !== h) return undefined;
+    const children = rows.flatMap((r, j) => cols.map((c, i) => ({ c, r, at: (j * half * w + i * half) * 3 })));
+    const raws = await Promise.all(children.map(({ c, r }) => finer.slide.readRawTile(finer.index, c, r)));
+    throwIfAborted(signal);
+    if (raws.some((raw) => raw.kind !== "jpeg")) return undefined;
+    const sizes = raws.map((raw) => readJpegSize(raw.bytes));
+    if (sizes.some((s) => s.width !== tileSize || s.height !== tileSize)) return undefined;
+    // The tile asked for is encoded and its buffer given back; a kept one stays in the cache.
+    const into = keep ? Buffer.allocUnsafe(w * h * 3) : borrowBuffer(w * h * 3);
+    await Promise.all(raws.map((raw, k) => decodeJpegScaledInto(raw.bytes, 2, into, children[k]!.at, w * 3, sizes[k]!)));
+    const image = { width: w, height: h, data: into };
+    if (!keep) lent.set(into, into);
+    return image;
+  };
+
+  /**
    * A tile's pixels: halved from the level above, recursively, down from the level that stores
    * them. Pixels computed on the way to a lower tile are cached (`keep`): zooming in needs them;
    * those of the tile asked for are not, its JPEG is.
@@ -214,7 +250,20 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     const key = `${prefix}${exact ? "p" : "q"}${level}/${col}/${row}`;
     const hit = cache.get<RgbImage>(key);
     if (hit) return Promise.resolve(hit);
-    return cache.share(key, async (own) => {
+    const finerSource = (exact ? plain : sources)[level + 1];
+    // The tile asked for (not kept) is made outside the shared computation, in a lent buffer
+    // only its own caller sees; pixels shared with other callers get a buffer of their own.
+    if (!keep) return halvedStored(finerSource, level, col, row, signal, false).then((fast) => fast ?? halvedOrShrunk(key, finerSource, level, col, row, signal, w, h, false));
+    return halvedOrShrunk(key, finerSource, level, col, row, signal, w, h, true);
+  };
+
+  const halvedOrShrunk = (key: string, finerSource: LevelSource | undefined, level: number, col: number, row: number, signal: AbortSignal, w: number, h: number, keep: boolean): Promise<RgbImage> =>
+    cache.share(key, async (own) => {
+      const fast = keep ? await halvedStored(finerSource, level, col, row, own, true) : undefined;
+      if (fast) {
+        cache.set(key, fast, fast.data.length);
+        return fast;
+      }
       const finer = levels[level + 1]!;
       const cols = [2 * col, 2 * col + 1].filter((c) => c < finer.cols);
       const rows = [2 * row, 2 * row + 1].filter((r) => r < finer.rows);
@@ -225,7 +274,6 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
       if (keep) cache.set(key, image, image.data.length);
       return image;
     }, signal);
-  };
 
   const checkAddress = (level: number, col: number, row: number) => {
     const l = Number.isInteger(level) && level >= 0 && level <= maxLevel ? levels[level]! : undefined;

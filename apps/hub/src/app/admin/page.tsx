@@ -5,7 +5,9 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { TopBar } from "@/components/top-bar";
 import { hubEnv } from "@/env";
+import { AuditChainCard } from "@/components/audit-chain-card";
 import { serverCaller } from "@/server/caller";
+import { PriorLookups } from "./prior-lookups";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Lab administration · Telepathology exchange" };
@@ -44,6 +46,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
   const nodes = await api.nodes.list();
   const policy = await api.lab.policy();
   const remoteViews = await api.audit.remoteViews();
+  const auditChain = await api.audit.chain();
+  const priorLookups = await api.audit.priorLookups();
+  // The lab this page administers, named explicitly in what it changes.
+  const labId = context.lab.labId;
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab.labName} isLabAdmin />
@@ -64,6 +70,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
               <th>Email</th>
               <th>Role</th>
               <th>Second-opinion pools</th>
+              <th></th>
+              <th></th>
               <th></th>
             </tr>
           </thead>
@@ -101,6 +109,31 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                   >
                     <button className="plain" type="submit">
                       {m.role === "lab_admin" ? "Make pathologist" : "Make lab admin"}
+                    </button>
+                  </form>
+                </td>
+                <td>
+                  {/* Ends every session of theirs at once, on every hub (a lost laptop, a shared password). */}
+                  <form
+                    action={async () => {
+                      "use server";
+                      await perform((a) => a.members.signOutEverywhere({ userId: m.userId }), `${m.name} was signed out everywhere.`);
+                    }}
+                  >
+                    <button className="plain" type="submit">
+                      Sign out everywhere
+                    </button>
+                  </form>
+                </td>
+                <td>
+                  <form
+                    action={async () => {
+                      "use server";
+                      await perform((a) => a.members.remove({ userId: m.userId }), `${m.name} was removed from the lab and signed out.`);
+                    }}
+                  >
+                    <button className="plain" type="submit" aria-label={`Remove ${m.name} from the lab`}>
+                      Remove
                     </button>
                   </form>
                 </td>
@@ -229,6 +262,9 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             </tbody>
           </table>
         )}
+        <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Audit chain</h2>
+        <AuditChainCard state={auditChain} />
+        <PriorLookups rows={priorLookups} />
         <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Add a user</h2>
         <form
           className="card"
@@ -238,12 +274,13 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             await perform(
               (a) =>
                 a.members.add({
+                  labId,
                   email,
                   name: String(form.get("name") ?? ""),
                   role: form.get("role") === "lab_admin" ? "lab_admin" : "pathologist",
                   password: String(form.get("password") ?? "") || undefined,
                 }),
-              `${email} was added.`,
+              `${email}: a new account joins the lab at once; someone who already signs in to the hub gets an invitation and joins when they accept it.`,
             );
           }}
         >
@@ -266,7 +303,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
             </select>
           </p>
           <p>
-            <label htmlFor="new-password">First password (new accounts only, 10+ characters)</label>
+            <label htmlFor="new-password">First password (used only if the e-mail has no account yet; 10+ characters)</label>
             <br />
             <input id="new-password" name="password" type="password" autoComplete="new-password" />
           </p>

@@ -11,16 +11,44 @@ async function markAllRead() {
   redirect("/inbox");
 }
 
+/** A lab's invitation is answered by the person invited; nothing changes for them before they accept. */
+async function answerInvitation(form: FormData) {
+  "use server";
+  const { api } = await serverCaller();
+  const id = String(form.get("id") ?? "");
+  if (form.get("answer") === "accept") await api.invitations.accept({ id });
+  else await api.invitations.decline({ id });
+  redirect("/inbox");
+}
+
 export default async function InboxPage() {
   const { api, context } = await serverCaller();
   if (!context.user) redirect("/sign-in?next=/inbox");
   const entries = await api.inbox.list();
+  const invitations = await api.invitations.list();
   const unread = entries.filter((e) => !e.readAt).length;
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab?.labName} isLabAdmin={context.lab?.role === "lab_admin"} />
       <main>
         <h1>Inbox</h1>
+        {invitations.length ? (
+          <section id="invitations" className="card" style={{ marginBottom: "1rem" }} aria-label="Invitations">
+            <strong>Invitations to join a lab</strong>
+            {invitations.map((i) => (
+              <form key={i.id} action={answerInvitation} className="inline-form" style={{ marginTop: ".5rem" }}>
+                <input type="hidden" name="id" value={i.id} />
+                {i.labName} invites you as {i.role === "lab_admin" ? "lab administrator" : "pathologist"}.{" "}
+                <button type="submit" name="answer" value="accept">
+                  Accept
+                </button>{" "}
+                <button type="submit" name="answer" value="decline" className="plain">
+                  Decline
+                </button>
+              </form>
+            ))}
+          </section>
+        ) : null}
         {unread ? (
           <form action={markAllRead} style={{ marginBottom: ".8rem" }}>
             <button type="submit" className="plain">

@@ -1,11 +1,33 @@
-import { AuthError } from "next-auth";
+import { AuthError, CredentialsSignin } from "next-auth";
 import { redirect } from "next/navigation";
 import { oidcProvider, signIn } from "@/auth";
 
 export const metadata = { title: "Sign in · Telepathology exchange" };
 
-export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string; next?: string }> }) {
-  const { error, next } = await searchParams;
+/** What the person can do about a failed sign-in. */
+function explain(error: string, retry: number | undefined): string {
+  switch (error) {
+    case "CredentialsSignin":
+      return "That email and password do not match an account. Check both and try again.";
+    case "Throttled":
+      return `Too many failed sign-ins for this account or from this network. Wait ${retry && retry >= 120 ? `${Math.ceil(retry / 60)} minutes` : `${retry ?? 60} seconds`} and try again.`;
+    case "unverified-email":
+      return "Your lab's sign-in did not confirm your email address. Ask your lab's IT to verify it, then try again.";
+    case "hub-admin":
+      return "Hub administrators sign in with their exchange password, not through a lab's sign-in.";
+    case "NoAccount":
+    case "AccessDenied":
+    case "no-account":
+    case "linked-elsewhere":
+    case "unknown-lab":
+      return "Your lab's sign-in worked, but the exchange has no account for you in this lab. Ask your lab administrator to add you.";
+    default:
+      return "Sign-in failed; try again.";
+  }
+}
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string; next?: string; retry?: string }> }) {
+  const { error, next, retry } = await searchParams;
   const target = next?.startsWith("/") && !next.startsWith("//") ? next : "/";
   const oidc = oidcProvider();
   return (
@@ -15,11 +37,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
         <p className="muted">Telepathology exchange: slides, second opinions and tumor boards across labs.</p>
         {error ? (
           <p className="error" role="alert">
-            {error === "CredentialsSignin"
-              ? "That email and password do not match an account. Check both and try again."
-              : error === "NoAccount" || error === "AccessDenied"
-                ? "Your lab's sign-in worked, but the exchange has no account for that email. Ask your lab administrator to add you."
-                : "Sign-in failed; try again."}
+            {explain(error, retry ? Number(retry) || undefined : undefined)}
           </p>
         ) : null}
         {oidc ? (
@@ -41,6 +59,8 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
             try {
               await signIn("credentials", { email: form.get("email"), password: form.get("password"), redirectTo: target });
             } catch (e) {
+              const wait = e instanceof CredentialsSignin ? /^throttled_(\d+)$/.exec(e.code)?.[1] : undefined;
+              if (wait) redirect(`/sign-in?error=Throttled&retry=${wait}&next=${encodeURIComponent(target)}`);
               if (e instanceof AuthError) redirect(`/sign-in?error=${e.type}&next=${encodeURIComponent(target)}`);
               throw e;
             }

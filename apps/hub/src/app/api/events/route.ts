@@ -1,4 +1,4 @@
-import { loadSessionUser, refusedTopics } from "@pathx/api";
+import { loadSessionUser, refusedTopics, watchTopicRights } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "@/server/deps";
 import { getEventHub } from "@/server/events";
@@ -42,11 +42,15 @@ export async function GET(request: Request) {
       const unsubscribe = hub.subscribe(topics, since, (event) => {
         write(`id: ${event.id}\ndata: ${JSON.stringify({ topic: event.topic, payload: event.payload, at: event.createdAt.getTime() })}\n\n`);
       });
+      // Rights are re-checked when access ends (a grant, a board or lab membership): a stream
+      // whose topics are no longer the user's ends, and its reconnect is refused.
+      const unwatch = watchTopicRights(hub, db, user.id, topics, () => stop());
       // Said once subscribed: whatever happens from here on is delivered.
       write(`retry: 2000\n: connected, last event ${hub.lastId()}\n\n`);
       const heartbeat = setInterval(() => write(": heartbeat\n\n"), HEARTBEAT_MS);
       stop = () => {
         unsubscribe();
+        unwatch();
         clearInterval(heartbeat);
         try {
           controller.close();

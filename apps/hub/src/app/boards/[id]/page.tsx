@@ -23,7 +23,7 @@ export default async function BoardPage({ params, searchParams }: { params: Prom
   async function addMember(form: FormData) {
     "use server";
     const email = String(form.get("email") ?? "");
-    await runFormAction(path, (a) => a.boards.addMember({ boardId: id, email }).then(() => undefined), `${email.trim()} is now a member of the board.`);
+    await runFormAction(path, (a) => a.boards.addMember({ boardId: id, email }).then(() => undefined), `If ${email.trim()} signs in to the hub as a member of a lab, they are now a member of this board.`);
   }
   async function schedule(form: FormData) {
     "use server";

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { serverCaller } from "@/server/caller";
+import { ConsultRequestForm } from "./consult-request-form";
 
 async function requestOpinion(form: FormData) {
   "use server";
@@ -28,6 +29,10 @@ export async function ConsultPanel({ caseId, slides }: { caseId: string; slides:
   const [requests, targets] = await Promise.all([api.consults.forCase({ caseId }), api.consults.targets()]);
   const pools = new Map<string, { labId: string; labName: string; subspecialty: string }>();
   for (const t of targets) for (const s of t.subspecialties) pools.set(`${t.labId}|${s}`, { labId: t.labId, labName: t.labName, subspecialty: s });
+  const options = [
+    ...[...pools.entries()].map(([key, p]) => ({ value: `pool|${key}`, label: `${p.subspecialty} pool — ${p.labName}` })),
+    ...targets.map((t) => ({ value: `user|${t.labId}|${t.userId}`, label: `${t.name} — ${t.labName}` })),
+  ];
   return (
     <section className="panel" aria-labelledby="opinions">
       <h2 id="opinions">Second opinions</h2>
@@ -52,54 +57,7 @@ export async function ConsultPanel({ caseId, slides }: { caseId: string; slides:
       {slides.length ? (
         <details>
           <summary>Ask a pathologist of another lab for a second opinion</summary>
-          <form action={requestOpinion} className="form-grid" style={{ marginTop: ".6rem" }}>
-            <input type="hidden" name="caseId" value={caseId} />
-            <fieldset>
-              <legend>Slides to share (read-only, while the request is open)</legend>
-              {slides.map((s) => (
-                <label key={s.id} className="row">
-                  <input type="checkbox" name="slideIds" value={s.id} defaultChecked /> {s.block} · {s.stain}
-                </label>
-              ))}
-            </fieldset>
-            <label>
-              Clinical question
-              <textarea name="question" required minLength={10} placeholder="e.g. Melanoma in situ or severely dysplastic naevus?" />
-            </label>
-            <label>
-              Urgency
-              <select name="urgency" defaultValue="routine">
-                <option value="routine">Routine</option>
-                <option value="urgent">Urgent</option>
-              </select>
-            </label>
-            <label>
-              Ask
-              <select name="target" required>
-                {[...pools.entries()].map(([key, p]) => (
-                  <option key={`pool|${key}`} value={`pool|${key}`}>
-                    {p.subspecialty} pool — {p.labName}
-                  </option>
-                ))}
-                {targets.map((t) => (
-                  <option key={`user|${t.userId}`} value={`user|${t.labId}|${t.userId}`}>
-                    {t.name} — {t.labName}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="row">
-              <input type="checkbox" name="shareLabel" /> Show the slide label to the consultant (it may show the patient&apos;s name)
-            </label>
-            <div className="row">
-              <button type="submit" name="send" value="now">
-                Send request
-              </button>
-              <button type="submit" name="send" value="draft" className="plain">
-                Save as draft
-              </button>
-            </div>
-          </form>
+          <ConsultRequestForm caseId={caseId} slides={slides} targets={options} action={requestOpinion} />
         </details>
       ) : null}
     </section>

@@ -42,7 +42,7 @@ export default async function CasePage({ params }: { params: Promise<{ id: strin
         <div className="thumbs">
           {kase.slides.map((s) => (
             <a key={s.id} href={`/slides/${s.id}`} aria-label={`Slide ${s.block} ${s.stain}`}>
-              {s.hasThumbnail ? <img src={`/tiles/${s.id}/thumbnail`} alt={`Thumbnail of ${s.block} ${s.stain}`} /> : <div style={{ height: 150 }} />}
+              {s.hasThumbnail ? <img src={`/slides/${s.id}/thumbnail`} alt={`Thumbnail of ${s.block} ${s.stain}`} /> : <div style={{ height: 150 }} />}
               <div>
                 {s.block} · {s.stain}
               </div>

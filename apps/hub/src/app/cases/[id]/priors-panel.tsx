@@ -1,3 +1,4 @@
+import { TRPCError } from "@trpc/server";
 import { redirect } from "next/navigation";
 import { serverCaller } from "@/server/caller";
 
@@ -13,10 +14,24 @@ async function openPrior(form: FormData) {
 /** The patient's slides at every lab (matched on the pseudonym), grouped by lab and date. */
 export async function PriorsPanel({ caseId }: { caseId: string }) {
   const { api } = await serverCaller();
-  const priors = await api.cases.priors({ id: caseId });
+  // Listing priors is audited (the labs holding them see who looked) and limited for labs with no slide of the patient.
+  const priors = await api.cases.priors({ id: caseId }).catch((error: unknown) => {
+    if (error instanceof TRPCError && error.code === "FORBIDDEN") return { refused: error.message } as const;
+    throw error;
+  });
+  if ("refused" in priors) {
+    return (
+      <section className="panel" aria-labelledby="priors">
+        <h2 id="priors">Priors</h2>
+        <p className="error" role="alert">{priors.refused}</p>
+      </section>
+    );
+  }
   return (
     <section className="panel" aria-labelledby="priors">
       <h2 id="priors">Priors</h2>
+      {priors.linked ? <p className="muted">Listing priors is recorded: the labs that hold them see who looked, and for which case.</p> : null}
+      {priors.flagged ? <p className="muted">Your lab has no usable slide of this patient, so such look-ups are limited per hour.</p> : null}
       {!priors.linked ? <p className="muted">This case has no patient pseudonym, so its priors cannot be looked up.</p> : null}
       {priors.linked && !priors.caseOpen ? <p className="muted">The case is signed out: other labs&apos; priors can be listed but not opened.</p> : null}
       {priors.groups.map((g) => (
@@ -51,7 +66,11 @@ export async function PriorsPanel({ caseId }: { caseId: string }) {
                             {s.block} · {s.stain}
                             {s.indexOnly ? <span className="muted"> (at the lab)</span> : null}
                           </span>
-                          <select name="reason" aria-label={`Reason to open ${c.accessionNumber} ${s.block}`} defaultValue="current diagnosis">
+                          {/* No reason is chosen for the user: the audit records only what they picked. */}
+                          <select name="reason" aria-label={`Reason to open ${c.accessionNumber} ${s.block}`} defaultValue="" required>
+                            <option value="" disabled>
+                              Choose a reason…
+                            </option>
                             {reasons.map((r) => (
                               <option key={r}>{r}</option>
                             ))}

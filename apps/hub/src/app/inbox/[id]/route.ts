@@ -1,17 +1,17 @@
 import { appRouter, createCallerFactory, createContext } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "@/server/deps";
+import { publicUrl } from "@/server/public-url";
 
 /** Opening an inbox entry marks it read and goes where it points (only the user's own entries). */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const userId = await currentUserId();
-  const base = new URL(request.url);
-  if (!userId) return Response.redirect(new URL("/sign-in?next=/inbox", base), 303);
+  if (!userId) return Response.redirect(publicUrl("/sign-in?next=/inbox", request), 303);
   const api = createCallerFactory(appRouter)(await createContext(await getDeps(), { headers: request.headers, userId }));
   const entry = /^[0-9a-f-]{36}$/.test(id) ? (await api.inbox.list()).find((e) => e.id === id) : undefined;
-  if (!entry) return Response.redirect(new URL("/inbox", base), 303);
+  if (!entry) return Response.redirect(publicUrl("/inbox", request), 303);
   await api.inbox.markRead({ ids: [id] });
   // Links are hub paths written by the hub itself; anything else goes to the inbox.
-  return new Response(null, { status: 303, headers: { location: entry.link.startsWith("/") && !entry.link.startsWith("//") ? entry.link : "/inbox" } });
+  return Response.redirect(publicUrl(entry.link.startsWith("/") && !entry.link.startsWith("//") ? entry.link : "/inbox", request), 303);
 }

@@ -59,7 +59,7 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
           <div style={{ padding: "1rem" }}>
             <LiveRefresh topics={[slideTopic(slide.id)]} busy={isSlideBusy(slide.status)} />
             {slide.hasThumbnail && slide.status !== "failed" ? (
-              <img src={`/tiles/${slide.id}/thumbnail`} alt="Thumbnail of the slide" style={{ float: "right", maxWidth: 240, border: "1px solid #ddd" }} />
+              <img src={`/slides/${slide.id}/thumbnail`} alt="Thumbnail of the slide" style={{ float: "right", maxWidth: 240, border: "1px solid #ddd" }} />
             ) : null}
             {slide.status === "failed" ? (
               <>

@@ -1,15 +1,14 @@
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { appRouter, createContext } from "@pathx/api";
+import { handleTrpcRequest } from "@pathx/api";
 import { currentUserId } from "@/auth";
+import { hubEnv } from "@/env";
+import { guardApiRoute } from "@/server/api-guard";
 import { getDeps } from "@/server/deps";
 
-// The Next adapter: plain Headers and the session's user id go into the framework-free core.
-const handler = async (request: Request) =>
-  fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req: request,
-    router: appRouter,
-    createContext: async () => createContext(await getDeps(), { headers: request.headers, userId: await currentUserId() }),
-  });
+// The Next adapter: cross-site calls are refused and the session's user id is resolved first,
+// then the framework-free core reads the bounded body and runs the call.
+const handler = (request: Request) =>
+  guardApiRoute(request, async () =>
+    handleTrpcRequest(request, { endpoint: "/api/trpc", deps: await getDeps(), userId: await currentUserId(), timeoutMs: hubEnv().BODY_TIMEOUT_MS }),
+  );
 
 export { handler as GET, handler as POST };

@@ -5,6 +5,7 @@ import { Flash } from "@/components/flash";
 import { LocalTime } from "@/components/local-time";
 import { TopBar } from "@/components/top-bar";
 import { serverCaller } from "@/server/caller";
+import { ItemConclusions } from "./item-conclusions";
 import { runFormAction } from "@/server/form-action";
 
 export const dynamic = "force-dynamic";
@@ -85,25 +86,7 @@ export default async function BoardSessionPage({ params, searchParams }: { param
                   <div className="muted">
                     {item.labName} · {item.slides.map((s) => [s.block, s.stain].filter(Boolean).join(" · ")).join("; ") || "no slides"}
                   </div>
-                  {item.conclusion ? (
-                    <blockquote data-testid="conclusion">
-                      {item.conclusion}
-                      <footer className="muted">— recorded by {item.concludedBy ?? "a former member"}</footer>
-                    </blockquote>
-                  ) : null}
-                  <form
-                    action={async (form: FormData) => {
-                      "use server";
-                      const conclusion = String(form.get("conclusion") ?? "");
-                      await runFormAction(path, (a) => a.boards.sessions.conclude({ sessionId: id, itemId: item.id, conclusion }), `Conclusion on ${item.accessionNumber} recorded.`);
-                    }}
-                  >
-                    <label className="muted" htmlFor={`conclusion-${item.id}`}>
-                      Board conclusion
-                    </label>
-                    <textarea id={`conclusion-${item.id}`} name="conclusion" rows={3} required maxLength={10_000} defaultValue={item.conclusion ?? ""} />
-                    <button type="submit">{item.conclusion ? "Update conclusion" : "Record conclusion"}</button>
-                  </form>
+                  <ItemConclusions sessionId={session.id} itemId={item.id} accession={item.accessionNumber} conclusions={item.conclusions} isChair={session.isChair} closed={session.status === "closed"} />
                   {item.snapshots > 0 ? (
                     <div className="snapshots">
                       {Array.from({ length: item.snapshots }, (_, i) => (

@@ -1,6 +1,7 @@
-import { ApiError, exportAnnotationsGeoJson, httpStatusOf, loadSessionUser } from "@pathx/api";
+import { ApiError, exportAnnotationsGeoJson, httpStatusOf, isUuid, loadSessionUser } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "@/server/deps";
+import { withRequestOrigin } from "@/server/request-origin";
 
 const noStore = { "cache-control": "no-store" };
 
@@ -11,8 +12,9 @@ export async function GET(_request: Request, { params }: { params: Promise<{ id:
   const { db } = await getDeps();
   const user = userId ? await loadSessionUser(db, userId) : undefined;
   if (!user) return new Response("Sign in to export annotations.", { status: 401, headers: noStore });
+  if (!isUuid(id)) return new Response("Slide not found.", { status: 404, headers: noStore });
   try {
-    const collection = await exportAnnotationsGeoJson(db, user, id);
+    const collection = await withRequestOrigin(() => exportAnnotationsGeoJson(db, user, id));
     return new Response(JSON.stringify(collection, null, 1), {
       headers: {
         ...noStore,

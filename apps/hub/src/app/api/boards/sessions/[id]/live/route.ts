@@ -1,4 +1,4 @@
-import { openLiveSession, recordAttendance } from "@pathx/api";
+import { openLiveSession, recordAttendance, requestOriginOf } from "@pathx/api";
 import { handleBoardRequest } from "@/server/board-route";
 
 export const dynamic = "force-dynamic";
@@ -12,7 +12,7 @@ const HEARTBEAT_MS = 15_000;
  */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  return handleBoardRequest(async (userId, deps) => {
+  return handleBoardRequest(request, [id], async (userId, deps) => {
     const { sessionId, ...state } = await openLiveSession(deps.db, userId, id);
     const encoder = new TextEncoder();
     let cleanup = () => {};
@@ -41,7 +41,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
         const unsubscribe = deps.boardChannel.subscribe(sessionId, (event) => {
           send(`data: ${JSON.stringify(event)}\n\n`);
           if (event.type === "member-removed" && event.userId === userId) close();
-          if (event.type === "status" && event.status === "live") void recordAttendance(deps.db, userId, sessionId).catch((error) => console.error(error));
+          if (event.type === "status" && event.status === "live") void recordAttendance(deps.db, userId, sessionId, requestOriginOf(request.headers).ip).catch((error) => console.error(error));
         });
         const heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
         cleanup = () => {

@@ -1,4 +1,4 @@
-import { failFetchOrder } from "@pathx/api";
+import { failFetchOrder, isUuid, notFound } from "@pathx/api";
 import { z } from "zod";
 import { handleNodeRequest, readNodeJson } from "@/server/node-api";
 
@@ -6,6 +6,7 @@ import { handleNodeRequest, readNodeJson } from "@/server/node-api";
 export async function POST(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   return handleNodeRequest(request, async (node, { db }) => {
+    if (!isUuid(id)) throw notFound("Order");
     const { reason } = await readNodeJson(request, z.object({ reason: z.string().max(2000) }), "failure report");
     await failFetchOrder(db, node.id, id, reason);
   });

@@ -1,9 +1,14 @@
-import { receiveChunk } from "@pathx/api";
+import { expectChunk, isUuid, notFound, readBoundedBody, receiveChunk } from "@pathx/api";
 import { handleNodeRequest } from "@/server/node-api";
+import { chunkLimits } from "@/server/request-body";
 
+/** One chunk of a node's upload: an unknown upload is refused before the body is read, and the body is bounded by the chunk's size. */
 export async function PUT(request: Request, { params }: { params: Promise<{ id: string; index: string }> }) {
   const { id, index } = await params;
-  return handleNodeRequest(request, async (node, { db, store }) =>
-    receiveChunk(db, store, node.labId, id, Number(index), new Uint8Array(await request.arrayBuffer()), request.headers.get("x-chunk-sha256") ?? ""),
-  );
+  return handleNodeRequest(request, async (node, { db, store }) => {
+    if (!isUuid(id)) throw notFound("Upload");
+    const expected = await expectChunk(db, node.labId, id, Number(index));
+    const bytes = await readBoundedBody(request, chunkLimits(expected));
+    return receiveChunk(db, store, node.labId, id, Number(index), bytes, request.headers.get("x-chunk-sha256") ?? "");
+  });
 }

@@ -1,0 +1,18 @@
+import { ApiError, readAuditChainPage } from "@pathx/api";
+import { handleNodeRequest } from "@/server/node-api";
+
+export const dynamic = "force-dynamic";
+
+const MAX_PAGE = 5000;
+
+/** The node's own lab's audit entries after sequence number `after`, in order, a page at a time. */
+export const GET = (request: Request) =>
+  handleNodeRequest(request, async (node, { db }) => {
+    const params = new URL(request.url).searchParams;
+    const after = Number(params.get("after") ?? "0");
+    const limit = Number(params.get("limit") ?? String(MAX_PAGE));
+    if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      throw new ApiError("BAD_REQUEST", `after is a whole number ≥ 0 and limit one from 1 to ${MAX_PAGE}.`);
+    }
+    return { labId: node.labId, entries: await readAuditChainPage(db, node.labId, after, limit) };
+  });

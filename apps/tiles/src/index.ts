@@ -1,0 +1,2 @@
+export { startTileService } from "./service";
+export { readTilesEnv, type TilesEnv } from "./env";

@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { StorageError } from "@pathx/storage";
+import { type RevocationList, verifyTileToken } from "@pathx/tile-token";
+import { isWsiError } from "@pathx/wsi";
+import { BusyError, type Limiter } from "./limiter";
+import type { Pyramid, PyramidRegistry } from "./pyramids";
+
+export interface TileServerDeps {
+  secret: string;
+  hubOrigin: string;
+  cacheControl: "private" | "public";
+  maxAgeSeconds: number;
+  timeoutMs: number;
+  pyramids: PyramidRegistry;
+  revocations: RevocationList;
+  limiter: Limiter;
+  log?: (line: string) => void;
+}
+
+// /tiles/<slide>/<version>/slide.dzi and /tiles/<slide>/<version>/slide_files/<level>/<col>_<row>.<format>
+const ROUTE = /^\/tiles\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([a-z0-9]{1,40})\/(?:slide\.dzi|slide_files\/(\d{1,2})\/(\d{1,6})_(\d{1,6})\.(jpeg|png))$/;
+// Codes of a tile whose stored bytes cannot be made into an image: the slide is damaged there.
+const DAMAGED = new Set(["CORRUPT", "TRUNCATED", "UNSUPPORTED_COMPRESSION", "NOT_A_TIFF", "UNSUPPORTED_FORMAT"]);
+
+/** The tile service's HTTP answers: one line of text for every refusal, never a stack trace. */
+export function createTileHandler(deps: TileServerDeps) {
+  const log = deps.log ?? ((line: string) => console.error(line));
+  const cors = { "access-control-allow-origin": deps.hubOrigin, "timing-allow-origin": deps.hubOrigin };
+  const text = (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}) => {
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(status, { ...cors, "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...extra });
+    res.end(`${message}\n`);
+  };
+
+  return async function handle(req: IncomingMessage, res: ServerResponse) {
+    try {
+      const url = new URL(req.url ?? "/", "http://tiles.invalid");
+      if (url.pathname === "/healthz") return text(res, 200, "ok");
+      if (req.method === "OPTIONS") {
+        res.writeHead(204, { ...cors, "access-control-allow-methods": "GET, HEAD", "access-control-max-age": "86400" });
+        return void res.end();
+      }
+      if (req.method !== "GET" && req.method !== "HEAD") return text(res, 405, "Only GET and HEAD.", { allow: "GET, HEAD" });
+      const match = ROUTE.exec(url.pathname);
+      if (!match) return text(res, 404, "Not found.");
+      const [, slideId, version, level, col, row, format] = match as unknown as [string, string, string, string?, string?, string?, string?];
+      const token = url.searchParams.get("t");
+      if (!token) return text(res, 401, "A tile token is needed: open the slide in the hub.");
+      const check = verifyTileToken(deps.secret, token, { slideId, version });
+      // Forged, expired, another slide's, revoked: all look like a slide that is not there.
+      if (!check.ok || deps.revocations.isRevoked(check.payload)) return text(res, 404, "Not found.");
+
+      const address = level === undefined ? undefined : { level: Number(level), col: Number(col), row: Number(row), format: format as "jpeg" | "png" };
+      const etag = `"${createHash("sha1").update(`${slideId}/${version}/${address ? `${address.level}/${address.col}_${address.row}.${address.format}` : "dzi"}`).digest("base64url").slice(0, 22)}"`;
+      const headers = {
+        ...cors,
+        etag,
+        // The URL names the pyramid version: its bytes never change.
+        "cache-control": `${deps.cacheControl}, max-age=${deps.maxAgeSeconds}, immutable`,
+        "content-type": address ? `image/${address.format}` : "application/xml",
+        "x-content-type-options": "nosniff",
+      };
+      if (req.headers["if-none-match"] === etag) {
+        res.writeHead(304, headers);
+        return void res.end();
+      }
+      const body = await deps.limiter.run(deps.timeoutMs, async (signal) => {
+        const pyramid: Pyramid | undefined = await deps.pyramids.get(slideId, version, signal);
+        if (!pyramid) return undefined;
+        if (!address) return Buffer.from(pyramid.dzi);
+        if (address.format !== pyramid.format) return undefined;
+        return pyramid.tile(address.level, address.col, address.row, signal);
+      });
+      if (!body) return text(res, 404, "Not found.");
+      res.writeHead(200, { ...headers, "content-length": String(body.byteLength) });
+      res.end(req.method === "HEAD" ? undefined : body);
+    } catch (error) {
+      if (error instanceof BusyError) return text(res, 503, "The slide store is slow or unavailable right now; try again in a moment.", { "retry-after": "2" });
+      if (error instanceof StorageError && error.code === "NOT_FOUND") return text(res, 404, "Not found.");
+      if (isWsiError(error) && (error.code === "NOT_FOUND" || error.code === "INVALID_OPTIONS")) return text(res, 404, "Not found.");
+      if (isWsiError(error) && DAMAGED.has(error.code)) return text(res, 422, "This part of the slide is damaged in the scanner's file and cannot be shown.");
+      log(`[tiles] ${req.method} ${(req.url ?? "").split("?")[0]} failed: ${(error as Error)?.message ?? String(error)}`);
+      return text(res, 500, "The tile service failed on this tile; try again, and report it if it persists.");
+    }
+  };
+}
+
+export function createTileServer(deps: TileServerDeps): Server {
+  const handle = createTileHandler(deps);
+  const server = createServer((req, res) => void handle(req, res));
+  server.keepAliveTimeout = 65_000; // longer than the load balancer's idle timeout
+  server.headersTimeout = 66_000;
+  return server;
+}

@@ -1,0 +1,2 @@
+export { CanonicalJsonError, canonicalJson } from "./canonical-json";
+export { ChainVerifier, GENESIS_HASH, hashEntry, keyIdOf, signCheckpoint, verifyCheckpoint, type AuditEntry, type ChainReport, type Checkpoint, type SealedEntry } from "./chain";

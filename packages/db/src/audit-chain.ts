@@ -1,0 +1,73 @@
+import { type AuditEntry, GENESIS_HASH, type SealedEntry, hashEntry } from "@pathx/audit";
+import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { auditEvents } from "./schema";
+
+type AnyDb = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+type AuditRow = typeof auditEvents.$inferSelect;
+
+/** The rows of one chain: a lab's, or the hub's own (null). */
+export const inAuditChain = (labId: string | null) => (labId === null ? isNull(auditEvents.labId) : eq(auditEvents.labId, labId));
+
+/**
+ * Serialises the writers of one chain until the end of the calling transaction; other chains
+ * write in parallel. Must run inside a transaction.
+ */
+export async function lockAuditChain(tx: AnyDb, labId: string | null): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${labId ?? "hub"}, 0))`);
+}
+
+/** The entry as it is hashed (what `@pathx/audit` checks). */
+export function auditEntryOf(row: Pick<AuditRow, "labId" | "seq" | "prevHash" | "createdAt" | "actorUserId" | "action" | "targetType" | "targetId" | "detail" | "ip">): AuditEntry {
+  return {
+    labId: row.labId,
+    seq: row.seq,
+    prevHash: row.prevHash ?? "",
+    createdAt: row.createdAt.toISOString(),
+    actorUserId: row.actorUserId,
+    action: row.action,
+    targetType: row.targetType,
+    targetId: row.targetId,
+    detail: row.detail as Record<string, unknown>,
+    ip: row.ip,
+  };
+}
+
+export const sealedEntryOf = (row: AuditRow): SealedEntry => ({ ...auditEntryOf(row), hash: row.hash ?? "" });
+
+/**
+ * Seals the rows written before the chain existed (migration 0006 numbered them; their hash is
+ * null): computes each one's previous hash and hash in sequence order. The trigger allows this
+ * once per row. Idempotent; safe while other processes start too.
+ */
+export async function sealAuditChains(db: AnyDb): Promise<number> {
+  // A database migrated only part of the way (tests of the migrations) has no chain yet.
+  const chainColumns = await db.execute(sql`SELECT 1 FROM information_schema.columns WHERE table_name = 'audit_events' AND column_name = 'hash'`);
+  if (!(chainColumns as unknown as { rows?: unknown[] }).rows?.length && !(Array.isArray(chainColumns) && chainColumns.length)) return 0;
+  const chains = await db.selectDistinct({ labId: auditEvents.labId }).from(auditEvents).where(isNull(auditEvents.hash));
+  let sealed = 0;
+  for (const { labId } of chains) {
+    sealed += await db.transaction(async (tx) => {
+      await lockAuditChain(tx, labId);
+      const rows = await tx.select().from(auditEvents).where(inAuditChain(labId)).orderBy(asc(auditEvents.seq));
+      let prev = GENESIS_HASH;
+      let count = 0;
+      for (const row of rows) {
+        if (row.hash === null) {
+          const hash = hashEntry({ ...auditEntryOf(row), prevHash: prev });
+          await tx.update(auditEvents).set({ prevHash: prev, hash }).where(and(eq(auditEvents.id, row.id), isNull(auditEvents.hash)));
+          prev = hash;
+          count++;
+        } else prev = row.hash;
+      }
+      return count;
+    });
+  }
+  return sealed;
+}
+
+/** The chain's last entry (sequence number and hash); 0 and the genesis hash for an empty chain. */
+export async function readAuditHead(db: AnyDb, labId: string | null): Promise<{ seq: number; hash: string | null }> {
+  const [head] = await db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(inAuditChain(labId)).orderBy(desc(auditEvents.seq)).limit(1);
+  return head ?? { seq: 0, hash: GENESIS_HASH };
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { decodeJpeg, encodeJpeg } from "./jpeg";
+import { decodeJpegScaledInto, hasScaledJpegDecode, readJpegSize } from "./turbojpeg";
+
+const side = 64;
+const gradient = Buffer.alloc(side * side * 3);
+for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) gradient.set([x * 4, y * 4, 128], (y * side + x) * 3);
+
+describe("libturbojpeg (reduced-scale decode)", () => {
+  it("decodes at half size into a region of a larger buffer, leaving the rest alone", async () => {
+    expect(hasScaledJpegDecode(), "libturbojpeg.so.0 (Debian libturbojpeg0) is needed: scripts/test.sh installs it").toBe(true);
+    const jpeg = await encodeJpeg({ width: side, height: side, data: gradient }, 95);
+    expect(readJpegSize(jpeg)).toEqual({ width: side, height: side });
+    const full = await decodeJpeg(jpeg);
+    const out = Buffer.alloc(side * side * 3, 7); // a 64 × 64 image; the half-size decode fills its top-right quarter
+    await decodeJpegScaledInto(jpeg, 2, out, (side / 2) * 3, side * 3, { width: side, height: side });
+    for (let y = 0; y < side; y++) {
+      for (let x = 0; x < side; x++) {
+        const at = (y * side + x) * 3;
+        if (y >= side / 2 || x < side / 2) {
+          expect(out[at]).toBe(7);
+          continue;
+        }
+        // Each pixel is about the mean of its 2 × 2 block at full size.
+        const [fx, fy] = [2 * (x - side / 2), 2 * y];
+        const mean = (c: number) => [0, 1, side, side + 1].reduce((s, d) => s + full.data[((fy + (d >= side ? 1 : 0)) * side + fx + (d % side)) * 3 + c]!, 0) / 4;
+        for (let c = 0; c < 3; c++) expect(Math.abs(out[at + c]! - mean(c))).toBeLessThanOrEqual(6);
+      }
+    }
+  });
+
+  it("answers CORRUPT for damaged data, and refuses a region that does not fit", async () => {
+    const jpeg = await encodeJpeg({ width: side, height: side, data: gradient }, 80);
+    const truncated = jpeg.subarray(0, jpeg.length >> 1);
+    await expect(decodeJpegScaledInto(truncated, 2, Buffer.alloc(32 * 32 * 3), 0, 32 * 3, { width: side, height: side })).rejects.toMatchObject({ code: "CORRUPT" });
+    for (const damaged of [Buffer.from([0xff, 0xd8, 0xff, 0xd9]), Buffer.from([1, 2, 3, 4, 5, 6]), jpeg.subarray(0, 40)]) {
+      expect(() => readJpegSize(damaged)).toThrow(expect.objectContaining({ code: "CORRUPT" }));
+    }
+    await expect(decodeJpegScaledInto(jpeg, 2, Buffer.alloc(16), 0, 32 * 3, { width: side, height: side })).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
+  });
+});
