@@ -1,5 +1,5 @@
 import { type KeyObject, createHash, createPublicKey, sign, verify } from "node:crypto";
-import { canonicalJson } from "./canonical-json";
+import { canonicalJson, writeString } from "./canonical-json";
 
 /** The previous hash of a chain's first entry. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -25,25 +25,45 @@ export interface SealedEntry extends AuditEntry {
   hash: string;
 }
 
-const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+const isNullableString = (value: unknown): value is string | null => value === null || typeof value === "string";
+
+/**
+ * The entry's canonical JSON, written straight from its fields: the members in RFC 8785 order
+ * (action, actorUserId, createdAt, detail, ip, labId, prevHash, seq, targetId, targetType, v).
+ * Verification hashes every entry, and the generic writer's per-member sorting and arrays cost
+ * most of it. Anything not shaped as declared (a field missing, a wrong type) takes the generic
+ * writer, so the bytes are always exactly canonicalJson's.
+ */
+export function canonicalEntryJson(e: AuditEntry): string {
+  const { detail } = e;
+  if (
+    typeof e.action !== "string" ||
+    !isNullableString(e.actorUserId) ||
+    typeof e.createdAt !== "string" ||
+    typeof detail !== "object" ||
+    detail === null ||
+    Array.isArray(detail) ||
+    !isNullableString(e.ip) ||
+    !isNullableString(e.labId) ||
+    typeof e.prevHash !== "string" ||
+    typeof e.seq !== "number" ||
+    !Number.isFinite(e.seq) ||
+    typeof e.targetId !== "string" ||
+    typeof e.targetType !== "string"
+  ) {
+    return canonicalJson({ v: 1, labId: e.labId, seq: e.seq, prevHash: e.prevHash, createdAt: e.createdAt, actorUserId: e.actorUserId, action: e.action, targetType: e.targetType, targetId: e.targetId, detail, ip: e.ip });
+  }
+  const nullable = (value: string | null) => (value === null ? "null" : writeString(value));
+  return (
+    `{"action":${writeString(e.action)},"actorUserId":${nullable(e.actorUserId)},"createdAt":${writeString(e.createdAt)},` +
+    `"detail":${canonicalJson(detail)},"ip":${nullable(e.ip)},"labId":${nullable(e.labId)},"prevHash":${writeString(e.prevHash)},` +
+    `"seq":${JSON.stringify(e.seq)},"targetId":${writeString(e.targetId)},"targetType":${writeString(e.targetType)},"v":1}`
+  );
+}
 
 /** SHA-256 (hex) of the entry's RFC 8785 canonical JSON; only the listed fields count. */
 export function hashEntry(e: AuditEntry): string {
-  return sha256(
-    canonicalJson({
-      v: 1,
-      labId: e.labId,
-      seq: e.seq,
-      prevHash: e.prevHash,
-      createdAt: e.createdAt,
-      actorUserId: e.actorUserId,
-      action: e.action,
-      targetType: e.targetType,
-      targetId: e.targetId,
-      detail: e.detail,
-      ip: e.ip,
-    }),
-  );
+  return createHash("sha256").update(canonicalEntryJson(e), "utf8").digest("hex");
 }
 
 /** A lab's chain head, signed with the hub's Ed25519 key (kept outside the database). */
