@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Db, type DbHandle, createDb, findMigrationsFolder, readDbEnv, schema } from "@pathx/db";
+import { type Db, type DbHandle, createDb, findMigrationsFolder, readDbEnv, schema, sealedEntryOf } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
 import { loadAuditSigningKey, type AuditSigningKey } from "../audit/signing-key";
-import { recordAudit } from "./audit";
+import { readAuditChainPage, recordAudit } from "./audit";
 import { checkpointAuditChain, verifyAuditChain } from "./audit-chain";
 
 let handle: DbHandle;
@@ -56,6 +56,15 @@ describe("the audit chain in the database", () => {
     expect(report).toMatchObject({ ok: true, length: 20 });
     const rows = await db.select({ seq: schema.auditEvents.seq }).from(schema.auditEvents).where(eq(schema.auditEvents.labId, labId)).orderBy(schema.auditEvents.seq);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it("reads pages as JSON text that give exactly the entries the rows hold", async () => {
+    await writeEntries(9);
+    await recordAudit(db, { labId, actorUserId: labId, action: "x", targetType: "t", targetId: "\u{1f600}", detail: { b: [1.5, null, { z: "\n" }], a: 1e21 }, ip: null });
+    const rows = await db.select().from(schema.auditEvents).where(eq(schema.auditEvents.labId, labId)).orderBy(schema.auditEvents.seq);
+    const pages = [...(await readAuditChainPage(db, labId, 0, 4)), ...(await readAuditChainPage(db, labId, 4, 100))];
+    expect(pages).toEqual(rows.map(sealedEntryOf));
+    expect(await readAuditChainPage(db, labId, 10, 5)).toEqual([]);
   });
 
   it("refuses UPDATE, DELETE, TRUNCATE and an insert that does not extend the chain", async () => {
