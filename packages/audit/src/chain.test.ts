@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "./canonical-json";
 import { type AuditEntry, type Checkpoint, ChainVerifier, GENESIS_HASH, type SealedEntry, canonicalEntryJson, hashEntry, signCheckpoint, verifyCheckpoint } from "./chain";
@@ -86,7 +86,10 @@ describe("canonicalEntryJson", () => {
       { ...base, ip: 5 as unknown as string, detail: null as unknown as Record<string, unknown> },
       { ...base, seq: "7" as unknown as number, detail: new Date(0) as unknown as Record<string, unknown> },
     ];
-    for (const e of variants) expect(canonicalEntryJson(e)).toBe(generic(e));
+    for (const e of variants) {
+      expect(canonicalEntryJson(e)).toBe(generic(e));
+      expect(hashEntry(e)).toBe(createHash("sha256").update(generic(e), "utf8").digest("hex"));
+    }
     expect(() => canonicalEntryJson({ ...base, targetId: "\ud800" })).toThrow(/lone UTF-16 surrogate/);
     expect(() => canonicalEntryJson({ ...base, seq: Number.NaN })).toThrow(/NaN/);
   });

@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import { type KeyObject, createHash, createPublicKey, sign, verify } from "node:crypto";
 import { canonicalJson, writeString } from "./canonical-json";
 
@@ -63,8 +64,13 @@ export function canonicalEntryJson(e: AuditEntry): string {
 
 /** SHA-256 (hex) of the entry's RFC 8785 canonical JSON; only the listed fields count. */
 export function hashEntry(e: AuditEntry): string {
-  return createHash("sha256").update(canonicalEntryJson(e), "utf8").digest("hex");
+  return sha256Hex(canonicalEntryJson(e));
 }
+
+// crypto.hash (Node ≥ 20.12) hashes a string in one call, about twice as fast as a Hash object
+// per entry; a node agent on an older Node 20 takes the Hash object.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
+const sha256Hex = oneShotHash ? (text: string) => oneShotHash("sha256", text, "hex") : (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
 /** A lab's chain head, signed with the hub's Ed25519 key (kept outside the database). */
 export interface Checkpoint {
