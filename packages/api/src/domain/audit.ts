@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
-import { type SealedEntry, hashEntry } from "@pathx/audit";
+import { type EntryTuple, type SealedEntry, hashEntry, sealedEntryOfTuple } from "@pathx/audit";
 import { type Db, lockAuditChain, readAuditChainJson, readAuditHead, schema, sealAuditChains } from "@pathx/db";
 import { currentRequestOrigin } from "../audit/request-context";
 
@@ -46,7 +46,8 @@ export async function recordAudit(db: Db, event: AuditEvent): Promise<{ seq: num
 
 /** One page of a chain, in sequence order, as `@pathx/audit` verifies it. */
 export async function readAuditChainPage(db: Db, labId: string | null, afterSeq: number, limit: number): Promise<SealedEntry[]> {
-  return JSON.parse(await readAuditChainJson(db, labId, afterSeq, limit)) as SealedEntry[];
+  const tuples = JSON.parse(await readAuditChainJson(db, labId, afterSeq, limit)) as EntryTuple[];
+  return tuples.map((t) => sealedEntryOfTuple(labId, t));
 }
 
 /** Who from outside the lab viewed its slides, when and why: for the lab's administrators. */
