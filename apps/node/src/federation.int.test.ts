@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -292,6 +292,46 @@ describe("hub and lab node processes on loopback", () => {
     const watched = await runPathx(["node", "watch", inbox, "--once", "--index-only", "--interval", "0.2"], eastNode);
     expect(watched.stdout).toContain("E26-8100-A1.tif: registered index-only");
   });
+
+  it("loses and duplicates no record when 10 nodes backlog into the hub at once, one of them twice over the same archive", async () => {
+    const labs = ["east", "north", "south"] as const;
+    const sources = await Promise.all([0, 1, 2].map((k) => writeSlide(`many-source-${k}.tif`, 300 + k)));
+    const perNode = 40;
+    const nodes: { env: Record<string, string>; archive: string; lab: (typeof labs)[number] }[] = [];
+    for (let n = 0; n < 10; n++) {
+      const lab = labs[n % labs.length]!;
+      const archive = join(work, `many-${n}`);
+      for (let i = 0; i < perNode; i++) {
+        const folder = join(archive, `box-${i % 3}`);
+        await mkdir(folder, { recursive: true });
+        const name = `M26-${String(n).padStart(2, "0")}-${String(i).padStart(3, "0")}-A1`;
+        await link(sources[i % sources.length]!, join(folder, `${name}.tif`));
+        await writeFile(join(folder, `${name}.json`), JSON.stringify({ case: `M26-${n}-${Math.floor(i / 2)}`, block: "A1", patient: `PM-${n}-${i}` }));
+      }
+      nodes.push({ env: await enrolNode(await signInOverHttp(hub.url, `admin@${lab}.example`), `many-node-${n}`), archive, lab });
+    }
+    // Small batches, so the nodes' batches interleave at the hub; node 0 runs twice over its archive at the same time.
+    const runs = [...nodes, nodes[0]!].map((node) => spawnPathx(["node", "backlog", node.archive, "--batch", "7", "--restart"], node.env));
+    const codes = await Promise.all(runs.map((r) => r.exited));
+    expect(codes, runs.map((r) => r.output()).join("\n")).toEqual(runs.map(() => 0));
+    const counted = runs.map((r) => /(\d+) registered index-only, (\d+) already known/.exec(r.output())!.slice(1).map(Number));
+    // Each run accounts for every slide; node 0's two runs together registered each of its slides once.
+    for (const [registered, known] of counted) expect(registered! + known!).toBe(perNode);
+    expect(counted[0]![0]! + counted[10]![0]!).toBe(perNode);
+    for (const [n, node] of nodes.entries()) {
+      const session = await signInOverHttp(hub.url, `pathologist@${node.lab}.example`);
+      const listed = await session.query<(SlideView & { fileName: string })[]>("slides.list", { search: `M26-${String(n).padStart(2, "0")}-` });
+      const names = listed.map((s) => s.fileName).sort();
+      expect(names).toEqual(Array.from({ length: perNode }, (_, i) => `M26-${String(n).padStart(2, "0")}-${String(i).padStart(3, "0")}-A1.tif`));
+      expect(listed.every((s) => s.status === "indexed")).toBe(true);
+    }
+    // A thumbnail from a batch's shared object, as the dashboard asks for it.
+    const east = await signInOverHttp(hub.url, "pathologist@east.example");
+    const [one] = await east.query<SlideView[]>("slides.list", { search: "M26-00-007" });
+    const thumbnail = await fetch(`${hub.url}/slides/${one!.id}/thumbnail`, { headers: { cookie: east.cookie() } });
+    expect(thumbnail.status).toBe(200);
+    expect(Buffer.from(await thumbnail.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  }, 600_000);
 
   it("keeps a lab's node inside its lab: another lab's uploads and orders are not found, a lab header is ignored", async () => {
     const southNode = await enrolNode(southAdmin, "south-node");

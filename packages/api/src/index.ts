@@ -18,6 +18,7 @@ export {
   nodeOrdersTopic,
   findOpenOrder,
   indexBatchInput,
+  readThumbnail,
   registerIndexedSlides,
   requestSlideFetch,
   type IndexRecord,

@@ -1,6 +1,7 @@
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type Checkpoint, ChainVerifier, GENESIS_HASH, type SealedEntry, hashEntry, signCheckpoint, verifyCheckpoint } from "./chain";
+import { canonicalJson } from "./canonical-json";
+import { type AuditEntry, type Checkpoint, ChainVerifier, GENESIS_HASH, type SealedEntry, canonicalEntryJson, hashEntry, signCheckpoint, verifyCheckpoint } from "./chain";
 
 const lab = "6f1c3c5e-1d2b-4f7a-9a51-6f0c2b3d4e5f";
 const keys = generateKeyPairSync("ed25519");
@@ -67,5 +68,29 @@ describe("ChainVerifier", () => {
     }
     expect(verify(rewritten).ok).toBe(true);
     expect(verify(rewritten, [cp]).broken).toMatchObject({ seq: 10, problem: expect.stringMatching(/differs from the checkpoint/) });
+  });
+});
+
+describe("canonicalEntryJson", () => {
+  const base: AuditEntry = { labId: lab, seq: 7, prevHash: GENESIS_HASH, createdAt: "2026-01-01T00:00:07.000Z", actorUserId: null, action: "slide.view", targetType: "slide", targetId: "s7", detail: {}, ip: null };
+  const generic = (e: AuditEntry) =>
+    canonicalJson({ v: 1, labId: e.labId, seq: e.seq, prevHash: e.prevHash, createdAt: e.createdAt, actorUserId: e.actorUserId, action: e.action, targetType: e.targetType, targetId: e.targetId, detail: e.detail, ip: e.ip });
+
+  it("writes exactly the generic RFC 8785 bytes, for entries as declared and for odd shapes", () => {
+    const variants: AuditEntry[] = [
+      base,
+      { ...base, labId: null, actorUserId: "a1", ip: "2001:db8::1", detail: { "\u20ac": 1, "\r": [1, "x", null, { b: 2, a: 1 }], z: { y: true, x: 1e21 }, a: "é\u0001\"\\" } },
+      { ...base, action: "\u{1f600} emoji", targetId: "\u0000", seq: 2 ** 53 - 1 },
+      // Shapes a hub or database could send that the declared type does not allow.
+      { ...base, actorUserId: undefined as unknown as null, detail: [1, 2] as unknown as Record<string, unknown> },
+      { ...base, ip: 5 as unknown as string, detail: null as unknown as Record<string, unknown> },
+      { ...base, seq: "7" as unknown as number, detail: new Date(0) as unknown as Record<string, unknown> },
+    ];
+    for (const e of variants) {
+      expect(canonicalEntryJson(e)).toBe(generic(e));
+      expect(hashEntry(e)).toBe(createHash("sha256").update(generic(e), "utf8").digest("hex"));
+    }
+    expect(() => canonicalEntryJson({ ...base, targetId: "\ud800" })).toThrow(/lone UTF-16 surrogate/);
+    expect(() => canonicalEntryJson({ ...base, seq: Number.NaN })).toThrow(/NaN/);
   });
 });

@@ -1,10 +1,10 @@
-export { type ByteSource, createMemorySource, openFileSource, openHttpRangeSource } from "./byte-source";
+export { type ByteSource, createMemorySource, openBlockingFileSource, openFileSource, openHttpRangeSource } from "./byte-source";
 export { WsiError, type WsiErrorCode, isWsiError } from "./errors";
 export { type RgbImage, halveImage, cropImage } from "./image";
 export { limits } from "./limits";
 export type { AssociatedName } from "./formats/types";
 export { openSlide, openSlideAt, type Slide, type SlideMetadata, type SlideLevel, type AssociatedImageInfo, type RawTile, type SlideFormat } from "./slide";
-export { encodeJpeg, decodeJpeg } from "./codec/jpeg";
+export { encodeJpeg, decodeJpeg, useBlockingCodecs } from "./codec/jpeg";
 export { decodeJpeg2000, encodeJpeg2000, loadJpeg2000Encoder, type Jpeg2000DecodeOptions, type Jpeg2000EncodeOptions } from "./codec/jpeg2000";
 export { planDeepZoomLevels, renderDzi, type DeepZoomLevel } from "./deepzoom/plan";
 export { createFolderSink, type TileSink, type PyramidInfo } from "./deepzoom/sink";

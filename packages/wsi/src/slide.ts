@@ -1,5 +1,6 @@
+import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { type ByteSource, openFileSource } from "./byte-source";
+import { type ByteSource, openBlockingFileSource, openFileSource } from "./byte-source";
 import { WsiError, toWsiError } from "./errors";
 import { findSourceFormat, refuseUnclaimed } from "./formats/index";
 import type { LevelReader, RawTile, SlideFormat, SlideParts } from "./formats/level-reader";
@@ -78,9 +79,10 @@ export async function openSlide(source: ByteSource): Promise<Slide> {
  * Opens a slide by path: a file, a file with companions (MRXS) or a folder (DICOM series).
  * Native readers first; what none claims, or what only the generic TIFF reading would take
  * although a library knows the vendor, goes to the path readers (OpenSlide).
+ * `blockingReads`: read the file with blocking reads (see openBlockingFileSource; worker threads only).
  */
-export async function openSlideAt(path: string): Promise<Slide> {
-  const info = await stat(path).catch((error: unknown) => {
+export async function openSlideAt(path: string, options: { blockingReads?: boolean } = {}): Promise<Slide> {
+  const info = await (options.blockingReads ? Promise.resolve().then(() => statSync(path)) : stat(path)).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
     throw new WsiError(code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR", `${path}: ${code === "ENOENT" ? "no such file or folder" : `cannot read (${code ?? String(error)})`}.`, { cause: error });
   });
@@ -97,7 +99,7 @@ export async function openSlideAt(path: string): Promise<Slide> {
     if (!format) throw new WsiError("UNSUPPORTED_FORMAT", `${path}: is a folder that holds no slide pathx reads; give a DICOM WSI series folder or the slide file itself (for MRXS, the .mrxs file).`);
     return createSlide(name, await openParts(name, () => format.open(path)), async () => {});
   }
-  const source = await openFileSource(path);
+  const source = await (options.blockingReads ? openBlockingFileSource : openFileSource)(path);
   try {
     const size = await source.size();
     const head = await source.read(0, Math.min(size, 512));

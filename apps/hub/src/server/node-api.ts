@@ -24,7 +24,9 @@ export async function handleNodeRequest(request: Request, run: (node: { id: stri
   const node = credential ? await authenticateNode(deps.db, credential, request.headers.get("x-pathx-version") ?? undefined) : undefined;
   if (!node) return Response.json({ error: "This node is not enrolled, or it was revoked: enrol it again with a new token from your lab administrator." }, { status: 401 });
   try {
-    return Response.json((await withRequestOrigin(() => run(node, deps))) ?? { ok: true });
+    const result = await withRequestOrigin(() => run(node, deps));
+    // A route that has its answer as JSON text already (the audit pages) sends it as is.
+    return result instanceof Response ? result : Response.json(result ?? { ok: true });
   } catch (error) {
     if (error instanceof ApiError) return Response.json({ error: error.message }, { status: httpStatusOf(error) });
     console.error(error);

@@ -2,8 +2,11 @@ import { createHash } from "node:crypto";
 import { opendir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import type { NodeConfig } from "./config";
-import { type IndexRecord, buildIndexRecord, registerIndexRecords } from "./index-record";
-import { SLIDE_FILE, readSidecar } from "./sidecar";
+import { availableParallelism } from "node:os";
+import type { BacklogResult } from "./backlog-record";
+import { registerIndexRecordsJson } from "./index-record";
+import { createReaderPool } from "./reader-pool";
+import { SLIDE_FILE } from "./sidecar";
 
 export interface BacklogReport {
   found: number;
@@ -37,26 +40,17 @@ function compareWalkOrder(a: string, b: string): number {
   return x.length - y.length;
 }
 
-async function mapLimited<T, R>(items: T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await run(items[i]!);
-      }
-    }),
-  );
-  return out;
-}
+/** Slides handed to a reader thread at a time: small enough to keep every thread busy, big enough to cost few messages. */
+const CHUNK = 16;
 
 /**
  * Registers an existing archive index-only, in batches: each slide's metadata, case from its
  * sidecar (patient id pseudonymised here) and a thumbnail; the pixels stay until the hub asks.
- * While one batch is on its way to the hub the next is read. After each batch the last slide
- * done is saved next to the node's config, so a stopped run continues where it was; the hub
- * ignores a slide it already has, so overlapping runs do no harm.
+ * Reader threads (one per core by default) read the slides while the main thread walks the
+ * folders and sends batches, two at a time, so reading, sending and the hub's inserts overlap.
+ * After each batch the last slide done is saved next to the node's config (only once every
+ * earlier batch is done too), so a stopped run continues where it was; the hub ignores a
+ * slide it already has, so overlapping runs do no harm.
  */
 export async function registerBacklog(
   dir: string,
@@ -66,7 +60,10 @@ export async function registerBacklog(
     configPath: string;
     pseudonymKey?: string;
     batchSize?: number;
+    /** Slides in flight per reader thread. */
     concurrency?: number;
+    /** Reader threads (default: one per core). */
+    threads?: number;
     restart?: boolean;
     log: (line: string) => void;
     progress: (report: BacklogReport) => void;
@@ -79,58 +76,82 @@ export async function registerBacklog(
   const batchSize = options.batchSize ?? 500;
   const started = performance.now();
   const report: BacklogReport = { found: 0, registered: 0, alreadyKnown: 0, skippedBefore: 0, problems: 0, seconds: 0 };
+  const threads = options.threads ?? availableParallelism();
+  const pool = createReaderPool(threads, { indexKey: options.indexKey, pseudonymKey: options.pseudonymKey, concurrency: options.concurrency ?? 4 });
 
-  const build = (paths: string[]) =>
-    mapLimited(paths, options.concurrency ?? 8, async (path): Promise<IndexRecord | undefined> => {
-      try {
-        const sidecar = await readSidecar(path, options.pseudonymKey);
-        if (sidecar.kind !== "ok") throw new Error(sidecar.kind === "missing" ? "no sidecar .json with its case" : sidecar.reason);
-        return await buildIndexRecord(options.indexKey, path, sidecar.meta);
-      } catch (error) {
-        report.problems++;
-        options.log(`${path}: ${(error as Error).message}; skipped`);
-        return undefined;
-      }
-    });
-  const send = async (paths: string[], records: (IndexRecord | undefined)[]) => {
-    const ready = records.filter((r): r is IndexRecord => Boolean(r));
-    if (ready.length) {
-      const answer = await registerIndexRecords(config, ready);
-      report.registered += answer.registered;
-      report.alreadyKnown += answer.alreadyKnown;
-      report.problems += answer.rejected.length;
-      for (const r of answer.rejected) options.log(`${ready[r.index]!.fileName}: the hub refused it (${r.reason})`);
-    }
-    await writeFile(statePath, JSON.stringify({ dir: root, lastPath: paths[paths.length - 1] }));
-    report.seconds = (performance.now() - started) / 1000;
-    options.progress(report);
-  };
-
-  let pending: Promise<void> = Promise.resolve();
+  // Sending: at most two batches in flight; each one's answer is counted, and the position
+  // saved, only after every earlier batch is done, so the saved position is always true.
   let failure: unknown;
-  let batch: string[] = [];
-  const settle = async () => {
-    await pending;
+  let done: Promise<void> = Promise.resolve();
+  const inFlight = new Set<Promise<unknown>>();
+  const send = async (paths: string[], records: string[], fileNames: string[]) => {
+    while (inFlight.size >= 2) await Promise.race(inFlight);
     if (failure) throw failure;
+    const request = records.length ? registerIndexRecordsJson(config, records) : Promise.resolve(undefined);
+    const previous = done;
+    done = (async () => {
+      const answer = await request.catch((error: unknown) => void (failure ??= error));
+      await previous;
+      // After a failed batch nothing later counts, so the saved position never passes it.
+      if (failure) return;
+      if (answer) {
+        report.registered += answer.registered;
+        report.alreadyKnown += answer.alreadyKnown;
+        report.problems += answer.rejected.length;
+        for (const r of answer.rejected) options.log(`${fileNames[r.index]}: the hub refused it (${r.reason})`);
+      }
+      await writeFile(statePath, JSON.stringify({ dir: root, lastPath: paths[paths.length - 1] }));
+      report.seconds = (performance.now() - started) / 1000;
+      options.progress(report);
+    })().catch((error: unknown) => void (failure ??= error));
+    const tracked = done.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
   };
-  const flush = async () => {
-    const paths = batch;
-    batch = [];
-    const records = await build(paths);
-    await settle(); // batches reach the hub in order, so the saved position is always true
-    pending = send(paths, records).catch((error: unknown) => void (failure = error));
-  };
-  for await (const path of walkSlides(root)) {
-    report.found++;
-    if (resumeAfter && compareWalkOrder(path, resumeAfter) <= 0) {
-      report.skippedBefore++;
-      continue;
+
+  // Reading: chunks go to the threads in walk order and are taken back in that order.
+  const reading: Promise<BacklogResult[]>[] = [];
+  let batch: { paths: string[]; records: string[]; fileNames: string[] } = { paths: [], records: [], fileNames: [] };
+  const takeOldest = async () => {
+    for (const result of await reading.shift()!) {
+      batch.paths.push(result.path);
+      if ("problem" in result) {
+        report.problems++;
+        options.log(`${result.path}: ${result.problem}; skipped`);
+      } else {
+        batch.records.push(result.json);
+        batch.fileNames.push(result.fileName);
+      }
+      if (batch.paths.length >= batchSize) {
+        const full = batch;
+        batch = { paths: [], records: [], fileNames: [] };
+        await send(full.paths, full.records, full.fileNames);
+      }
     }
-    batch.push(path);
-    if (batch.length >= batchSize) await flush();
+  };
+  try {
+    let chunk: string[] = [];
+    for await (const path of walkSlides(root)) {
+      report.found++;
+      if (resumeAfter && compareWalkOrder(path, resumeAfter) <= 0) {
+        report.skippedBefore++;
+        continue;
+      }
+      chunk.push(path);
+      if (chunk.length < CHUNK) continue;
+      reading.push(pool.read(chunk));
+      chunk = [];
+      // Enough read ahead to keep every thread busy while a batch is sent, and no more (memory).
+      if (reading.length >= threads * 4) await takeOldest();
+    }
+    if (chunk.length) reading.push(pool.read(chunk));
+    while (reading.length) await takeOldest();
+    if (batch.paths.length) await send(batch.paths, batch.records, batch.fileNames);
+    await done;
+    if (failure) throw failure;
+  } finally {
+    await Promise.allSettled(reading);
+    await pool.close();
   }
-  if (batch.length) await flush();
-  await settle();
   report.seconds = (performance.now() - started) / 1000;
   return report;
 }

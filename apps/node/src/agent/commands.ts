@@ -164,13 +164,15 @@ async function backlog(args: string[], env: NodeEnv, io: Io): Promise<number> {
     args,
     allowPositionals: true,
     strict: true,
-    options: { batch: { type: "string" }, concurrency: { type: "string" }, restart: { type: "boolean" } },
+    options: { batch: { type: "string" }, concurrency: { type: "string" }, threads: { type: "string" }, restart: { type: "boolean" } },
   });
   if (positionals.length !== 1) throw new UsageError("pathx node backlog takes exactly one folder (searched recursively).");
   const batchSize = Number(values.batch ?? 500);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new UsageError("--batch takes 1 to 1000 slides per request.");
-  const concurrency = Number(values.concurrency ?? 8);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError("--concurrency takes 1 to 64.");
+  const concurrency = Number(values.concurrency ?? 4);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError("--concurrency takes 1 to 64 (slides in flight per reader thread).");
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64)) throw new UsageError("--threads takes 1 to 64 reader threads (default: one per core).");
   const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
   const log = logTo(io);
   const tty = Boolean(io.stderr.isTTY);
@@ -180,6 +182,7 @@ async function backlog(args: string[], env: NodeEnv, io: Io): Promise<number> {
     pseudonymKey: env.PATHX_PSEUDONYM_KEY,
     batchSize,
     concurrency,
+    threads,
     restart: values.restart,
     log,
     progress: (r) => {

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { encodeJpeg, makeThumbnail, openSlideAt } from "@pathx/wsi";
@@ -33,9 +34,9 @@ export interface IndexAnswer {
  * Reads a slide's directories and smallest image only. The thumbnail is made from the file's
  * own thumbnail or smallest level, never from the label or macro.
  */
-export async function buildIndexRecord(key: Buffer, path: string, meta: SlideMeta): Promise<IndexRecord> {
-  const info = await stat(path);
-  const slide = await openSlideAt(path);
+export async function buildIndexRecord(key: Buffer, path: string, meta: SlideMeta, options: { blockingReads?: boolean } = {}): Promise<IndexRecord> {
+  const info = options.blockingReads ? statSync(path) : await stat(path);
+  const slide = await openSlideAt(path, options);
   try {
     const m = slide.metadata;
     const thumbnail = await encodeJpeg(await makeThumbnail(slide, 256), 80);
@@ -56,4 +57,14 @@ export async function buildIndexRecord(key: Buffer, path: string, meta: SlideMet
 
 export function registerIndexRecords(config: NodeConfig, records: IndexRecord[]): Promise<IndexAnswer> {
   return callHub<IndexAnswer>(config.hub, "/api/node/index", { method: "POST", credential: config.credential, json: { records } });
+}
+
+/** A batch whose records are already JSON text (serialised where they were read): joined, not re-encoded. */
+export function registerIndexRecordsJson(config: NodeConfig, records: string[]): Promise<IndexAnswer> {
+  return callHub<IndexAnswer>(config.hub, "/api/node/index", {
+    method: "POST",
+    credential: config.credential,
+    headers: { "content-type": "application/json" },
+    body: Buffer.from(`{"records":[${records.join(",")}]}`),
+  });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { SlideMeta } from "./index-record";
@@ -22,8 +23,8 @@ export type SidecarResult = { kind: "missing" } | { kind: "invalid"; reason: str
  * A slide's case metadata from its sidecar, with the patient id already turned into its
  * pseudonym: the id itself goes no further than this function.
  */
-export async function readSidecar(slidePath: string, pseudonymKey: string | undefined): Promise<SidecarResult> {
-  const text = await readFile(sidecarPathOf(slidePath), "utf8").catch(() => undefined);
+export async function readSidecar(slidePath: string, pseudonymKey: string | undefined, options: { blockingReads?: boolean } = {}): Promise<SidecarResult> {
+  const text = options.blockingReads ? readTextSync(sidecarPathOf(slidePath)) : await readFile(sidecarPathOf(slidePath), "utf8").catch(() => undefined);
   if (text === undefined) return { kind: "missing" };
   let json: unknown;
   try {
@@ -39,4 +40,13 @@ export async function readSidecar(slidePath: string, pseudonymKey: string | unde
     kind: "ok",
     meta: { accessionNumber: m.case, block: m.block, stain: m.stain, specimen: m.specimen, patientPseudonym: m.patient ? pseudonymise(m.patient, pseudonymKey!) : undefined },
   };
+}
+
+/** A worker thread reading a backlog blocks on its own small reads (see openBlockingFileSource). */
+function readTextSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
 }

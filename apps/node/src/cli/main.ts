@@ -27,7 +27,7 @@ Usage:
                                          publish new slides of a folder; each needs a sidecar
                                          <name>.json: {"case", "block", "stain", "specimen", "patient"};
                                          also sends the files the hub orders
-  pathx node backlog DIR [--batch N] [--concurrency N] [--restart]
+  pathx node backlog DIR [--batch N] [--threads N] [--concurrency N] [--restart]
                                          register an existing archive (searched recursively,
                                          sidecars as for watch) index-only, in batches; resumes
   pathx node serve [--max-rate MB/s]     send the files the hub orders for index-only slides

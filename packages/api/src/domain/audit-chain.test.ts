@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Db, type DbHandle, createDb, findMigrationsFolder, readDbEnv, schema } from "@pathx/db";
+import { type Db, type DbHandle, createDb, findMigrationsFolder, readAuditChainJson, readDbEnv, schema, sealedEntryOf } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
 import { loadAuditSigningKey, type AuditSigningKey } from "../audit/signing-key";
-import { recordAudit } from "./audit";
+import { readAuditChainPage, recordAudit } from "./audit";
 import { checkpointAuditChain, verifyAuditChain } from "./audit-chain";
 
 let handle: DbHandle;
@@ -56,6 +56,23 @@ describe("the audit chain in the database", () => {
     expect(report).toMatchObject({ ok: true, length: 20 });
     const rows = await db.select({ seq: schema.auditEvents.seq }).from(schema.auditEvents).where(eq(schema.auditEvents.labId, labId)).orderBy(schema.auditEvents.seq);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
+  it("reads pages as JSON text that give exactly the entries the rows hold", async () => {
+    await writeEntries(9);
+    await recordAudit(db, { labId, actorUserId: labId, action: "x", targetType: "t", targetId: "\u{1f600}", detail: { b: [1.5, null, { z: "\n" }], a: 1e21 }, ip: null });
+    // Microseconds (a row written by hand) are cut as a JS Date cuts them, before and after 1970.
+    await asOwnerBypassingTrigger(
+      sql`UPDATE audit_events SET created_at = '2026-06-30 23:59:59.9996+02' WHERE lab_id = ${labId} AND seq = 3`,
+      sql`UPDATE audit_events SET created_at = '1969-12-31 23:59:59.9996+00' WHERE lab_id = ${labId} AND seq = 4`,
+    );
+    const rows = await db.select().from(schema.auditEvents).where(eq(schema.auditEvents.labId, labId)).orderBy(schema.auditEvents.seq);
+    const expected = rows.map(sealedEntryOf);
+    expect(expected[2]!.createdAt).toBe("2026-06-30T21:59:59.999Z");
+    const pages = [...(await readAuditChainPage(db, labId, 0, 4)), ...(await readAuditChainPage(db, labId, 4, 100))];
+    expect(pages).toEqual(expected);
+    expect(JSON.parse(await readAuditChainJson(db, labId, 0, 100, "objects"))).toEqual(expected);
+    expect(await readAuditChainPage(db, labId, 10, 5)).toEqual([]);
   });
 
   it("refuses UPDATE, DELETE, TRUNCATE and an insert that does not extend the chain", async () => {

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, inArray } from "drizzle-orm";
-import { hashEntry } from "@pathx/audit";
-import { type Db, inAuditChain, lockAuditChain, readAuditHead, schema, sealAuditChains, sealedEntryOf } from "@pathx/db";
+import { and, desc, eq, inArray } from "drizzle-orm";
+import { type EntryTuple, type SealedEntry, hashEntry, sealedEntryOfTuple } from "@pathx/audit";
+import { type Db, lockAuditChain, readAuditChainJson, readAuditHead, schema, sealAuditChains } from "@pathx/db";
 import { currentRequestOrigin } from "../audit/request-context";
 
 const { auditEvents, users, labs } = schema;
@@ -45,9 +45,9 @@ export async function recordAudit(db: Db, event: AuditEvent): Promise<{ seq: num
 }
 
 /** One page of a chain, in sequence order, as `@pathx/audit` verifies it. */
-export async function readAuditChainPage(db: Db, labId: string | null, afterSeq: number, limit: number) {
-  const rows = await db.select().from(auditEvents).where(and(inAuditChain(labId), gt(auditEvents.seq, afterSeq))).orderBy(asc(auditEvents.seq)).limit(limit);
-  return rows.map(sealedEntryOf);
+export async function readAuditChainPage(db: Db, labId: string | null, afterSeq: number, limit: number): Promise<SealedEntry[]> {
+  const tuples = JSON.parse(await readAuditChainJson(db, labId, afterSeq, limit)) as EntryTuple[];
+  return tuples.map((t) => sealedEntryOfTuple(labId, t));
 }
 
 /** Who from outside the lab viewed its slides, when and why: for the lab's administrators. */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
 import { type ObjectStore, createLocalStore } from "@pathx/storage";
-import { claimFetchOrders, describeFetch, failFetchOrder, findOpenOrder, registerIndexedSlides, requestSlideFetch, type IndexRecord } from "./indexed-slides";
+import { claimFetchOrders, describeFetch, failFetchOrder, findOpenOrder, readThumbnail, registerIndexedSlides, requestSlideFetch, type IndexRecord } from "./indexed-slides";
 import { createEnrollmentToken, enrollNode, revokeNode } from "./nodes";
 import { getLabSlide } from "./slides";
 import { completeUpload, receiveChunk, startUpload } from "./uploads";
@@ -68,10 +68,24 @@ describe("index-only slides", () => {
       ["indexed", null, null, 4000],
       ["indexed", null, null, 4000],
     ]);
-    expect(await store.get(rows[0]!.thumbnailKey!)).toEqual(Buffer.from(thumbnail, "base64"));
+    expect(await readThumbnail(store, rows[0]!.thumbnailKey!)).toEqual(Buffer.from(thumbnail, "base64"));
+    expect(await readThumbnail(store, rows[1]!.thumbnailKey!)).toEqual(Buffer.from(thumbnail, "base64"));
+    // Both thumbnails of the batch are in one object.
+    expect(new Set(rows.map((r) => r.thumbnailKey!.split("#")[0])).size).toBe(1);
     const cases = await handle.db.select().from(schema.cases).where(eq(schema.cases.labId, labA));
     expect(cases.map((c) => c.accessionNumber).sort()).toEqual(["N26-0100", "N26-0101"]);
     expect(cases[0]!.patientPseudonym).toBe("pp-1");
+  });
+
+  it("registers each reference once when batches with the same references arrive at once", async () => {
+    const refs = Array.from({ length: 30 }, (_, i) => `ref-race-${String(i).padStart(8, "0")}`);
+    const batches = [refs.slice(0, 20), refs.slice(10, 30), refs].map((list) => list.map((ref, i) => record(ref, `N26-9${i % 4}`)));
+    const answers = await Promise.all(batches.map((batch) => registerIndexedSlides(handle.db, store, nodeA, batch)));
+    expect(answers.reduce((sum, a) => sum + a.registered, 0)).toBe(30);
+    expect(answers.map((a) => a.registered + a.alreadyKnown)).toEqual([20, 20, 30]);
+    const rows = await handle.db.select().from(schema.slides).where(eq(schema.slides.labId, labA));
+    expect(rows.filter((r) => r.nodeRef!.startsWith("ref-race-")).map((r) => r.nodeRef).sort()).toEqual(refs);
+    for (const row of rows.filter((r) => r.nodeRef!.startsWith("ref-race-"))) expect(await readThumbnail(store, row.thumbnailKey!)).toEqual(Buffer.from(thumbnail, "base64"));
   });
 
   it("rejects a thumbnail that is not a JPEG", async () => {

@@ -9,6 +9,7 @@ import { labSlidesTopic, publishSlideChange } from "../events/topics";
 import type { SlideAccess } from "../access/slide-access";
 import { recordAudit } from "./audit";
 import { SLIDE_FILE, uploadMetaInput } from "./uploads";
+export { isPackedThumbnail, parseThumbnailKey, readThumbnail } from "./thumbnail-key";
 
 const { slides, cases, fetchOrders, nodes, uploads } = schema;
 
@@ -36,16 +37,16 @@ export const indexRecordInput = z.object({
 export const indexBatchInput = z.object({ records: z.array(indexRecordInput).min(1).max(1000) });
 export type IndexRecord = z.infer<typeof indexRecordInput>;
 
-/** Runs `run` over the items, at most `width` at a time (object stores take a few writes in parallel well). */
-async function inGroups<T>(items: T[], width: number, run: (item: T) => Promise<unknown>): Promise<void> {
-  for (let start = 0; start < items.length; start += width) await Promise.all(items.slice(start, start + width).map(run));
-}
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows);
 
 /**
- * Registers a batch of index-only slides for the node's lab in a few statements (a backlog of
- * millions arrives in batches). A reference the lab already registered is not registered
- * again, so re-running a backlog is harmless; a record the hub cannot take is reported back
- * by its position with the reason, and the rest of the batch still counts.
+ * Registers a batch of index-only slides for the node's lab (a backlog of millions arrives in
+ * batches): one statement finds the references the lab already has (and moves them to this
+ * node), one object holds the batch's thumbnails, one statement adds the cases, one adds the
+ * slides, and one event tells the lab's open pages. Nothing is done per record in the
+ * database. A reference the lab already registered is not registered again, so re-running a
+ * backlog, or several nodes sending at once, never makes a slide twice; a record the hub cannot
+ * take is reported back by its position with the reason, and the rest of the batch still counts.
  */
 export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { id: string; labId: string }, records: IndexRecord[]) {
   const rejected: { index: number; reason: string }[] = [];
@@ -62,77 +63,86 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
   // The same reference twice in one batch counts once.
   const byRef = new Map(accepted.map((a) => [a.record.ref, a]));
   const refs = [...byRef.keys()];
+  // A lab that re-enrolled its node keeps its index: orders go to the node that last registered a slide.
   const known = refs.length
-    ? await db.select({ ref: slides.nodeRef }).from(slides).where(and(eq(slides.labId, node.labId), inArray(slides.nodeRef, refs)))
+    ? rowsOf<{ node_ref: string }>(
+        await db.execute(sql`
+          with known as (
+            select id, node_ref, published_by_node_id from ${slides}
+            where ${slides.labId} = ${node.labId} and ${slides.nodeRef} = any(${toTextArray(refs)})),
+          moved as (
+            update ${slides} set published_by_node_id = ${node.id} from known
+            where ${slides.id} = known.id and known.published_by_node_id is distinct from ${node.id})
+          select node_ref from known`),
+      )
     : [];
-  if (known.length) {
-    // A lab that re-enrolled its node keeps its index: orders go to the node that last registered a slide.
-    await db
-      .update(slides)
-      .set({ publishedByNodeId: node.id })
-      .where(and(eq(slides.labId, node.labId), inArray(slides.nodeRef, known.map((k) => k.ref!)), sql`${slides.publishedByNodeId} is distinct from ${node.id}`));
-  }
-  for (const k of known) byRef.delete(k.ref!);
+  for (const k of known) byRef.delete(k.node_ref);
   const fresh = [...byRef.values()];
   if (fresh.length === 0) return { registered: 0, alreadyKnown: known.length, rejected };
 
-  const accessions = [...new Set(fresh.map((f) => f.record.meta.accessionNumber.trim()))];
-  const firstOf = new Map<string, IndexRecord>();
-  for (const f of fresh) if (!firstOf.has(f.record.meta.accessionNumber.trim())) firstOf.set(f.record.meta.accessionNumber.trim(), f.record);
+  const accessions = new Map<string, IndexRecord>();
+  for (const f of fresh) if (!accessions.has(f.record.meta.accessionNumber.trim())) accessions.set(f.record.meta.accessionNumber.trim(), f.record);
   await db
     .insert(cases)
     .values(
-      accessions.map((accessionNumber) => {
-        const meta = firstOf.get(accessionNumber)!.meta;
-        return { labId: node.labId, accessionNumber, patientPseudonym: meta.patientPseudonym?.trim() || `unlinked-${randomUUID()}`, specimen: meta.specimen };
-      }),
+      [...accessions].map(([accessionNumber, first]) => ({
+        labId: node.labId,
+        accessionNumber,
+        patientPseudonym: first.meta.patientPseudonym?.trim() || `unlinked-${randomUUID()}`,
+        specimen: first.meta.specimen,
+      })),
     )
     .onConflictDoNothing();
-  const caseRows = await db
-    .select({ id: cases.id, accessionNumber: cases.accessionNumber })
-    .from(cases)
-    .where(and(eq(cases.labId, node.labId), inArray(cases.accessionNumber, accessions)));
-  const caseIds = new Map(caseRows.map((c) => [c.accessionNumber, c.id]));
 
-  const rows = fresh.map(({ record, thumbnail }) => {
-    const id = randomUUID();
+  // Thumbnails first, as one object: a row never points at a picture that is not there.
+  const pack = `indexed/${node.labId}/${randomUUID()}.jpgs`;
+  let offset = 0;
+  const parts: Buffer[] = [];
+  const input = fresh.map(({ record, thumbnail }) => {
+    let thumbnailKey: string | null = null;
+    if (thumbnail) {
+      thumbnailKey = `${pack}#${offset}+${thumbnail.length}`;
+      parts.push(thumbnail);
+      offset += thumbnail.length;
+    }
     return {
-      row: {
-        id,
-        labId: node.labId,
-        caseId: caseIds.get(record.meta.accessionNumber.trim())!,
-        block: record.meta.block,
-        stain: record.meta.stain,
-        status: "indexed" as const,
-        fileName: record.fileName,
-        sizeBytes: record.size,
-        width: record.image.width,
-        height: record.image.height,
-        mppX: record.image.mppX,
-        mppY: record.image.mppY,
-        objectivePower: record.image.objectivePower,
-        vendor: record.image.vendor,
-        nodeRef: record.ref,
-        publishedByNodeId: node.id,
-        thumbnailKey: thumbnail ? `indexed/${node.labId}/${id}.jpg` : null,
-      },
-      thumbnail,
+      ref: record.ref,
+      file_name: record.fileName,
+      size: record.size,
+      accession: record.meta.accessionNumber.trim(),
+      block: record.meta.block,
+      stain: record.meta.stain,
+      width: record.image.width,
+      height: record.image.height,
+      mpp_x: record.image.mppX,
+      mpp_y: record.image.mppY,
+      objective_power: record.image.objectivePower,
+      vendor: record.image.vendor,
+      thumbnail_key: thumbnailKey,
     };
   });
-  // Thumbnails first: a row never points at a picture that is not there.
-  await inGroups(rows, 16, async ({ row, thumbnail }) => {
-    if (thumbnail) await store.put(row.thumbnailKey!, thumbnail, { contentType: "image/jpeg" });
-  });
-  const inserted = await db.insert(slides).values(rows.map((r) => r.row)).onConflictDoNothing().returning({ id: slides.id });
-  if (inserted.length < rows.length) {
-    // Another batch with the same references won the race: drop our orphaned thumbnails.
-    const kept = new Set(inserted.map((i) => i.id));
-    await inGroups(rows.filter((r) => !kept.has(r.row.id) && r.row.thumbnailKey), 16, ({ row }) => store.delete(row.thumbnailKey!));
-  }
+  if (parts.length) await store.put(pack, Buffer.concat(parts), { contentType: "application/octet-stream" });
+  // One statement for the whole batch; the cases are joined in SQL. A reference another batch
+  // registered meanwhile (another node process of the lab) is skipped by the unique index.
+  const inserted = rowsOf<{ id: string }>(
+    await db.execute(sql`
+      insert into ${slides} (lab_id, case_id, block, stain, status, file_name, size_bytes, width, height, mpp_x, mpp_y, objective_power, vendor, node_ref, published_by_node_id, thumbnail_key)
+      select ${node.labId}, c.id, r.block, r.stain, 'indexed', r.file_name, r.size, r.width, r.height, r.mpp_x, r.mpp_y, r.objective_power, r.vendor, r.ref, ${node.id}, r.thumbnail_key
+      from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as r(ref text, file_name text, size bigint, accession text, block text, stain text, width int, height int,
+           mpp_x double precision, mpp_y double precision, objective_power double precision, vendor text, thumbnail_key text)
+      join ${cases} c on c.lab_id = ${node.labId} and c.accession_number = r.accession
+      on conflict do nothing
+      returning id`),
+  );
+  // Every reference was registered by another batch at the same moment: nothing points at the pack.
+  if (inserted.length === 0 && parts.length) await store.delete(pack).catch(() => {});
   // One event per batch, not per slide: a backlog registers thousands.
   if (inserted.length > 0) await publishEvent(db, { topic: labSlidesTopic(node.labId), labId: node.labId, payload: { kind: "slides-indexed", count: inserted.length } });
-  return { registered: inserted.length, alreadyKnown: known.length + rows.length - inserted.length, rejected };
+  return { registered: inserted.length, alreadyKnown: known.length + fresh.length - inserted.length, rejected };
 }
+
+/** A text[] parameter (one bound value, not one per element). */
+const toTextArray = (values: string[]) => sql`${`{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`}::text[]`;
 
 /**
  * Someone at the hub opened an index-only slide: order its node to send the file. Asking

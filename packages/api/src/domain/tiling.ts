@@ -5,6 +5,7 @@ import { type Db, schema } from "@pathx/db";
 import { type ObjectStore, openRangeReader } from "@pathx/storage";
 import { type AssociatedName, type Slide, WsiError, encodeJpeg, isWsiError, halveImage, makeThumbnail, openSlide, writeDerivedPyramid } from "@pathx/wsi";
 import { publishSlideChange } from "../events/topics";
+import { isPackedThumbnail } from "./thumbnail-key";
 import { labSharesLabelMacro } from "./lab-policy";
 
 const { slides } = schema;
@@ -152,9 +153,10 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
       lost = true;
       throw new Error("superseded");
     }
-    // A pyramid of the old kind (one object per tile) and the node's index-only thumbnail are superseded.
+    // A pyramid of the old kind (one object per tile) and the node's index-only thumbnail are
+    // superseded; a thumbnail in a batch's pack shares its object with other slides and stays.
     if (found.tilesPrefix && found.tilesPrefix !== prefix) await store.deletePrefix(`${found.tilesPrefix}/`);
-    if (found.thumbnailKey?.startsWith("indexed/")) await store.delete(found.thumbnailKey).catch(() => {});
+    if (found.thumbnailKey?.startsWith("indexed/") && !isPackedThumbnail(found.thumbnailKey)) await store.delete(found.thumbnailKey).catch(() => {});
     return "done";
   } catch (error) {
     if (lost) return "superseded";

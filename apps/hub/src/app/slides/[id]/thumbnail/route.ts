@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readThumbnail } from "@pathx/api";
 import { StorageError } from "@pathx/storage";
 import { getDeps } from "@/server/deps";
 import { decideTileAccess } from "@/server/tile-access";
@@ -19,7 +20,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const headers = { etag, "cache-control": "private, max-age=3600", "content-type": "image/jpeg", "x-content-type-options": "nosniff" };
   if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
   try {
-    const body = await (await getDeps()).store.get(access.thumbnailKey);
+    const body = await readThumbnail((await getDeps()).store, access.thumbnailKey);
     return new Response(new Uint8Array(body), { status: 200, headers: { ...headers, "content-length": String(body.length) } });
   } catch (error) {
     if (error instanceof StorageError && error.code === "NOT_FOUND") return plain(404, "Not found.");
