@@ -30,8 +30,21 @@ test("a pathologist measures a line and a rectangle, finds them after a reload, 
   const slideId = new URL(page.url()).pathname.split("/").pop()!;
   const items = page.getByTestId("annotation-item");
   await expect(items).toHaveCount(0);
-  await page.waitForTimeout(800); // the opening zoom animation settles
-  const zoom = Number((await page.getByTestId("zoom").textContent())!.replace(/\D/g, "")) / 100;
+  // The view is still once its zoom readout stops changing (the opening animation has ended).
+  const zoomText = async () => (await page.getByTestId("zoom").textContent()) ?? "";
+  let previous = "";
+  await expect
+    .poll(
+      async () => {
+        const now = await zoomText();
+        const still = now !== "" && now === previous;
+        previous = now;
+        return still;
+      },
+      { intervals: [300], timeout: 30_000 },
+    )
+    .toBe(true);
+  const zoom = Number((await zoomText()).replace(/\D/g, "")) / 100;
   const box = (await page.getByTestId("viewer").boundingBox())!;
   const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
 
@@ -83,7 +96,7 @@ test("a pathologist measures a line and a rectangle, finds them after a reload, 
   await expect(items).toHaveCount(2);
   await expect(page.getByTestId("annotation-overlay").locator("text")).toHaveText([lineText, areaText]);
   await page.getByRole("button", { name: "Rotate right" }).click();
-  await page.waitForTimeout(800);
+  await page.waitForTimeout(800); // only for the picture: the rotation animation ends before it is taken
   await page.screenshot({ path: "test-results/annotations-rotated.png" });
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export GeoJSON" }).click()]);

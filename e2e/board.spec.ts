@@ -128,7 +128,12 @@ test("a tumor board across two labs: agenda, live view mirrored to a follower, b
   await south.getByRole("button", { name: "Zoom out" }).click();
   await drag(north, 150, 60);
   await north.getByRole("button", { name: "Zoom in" }).click();
-  await north.waitForTimeout(1500);
+  // Once North's last view has reached South, South's own view has still not followed it.
+  const received = async () => {
+    const json = await south.getByTestId("board-live").getAttribute("data-presenter-view");
+    return json ? (JSON.parse(json) as View) : null;
+  };
+  await expect.poll(async () => same(await received(), await viewOf(north)), { timeout: 20_000 }).toBe(true);
   expect(same(await viewOf(south), await viewOf(north))).toBe(false);
   // Another slide of the agenda, on South's own.
   await south.getByRole("button", { name: "N26-0001 · A2 · Ki-67" }).click();

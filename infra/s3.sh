@@ -26,14 +26,25 @@ case "${1:-start}" in
       [ -x node_modules/.bin/s3rver ] || { echo "s3rver missing: run npm ci first" >&2; exit 1; }
       nohup node_modules/.bin/s3rver -d "$DATA_DIR/data" -a 127.0.0.1 -p "$PORT" --silent \
         --configure-bucket "$BUCKET" >"$DATA_DIR/s3rver.log" 2>&1 &
-      echo $! >"$PID_FILE"
-      for _ in $(seq 1 100); do answers 2>/dev/null && break; sleep 0.1; done
-      answers || { echo "s3rver did not start; see $DATA_DIR/s3rver.log" >&2; exit 1; }
+      pid=$!
+      echo "$pid" >"$PID_FILE"
+      # Until it answers (a loaded machine can take a while) or its process has ended.
+      deadline=$((SECONDS + 120))
+      until answers 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || { echo "s3rver exited while starting; see $DATA_DIR/s3rver.log" >&2; exit 1; }
+        [ "$SECONDS" -lt "$deadline" ] || { echo "s3rver did not answer within 120 s; see $DATA_DIR/s3rver.log" >&2; exit 1; }
+        sleep 0.2
+      done
     fi
     settings
     ;;
   stop)
-    [ -f "$PID_FILE" ] && kill "$(cat "$PID_FILE")" 2>/dev/null || true
+    if [ -f "$PID_FILE" ]; then
+      pid="$(cat "$PID_FILE")"
+      kill "$pid" 2>/dev/null || true
+      # Gone before this returns, so a start right after finds the port free.
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
     rm -f "$PID_FILE"
     ;;
   url) settings ;;

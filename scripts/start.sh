@@ -18,7 +18,7 @@ done
 
 ensure_node_modules
 # The tile service decodes source tiles at half size through libturbojpeg; without it, tiles are slower, not wrong.
-ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' || ensure_apt libturbojpeg-not-on-path libturbojpeg0 || echo "libturbojpeg0 could not be installed: computed tiles take the slower full-decode path"
+dpkg-query -W -f='${Status}' libturbojpeg0 2>/dev/null | grep -q 'ok installed' || ensure_apt libturbojpeg-not-on-path libturbojpeg0 || echo "libturbojpeg0 could not be installed: computed tiles take the slower full-decode path"
 private_data_dir .data
 export PGLITE_DIR="${PGLITE_DIR:-$PWD/.data/pglite}"
 export STORAGE_DIR="${STORAGE_DIR:-$PWD/.data/objects}"

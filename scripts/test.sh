@@ -7,7 +7,7 @@ source scripts/lib/ensure.sh
 ensure_node_modules
 ensure_apt chromium chromium   # end-to-end tests drive Debian's Chromium
 ensure_apt openslide-show-properties openslide-tools libopenslide0   # slide tests check generated NDPI/MRXS with OpenSlide; the fallback reader loads libopenslide.so.0
-ldconfig -p 2>/dev/null | grep -q 'libturbojpeg\.so\.0' || ensure_apt libturbojpeg-not-on-path libturbojpeg0   # tiles below a stored level: half-size JPEG decodes (koffi)
+dpkg-query -W -f='${Status}' libturbojpeg0 2>/dev/null | grep -q 'ok installed' || ensure_apt libturbojpeg-not-on-path libturbojpeg0   # tiles below a stored level: half-size JPEG decodes (koffi)
 ensure_apt dciodvfy dicom3tools   # DICOM WSI output is checked against PS3.3
 ensure_apt dcmdump dcmtk          # … and read back by DCMTK
 [ -d /usr/lib/python3/dist-packages/pydicom ] || ensure_apt pydicom-module python3-pydicom   # … and by pydicom

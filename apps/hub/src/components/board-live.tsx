@@ -161,6 +161,8 @@ export function BoardLive({ sessionId, me, isChair, members, slides, initial }: 
         break;
       case "view":
         latestView.current = event.view;
+        // The last view the presenter sent, for whoever checks what this follower received (tests).
+        if (root.current) root.current.dataset.presenterView = JSON.stringify(event.view);
         if (now.current.role === "follower") setDelay(Date.now() - event.sentAt);
         if (now.current.syncing) follow(event.view);
         break;
