@@ -80,7 +80,7 @@ locals {
       memory            = var.worker_memory
       task_role_arn     = aws_iam_role.task["worker"].arn
       working_directory = local.app_root
-      command           = ["${local.app_root}/node_modules/.bin/tsx", "apps/hub/src/worker/main.ts"]
+      command           = ["${local.app_root}/node_modules/.bin/tsx", "apps/worker/src/main.ts"]
       port_mappings     = []
       # Spot gives two minutes' notice; a job not finished by then expires and is retried.
       stop_timeout = 120

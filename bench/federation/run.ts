@@ -173,7 +173,7 @@ function hubRole(p: TreeProcess): string {
   if (p.command.startsWith("next-server")) return "web app";
   const script = /loader\.mjs (\S+)/.exec(p.command)?.[1] ?? "";
   if (script.endsWith("hub/scripts/run.ts")) return "supervisor + PGlite";
-  if (script.endsWith("worker/main.ts")) return "tiling worker";
+  if (script.endsWith("apps/worker/src/main.ts")) return "tiling worker";
   return "launchers";
 }
 const byRole = (tree: TreeProcess[], measure: "rssBytes" | "cpuSeconds") => {

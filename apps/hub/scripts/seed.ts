@@ -2,11 +2,12 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { type TilingQueue, createTilingQueue, startBoss } from "@pathx/api";
+import { join } from "node:path";
+import type { TilingQueue } from "@pathx/api";
 import { and, eq } from "drizzle-orm";
-import { type Db, createDb, readDbEnv, schema } from "@pathx/db";
-import { type ObjectStore, createObjectStore, readStorageEnv } from "@pathx/storage";
+import { type Db, schema } from "@pathx/db";
+import { openDataServices, openTilingQueue } from "@pathx/runtime";
+import type { ObjectStore } from "@pathx/storage";
 import { writeSyntheticSlide } from "@pathx/wsi/synthetic";
 import { seedDemoUsers } from "../src/demo/demo-accounts";
 
@@ -15,14 +16,9 @@ import { seedDemoUsers } from "../src/demo/demo-accounts";
  * role, and slides the hub generates and tiles itself (one of them large).
  */
 export async function seed(options: { demoSlides: boolean; env?: Record<string, string | undefined> }) {
-  const dbEnv = readDbEnv(options.env);
-  const storageEnv = readStorageEnv(options.env);
-  const handle = await createDb({ ...dbEnv, PGLITE_DIR: resolve(dbEnv.PGLITE_DIR) });
-  const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv.STORAGE_DIR) });
+  const { handle, db, store, databaseUrl } = await openDataServices(options.env);
   await handle.migrate();
-  const db = handle.db;
-  const boss = await startBoss(dbEnv.DATABASE_URL ?? "", { role: "sender" });
-  const queue = createTilingQueue(boss);
+  const queue = await openTilingQueue(databaseUrl);
   const existing = await db.select().from(schema.labs).limit(1);
   if (existing.length === 0) {
     console.log("First start: seeding demo labs, users and slides…");

@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStoreSink, publishAccessRevocation } from "@pathx/api";
+import { publishAccessRevocation } from "@pathx/api";
 import { schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { signTileToken } from "@pathx/tile-token";
 import { buildDeepZoom, createMemorySource, openSlide } from "@pathx/wsi";
 import { pyramidImages, writeTestTiff } from "@pathx/wsi/test-support";
 import { startTileService } from "./service";
-import { TEST_SECRET, createTilesFixture, testSettings } from "./test-support";
+import { TEST_SECRET, createStoreSink, createTilesFixture, testSettings } from "./test-support";
 
 let fixture: Awaited<ReturnType<typeof createTilesFixture>>;
 let service: Awaited<ReturnType<typeof startTileService>>;

@@ -7,10 +7,10 @@ export { type SlideRow } from "./domain/slides";
 export { PRIOR_VIEW_HOURS, hasOpenCaseForPatientOf, resolveSlideAccess, tileAccessFor, type SlideAccess, type TileAccess } from "./access/slide-access";
 export { accessRules, type AccessRule } from "./access/rules";
 export { exportAnnotationsGeoJson, type AnnotationGeometry, type AnnotationKind, type AnnotationView } from "./domain/annotations";
-export { derivedKeyOf, prepareSlideForViewing, tileSlide, type TileOptions, type TileOutcome } from "./domain/tiling";
-export { createStoreSink } from "./domain/store-sink";
-export { formatQueueMetrics, readQueueCounts, type QueueCounts } from "./jobs/queue-metrics";
-export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";
+export { derivedKeyOf, prepareSlideForViewing, storeThumbnail, thumbnailKeyOf } from "./domain/slide-viewing";
+export { labSharesLabelMacro } from "./domain/lab-policy";
+export { isPackedThumbnail } from "./domain/thumbnail-key";
+export { type TilingQueue } from "./jobs/tiling-queue";
 export {
   claimFetchOrders,
   describeFetch,

@@ -8,13 +8,14 @@ import { recordAudit } from "./domain/audit";
 import { ApiError } from "./errors";
 import type { BoardChannel } from "./live/board-channel";
 import type { TileTokenSettings } from "./domain/tile-tokens";
+import type { TilingQueue } from "./jobs/tiling-queue";
 import { type Membership, type SessionUser, loadSessionUser } from "./domain/users";
 
 export interface ApiDeps {
   db: Db;
   store: ObjectStore;
   /** Hands a received slide to the tiling workers. */
-  enqueueTiling?: (slideId: string) => Promise<void>;
+  enqueueTiling?: TilingQueue["enqueueTiling"];
   /** Carries live tumor-board events to the members watching a session. */
   boardChannel?: BoardChannel;
   /** Signs tile tokens for the tile service (apps/tiles). */

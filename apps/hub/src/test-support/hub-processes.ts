@@ -67,11 +67,11 @@ export async function startWebApp(options: { port: number; env: Record<string, s
   return { ...part, url };
 }
 
-/** One tiling worker process (apps/hub/src/worker/main.ts), ready once it waits for jobs. */
+/** One worker process (apps/worker/src/main.ts), ready once it waits for jobs. */
 export async function startWorker(options: { name: string; env: Record<string, string> }): Promise<HubPart> {
   // Node itself with tsx's loader (not the tsx command, which runs Node as a child): a kill -9
   // then hits the process doing the work.
-  const part = launch(options.name, process.execPath, ["--import", "tsx", resolve(root, "apps/hub/src/worker/main.ts")], root, options.env);
+  const part = launch(options.name, process.execPath, ["--import", "tsx", resolve(root, "apps/worker/src/main.ts")], root, options.env);
   await part.waitForOutput(/waiting for tiling jobs/);
   return part;
 }

@@ -11,7 +11,7 @@ import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { HEADER_BYTES, checkSlideHeader, isWsiError, openSlideAt, writeSlideWithout } from "@pathx/wsi";
 import { ApiError, notFound } from "../errors";
-import { prepareSlideForViewing } from "./tiling";
+import { prepareSlideForViewing } from "./slide-viewing";
 import { publishSlideChange } from "../events/topics";
 import { isUuid } from "../http/ids";
 import { labSharesLabelMacro } from "./lab-policy";

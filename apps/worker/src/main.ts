@@ -1,34 +1,28 @@
-import { resolve } from "node:path";
-import { checkpointAllAuditChains, formatQueueMetrics, loadAuditSigningKey, pruneEvents, readApiEnv, readQueueCounts, runTilingWorker, startBoss } from "@pathx/api";
-import { createDb, readDbEnv } from "@pathx/db";
-import { createObjectStore, readStorageEnv } from "@pathx/storage";
+import { checkpointAllAuditChains, loadAuditSigningKey, pruneEvents, readApiEnv } from "@pathx/api";
+import { openDataServices, requireDatabaseUrl, startBoss } from "@pathx/runtime";
+import { readWorkerEnv } from "./env";
+import { formatQueueMetrics, readQueueCounts } from "./queue-metrics";
+import { runTilingWorker } from "./tiling-job";
 
-// A tiling worker: its own process, any number of them against one database and store.
-const dbEnv = readDbEnv();
-if (!dbEnv.DATABASE_URL) {
-  console.error("worker: DATABASE_URL is not set; start workers with npm start (embedded) or point them at PostgreSQL.");
-  process.exit(2);
-}
-const storageEnv = readStorageEnv();
-const handle = await createDb(dbEnv);
-const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv.STORAGE_DIR) });
-const boss = await startBoss(dbEnv.DATABASE_URL, { role: "worker" });
+// The background worker: its own process, any number of them against one database and store.
+requireDatabaseUrl("worker");
+const { handle, store, databaseUrl } = await openDataServices();
+const boss = await startBoss(databaseUrl!, { role: "worker" });
 await runTilingWorker(boss, { db: handle.db, store });
 console.log(`[worker ${process.pid}] waiting for tiling jobs`);
 
 // Live events are for clients that are connected or reconnecting: keep a day (EVENTS_KEEP_HOURS).
-const apiEnv = readApiEnv();
-const { EVENTS_KEEP_HOURS, PATHX_STACK, QUEUE_METRICS_SECONDS } = apiEnv;
+const { EVENTS_KEEP_HOURS, PATHX_STACK, QUEUE_METRICS_SECONDS, AUDIT_CHECKPOINT_MINUTES } = readWorkerEnv();
 const prune = () => pruneEvents(handle.db, EVENTS_KEEP_HOURS).catch((error: Error) => console.error(`[worker ${process.pid}] pruning events failed: ${error.message}`));
 void prune();
 setInterval(prune, 10 * 60_000).unref();
 
 // Signed checkpoints of every lab's audit chain that moved, which the labs' nodes fetch as witnesses.
-const auditKey = await loadAuditSigningKey(apiEnv);
+const auditKey = await loadAuditSigningKey(readApiEnv());
 const checkpoint = () =>
   checkpointAllAuditChains(handle.db, auditKey).catch((error: Error) => console.error(`[worker ${process.pid}] signing audit checkpoints failed: ${error.message}`));
 void checkpoint();
-setInterval(checkpoint, apiEnv.AUDIT_CHECKPOINT_MINUTES * 60_000).unref();
+setInterval(checkpoint, AUDIT_CHECKPOINT_MINUTES * 60_000).unref();
 
 // In the cloud (PATHX_STACK set) the queue metrics that scale the workers go out as one
 // CloudWatch Embedded Metric Format line a minute; the alarms take the maximum over workers.

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "@pathx/db";
-import { TILE_QUEUE } from "./queue";
+import { TILE_QUEUE } from "@pathx/runtime";
 
 export interface QueueCounts {
   /** Jobs waiting for a worker (pg-boss states created and retry). */

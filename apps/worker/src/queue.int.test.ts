@@ -10,7 +10,8 @@ import { startLocalPostgres } from "@pathx/db/test-support/postgres";
 import { type ObjectStore, createLocalStore, createObjectStore } from "@pathx/storage";
 import { startLocalS3 } from "@pathx/storage/test-support";
 import { fixturePath, writeNdpi } from "@pathx/wsi/test-support";
-import { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss } from "./queue";
+import { TILE_QUEUE, createTilingQueue, startBoss } from "@pathx/runtime";
+import { runTilingWorker } from "./tiling-job";
 import { readQueueCounts } from "./queue-metrics";
 
 const cleanups: (() => Promise<unknown>)[] = [];

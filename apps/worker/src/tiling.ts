@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { and, eq, sql } from "drizzle-orm";
+import { derivedKeyOf, isPackedThumbnail, labSharesLabelMacro, prepareSlideForViewing, publishSlideChange, storeThumbnail, thumbnailKeyOf } from "@pathx/api";
 import { type Db, schema } from "@pathx/db";
 import { type ObjectStore, openRangeReader } from "@pathx/storage";
-import { type AssociatedName, type Slide, WsiError, encodeJpeg, isWsiError, halveImage, makeThumbnail, openSlide, writeDerivedPyramid } from "@pathx/wsi";
-import { publishSlideChange } from "../events/topics";
-import { isPackedThumbnail } from "./thumbnail-key";
-import { labSharesLabelMacro } from "./lab-policy";
+import { type AssociatedName, type Slide, WsiError, encodeJpeg, halveImage, isWsiError, openSlide, writeDerivedPyramid } from "@pathx/wsi";
 
 const { slides } = schema;
 
@@ -26,60 +24,6 @@ export type TileOutcome = "done" | "already-done" | "superseded";
 // A file that is not a readable slide fails the same way every time: record it, don't retry.
 const permanentCodes = new Set(["NOT_A_TIFF", "UNSUPPORTED_FORMAT", "UNSUPPORTED_COMPRESSION", "CORRUPT", "TRUNCATED", "TOO_LARGE"]);
 export const isPermanentSlideError = (error: unknown): error is WsiError => isWsiError(error) && permanentCodes.has(error.code);
-
-/** Where a slide's pyramid objects live: `pyramid/<slide>/<version>`; tile URLs name the version. */
-const newPyramidPrefix = (slideId: string) => `pyramid/${slideId}/${randomBytes(6).toString("hex")}`;
-export const derivedKeyOf = (tilesPrefix: string) => `${tilesPrefix}/derived.tiff`;
-const thumbnailKeyOf = (tilesPrefix: string) => `${tilesPrefix}/thumbnail.jpg`;
-
-async function storeThumbnail(store: ObjectStore, slide: Slide, prefix: string): Promise<string> {
-  const key = thumbnailKeyOf(prefix);
-  await store.put(key, await encodeJpeg(await makeThumbnail(slide, 256), 85), { contentType: "image/jpeg" });
-  return key;
-}
-
-function metadataColumns(slide: Slide) {
-  const m = slide.metadata;
-  return { width: m.width, height: m.height, mppX: m.mppX, mppY: m.mppY, objectivePower: m.objectivePower, vendor: m.vendor };
-}
-
-/**
- * A slide whose source has just been stored becomes viewable at once: its metadata is read
- * (directories only, a few ranged reads) and it is marked ready under a new pyramid version;
- * the tile service serves it from the source from then on. Returns false when the file cannot
- * be read as a slide (the background job records why). Called when an upload completes.
- */
-export async function prepareSlideForViewing(db: Db, store: ObjectStore, slideId: string): Promise<boolean> {
-  const [row] = await db.select().from(slides).where(eq(slides.id, slideId)).limit(1);
-  if (!row?.sourceKey) return false;
-  if (row.status === "ready" && row.tilesPrefix?.startsWith("pyramid/")) return true;
-  let slide: Slide;
-  try {
-    slide = await openSlide(await openRangeReader(store, row.sourceKey));
-  } catch {
-    return false;
-  }
-  const prefix = newPyramidPrefix(slideId);
-  // The thumbnail too when the file makes it cheaply (its own, or a small level); else the job makes it.
-  const thumbnailKey = await storeThumbnail(store, slide, prefix).catch(() => undefined);
-  await slide.close();
-  await db.transaction(async (tx) => {
-    await tx
-      .update(slides)
-      .set({
-        ...metadataColumns(slide),
-        status: "ready",
-        progress: 0,
-        failureReason: null,
-        tilesPrefix: prefix,
-        ...(thumbnailKey ? { thumbnailKey } : {}),
-        updatedAt: new Date(),
-      })
-      .where(eq(slides.id, slideId));
-    await publishSlideChange(tx, { labId: row.labId, slideId, status: "ready", progress: 0 });
-  });
-  return true;
-}
 
 /**
  * The background job of a received slide: makes it viewable if it is not yet, then writes
