@@ -13,6 +13,7 @@ import { signTileToken } from "@pathx/tile-token";
 import { writeRepeatingSlide } from "@pathx/wsi/test-support";
 import { waitFor } from "../lib/hub";
 import { startTileServiceProcess } from "./tile-service";
+import { fetchTile } from "./http-client";
 import { runViewers } from "./viewers";
 
 // bench/serve, in one run: (1) signed passthrough tile GETs from the tile service beside nginx
@@ -153,9 +154,7 @@ http { access_log off; sendfile on; keepalive_requests 100000;
     Array.from({ length: Number(values.connections) }, async () => {
       while (next < computed.length) {
         const url = computed[next++]!;
-        const response = await fetch(url).catch(() => undefined);
-        if (response?.status !== 200) failed++;
-        await response?.arrayBuffer();
+        if ((await fetchTile(url)) !== 200) failed++;
       }
     }),
   );

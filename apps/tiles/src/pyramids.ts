@@ -15,6 +15,8 @@ export interface Pyramid {
   format: "jpeg" | "png";
   /** A tile's bytes; StorageError/WsiError NOT_FOUND for an address outside the pyramid. */
   tile(level: number, col: number, row: number, signal: AbortSignal): Promise<Uint8Array>;
+  /** A tile already in memory, else undefined: answered without waiting in line. */
+  peek?(level: number, col: number, row: number): Uint8Array | undefined;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,8 @@ export function createPyramidRegistry(options: {
   openers: OpenPyramid[];
 }) {
   const open = new Map<string, Promise<Pyramid | undefined>>();
+  // The settled pyramids among `open`, for answers that need no await (a tile in memory).
+  const settled = new WeakMap<Promise<Pyramid | undefined>, Pyramid>();
   const evict = () => {
     while (open.size > options.max) {
       const [oldest, pending] = open.entries().next().value!;
@@ -77,6 +81,12 @@ export function createPyramidRegistry(options: {
     return undefined;
   };
   return {
+    /** The slide's pyramid if it is open at that version, without waiting; else undefined (then `get`). */
+    peek(slideId: string, version: string): Pyramid | undefined {
+      const pending = open.get(slideId);
+      const pyramid = pending && settled.get(pending);
+      return pyramid?.version === version ? pyramid : undefined;
+    },
     async get(slideId: string, version: string, signal: AbortSignal): Promise<Pyramid | undefined> {
       const cached = open.get(slideId);
       // An open that outlives a request's deadline (a hanging store) is forgotten, so the next request tries afresh.
@@ -93,6 +103,7 @@ export function createPyramidRegistry(options: {
         void pyramid?.close().catch(() => {});
       }
       const pending = load(slideId, version, signal);
+      void pending.then((p) => p && settled.set(pending, p), () => {});
       open.set(slideId, pending);
       forget(pending);
       evict();

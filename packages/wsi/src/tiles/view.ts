@@ -33,6 +33,8 @@ export interface DeepZoomView {
    * IO_ERROR ("cancelled") once `signal` aborts: reading stops when no other request waits for the tile.
    */
   getTile(level: number, col: number, row: number, signal?: AbortSignal): Promise<DeepZoomTile>;
+  /** A tile's JPEG if the cache holds it (passthrough or computed), without I/O: a server answers it at once. */
+  peekTile(level: number, col: number, row: number): Uint8Array | undefined;
 }
 
 export interface DeepZoomViewOptions {
@@ -292,20 +294,29 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     maxLevel,
     passthroughLevels: sources.flatMap((s, level) => (s.kind === "stored" && s.passthrough ? [level] : [])),
     missingLevels: plain.flatMap((s, level) => (s.kind === "computed" ? [level] : [])),
+    peekTile(level, col, row) {
+      return cache.get<Uint8Array>(`${prefix}j${level}/${col}/${row}`);
+    },
     async getTile(level, col, row, signal) {
       checkAddress(level, col, row);
       throwIfAborted(signal);
       const source = sources[level]!;
       const { x, y, w, h } = tileRect(level, col, row);
+      const key = `${prefix}j${level}/${col}/${row}`;
       try {
         if (source.kind === "stored" && source.passthrough && w === tileSize && h === tileSize && x + w <= source.info.width && y + h <= source.info.height) {
+          const hit = cache.get<Uint8Array>(key);
+          if (hit) return { bytes: hit, contentType: "image/jpeg", passthrough: true };
           const raw = await source.slide.readRawTile(source.index, col, row);
           if (raw.kind === "jpeg") {
             checkJpegComplete(raw.bytes, `${source.slide.metadata.name}: level ${source.index} tile ${col},${row}`);
-            return { bytes: raw.bytes, contentType: "image/jpeg", passthrough: true };
+            // Kept like a computed tile (a viewer asks again on every pan back): a copy when it is a
+            // view into a larger read, so the cache does not hold the larger buffer.
+            const bytes = raw.bytes.byteLength === raw.bytes.buffer.byteLength ? raw.bytes : Uint8Array.prototype.slice.call(raw.bytes);
+            cache.set(key, bytes, bytes.byteLength);
+            return { bytes, contentType: "image/jpeg", passthrough: true };
           }
         }
-        const key = `${prefix}j${level}/${col}/${row}`;
         const hit = cache.get<Uint8Array>(key);
         if (hit) return { bytes: hit, contentType: "image/jpeg", passthrough: false };
         const bytes = await cache.share(key, async (own) => {
