@@ -10,7 +10,7 @@ const table = readFileSync(join(repo, "ARCHITECTURE.md"), "utf8")
   .filter((line) => /^\| `[^`]+` \|/.test(line))
   .map((line) => {
     const cells = line.split(" | ");
-    const part = /`([^`/]+\/?[^`/]*)\/?`/.exec(cells[0]!)![1]!.replace(/\/$/, "");
+    const part = (/`([^`]+)`/.exec(cells[0]!)?.[1] ?? "").replace(/\/$/, "");
     return { part, mayImport: cells.at(-1)!.replace(/\|\s*$/, "") };
   });
 
