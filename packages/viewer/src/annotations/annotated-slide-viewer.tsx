@@ -1,13 +1,14 @@
 "use client";
 
-import { useEffect, useEffectEvent, useReducer, useRef, useState } from "react";
+import { useEffect, useReducer, useRef, useState } from "react";
 import { createPortal } from "react-dom";
 import type OpenSeadragon from "openseadragon";
 import { type IssueTileToken, SlideViewer } from "../slide/slide-viewer";
 import type { AnnotationGeometry, AnnotationKind, AnnotationView } from "../types";
 import { AnnotationShape, DraftShape } from "./annotation-shapes";
-import { type PendingAnnotation, createDrawingState, reduceDrawing } from "./drawing-state";
+import { createDrawingState, reduceDrawing } from "./drawing-state";
 import { annotationTools, boundsToShow, describeAnnotation, describeMeasurement, kindName } from "./geometry";
+import { useAnnotationSaving } from "./use-annotation-saving";
 import { useViewerProjection } from "./use-viewer-projection";
 
 export interface NewAnnotation {
@@ -25,8 +26,6 @@ export interface AnnotationClient {
   create(input: NewAnnotation): Promise<AnnotationView>;
   remove(id: string): Promise<unknown>;
 }
-
-const errorText = (error: unknown, fallback: string) => (error instanceof Error ? error.message : fallback);
 
 /**
  * The slide viewer with annotations: tools in its toolbar, shapes in an SVG laid over the
@@ -63,17 +62,12 @@ export function AnnotatedSlideViewer({
     viewer?.setMouseNavEnabled(!tool);
   }, [viewer, tool]);
 
-  // Finished shapes go to the hub one request each; the list grows when the hub has saved one.
-  const create = useEffectEvent((p: PendingAnnotation) => client.create({ slideId, kind: p.kind, geometry: p.geometry, label: p.label, ...shareWith }));
-  useEffect(() => {
-    for (const pending of state.outbox) {
-      dispatch({ type: "sending", key: pending.key });
-      create(pending).then(
-        (annotation) => dispatch({ type: "saved", annotation }),
-        (error: unknown) => dispatch({ type: "save-failed", label: pending.label, message: errorText(error, "The annotation could not be saved.") }),
-      );
-    }
-  }, [state.outbox]);
+  const remove = useAnnotationSaving(
+    state.outbox,
+    dispatch,
+    (p) => client.create({ slideId, kind: p.kind, geometry: p.geometry, label: p.label, ...shareWith }),
+    client.remove,
+  );
 
   // A chosen annotation is shown in the middle of the viewer.
   const shown = state.shown;
@@ -98,15 +92,6 @@ export function AnnotatedSlideViewer({
   function choose(kind: AnnotationKind) {
     dispatch({ type: "choose-tool", kind });
     if (kind === "text" && tool !== kind && !label.trim()) labelInput.current?.focus();
-  }
-
-  async function remove(a: AnnotationView) {
-    try {
-      await client.remove(a.id);
-      dispatch({ type: "deleted", id: a.id });
-    } catch (error) {
-      dispatch({ type: "failed", message: errorText(error, "The annotation could not be deleted.") });
-    }
   }
 
   function onPointerDown(event: React.PointerEvent<SVGSVGElement>) {
@@ -181,7 +166,7 @@ export function AnnotatedSlideViewer({
                 {a.consultRequestId ? " · shared with the consult" : a.boardSessionId ? " · shared with the board" : ""}
               </div>
               {a.mine ? (
-                <button type="button" className="plain small" onClick={() => void remove(a)} aria-label={`Delete ${describeAnnotation(a)}`}>
+                <button type="button" className="plain small" onClick={() => void remove(a.id)} aria-label={`Delete ${describeAnnotation(a)}`}>
                   Delete
                 </button>
               ) : null}

@@ -6,10 +6,10 @@ import { SlideViewer } from "../slide/slide-viewer";
 import type { BoardSnapshot, BoardStreamMessage } from "../types";
 import type { BoardClient } from "./board-client";
 import { type BoardState, createBoardState, isSyncing, reduceBoard, refreshesPage, roleOf } from "./board-state";
+import { takeSnapshot } from "./snapshot";
 import { useBoardSharing } from "./use-board-sharing";
 import { useBoardStream } from "./use-board-stream";
 import { useBoardViewer } from "./use-board-viewer";
-import { captureView } from "./viewport";
 
 export interface BoardSlide {
   slideId: string;
@@ -58,11 +58,7 @@ export function BoardLive({ me, isChair, members, slides, initial, client, onRef
 
   async function snapshot() {
     const v = live.current;
-    if (!v || !current) return;
-    const image = await captureView(v);
-    if (!image) return dispatch({ type: "notice", notice: { text: "The view could not be captured; try again.", error: true } });
-    const saved = await client.saveSnapshot(current.itemId, image);
-    dispatch({ type: "notice", notice: "number" in saved ? { text: `Snapshot ${saved.number} kept with ${current.label.split(" · ")[0]}.` } : { text: saved.error, error: true } });
+    if (v && current) dispatch({ type: "notice", notice: await takeSnapshot(v, current, client.saveSnapshot) });
   }
 
   return (
