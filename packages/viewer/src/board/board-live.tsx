@@ -48,7 +48,10 @@ export function BoardLive({ me, isChair, members, slides, initial, client, onRef
 
   const senders = useBoardSharing(client.share, (notice) => dispatch({ type: "notice", notice }));
   const onMessage = (message: BoardStreamMessage) => refreshesPage(message, me) && onRefresh();
-  useBoardStream(initial.status === "closed" ? null : client.openStream, dispatch, onMessage);
+  // Decided once per page: a session that ends while open keeps its stream (addenda still arrive),
+  // even after the refreshed page passes a closed `initial`.
+  const [endedBeforeOpening] = useState(initial.status === "closed");
+  useBoardStream(endedBeforeOpening ? null : client.openStream, dispatch, onMessage);
   useBoardViewer(viewer, live, root, state, senders);
 
   const role = roleOf(state);
