@@ -1,6 +1,7 @@
 import { type TileAccess, loadSessionUser, tileAccessFor } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "./deps";
+import { sessionCookieOf } from "./session-cookie";
 
 export type { TileAccess };
 
@@ -11,14 +12,9 @@ const TTL_MS = 10_000;
 const MAX_ENTRIES = 20_000;
 const decisions = new Map<string, { access: TileAccess; expires: number }>();
 
-function sessionKey(headers: Headers): string | undefined {
-  const cookie = headers.get("cookie") ?? "";
-  return /(?:^|;\s*)((?:__Secure-)?authjs\.session-token(?:\.\d+)?=[^;]+)/.exec(cookie)?.[1];
-}
-
 /** "unauthenticated", "denied" (also for missing slides: the caller answers 404), or the slide's tile location. */
 export async function decideTileAccess(headers: Headers, slideId: string): Promise<"unauthenticated" | "denied" | TileAccess> {
-  const session = sessionKey(headers);
+  const session = sessionCookieOf(headers);
   const key = session ? `${session}|${slideId}` : undefined;
   const cached = key ? decisions.get(key) : undefined;
   if (cached && cached.expires > Date.now()) return cached.access;

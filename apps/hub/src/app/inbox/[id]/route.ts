@@ -2,6 +2,7 @@ import { appRouter, createCallerFactory, createContext } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "@/server/deps";
 import { publicUrl } from "@/server/public-url";
+import { inboxTarget } from "@/server/redirects";
 
 /** Opening an inbox entry marks it read and goes where it points (only the user's own entries). */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
@@ -13,5 +14,5 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   if (!entry) return Response.redirect(publicUrl("/inbox", request), 303);
   await api.inbox.markRead({ ids: [id] });
   // Links are hub paths written by the hub itself; anything else goes to the inbox.
-  return Response.redirect(publicUrl(entry.link.startsWith("/") && !entry.link.startsWith("//") ? entry.link : "/inbox", request), 303);
+  return Response.redirect(publicUrl(inboxTarget(entry.link), request), 303);
 }
