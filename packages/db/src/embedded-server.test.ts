@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import postgres from "postgres";
 import { expect, it } from "vitest";
 import { createDb } from "./client";
+import { DATA_DIR_LOCK_FILE } from "./data-dir-lock";
 import { EMBEDDED_DB_SECRET_FILE, startEmbeddedDbServer } from "./embedded-server";
 import { readDbEnv } from "./env";
 import { labs } from "./schema";
@@ -230,5 +231,23 @@ it("lets a transaction's long statement finish: the turn bound counts only time 
   await holder.end();
   await other.end();
   await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it("refuses a second server on the same data folder, naming the first, and takes over a claim left by a killed one", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "embedded-claim-"));
+  const port = 46000 + Math.floor(Math.random() * 1000);
+  // A claim left by a process that is gone (a kill -9): pid 2^22 + 1 is above Linux's pid limit.
+  await writeFile(join(dir, DATA_DIR_LOCK_FILE), `${2 ** 22 + 1} 1 ${port + 1}`);
+  const first = await startEmbeddedDbServer({ dataDir: dir, port });
+  expect((await readFile(join(dir, DATA_DIR_LOCK_FILE), "utf8")).split(" ")[0]).toBe(String(process.pid));
+  // While it runs, a second server on the folder is refused (here from the same process, as another `npm start` would be).
+  await expect(startEmbeddedDbServer({ dataDir: dir, port: port + 1 })).rejects.toThrow(
+    new RegExp(`already served by process ${process.pid} \\(port ${port}\\); stop that hub first, or give this one its own PGLITE_DIR`),
+  );
+  await first.stop();
+  await expect(stat(join(dir, DATA_DIR_LOCK_FILE))).rejects.toThrow(/ENOENT/);
+  const again = await startEmbeddedDbServer({ dataDir: dir, port: port + 1 });
+  await again.stop();
   await rm(dir, { recursive: true, force: true });
 });
