@@ -3,6 +3,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { type Socket, createServer } from "node:net";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { claimDataDir } from "./data-dir-lock";
 import { makePrivateDir } from "./private-dir";
 import { type ScramVerifier, scramVerifier, startScram } from "./scram";
 
@@ -123,10 +124,18 @@ function startupUser(startup: Buffer): string {
  * keeps its turn — a transaction left open, idle — longer than `turnTimeoutMs` is ended (its
  * transaction rolled back, a log line says which), as PostgreSQL's
  * idle_in_transaction_session_timeout would, so it cannot stall every other client.
+ *
+ * The data folder is claimed while the server runs (`pathx-db.pid`): a second server on the same
+ * folder is refused with a message naming the first; a claim left by a killed process is taken over.
  */
 export async function startEmbeddedDbServer(options: { dataDir: string; port: number; host?: string; turnTimeoutMs?: number; log?: (line: string) => void }) {
   await makePrivateDir(options.dataDir);
-  const db = await PGlite.create(options.dataDir);
+  // One server per data folder: a second one (another `npm start` on another port) is refused.
+  const releaseDataDir = await claimDataDir(options.dataDir, options.port);
+  const db = await PGlite.create(options.dataDir).catch(async (error: unknown) => {
+    await releaseDataDir();
+    throw error;
+  });
   const password = await readOrCreateSecret(options.dataDir);
   const verifier: ScramVerifier = scramVerifier(password);
   const turnTimeoutMs = options.turnTimeoutMs ?? 30_000;
@@ -314,6 +323,10 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, host, resolve);
+  }).catch(async (error: unknown) => {
+    await db.close();
+    await releaseDataDir();
+    throw error;
   });
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@${host}:${options.port}/postgres`,
@@ -322,6 +335,7 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
       for (const session of sessions) session.socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();
+      await releaseDataDir();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { access } from "node:fs/promises";
 import type { NodeConfig } from "./config";
 import { readFileRef } from "./file-ref";
-import { HubError, callHub } from "./hub-client";
+import { HubError, callHub, hubAnswerSeconds } from "./hub-client";
 import { publishSlide } from "./publish";
 
 export interface FetchOrder {
@@ -34,7 +34,7 @@ export async function serveOrders(
     }
     let orders: FetchOrder[];
     try {
-      ({ orders } = await callHub<{ orders: FetchOrder[] }>(config.hub, `/api/node/orders?wait=${POLL_SECONDS}`, { method: "GET", credential: config.credential, signal: options.signal }, 1));
+      ({ orders } = await callHub<{ orders: FetchOrder[] }>(config.hub, `/api/node/orders?wait=${POLL_SECONDS}`, { method: "GET", credential: config.credential, signal: options.signal, answerSeconds: POLL_SECONDS + hubAnswerSeconds() }, 1));
       failures = 0;
     } catch (error) {
       if (options.signal.aborted) break;

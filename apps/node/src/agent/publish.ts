@@ -5,8 +5,11 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { openSlideAt, writeDicomSeries, writeSlideWithout } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
-import { HubError, callHub } from "./hub-client";
+import { HubError, callHub, hubAnswerSeconds } from "./hub-client";
 import type { SlideMeta } from "./index-record";
+
+/** A slow object store's pace for the hub joining and hashing an upload's chunks. */
+const JOIN_BYTES_PER_SECOND = 16 * 1024 * 1024;
 
 export interface PublishInput extends SlideMeta {
   file: string;
@@ -152,7 +155,9 @@ async function uploadFile(
         progress(have.size, start.chunkCount);
       }
       try {
-        const done = await callHub<{ slideId: string }>(config.hub, `/api/node/uploads/${start.uploadId}/complete`, { method: "POST", credential: config.credential, json: {} });
+        // The hub joins and hashes the whole file before it answers: allow for that at a slow store's pace.
+        const answerSeconds = hubAnswerSeconds() + size / JOIN_BYTES_PER_SECOND;
+        const done = await callHub<{ slideId: string }>(config.hub, `/api/node/uploads/${start.uploadId}/complete`, { method: "POST", credential: config.credential, json: {}, answerSeconds });
         return { slideId: done.slideId, duplicate: false, chunksSent };
       } catch (error) {
         if (!(error instanceof HubError && (error.status === 409 || error.status === 422)) || round >= 3) throw error;
