@@ -1,15 +1,9 @@
 import { access } from "node:fs/promises";
+import { type FetchOrder, nodeRoutes } from "@pathx/protocol";
 import type { NodeConfig } from "./config";
 import { readFileRef } from "./file-ref";
 import { HubError, callHub } from "./hub-client";
 import { publishSlide } from "./publish";
-
-export interface FetchOrder {
-  orderId: string;
-  slideId: string;
-  ref: string;
-  fileName: string;
-}
 
 const POLL_SECONDS = 25;
 const MAX_PARALLEL = 2;
@@ -34,7 +28,7 @@ export async function serveOrders(
     }
     let orders: FetchOrder[];
     try {
-      ({ orders } = await callHub<{ orders: FetchOrder[] }>(config.hub, `/api/node/orders?wait=${POLL_SECONDS}`, { method: "GET", credential: config.credential, signal: options.signal }, 1));
+      ({ orders } = await callHub(config.hub, nodeRoutes.orders, { params: { wait: POLL_SECONDS }, credential: config.credential, signal: options.signal }, 1));
       failures = 0;
     } catch (error) {
       if (options.signal.aborted) break;
@@ -60,7 +54,7 @@ export async function serveOrders(
 async function fulfilOrder(config: NodeConfig, indexKey: Buffer, order: FetchOrder, options: { log: (line: string) => void; maxBytesPerSecond?: number }) {
   const path = readFileRef(indexKey, order.ref);
   const fail = (reason: string) =>
-    callHub(config.hub, `/api/node/orders/${order.orderId}/fail`, { method: "POST", credential: config.credential, json: { reason } }).catch((error: Error) =>
+    callHub(config.hub, nodeRoutes.failOrder, { params: { orderId: order.orderId }, credential: config.credential, json: { reason } }).catch((error: Error) =>
       options.log(`order for ${order.fileName}: could not report the failure (${error.message})`),
     );
   if (!path) {
