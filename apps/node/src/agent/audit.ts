@@ -2,6 +2,7 @@ import { createPublicKey } from "node:crypto";
 import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { type ChainReport, type Checkpoint, ChainVerifier, type SealedEntry, keyIdOf, sealedEntryOfTuple, verifyCheckpoint } from "@pathx/audit";
+import { CodedError } from "@pathx/errors";
 import { nodeRoutes } from "@pathx/protocol";
 import type { NodeConfig } from "./config";
 import { HubError, callHub } from "./hub-client";
@@ -19,7 +20,13 @@ export interface Witnesses {
   checkpoints: Checkpoint[];
 }
 
-export class AuditError extends Error {}
+/** The hub's audit history contradicts what this node holds, or its key does not fit. */
+export class AuditError extends CodedError<"node"> {
+  override readonly name = "AuditError";
+  constructor(message: string) {
+    super("node", "AUDIT_WITNESS", message);
+  }
+}
 
 export const witnessesPath = (configPath: string) => join(dirname(configPath), "audit-witnesses.json");
 

@@ -44,6 +44,7 @@ describe("callHub", () => {
     const error = await refusal(callHub(hub, nodeRoutes.auditCheckpoint, {}));
     expect(error).toBeInstanceOf(HubError);
     expect(error!.message).toContain(`speaks node protocol ${NODE_PROTOCOL_VERSION + 1}, this node speaks ${NODE_PROTOCOL_VERSION}`);
+    expect([error!.code, error!.hubCode, error!.exitCode]).toEqual(["PROTOCOL_MISMATCH", undefined, 1]);
   });
 
   it("refuses an answer of another shape, saying what is wrong with it", async () => {
@@ -59,5 +60,14 @@ describe("callHub", () => {
     expect(error).toBeInstanceOf(HubError);
     expect(error!.status).toBe(409);
     expect(error!.message).toBe("This order is already fulfilled.");
+    // The hub's code, read back from the status through the error table.
+    expect([error!.code, error!.hubCode, error!.exitCode]).toEqual(["HUB_REFUSED", "CONFLICT", 1]);
+  });
+
+  it("says so when the hub cannot be reached", async () => {
+    const error = await refusal(callHub("http://127.0.0.1:9", nodeRoutes.policy, {}, 1));
+    expect(error).toBeInstanceOf(HubError);
+    expect([error!.status, error!.code, error!.hubCode]).toEqual([0, "HUB_UNREACHABLE", undefined]);
+    expect(error!.message).toMatch(/^cannot reach the hub at http:\/\/127.0.0.1:9 /);
   });
 });

@@ -1,12 +1,20 @@
 import { readFileSync } from "node:fs";
+import { CodedError, type ErrorCode, apiCodeOfHttpStatus } from "@pathx/errors";
 import { AGENT_VERSION_HEADER, NODE_PROTOCOL_VERSION, type NodeRoute, PROTOCOL_HEADER, errorAnswer } from "@pathx/protocol";
 import type { z } from "zod";
 
 const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-export class HubError extends Error {
+/**
+ * The hub could not be reached (status 0), refused (4xx), failed (5xx), or answered in another
+ * protocol (2xx). `hubCode` is the hub's own code, read back from the status (@pathx/errors).
+ */
+export class HubError extends CodedError<"node"> {
+  override readonly name = "HubError";
+  readonly hubCode: ErrorCode<"api"> | undefined;
   constructor(readonly status: number, message: string) {
-    super(message);
+    super("node", status === 0 ? "HUB_UNREACHABLE" : status < 400 ? "PROTOCOL_MISMATCH" : status < 500 ? "HUB_REFUSED" : "HUB_FAILED", message);
+    this.hubCode = apiCodeOfHttpStatus(status);
   }
 }
 

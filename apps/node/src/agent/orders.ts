@@ -32,7 +32,7 @@ export async function serveOrders(
       failures = 0;
     } catch (error) {
       if (options.signal.aborted) break;
-      if (error instanceof HubError && error.status === 401) throw error;
+      if (error instanceof HubError && error.hubCode === "UNAUTHORIZED") throw error;
       failures++;
       if (failures === 1 || failures % 10 === 0) options.log(`cannot fetch orders from the hub (${(error as Error).message}); retrying`);
       await sleep(Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)), options.signal);
@@ -74,9 +74,9 @@ async function fulfilOrder(config: NodeConfig, indexKey: Buffer, order: FetchOrd
     options.log(`order for ${order.fileName}: sent (${result.chunksSent} chunk(s)) as slide ${result.slideId}`);
   } catch (error) {
     // The hub refused (4xx): say why on the slide. Network trouble: the hub hands the order out again.
-    if (error instanceof HubError && error.status >= 400 && error.status < 500) {
+    if (error instanceof HubError && error.code === "HUB_REFUSED") {
       options.log(`order for ${order.fileName}: the hub refused it (${error.message})`);
-      if (error.status !== 401) await fail(error.message);
+      if (error.hubCode !== "UNAUTHORIZED") await fail(error.message);
     } else {
       options.log(`order for ${order.fileName}: ${(error as Error).message}; will resume when the hub asks again`);
     }

@@ -153,7 +153,7 @@ async function uploadFile(
         const done = await callHub(config.hub, nodeRoutes.completeUpload, { params: { uploadId: start.uploadId }, credential: config.credential, json: {} });
         return { slideId: done.slideId, duplicate: false, chunksSent };
       } catch (error) {
-        if (!(error instanceof HubError && (error.status === 409 || error.status === 422)) || round >= 3) throw error;
+        if (!(error instanceof HubError && (error.hubCode === "CONFLICT" || error.hubCode === "DAMAGED")) || round >= 3) throw error;
       }
     }
   } finally {
@@ -173,7 +173,7 @@ async function sendChunk(config: NodeConfig, uploadId: string, index: number, by
         headers: { "content-type": "application/octet-stream", [CHUNK_SHA256_HEADER]: sha256 },
       });
     } catch (error) {
-      if (!(error instanceof HubError && error.status === 422) || attempt >= attempts) throw error;
+      if (!(error instanceof HubError && error.hubCode === "DAMAGED") || attempt >= attempts) throw error;
     }
   }
 }
