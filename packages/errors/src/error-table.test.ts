@@ -53,3 +53,15 @@ describe("CodedError", () => {
     expect([failed.httpStatus, failed.trpcCode]).toEqual([500, "INTERNAL_SERVER_ERROR"]);
   });
 });
+
+// The slide engine imports this package, and the engine may depend on no package that pulls others in.
+it("has no dependencies and imports nothing", async () => {
+  const { readFile, readdir } = await import("node:fs/promises");
+  const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { dependencies?: Record<string, string> };
+  expect(pkg.dependencies ?? {}).toEqual({});
+  const dir = new URL("./", import.meta.url);
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
+    const imports = [...(await readFile(new URL(file, dir), "utf8")).matchAll(/from "([^"]+)"/g)].map((m) => m[1]!);
+    for (const name of imports) expect(name, file).toMatch(/^\.\//);
+  }
+});

@@ -176,3 +176,15 @@ describe("answers", () => {
     expect(auditEntriesAnswer.safeParse({ labId: uuid, shape: "tuples" }).success).toBe(false);
   });
 });
+
+// Both sides import this package: it must not pull the hub's database, store or UI into the node agent.
+it("depends on zod and the audit format only", async () => {
+  const { readFile, readdir } = await import("node:fs/promises");
+  const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { dependencies?: Record<string, string> };
+  expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual(["@pathx/audit", "zod"]);
+  const dir = new URL("./", import.meta.url);
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))) {
+    const imports = [...(await readFile(new URL(file, dir), "utf8")).matchAll(/from "([^"]+)"/g)].map((m) => m[1]!);
+    for (const name of imports) expect(name, file).toMatch(/^(zod|@pathx\/audit|\.\/.*)$/);
+  }
+});
