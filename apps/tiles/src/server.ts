@@ -20,7 +20,6 @@ export interface TileServerDeps {
 // /tiles/<slide>/<version>/slide.dzi and /tiles/<slide>/<version>/slide_files/<level>/<col>_<row>.<format>
 const ROUTE = /^\/tiles\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([a-z0-9]{1,40})\/(?:slide\.dzi|slide_files\/(\d{1,2})\/(\d{1,6})_(\d{1,6})\.(jpeg|png))$/;
 // Codes of a tile whose stored bytes cannot be made into an image: the slide is damaged there.
-const DAMAGED = new Set(["CORRUPT", "TRUNCATED", "UNSUPPORTED_COMPRESSION", "NOT_A_TIFF", "UNSUPPORTED_FORMAT"]);
 
 /** The tile service's HTTP answers: one line of text for every refusal, never a stack trace. */
 export function createTileHandler(deps: TileServerDeps) {
@@ -99,9 +98,8 @@ export function createTileHandler(deps: TileServerDeps) {
       send(body);
     } catch (error) {
       if (error instanceof BusyError) return text(res, 503, "The slide store is slow or unavailable right now; try again in a moment.", { "retry-after": "2" });
-      if (error instanceof StorageError && error.code === "NOT_FOUND") return text(res, 404, "Not found.");
-      if (isWsiError(error) && (error.code === "NOT_FOUND" || error.code === "INVALID_OPTIONS")) return text(res, 404, "Not found.");
-      if (isWsiError(error) && DAMAGED.has(error.code)) return text(res, 422, "This part of the slide is damaged in the scanner's file and cannot be shown.");
+      // Missing objects and tiles, damaged files: the error table's status and message (@pathx/errors); the rest is ours.
+      if ((error instanceof StorageError || isWsiError(error)) && error.httpStatus < 500) return text(res, error.httpStatus, error.spec.message);
       log(`[tiles] ${req.method} ${(req.url ?? "").split("?")[0]} failed: ${(error as Error)?.message ?? String(error)}`);
       return text(res, 500, "The tile service failed on this tile; try again, and report it if it persists.");
     }

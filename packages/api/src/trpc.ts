@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { TRPCError, initTRPC } from "@trpc/server";
+import { TRPCError, type TRPC_ERROR_CODE_KEY, initTRPC } from "@trpc/server";
 import type { Db } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { requestOriginOf, runWithRequestOrigin } from "./audit/request-context";
@@ -48,8 +48,6 @@ function isMalformedId(cause: unknown): boolean {
   return Array.isArray(issues) && issues.some((i) => i.code === "invalid_format" && i.format === "uuid");
 }
 
-const trpcCode = { INTERNAL: "INTERNAL_SERVER_ERROR", DAMAGED: "UNPROCESSABLE_CONTENT", TOO_LARGE: "PAYLOAD_TOO_LARGE" } as const;
-
 const t = initTRPC.context<ApiContext>().create({
   errorFormatter({ shape, error, path }) {
     // Never a stack trace, SQL, its parameters or another tenant's data in a response: an
@@ -73,7 +71,8 @@ const toTrpc = t.middleware(async ({ ctx, next }) => {
   if (result.ok) return result;
   if (result.error.cause instanceof ApiError) {
     const cause = result.error.cause;
-    const code = cause.code in trpcCode ? trpcCode[cause.code as keyof typeof trpcCode] : (cause.code as Exclude<typeof cause.code, keyof typeof trpcCode>);
+    // The error table's tRPC codes are tRPC's own: this assignment fails to compile otherwise.
+    const code: TRPC_ERROR_CODE_KEY = cause.trpcCode;
     throw new TRPCError({ code, message: cause.message, cause });
   }
   // Validated at the edge: a malformed id answers as an unknown one does, never as a failure.

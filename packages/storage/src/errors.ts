@@ -1,9 +1,12 @@
-export type StorageErrorCode = "NOT_FOUND" | "INVALID_KEY" | "IO_ERROR" | "CONFIG";
+import { CodedError, type ErrorCode } from "@pathx/errors";
 
-export class StorageError extends Error {
+/** The object store's failures (their statuses: @pathx/errors). */
+export type StorageErrorCode = ErrorCode<"storage">;
+
+export class StorageError extends CodedError<"storage"> {
   override readonly name = "StorageError";
-  constructor(readonly code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
+    super("storage", code, message, options);
   }
 }
 

@@ -1,7 +1,9 @@
 import { createPublicKey } from "node:crypto";
 import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { type ChainReport, type Checkpoint, ChainVerifier, type EntryTuple, type SealedEntry, keyIdOf, sealedEntryOfTuple, verifyCheckpoint } from "@pathx/audit";
+import { type ChainReport, type Checkpoint, ChainVerifier, type SealedEntry, keyIdOf, sealedEntryOfTuple, verifyCheckpoint } from "@pathx/audit";
+import { CodedError } from "@pathx/errors";
+import { nodeRoutes } from "@pathx/protocol";
 import type { NodeConfig } from "./config";
 import { HubError, callHub } from "./hub-client";
 
@@ -18,7 +20,13 @@ export interface Witnesses {
   checkpoints: Checkpoint[];
 }
 
-export class AuditError extends Error {}
+/** The hub's audit history contradicts what this node holds, or its key does not fit. */
+export class AuditError extends CodedError<"node"> {
+  override readonly name = "AuditError";
+  constructor(message: string) {
+    super("node", "AUDIT_WITNESS", message);
+  }
+}
 
 export const witnessesPath = (configPath: string) => join(dirname(configPath), "audit-witnesses.json");
 
@@ -37,19 +45,12 @@ async function saveWitnesses(path: string, witnesses: Witnesses): Promise<void> 
   await rename(temporary, path);
 }
 
-interface HubCheckpoint {
-  labId: string;
-  checkpoint: Checkpoint | null;
-  keyId: string;
-  publicKey: string;
-}
-
 /**
  * Fetches the lab's current signed checkpoint and keeps it as a witness. Refuses a checkpoint
  * that is not signed by the key this node first saw, or that contradicts one it holds.
  */
 export async function pullAuditCheckpoint(config: NodeConfig, configPath: string): Promise<{ witnesses: Witnesses; latest: Checkpoint | null; added: boolean }> {
-  const answer = await callHub<HubCheckpoint>(config.hub, "/api/node/audit", { method: "GET", credential: config.credential });
+  const answer = await callHub(config.hub, nodeRoutes.auditCheckpoint, { credential: config.credential });
   const path = witnessesPath(configPath);
   const held = await loadWitnesses(path);
   if (held && held.keyId !== answer.keyId) {
@@ -85,9 +86,9 @@ export async function verifyAuditChainAtHub(config: NodeConfig, configPath: stri
   const { witnesses } = await pullAuditCheckpoint(config, configPath);
   const verifier = new ChainVerifier(witnesses.labId, witnesses.checkpoints, createPublicKey(witnesses.publicKey));
   const readPage = async (after: number): Promise<SealedEntry[]> => {
-    const page = await callHub<{ labId: string; shape?: "tuples"; entries: SealedEntry[] | EntryTuple[] }>(config.hub, `/api/node/audit/entries?after=${after}&limit=${pageSize}&shape=tuples`, { method: "GET", credential: config.credential });
+    const page = await callHub(config.hub, nodeRoutes.auditEntries, { params: { after, limit: pageSize, shape: "tuples" }, credential: config.credential });
     // A hub from before the tuples ignores the question and sends entry objects.
-    return page.shape === "tuples" ? (page.entries as EntryTuple[]).map((t) => sealedEntryOfTuple(page.labId, t)) : (page.entries as SealedEntry[]);
+    return page.shape === "tuples" ? page.entries.map((t) => sealedEntryOfTuple(page.labId, t)) : page.entries;
   };
   let next: Promise<SealedEntry[]> | undefined = readPage(0);
   try {

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { nodeRoutes } from "@pathx/protocol";
 import { createProgressLine } from "../cli/progress";
 import { UsageError } from "../cli/usage-error";
 import { type NodeEnv, readNodeEnv } from "../env";
@@ -48,10 +49,10 @@ async function enroll(args: string[], env: NodeEnv, io: Io) {
   const { values } = parseArgs({ args, strict: true, options: { hub: { type: "string" }, token: { type: "string" }, name: { type: "string" } } });
   if (!values.hub || !values.token) throw new UsageError("pathx node enroll needs --hub URL and --token TOKEN.");
   const hub = new URL(values.hub).origin;
-  const answer = await callHub<{ nodeId: string; credential: string; lab: { slug: string; name: string } }>(
+  const answer = await callHub(
     hub,
-    "/api/node/enroll",
-    { method: "POST", json: { token: values.token, name: values.name ?? hostname(), version: agentVersion } },
+    nodeRoutes.enroll,
+    { json: { token: values.token, name: values.name ?? hostname(), version: agentVersion } },
     3,
   );
   // A re-enrolled node keeps its reference key, so the slides it registered index-only stay fetchable.
@@ -200,7 +201,7 @@ async function backlog(args: string[], env: NodeEnv, io: Io): Promise<number> {
 }
 
 async function heartbeat(config: NodeConfig, queueDepth: number, lastError: string | null, log: (line: string) => void) {
-  await callHub(config.hub, "/api/node/status", { method: "POST", credential: config.credential, json: { queueDepth, lastError } }, 2).catch((error: Error) =>
+  await callHub(config.hub, nodeRoutes.status, { credential: config.credential, json: { queueDepth, lastError } }, 2).catch((error: Error) =>
     log(`could not report status to the hub: ${error.message}`),
   );
 }

@@ -1,15 +1,9 @@
 import { access } from "node:fs/promises";
+import { type FetchOrder, nodeRoutes } from "@pathx/protocol";
 import type { NodeConfig } from "./config";
 import { readFileRef } from "./file-ref";
 import { HubError, callHub, hubAnswerSeconds } from "./hub-client";
 import { publishSlide } from "./publish";
-
-export interface FetchOrder {
-  orderId: string;
-  slideId: string;
-  ref: string;
-  fileName: string;
-}
 
 const POLL_SECONDS = 25;
 const MAX_PARALLEL = 2;
@@ -34,11 +28,11 @@ export async function serveOrders(
     }
     let orders: FetchOrder[];
     try {
-      ({ orders } = await callHub<{ orders: FetchOrder[] }>(config.hub, `/api/node/orders?wait=${POLL_SECONDS}`, { method: "GET", credential: config.credential, signal: options.signal, answerSeconds: POLL_SECONDS + hubAnswerSeconds() }, 1));
+      ({ orders } = await callHub(config.hub, nodeRoutes.orders, { params: { wait: POLL_SECONDS }, credential: config.credential, signal: options.signal, answerSeconds: POLL_SECONDS + hubAnswerSeconds() }, 1));
       failures = 0;
     } catch (error) {
       if (options.signal.aborted) break;
-      if (error instanceof HubError && error.status === 401) throw error;
+      if (error instanceof HubError && error.hubCode === "UNAUTHORIZED") throw error;
       failures++;
       if (failures === 1 || failures % 10 === 0) options.log(`cannot fetch orders from the hub (${(error as Error).message}); retrying`);
       await sleep(Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)), options.signal);
@@ -60,7 +54,7 @@ export async function serveOrders(
 async function fulfilOrder(config: NodeConfig, indexKey: Buffer, order: FetchOrder, options: { log: (line: string) => void; maxBytesPerSecond?: number }) {
   const path = readFileRef(indexKey, order.ref);
   const fail = (reason: string) =>
-    callHub(config.hub, `/api/node/orders/${order.orderId}/fail`, { method: "POST", credential: config.credential, json: { reason } }).catch((error: Error) =>
+    callHub(config.hub, nodeRoutes.failOrder, { params: { orderId: order.orderId }, credential: config.credential, json: { reason } }).catch((error: Error) =>
       options.log(`order for ${order.fileName}: could not report the failure (${error.message})`),
     );
   if (!path) {
@@ -80,9 +74,9 @@ async function fulfilOrder(config: NodeConfig, indexKey: Buffer, order: FetchOrd
     options.log(`order for ${order.fileName}: sent (${result.chunksSent} chunk(s)) as slide ${result.slideId}`);
   } catch (error) {
     // The hub refused (4xx): say why on the slide. Network trouble: the hub hands the order out again.
-    if (error instanceof HubError && error.status >= 400 && error.status < 500) {
+    if (error instanceof HubError && error.code === "HUB_REFUSED") {
       options.log(`order for ${order.fileName}: the hub refused it (${error.message})`);
-      if (error.status !== 401) await fail(error.message);
+      if (error.hubCode !== "UNAUTHORIZED") await fail(error.message);
     } else {
       options.log(`order for ${order.fileName}: ${(error as Error).message}; will resume when the hub asks again`);
     }

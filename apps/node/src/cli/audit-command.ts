@@ -30,6 +30,6 @@ export async function runAuditCommand(argv: string[], io: Io): Promise<number> {
   } catch (error) {
     if (!(error instanceof AuditError)) throw error;
     io.stderr.write(`pathx: audit: ${error.message}\n`);
-    return 1;
+    return error.exitCode;
   }
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
@@ -8,34 +7,18 @@ import { publishEvent } from "../events/bus";
 import { labSlidesTopic, publishSlideChange } from "../events/topics";
 import type { SlideAccess } from "../access/slide-access";
 import { recordAudit } from "./audit";
-import { SLIDE_FILE, uploadMetaInput } from "./uploads";
+import { MAX_THUMBNAIL_BYTES, type IndexRecord } from "@pathx/protocol";
+import { SLIDE_FILE } from "./uploads";
 export { isPackedThumbnail, parseThumbnailKey, readThumbnail } from "./thumbnail-key";
 
 const { slides, cases, fetchOrders, nodes, uploads } = schema;
 
-const MAX_THUMBNAIL_BYTES = 256 * 1024;
 /** A taken order whose node went quiet this long is handed out again (the node skips orders it is still working on). */
 const REDELIVER_AFTER_SECONDS = 60;
 
-/** One slide a node makes findable without sending its pixels: metadata and a small JPEG thumbnail. */
-export const indexRecordInput = z.object({
-  ref: z.string().regex(/^[\w-]{16,4096}$/, "ref must be the node's opaque file reference"),
-  fileName: z.string().min(1).max(255),
-  size: z.number().int().positive(),
-  meta: uploadMetaInput,
-  image: z.object({
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    mppX: z.number().positive().nullable(),
-    mppY: z.number().positive().nullable(),
-    objectivePower: z.number().positive().nullable(),
-    vendor: z.string().max(64),
-  }),
-  /** Base64 JPEG, at most 256 KB. */
-  thumbnail: z.string().max(Math.ceil((MAX_THUMBNAIL_BYTES * 4) / 3) + 4).optional(),
-});
-export const indexBatchInput = z.object({ records: z.array(indexRecordInput).min(1).max(1000) });
-export type IndexRecord = z.infer<typeof indexRecordInput>;
+// What a node sends (indexRecordInput, indexBatchInput) is part of the node protocol: @pathx/protocol.
+export { indexBatchInput, indexRecordInput } from "@pathx/protocol";
+export type { IndexRecord };
 
 const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows);
 

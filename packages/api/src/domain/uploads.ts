@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
-import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
-import { HEADER_BYTES, checkSlideHeader, isWsiError, openSlideAt, writeSlideWithout } from "@pathx/wsi";
+import { type UploadMeta, type UploadState, uploadMetaInput, uploadStartInput } from "@pathx/protocol";
+import { checkSlideHeader, isWsiError, openSlideAt, writeSlideWithout } from "@pathx/wsi";
 import { ApiError, notFound } from "../errors";
 import { prepareSlideForViewing } from "./slide-viewing";
 import { publishSlideChange } from "../events/topics";
@@ -23,41 +23,12 @@ const MAX_SIZE = 100 * 1024 ** 3;
 const COMPLETION_LEASE_MS = 30 * 60 * 1000;
 export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi|dcm)$/i;
 
-/** The only patient link the hub accepts: HMAC-SHA-256 of the patient id under the labs' key, which the hub never sees. */
-export const PSEUDONYM = /^hmac-sha256:[0-9a-f]{64}$/;
-const pseudonymInput = z
-  .string()
-  .trim()
-  .regex(PSEUDONYM, "patientPseudonym must be hmac-sha256:<64 hex digits>, computed by the lab's node; a patient id is never sent")
-  .optional()
-  .or(z.literal("").transform(() => undefined));
-
-/** What starting an upload takes, checked the same way for browsers (tRPC) and lab nodes (HTTP). */
-export const uploadMetaInput = z.object({
-  accessionNumber: z.string().max(64),
-  block: z.string().max(32),
-  stain: z.string().max(64),
-  specimen: z.string().max(500),
-  patientPseudonym: pseudonymInput,
-});
-
-export const uploadStartInput = z.object({
-  fileName: z.string().min(1).max(255),
-  size: z.number().int().positive(),
-  sha256: z.string(),
-  meta: uploadMetaInput,
-  /** The file's first bytes (base64, up to 64 KiB): a file that is no slide is refused before it is sent. */
-  header: z.string().max(Math.ceil(HEADER_BYTES / 3) * 4).optional(),
-});
+// What starting an upload takes is part of the node protocol (@pathx/protocol): browsers (tRPC)
+// and lab nodes (HTTP) are checked by the same schema.
+export { uploadMetaInput, uploadStartInput, type UploadMeta, type UploadState };
 
 /** A browser upload carries no patient link at all: the slide stays unlinked (only a lab's node pseudonymises). */
 export const browserUploadStartInput = uploadStartInput.extend({ meta: uploadMetaInput.omit({ patientPseudonym: true }).strict() });
-
-export type UploadMeta = z.infer<typeof uploadStartInput>["meta"];
-
-export type UploadState =
-  | { kind: "duplicate"; slideId: string }
-  | { kind: "open"; uploadId: string; chunkSize: number; chunkCount: number; received: number[] };
 
 function chunkCount(size: number, chunkSize: number) {
   return Math.max(1, Math.ceil(size / chunkSize));

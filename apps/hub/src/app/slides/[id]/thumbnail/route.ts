@@ -23,7 +23,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
     const body = await readThumbnail((await getDeps()).store, access.thumbnailKey);
     return new Response(new Uint8Array(body), { status: 200, headers: { ...headers, "content-length": String(body.length) } });
   } catch (error) {
-    if (error instanceof StorageError && error.code === "NOT_FOUND") return plain(404, "Not found.");
+    if (error instanceof StorageError && error.httpStatus < 500) return plain(error.httpStatus, error.spec.message);
     throw error;
   }
 }
