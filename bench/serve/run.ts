@@ -1,4 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
@@ -104,8 +105,10 @@ http { access_log off; sendfile on; keepalive_requests 100000;
   );
   nginx = spawn("nginx", ["-c", conf, "-p", out], { stdio: "inherit" });
   await waitFor(`http://127.0.0.1:${nginxPort}/${files[0]}`, 10);
-  const wrk = (name: string, port: number, paths: string) => {
-    const output = execFileSync("wrk", ["-t", "2", "-c", values.connections!, "-d", `${values.duration}s`, "--latency", "-s", join(import.meta.dirname, "random-tiles.lua"), `http://127.0.0.1:${port}`], {
+  // wrk runs beside this process, not blocking it: the embedded database server lives here, and a
+  // tile process opening the slide for the first time asks it for the slide's record.
+  const wrk = async (name: string, port: number, paths: string) => {
+    const { stdout: output } = await promisify(execFile)("wrk", ["-t", "2", "-c", values.connections!, "-d", `${values.duration}s`, "--latency", "-s", join(import.meta.dirname, "random-tiles.lua"), `http://127.0.0.1:${port}`], {
       encoding: "utf8",
       env: { ...process.env, BENCH_PATHS: join(out, paths), BENCH_COOKIE: "" },
     });
@@ -113,12 +116,14 @@ http { access_log off; sendfile on; keepalive_requests 100000;
     if (!result) throw new Error(`wrk printed no result:\n${output}`);
     const [requests, seconds, non2xx, errors, p50, p99] = result.slice(1).map(Number) as number[];
     const perSecond = requests! / seconds!;
-    console.log(`${name.padEnd(34)} ${perSecond.toFixed(0).padStart(7)} req/s   p50 ${p50!.toFixed(1).padStart(6)} ms   p99 ${p99!.toFixed(1).padStart(6)} ms   non-2xx ${non2xx}   errors ${errors}`);
+    const other = /statuses=(\S*)/.exec(output)?.[1];
+    const kinds = /ERRORS (.*)/.exec(output)?.[1];
+    console.log(`${name.padEnd(34)} ${perSecond.toFixed(0).padStart(7)} req/s   p50 ${p50!.toFixed(1).padStart(6)} ms   p99 ${p99!.toFixed(1).padStart(6)} ms   non-2xx ${non2xx}${other ? ` (${other})` : ""}   errors ${errors}${errors ? ` (${kinds})` : ""}`);
     return { perSecond, p50: p50!, p99: p99!, non2xx: non2xx!, errors: errors! };
   };
   console.log(`passthrough: ${files.length} random interior tiles of the top level (${top.cols} × ${top.rows}); ${values.connections} connections, ${values.duration} s each; ${values.processes} tile processes and nginx workers; load average ${load()}`);
-  const tiles = wrk("tile service (signed, passthrough)", tilesPort, "tiles-paths.txt");
-  const nginxResult = wrk("nginx (the same bytes as files)", nginxPort, "nginx-paths.txt");
+  const tiles = await wrk("tile service (signed, passthrough)", tilesPort, "tiles-paths.txt");
+  const nginxResult = await wrk("nginx (the same bytes as files)", nginxPort, "nginx-paths.txt");
   console.log(`tile service / nginx: ${(tiles.perSecond / nginxResult.perSecond).toFixed(2)}× throughput (target ≥ 0.5×), p99 ${tiles.p99.toFixed(1)} ms (target < 50 ms)`);
   results.passthrough = { tileService: tiles, nginx: nginxResult, ratio: tiles.perSecond / nginxResult.perSecond, load: load() };
 
