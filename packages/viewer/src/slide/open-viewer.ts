@@ -2,14 +2,19 @@ import type OpenSeadragon from "openseadragon";
 import type { TileGrant } from "../types";
 import type { TileTokenKeeper } from "./tile-token-keeper";
 
-/**
- * Opens the slide of `grant` in OpenSeadragon inside `element`: reads the DZI descriptor from the
- * tile service and builds a tile source whose URLs carry the keeper's current token.
- */
-export async function openSlideViewer(OSD: typeof OpenSeadragon, element: HTMLElement, grant: TileGrant, tokens: TileTokenKeeper, stillWanted: () => boolean): Promise<OpenSeadragon.Viewer | null> {
-  const response = await fetch(`${grant.dziUrl}?t=${encodeURIComponent(tokens.token)}`);
+/** The slide's DZI descriptor from the tile service (fetched while OpenSeadragon's code loads). */
+export async function fetchSlideDescriptor(grant: TileGrant): Promise<string> {
+  const response = await fetch(`${grant.dziUrl}?t=${encodeURIComponent(grant.token)}`);
   if (!response.ok) throw new Error(`descriptor: ${response.status}`);
-  const image = new DOMParser().parseFromString(await response.text(), "application/xml").documentElement;
+  return response.text();
+}
+
+/**
+ * Opens the slide of `grant` in OpenSeadragon inside `element` from its DZI descriptor, with a
+ * tile source whose URLs carry the keeper's current token.
+ */
+export function openSlideViewer(OSD: typeof OpenSeadragon, element: HTMLElement, grant: TileGrant, descriptor: string, tokens: TileTokenKeeper, stillWanted: () => boolean): OpenSeadragon.Viewer | null {
+  const image = new DOMParser().parseFromString(descriptor, "application/xml").documentElement;
   const size = image.getElementsByTagName("Size")[0]!;
   const tilesUrl = grant.dziUrl.replace(/\.dzi$/, "_files/");
   const format = image.getAttribute("Format") ?? "jpeg";
@@ -28,6 +33,10 @@ export async function openSlideViewer(OSD: typeof OpenSeadragon, element: HTMLEl
     element,
     tileSources: source as unknown as OpenSeadragon.TileSourceOptions, // a TileSource instance is accepted; the types miss it
     crossOriginPolicy: "Anonymous",
+    // The 2D canvas drawer, not OpenSeadragon's default WebGL one: without a GPU (software
+    // WebGL: remote desktops, headless Chromium) each WebGL frame is read back into a 2D canvas,
+    // frames take 100–500 ms and the first field of view came 2–7× later (bench/first-view).
+    drawer: "canvas",
     showNavigator: true,
     navigatorPosition: "TOP_RIGHT",
     showNavigationControl: false,

@@ -28,6 +28,13 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
     slide = await api.slides.get({ id });
   }
   const labName = slide.labName;
+  // The viewer's first tile token comes with the page (saves the browser a round trip to the hub
+  // before the DZI); the viewer renews it itself, and asks for one if the page has none.
+  const slideId = slide.id;
+  const viewer =
+    slide.status === "ready"
+      ? await Promise.all([api.annotations.list({ slideId }), api.slides.tileToken({ id: slideId }).catch(() => null)]).then(([annotations, grant]) => ({ annotations, grant }))
+      : undefined;
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab?.labName} isLabAdmin={context.lab?.role === "lab_admin"} />
@@ -46,11 +53,12 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
             {slide.objectivePower ? ` · ${slide.objectivePower}×` : ""}
           </span>
         </div>
-        {slide.status === "ready" ? (
+        {viewer ? (
           <AnnotatedSlideViewer
             slideId={slide.id}
             mpp={slide.mppX}
-            initial={await api.annotations.list({ slideId: slide.id })}
+            initial={viewer.annotations}
+            grant={viewer.grant}
             shareWith={
               slide.grant?.reason === "consult" ? { consultRequestId: slide.grant.sourceId } : slide.grant?.reason === "board" ? { boardSessionId: slide.grant.sourceId } : undefined
             }
