@@ -3,6 +3,7 @@ import { slideTopic } from "@pathx/api";
 import { AnnotatedSlideViewer } from "@/components/annotation-layer";
 import { LiveRefresh } from "@/components/live-refresh";
 import { isSlideBusy } from "@/components/slide-status";
+import { TileGrantProvider } from "@/components/slide-viewer";
 import { TopBar } from "@/components/top-bar";
 import { serverCaller } from "@/server/caller";
 
@@ -28,6 +29,13 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
     slide = await api.slides.get({ id });
   }
   const labName = slide.labName;
+  // The viewer's first tile token comes with the page (saves the browser a round trip to the hub
+  // before the DZI); the viewer renews it itself, and asks for one if the page has none.
+  const slideId = slide.id;
+  const viewer =
+    slide.status === "ready"
+      ? await Promise.all([api.annotations.list({ slideId }), api.slides.tileToken({ id: slideId }).then((g) => ({ ...g, slideId }), () => null)]).then(([annotations, grant]) => ({ annotations, grant }))
+      : undefined;
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab?.labName} isLabAdmin={context.lab?.role === "lab_admin"} />
@@ -46,15 +54,17 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
             {slide.objectivePower ? ` · ${slide.objectivePower}×` : ""}
           </span>
         </div>
-        {slide.status === "ready" ? (
-          <AnnotatedSlideViewer
-            slideId={slide.id}
-            mpp={slide.mppX}
-            initial={await api.annotations.list({ slideId: slide.id })}
-            shareWith={
-              slide.grant?.reason === "consult" ? { consultRequestId: slide.grant.sourceId } : slide.grant?.reason === "board" ? { boardSessionId: slide.grant.sourceId } : undefined
-            }
-          />
+        {viewer ? (
+          <TileGrantProvider grant={viewer.grant}>
+            <AnnotatedSlideViewer
+              slideId={slide.id}
+              mpp={slide.mppX}
+              initial={viewer.annotations}
+              shareWith={
+                slide.grant?.reason === "consult" ? { consultRequestId: slide.grant.sourceId } : slide.grant?.reason === "board" ? { boardSessionId: slide.grant.sourceId } : undefined
+              }
+            />
+          </TileGrantProvider>
         ) : (
           <div style={{ padding: "1rem" }}>
             <LiveRefresh topics={[slideTopic(slide.id)]} busy={isSlideBusy(slide.status)} />
