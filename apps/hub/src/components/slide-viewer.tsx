@@ -89,6 +89,10 @@ export function SlideViewer({ slideId, mpp, onViewer, children }: { slideId: str
         element: element.current,
         tileSources: source as unknown as OpenSeadragon.TileSourceOptions, // a TileSource instance is accepted; the types miss it
         crossOriginPolicy: "Anonymous",
+        // The 2D canvas drawer, not OpenSeadragon's default WebGL one: without a GPU (software
+        // WebGL: remote desktops, headless Chromium) each WebGL frame is read back into a 2D canvas,
+        // frames take 100–500 ms and the first field of view came 2–7× later (bench/first-view).
+        drawer: "canvas",
         showNavigator: true,
         navigatorPosition: "TOP_RIGHT",
         showNavigationControl: false,
