@@ -293,15 +293,23 @@ export async function writeDicomInstance(
     }
     if (tableKind === "extended") {
       const table = Buffer.alloc(image.frames * 16 + 12);
-      offsets.forEach((offset, i) => table.writeBigUInt64LE(BigInt(offset), i * 8));
+      offsets.forEach((offset, i) => {
+        table.writeBigUInt64LE(BigInt(offset), i * 8);
+      });
       encodeElementHeader(0x7fe00002, "OV", eight.length).copy(table, image.frames * 8);
-      lengths.forEach((length, i) => table.writeBigUInt64LE(BigInt(length), image.frames * 8 + 12 + i * 8));
+      lengths.forEach((length, i) => {
+        table.writeBigUInt64LE(BigInt(length), image.frames * 8 + 12 + i * 8);
+      });
       await file.write(table, 0, table.length, extendedPosition);
       await file.close();
       file = undefined;
     } else if (tableKind === "empty" || offsets[offsets.length - 1]! <= 0xffffffff) {
       const table = tableKind === "empty" ? Buffer.alloc(0) : Buffer.alloc(image.frames * 4);
-      if (tableKind === "basic") offsets.forEach((offset, i) => table.writeUInt32LE(offset, i * 4));
+      if (tableKind === "basic") {
+        offsets.forEach((offset, i) => {
+          table.writeUInt32LE(offset, i * 4);
+        });
+      }
       await file.write(table, 0, table.length, tablePosition);
       await file.close();
       file = undefined;
