@@ -182,6 +182,7 @@ function splitPseudonym(pseudonym: string | undefined): { patientId: string; pat
   if (!pseudonym) return { patientId: "", patientIdIssuer: "" };
   const match = /^(hmac-sha256):([0-9a-f]{64})$/.exec(pseudonym);
   if (match) return { patientId: match[2]!, patientIdIssuer: `pathx ${match[1]} pseudonym` };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the check refuses.
   if (pseudonym.length > 64 || /[\\\x00-\x1f]/.test(pseudonym)) {
     throw new WsiError("INVALID_OPTIONS", "the patient pseudonym must be an hmac-sha256:<hex> pseudonym or at most 64 plain characters.");
   }
