@@ -115,7 +115,7 @@ export function checkDockerfile(file: Dockerfile, repoRoot: string): string[] {
   if (!cmd) problems.push("the final stage has no CMD or ENTRYPOINT");
   else {
     const [program] = commandWords(cmd.args);
-    if (program && program.includes("/") && !existsSync(inRepo(program))) problems.push(`the entry command ${program} is not in the repository`);
+    if (program?.includes("/") && !existsSync(inRepo(program))) problems.push(`the entry command ${program} is not in the repository`);
   }
   return problems;
 }

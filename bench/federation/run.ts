@@ -197,7 +197,10 @@ try {
   let started = performance.now();
   hub = await startHubProcess(hubOptions);
   // The hub's own database, over the embedded server (its connections share one session).
-  const connect = async () => (dbHandle = await createDb(readDbEnv({ DATABASE_URL: hub!.databaseUrl, DATABASE_PREPARE: "false" }))).db;
+  const connect = async () => {
+    dbHandle = await createDb(readDbEnv({ DATABASE_URL: hub!.databaseUrl, DATABASE_PREPARE: "false" }));
+    return dbHandle.db;
+  };
   let db = await connect();
   const { slides, labs, memberships } = schema;
   for (;;) {

@@ -129,7 +129,9 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   // The two large slides first, one through each hub.
   const started = Date.now();
   const large = await Promise.all(files.large.map((file, i) => publish(nodes[i]!, file, `N26-80${i}0`)));
-  large.forEach((id, i) => publishedVia.set(id, i));
+  large.forEach((id, i) => {
+    publishedVia.set(id, i);
+  });
 
   // Once one is well under way, kill -9 the worker tiling it.
   const underWay = await streams[0]!.waitFor((e) => large.includes(e.payload.slideId as string) && e.payload.status === "ready" && (e.payload.progress as number) >= 0.1 && (e.payload.progress as number) < 1);
@@ -148,7 +150,9 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
       [0, 1].map(async (hub) => {
         const ids: string[] = [];
         for (let i = hub; i < SMALL_COUNT; i += 2) ids.push(await publish(nodes[hub]!, files.small[i]!, `N26-81${i}0`));
-        ids.forEach((id) => publishedVia.set(id, hub));
+        ids.forEach((id) => {
+          publishedVia.set(id, hub);
+        });
         return ids;
       }),
     )

@@ -11,7 +11,6 @@ import { type HubPart, startWebApp } from "./test-support/hub-processes";
 const PORT_OFFSET = Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
 const PORT_A = 3540 + PORT_OFFSET;
 const PORT_B = 3545 + PORT_OFFSET; // PORT_A + 1 is hub A's tile service
-const PORT_TLS = 3546 + PORT_OFFSET;
 const SECRET = "sign-in-security-secret-shared-by-hubs";
 
 let work: string;

@@ -2,7 +2,7 @@ import type PgBoss from "pg-boss";
 import type { Db } from "@pathx/db";
 import { TILE_QUEUE } from "@pathx/runtime";
 import type { ObjectStore } from "@pathx/storage";
-import { isPermanentSlideError, tileSlide } from "./tiling";
+import { isPermanentSlideError, type TileOutcome, tileSlide } from "./tiling";
 
 /** Runs tiling jobs one at a time per worker process (tiling uses both cores by itself). */
 export async function runTilingWorker(boss: PgBoss, deps: { db: Db; store: ObjectStore }, log: (line: string) => void = console.log) {
@@ -10,7 +10,7 @@ export async function runTilingWorker(boss: PgBoss, deps: { db: Db; store: Objec
     if (!job) return;
     const started = performance.now();
     log(`[worker ${process.pid}] tiling slide ${job.data.slideId} (job ${job.id})`);
-    let outcome;
+    let outcome: TileOutcome;
     try {
       // After expireInSeconds pg-boss gives up on this handler and retries the job, but the
       // attempt goes on: if it finishes before the retry claims the slide, the slide is ready

@@ -117,7 +117,7 @@ describe("tiling a slide from the object store", () => {
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.badSlide!));
     expect(row).toMatchObject({ status: "failed" });
     expect(row!.failureReason).toMatch(/not a TIFF-based slide/);
-    expect(await store.list("pyramid/" + ids.badSlide)).toEqual([]);
+    expect(await store.list(`pyramid/${ids.badSlide}`)).toEqual([]);
   });
 
   it("fails a slide whose header reads but whose tiles are damaged, though it was viewable at first", async () => {

@@ -80,7 +80,7 @@ describe("preparing a received slide for viewing", () => {
     expect(await prepareSlideForViewing(handle.db, store, ids.badSlide!)).toBe(false);
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.badSlide!));
     expect(row!.status).not.toBe("ready");
-    expect(await store.list("pyramid/" + ids.badSlide)).toEqual([]);
+    expect(await store.list(`pyramid/${ids.badSlide}`)).toEqual([]);
   });
 });
 

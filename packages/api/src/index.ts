@@ -3,14 +3,14 @@ export { appRouter, type AppRouter } from "./routers/index";
 export { createContext, createCallerFactory, type ApiContext, type ApiDeps } from "./trpc";
 export { authenticateWithPassword, findUserIdByEmail, loadSessionUser, type Membership, type SessionUser } from "./domain/users";
 export { hashPassword, verifyPassword } from "./domain/passwords";
-export { type SlideRow } from "./domain/slides";
+export type { SlideRow } from "./domain/slides";
 export { PRIOR_VIEW_HOURS, hasOpenCaseForPatientOf, resolveSlideAccess, tileAccessFor, type SlideAccess, type TileAccess } from "./access/slide-access";
 export { accessRules, type AccessRule } from "./access/rules";
 export { exportAnnotationsGeoJson, type AnnotationGeometry, type AnnotationKind, type AnnotationView } from "./domain/annotations";
 export { derivedKeyOf, prepareSlideForViewing, storeThumbnail, thumbnailKeyOf } from "./domain/slide-viewing";
 export { labSharesLabelMacro } from "./domain/lab-policy";
 export { isPackedThumbnail } from "./domain/thumbnail-key";
-export { type TilingQueue } from "./jobs/tiling-queue";
+export type { TilingQueue } from "./jobs/tiling-queue";
 export {
   claimFetchOrders,
   describeFetch,

@@ -132,7 +132,7 @@ export class ChainVerifier {
 
   constructor(
     private readonly labId: string | null,
-    private readonly checkpoints: Checkpoint[],
+    checkpoints: Checkpoint[],
     publicKey: KeyObject | undefined,
   ) {
     for (const c of checkpoints) {

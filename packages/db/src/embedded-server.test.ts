@@ -40,7 +40,9 @@ it("serves PGlite over the PostgreSQL protocol to several clients, and keeps dat
   const answers = await Promise.all(
     Array.from({ length: 200 }, (_, i) => (i % 2 ? first : second).db.select({ slug: labs.slug }).from(labs).where(eq(labs.slug, ["one", "two", "three", "four"][i % 4]!))),
   );
-  answers.forEach((rows, i) => expect(rows).toEqual([{ slug: ["one", "two", "three", "four"][i % 4] }]));
+  answers.forEach((rows, i) => {
+    expect(rows).toEqual([{ slug: ["one", "two", "three", "four"][i % 4] }]);
+  });
   await first.close();
   await second.close();
   await server.stop();

@@ -85,7 +85,11 @@ describe("openSlide on generated slides", () => {
     const tiff = writeTestTiff(pyramidImages(2048, 2048, 256, 1));
     const inner = createMemorySource(tiff.bytes, "lazy.tif");
     let bytesRead = 0;
-    const slide = await openSlide({ ...inner, read: (o, l) => ((bytesRead += l), inner.read(o, l)) });
+    const slide = await openSlide({ ...inner, read: (o, l) => {
+        bytesRead += l;
+        return inner.read(o, l);
+      },
+    });
     expect(bytesRead).toBeLessThan(8_000);
     await slide.readTile(0, 3, 3);
     expect(bytesRead).toBeLessThan(40_000);

@@ -32,13 +32,13 @@ export function checkNodeProtocol(request: Request): void {
 
 /**
  * The lab node's HTTP API: every request carries the node's credential as a bearer token and
- * acts for that node's lab only. `route` is the route's entry in @pathx/protocol's nodeRoutes:
+ * acts for that node's lab only. `_route` (only its type is used) is the route's entry in @pathx/protocol's nodeRoutes:
  * what `run` returns must be its answer (a route whose answer is JSON text already returns a
  * Response). Errors are JSON with a message the node prints as it is.
  */
 export async function handleNodeRequest<A extends z.ZodType>(
   request: Request,
-  route: { answer: A },
+  _route: { answer: A },
   run: (node: { id: string; labId: string }, deps: Awaited<ReturnType<typeof getDeps>>) => Promise<z.input<A> | Response>,
 ) {
   const deps = await getDeps();

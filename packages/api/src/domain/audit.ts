@@ -53,7 +53,7 @@ export async function readAuditChainPage(db: Db, labId: string | null, afterSeq:
 /** Who from outside the lab viewed its slides, when and why: for the lab's administrators. */
 export async function listRemoteViews(db: Db, labId: string, limit = 200) {
   const rows = await db
-    .select({ at: auditEvents.createdAt, action: auditEvents.action, slideId: auditEvents.targetId, detail: auditEvents.detail, viewer: users.name, viewerEmail: users.email })
+    .select({ id: auditEvents.id, at: auditEvents.createdAt, action: auditEvents.action, slideId: auditEvents.targetId, detail: auditEvents.detail, viewer: users.name, viewerEmail: users.email })
     .from(auditEvents)
     .leftJoin(users, eq(users.id, auditEvents.actorUserId))
     .where(and(eq(auditEvents.labId, labId), inArray(auditEvents.action, ["prior.open", "slide.view"])))
@@ -64,6 +64,7 @@ export async function listRemoteViews(db: Db, labId: string, limit = 200) {
   return rows.map((r) => {
     const detail = r.detail as { reason?: string; via?: string; viewerLabId?: string; accession?: string };
     return {
+      id: r.id,
       at: r.at,
       action: r.action,
       slideId: r.slideId,

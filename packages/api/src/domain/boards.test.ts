@@ -288,7 +288,7 @@ describe("tumor boards", () => {
     expect(markdown).toContain("## 1. N26-0042 — Soft tissue, thigh");
     expect(markdown).toContain("**Slides:** A1 · H&E; A2 · Desmin");
     expect(markdown).toMatch(/\*\*Agreed conclusion\*\* \(proposed by Eve North, marked agreed by Ana North, [\d-]+ [\d:]+ UTC\):\n\n> Leiomyosarcoma, FNCLCC grade 2\.\n> Re-excision \\\*recommended\\\*\./);
-    expect(markdown).toMatch(/- Dee East, [\d-]+ [\d:]+ UTC:\n  > Favour leiomyosarcoma; grade 3 cannot be excluded\./);
+    expect(markdown).toMatch(/- Dee East, [\d-]+ [\d:]+ UTC:\n {2}> Favour leiomyosarcoma; grade 3 cannot be excluded\./);
     expect(markdown).toContain(`![Snapshot 2 of N26-0042](https://hub.example/api/boards/sessions/${sessionId}/snapshots/${itemId}/2)`);
   });
 

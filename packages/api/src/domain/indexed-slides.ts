@@ -35,11 +35,18 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
   const rejected: { index: number; reason: string }[] = [];
   const accepted: { index: number; record: IndexRecord; thumbnail?: Buffer }[] = [];
   records.forEach((record, index) => {
-    if (!SLIDE_FILE.test(record.fileName)) return rejected.push({ index, reason: `${record.fileName} is not a slide file (.svs, .ndpi, .tif, .tiff, .dcm)` });
-    if (!record.meta.accessionNumber.trim()) return rejected.push({ index, reason: `${record.fileName}: no accession number` });
+    if (!SLIDE_FILE.test(record.fileName)) {
+      rejected.push({ index, reason: `${record.fileName} is not a slide file (.svs, .ndpi, .tif, .tiff, .dcm)` });
+      return;
+    }
+    if (!record.meta.accessionNumber.trim()) {
+      rejected.push({ index, reason: `${record.fileName}: no accession number` });
+      return;
+    }
     const thumbnail = record.thumbnail ? Buffer.from(record.thumbnail, "base64") : undefined;
     if (thumbnail && (thumbnail.length > MAX_THUMBNAIL_BYTES || thumbnail[0] !== 0xff || thumbnail[1] !== 0xd8)) {
-      return rejected.push({ index, reason: `${record.fileName}: the thumbnail must be a JPEG of at most 256 KB` });
+      rejected.push({ index, reason: `${record.fileName}: the thumbnail must be a JPEG of at most 256 KB` });
+      return;
     }
     accepted.push({ index, record, thumbnail });
   });

@@ -92,7 +92,7 @@ async function auditPriorLookup(db: Db, user: SessionUser, lab: Membership, kase
 /** Who from other labs listed this lab's slides as priors of their patient, when, for which case, and whether flagged. */
 export async function listPriorLookups(db: Db, labId: string, limit = 200) {
   const rows = await db
-    .select({ at: auditEvents.createdAt, detail: auditEvents.detail, viewer: users.name, viewerEmail: users.email })
+    .select({ id: auditEvents.id, at: auditEvents.createdAt, detail: auditEvents.detail, viewer: users.name, viewerEmail: users.email })
     .from(auditEvents)
     .leftJoin(users, eq(users.id, auditEvents.actorUserId))
     .where(and(eq(auditEvents.labId, labId), eq(auditEvents.action, "prior.lookup"), sql`${auditEvents.detail}->>'viewerLabId' <> ${labId}`))
@@ -102,7 +102,7 @@ export async function listPriorLookups(db: Db, labId: string, limit = 200) {
   const names = new Map(labIds.length ? (await db.select({ id: labs.id, name: labs.name }).from(labs).where(inArray(labs.id, labIds))).map((l) => [l.id, l.name]) : []);
   return rows.map((r) => {
     const detail = r.detail as { viewerLabId: string; accession?: string; flagged?: boolean };
-    return { at: r.at, viewer: r.viewer ?? "deleted user", viewerEmail: r.viewerEmail ?? "", viewerLab: names.get(detail.viewerLabId) ?? "", accession: detail.accession ?? "", flagged: detail.flagged === true };
+    return { id: r.id, at: r.at, viewer: r.viewer ?? "deleted user", viewerEmail: r.viewerEmail ?? "", viewerLab: names.get(detail.viewerLabId) ?? "", accession: detail.accession ?? "", flagged: detail.flagged === true };
   });
 }
 

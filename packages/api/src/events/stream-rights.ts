@@ -11,6 +11,7 @@ import { refusedTopics } from "./topics";
  * stream; a reconnect is then refused). Returns the unsubscribe.
  */
 export function watchTopicRights(hub: Pick<EventHub, "subscribe">, db: Db, userId: string, topics: string[], onRefused: (refused: string[]) => void): () => void {
+  // biome-ignore lint/correctness/noUnusedVariables: read by `??=` below, so one re-check runs at a time.
   let checking: Promise<void> | undefined;
   let done = false;
   const unsubscribe = hub.subscribe([REVOCATIONS_TOPIC], undefined, (event) => {

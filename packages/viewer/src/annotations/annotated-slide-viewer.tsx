@@ -107,6 +107,7 @@ export function AnnotatedSlideViewer({
       <svg
         className="annotation-overlay"
         data-testid="annotation-overlay"
+        aria-label="Annotations"
         style={{ pointerEvents: tool ? "auto" : "none", cursor: tool ? "crosshair" : undefined }}
         onPointerDown={onPointerDown}
         onPointerUp={(e) => tool === "rectangle" && dispatch({ type: "release", at: projection.toImage(e, e.currentTarget), samePoint: projection.samePoint })}
@@ -123,6 +124,7 @@ export function AnnotatedSlideViewer({
   return (
     <div className="annotated">
       <SlideViewer slideId={slideId} mpp={mpp} issueTileToken={client.issueTileToken} onViewer={setViewer}>
+        {/* biome-ignore lint/a11y/useSemanticElements: an inline group inside the viewer toolbar; a <fieldset> would break the toolbar line. */}
         <span className="annotation-tools" role="group" aria-label="Annotation tools">
           {annotationTools.map((t) => (
             <button key={t.kind} type="button" className="plain" aria-pressed={tool === t.kind} onClick={() => choose(t.kind)}>

@@ -49,7 +49,7 @@ export function DraftShape({ tool, points, hover, toScreen }: { tool: Annotation
       {tool === "polygon" && path.length > 2 ? <polygon points={pointsAttr(path, toScreen)} {...style} /> : <polyline points={pointsAttr(path, toScreen)} {...style} />}
       {points.map((p, i) => {
         const [x, y] = toScreen(p);
-        // Vertices have no identity but their place in the draft.
+        // biome-ignore lint/suspicious/noArrayIndexKey: vertices have no identity but their place in the draft.
         return <circle key={`${i}:${x},${y}`} cx={x} cy={y} r={3} fill="#fff" />;
       })}
     </g>

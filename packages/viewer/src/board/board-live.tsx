@@ -79,15 +79,15 @@ export function BoardLive({ me, isChair, members, slides, initial, client, onRef
         <BoardStatusLine state={state} />
         {role === "follower" ? (
           state.following ? (
-            <button className="plain" onClick={() => dispatch({ type: "break-away" })}>
+            <button type="button" className="plain" onClick={() => dispatch({ type: "break-away" })}>
               Break away
             </button>
           ) : (
-            <button onClick={() => dispatch({ type: "rejoin" })}>Rejoin</button>
+            <button type="button" onClick={() => dispatch({ type: "rejoin" })}>Rejoin</button>
           )
         ) : null}
         {role === "presenter" ? (
-          <button className="plain" onClick={() => void snapshot()} disabled={!current}>
+          <button type="button" className="plain" onClick={() => void snapshot()} disabled={!current}>
             Snapshot
           </button>
         ) : null}
@@ -101,9 +101,10 @@ export function BoardLive({ me, isChair, members, slides, initial, client, onRef
         </p>
       ) : null}
       {slides.length > 0 ? (
+        // biome-ignore lint/a11y/useSemanticElements: a row of toggle buttons, not form fields; a <fieldset> would change the layout.
         <div className="board-slides" role="group" aria-label="Agenda slides">
           {slides.map((s) => (
-            <button key={s.slideId} className={s.slideId === shown ? "" : "plain"} aria-pressed={s.slideId === shown} onClick={() => dispatch({ type: "choose-slide", slideId: s.slideId })}>
+            <button key={s.slideId} type="button" className={s.slideId === shown ? "" : "plain"} aria-pressed={s.slideId === shown} onClick={() => dispatch({ type: "choose-slide", slideId: s.slideId })}>
               {s.label}
             </button>
           ))}
@@ -178,7 +179,7 @@ function HandOver({ members, handOver, onError }: { members: { userId: string; n
           </option>
         ))}
       </select>
-      <button className="plain" onClick={() => void submit()} disabled={!handTo}>
+      <button type="button" className="plain" onClick={() => void submit()} disabled={!handTo}>
         Hand over
       </button>
     </span>

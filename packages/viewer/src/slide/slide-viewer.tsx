@@ -33,6 +33,7 @@ export function SlideViewer({ slideId, mpp, issueTileToken, onViewer, children }
   const announce = useEffectEvent((v: OpenSeadragon.Viewer | null) => onViewer?.(v));
   const issue = useEffectEvent(() => issueTileToken(slideId));
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: slideId is read through `issue`; a new slide must reopen the viewer.
   useEffect(() => {
     let cancelled = false;
     const tokens = createTileTokenKeeper(issue);
@@ -79,13 +80,13 @@ export function SlideViewer({ slideId, mpp, issueTileToken, onViewer, children }
   return (
     <div className="viewer-shell">
       <div className="viewer-tools" role="toolbar" aria-label="Viewer controls">
-        <button className="plain" onClick={act((v) => v.viewport.goHome())}>Fit</button>
-        <button className="plain" onClick={act((v) => v.viewport.zoomTo(v.viewport.imageToViewportZoom(1)))}>100 %</button>
-        <button className="plain" onClick={act((v) => v.viewport.zoomBy(1.5))} aria-label="Zoom in">+</button>
-        <button className="plain" onClick={act((v) => v.viewport.zoomBy(1 / 1.5))} aria-label="Zoom out">−</button>
-        <button className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() - 90))} aria-label="Rotate left">⟲</button>
-        <button className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() + 90))} aria-label="Rotate right">⟳</button>
-        <button className="plain" onClick={act((v) => v.setFullScreen(!v.isFullPage()))}>Full screen</button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.goHome())}>Fit</button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.zoomTo(v.viewport.imageToViewportZoom(1)))}>100 %</button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.zoomBy(1.5))} aria-label="Zoom in">+</button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.zoomBy(1 / 1.5))} aria-label="Zoom out">−</button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() - 90))} aria-label="Rotate left">⟲</button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() + 90))} aria-label="Rotate right">⟳</button>
+        <button type="button" className="plain" onClick={act((v) => v.setFullScreen(!v.isFullPage()))}>Full screen</button>
         <span className="muted" aria-live="polite" data-testid="zoom">{zoomPercent !== null ? `${zoomPercent} %` : ""}</span>
         <span className="muted">Keys: arrows pan, + / − zoom, 0 fit, r rotate</span>
         {children}
@@ -93,7 +94,7 @@ export function SlideViewer({ slideId, mpp, issueTileToken, onViewer, children }
       <div className="viewer" ref={element} data-testid="viewer">
         {failed ? <p style={{ color: "#fff", padding: "1rem" }}>The slide could not be loaded. Reload the page; if it persists, the slide may have been removed.</p> : null}
         {scale ? (
-          <div className="scalebar" aria-label={`Scale bar ${scale.label}`}>
+          <div className="scalebar" role="img" aria-label={`Scale bar ${scale.label}`}>
             {scale.label}
             <div style={{ width: `${scale.pixels}px` }} />
           </div>

@@ -70,7 +70,11 @@ describe("buildDeepZoom", () => {
     const slide = await openSlide(createMemorySource(writeTestTiff(images).bytes, "pyr.tif"));
     const out = join(work, "pyr");
     const reads: number[] = [];
-    const tracked = { ...slide, decodeTile: (l: number, c: number, r: number, into?: Buffer) => (reads.push(l), slide.decodeTile(l, c, r, into)) };
+    const tracked = { ...slide, decodeTile: (l: number, c: number, r: number, into?: Buffer) => {
+        reads.push(l);
+        return slide.decodeTile(l, c, r, into);
+      },
+    };
     await buildDeepZoom(tracked, createFolderSink(out), { tileSize: 256, overlap: 0, quality: 90 });
     expect(new Set(reads)).toEqual(new Set([0, 1, 2])); // every source level was read
     const files = join(out, "pyr_files");

@@ -182,6 +182,7 @@ function splitPseudonym(pseudonym: string | undefined): { patientId: string; pat
   if (!pseudonym) return { patientId: "", patientIdIssuer: "" };
   const match = /^(hmac-sha256):([0-9a-f]{64})$/.exec(pseudonym);
   if (match) return { patientId: match[2]!, patientIdIssuer: `pathx ${match[1]} pseudonym` };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the check refuses.
   if (pseudonym.length > 64 || /[\\\x00-\x1f]/.test(pseudonym)) {
     throw new WsiError("INVALID_OPTIONS", "the patient pseudonym must be an hmac-sha256:<hex> pseudonym or at most 64 plain characters.");
   }
@@ -293,15 +294,23 @@ export async function writeDicomInstance(
     }
     if (tableKind === "extended") {
       const table = Buffer.alloc(image.frames * 16 + 12);
-      offsets.forEach((offset, i) => table.writeBigUInt64LE(BigInt(offset), i * 8));
+      offsets.forEach((offset, i) => {
+        table.writeBigUInt64LE(BigInt(offset), i * 8);
+      });
       encodeElementHeader(0x7fe00002, "OV", eight.length).copy(table, image.frames * 8);
-      lengths.forEach((length, i) => table.writeBigUInt64LE(BigInt(length), image.frames * 8 + 12 + i * 8));
+      lengths.forEach((length, i) => {
+        table.writeBigUInt64LE(BigInt(length), image.frames * 8 + 12 + i * 8);
+      });
       await file.write(table, 0, table.length, extendedPosition);
       await file.close();
       file = undefined;
     } else if (tableKind === "empty" || offsets[offsets.length - 1]! <= 0xffffffff) {
       const table = tableKind === "empty" ? Buffer.alloc(0) : Buffer.alloc(image.frames * 4);
-      if (tableKind === "basic") offsets.forEach((offset, i) => table.writeUInt32LE(offset, i * 4));
+      if (tableKind === "basic") {
+        offsets.forEach((offset, i) => {
+          table.writeUInt32LE(offset, i * 4);
+        });
+      }
       await file.write(table, 0, table.length, tablePosition);
       await file.close();
       file = undefined;

@@ -123,7 +123,9 @@ async function restartLevel(source: ByteSource, d: NdpiDirectory, strip: Strip, 
       }
       const found = new Float64Array(count + 1);
       found[0] = dataStart;
-      unique.forEach((p, i) => (found[i + 1] = p));
+      unique.forEach((p, i) => {
+        found[i + 1] = p;
+      });
       found[count] = dataEnd;
       return found;
     })());

@@ -88,7 +88,11 @@ export function bigTiffDirectory(d: { width: number; height: number; tileSize: n
     ifd.writeUInt16LE(tag, e);
     ifd.writeUInt16LE(type, e + 2);
     ifd.writeBigUInt64LE(BigInt(n), e + 4);
-    if (tag === 258) [8, 8, 8].forEach((v, j) => ifd.writeUInt16LE(v, e + 12 + j * 2));
+    if (tag === 258) {
+      [8, 8, 8].forEach((v, j) => {
+        ifd.writeUInt16LE(v, e + 12 + j * 2);
+      });
+    }
     else if (type === 5) {
       // Pixels per centimetre as a rational.
       ifd.writeUInt32LE(Math.round(10_000_000 / d.micronsPerPixel!), e + 12);

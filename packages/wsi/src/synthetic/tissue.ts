@@ -111,7 +111,10 @@ const textures = new Map<number, ReturnType<typeof makeTexture>>();
 export function renderTissue(x0: number, y0: number, w: number, h: number, stain: Stain, seed = 1): Buffer {
   const p = palettes[stain];
   let tex = textures.get(seed);
-  if (!tex) textures.set(seed, (tex = makeTexture(seed)));
+  if (!tex) {
+    tex = makeTexture(seed);
+    textures.set(seed, tex);
+  }
   const { nuclei } = tex;
   const out = Buffer.allocUnsafe(w * h * 3);
   const wrap = NUCLEUS_CELLS - 1;

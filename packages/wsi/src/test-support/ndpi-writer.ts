@@ -55,7 +55,7 @@ export interface WrittenNdpi {
   images: WrittenNdpiImage[];
 }
 
-const enum T { Short = 3, Long = 4, Ascii = 2, Rational = 5, Slong = 9, Float = 11 }
+enum T { Short = 3, Long = 4, Ascii = 2, Rational = 5, Slong = 9, Float = 11 }
 
 type Entry = [tag: number, type: T, values: number[] | string];
 

@@ -101,8 +101,14 @@ describe("writeDerivedPyramid", () => {
     const { derived } = await derive(slide);
     const source: Slide = {
       ...slide,
-      decodeTile: (...args: Parameters<Slide["decodeTile"]>) => (reads++, slide.decodeTile(...args)),
-      readRawTile: (...args: Parameters<Slide["readRawTile"]>) => (reads++, slide.readRawTile(...args)),
+      decodeTile: (...args: Parameters<Slide["decodeTile"]>) => {
+        reads++;
+        return slide.decodeTile(...args);
+      },
+      readRawTile: (...args: Parameters<Slide["readRawTile"]>) => {
+        reads++;
+        return slide.readRawTile(...args);
+      },
     };
     let reads = 0;
     const view = openDeepZoomView(source, { derived });
@@ -120,9 +126,15 @@ describe("writeDerivedPyramid", () => {
     const chunks: Buffer[] = [];
     let header: Uint8Array | undefined;
     const decodes: number[] = [];
-    const counted: Slide = { ...slide, decodeTile: (l, c, r, into) => (decodes.push(l), slide.decodeTile(l, c, r, into)) };
+    const counted: Slide = { ...slide, decodeTile: (l, c, r, into) => {
+        decodes.push(l);
+        return slide.decodeTile(l, c, r, into);
+      },
+    };
     const result = await writeDerivedPyramid(counted, async (chunk) => void chunks.push(Buffer.from(chunk)), {
-      patchHeader: async (bytes) => void (header = bytes),
+      patchHeader: async (bytes) => {
+        header = bytes;
+      },
     });
     expect(decodes.length).toBe(48); // every source tile once (two passes would read each twice)
     const bytes = Buffer.concat(chunks);

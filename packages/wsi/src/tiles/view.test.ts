@@ -25,8 +25,16 @@ function tracked(slide: Slide) {
   const reads: string[] = [];
   const wrapped: Slide = {
     ...slide,
-    decodeTile: (l, c, r, into) => (decodes.push(`${l}/${c}/${r}`), reads.push(`${l}/${c}/${r}`), slide.decodeTile(l, c, r, into)),
-    readRawTile: (l, c, r) => (raws.push(`${l}/${c}/${r}`), reads.push(`${l}/${c}/${r}`), slide.readRawTile(l, c, r)),
+    decodeTile: (l, c, r, into) => {
+      decodes.push(`${l}/${c}/${r}`);
+      reads.push(`${l}/${c}/${r}`);
+      return slide.decodeTile(l, c, r, into);
+    },
+    readRawTile: (l, c, r) => {
+      raws.push(`${l}/${c}/${r}`);
+      reads.push(`${l}/${c}/${r}`);
+      return slide.readRawTile(l, c, r);
+    },
   };
   return { slide: wrapped, decodes, raws, reads };
 }
@@ -135,7 +143,8 @@ describe("openDeepZoomView against buildDeepZoom", () => {
 describe("openDeepZoomView requests", () => {
   let cached: ReturnType<typeof writeTestTiff> | undefined;
   const makeSlide = async (source?: (bytes: Buffer) => ByteSource) => {
-    const tiff = (cached ??= writeTestTiff(pyramidImages(2048, 1536, 256, 1, { quality: 85 })));
+    cached ??= writeTestTiff(pyramidImages(2048, 1536, 256, 1, { quality: 85 }));
+    const tiff = cached;
     return { tiff, slide: await openSlide(source ? source(tiff.bytes) : createMemorySource(tiff.bytes, "one.tif")) };
   };
 
@@ -198,7 +207,9 @@ describe("openDeepZoomView requests", () => {
     for (const [level, col, row] of addresses) sequential.push((await one.getTile(level, col, row)).bytes);
     const all = openDeepZoomView(slide, { cache: createTileCache({ maxBytes: 0 }) });
     const concurrent = await Promise.all(addresses.map(([level, col, row]) => all.getTile(level, col, row)));
-    concurrent.forEach((tile, i) => expect(Buffer.compare(Buffer.from(tile.bytes), Buffer.from(sequential[i]!)), addresses[i]!.join("/")).toBe(0));
+    concurrent.forEach((tile, i) => {
+      expect(Buffer.compare(Buffer.from(tile.bytes), Buffer.from(sequential[i]!)), addresses[i]!.join("/")).toBe(0);
+    });
   });
 
   it("answers CORRUPT for damaged stored tiles and keeps serving the others", async () => {

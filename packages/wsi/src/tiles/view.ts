@@ -73,7 +73,10 @@ function giveBack(image: RgbImage): void {
   if (!into) return;
   lent.delete(image.data);
   let list = spares.get(into.length);
-  if (!list) spares.set(into.length, (list = []));
+  if (!list) {
+    list = [];
+    spares.set(into.length, list);
+  }
   if (list.length < 32) list.push(into);
 }
 

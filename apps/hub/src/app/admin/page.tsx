@@ -193,7 +193,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
               <tr key={n.id}>
                 <td>{n.name}</td>
                 <td>{n.version ?? "—"}</td>
-                <td>{n.revokedAt ? "revoked" : n.lastSeenAt ? new Date(n.lastSeenAt).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "never"}</td>
+                <td>{n.revokedAt ? "revoked" : n.lastSeenAt ? `${new Date(n.lastSeenAt).toISOString().replace("T", " ").slice(0, 19)} UTC` : "never"}</td>
                 <td>
                   <Link href={`/?node=${n.id}`}>
                     {n.published} {n.published === 1 ? "slide" : "slides"}
@@ -247,8 +247,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
               </tr>
             </thead>
             <tbody>
-              {remoteViews.map((v, i) => (
-                <tr key={i}>
+              {remoteViews.map((v) => (
+                <tr key={v.id}>
                   <td>{new Date(v.at).toISOString().replace("T", " ").slice(0, 16)} UTC</td>
                   <td>
                     {v.viewer} <span className="muted">({v.viewerLab || v.viewerEmail})</span>

@@ -1,5 +1,5 @@
 /** Who from other labs listed this lab's slides as priors of their own patient (the look-up itself is audited). */
-export function PriorLookups({ rows }: { rows: { at: Date; viewer: string; viewerEmail: string; viewerLab: string; accession: string; flagged: boolean }[] }) {
+export function PriorLookups({ rows }: { rows: { id: string; at: Date; viewer: string; viewerEmail: string; viewerLab: string; accession: string; flagged: boolean }[] }) {
   return (
     <>
       <h2 style={{ fontSize: "1.1rem", marginTop: "2rem" }}>Who looked this lab&apos;s patients up</h2>
@@ -20,8 +20,8 @@ export function PriorLookups({ rows }: { rows: { at: Date; viewer: string; viewe
             </tr>
           </thead>
           <tbody>
-            {rows.map((r, i) => (
-              <tr key={i}>
+            {rows.map((r) => (
+              <tr key={r.id}>
                 <td>{new Date(r.at).toISOString().replace("T", " ").slice(0, 16)} UTC</td>
                 <td>
                   {r.viewer} <span className="muted">({r.viewerLab || r.viewerEmail})</span>

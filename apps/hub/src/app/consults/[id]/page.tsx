@@ -40,7 +40,7 @@ async function act(form: FormData) {
   );
 }
 
-const when = (d: Date | null) => (d ? new Date(d).toISOString().replace("T", " ").slice(0, 16) + " UTC" : null);
+const when = (d: Date | null) => (d ? `${new Date(d).toISOString().replace("T", " ").slice(0, 16)} UTC` : null);
 
 export default async function ConsultPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ message?: string; error?: string; confirm?: string }> }) {
   const { id } = await params;

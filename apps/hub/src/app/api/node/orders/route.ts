@@ -19,7 +19,10 @@ export const GET = (request: Request) =>
     const deadline = Date.now() + wait * 1000;
     // An order that arrives while the claim query runs is remembered, not missed.
     let woken = false;
-    let wake: () => void = () => void (woken = true);
+    const remember = () => {
+      woken = true;
+    };
+    let wake: () => void = remember;
     const unsubscribe = (await getEventHub()).subscribe([nodeOrdersTopic(node.id)], undefined, () => wake());
     try {
       for (;;) {
@@ -29,9 +32,12 @@ export const GET = (request: Request) =>
         if (woken) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(RECHECK_MS, deadline - Date.now()));
-          wake = () => (clearTimeout(timer), resolve());
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
-        wake = () => void (woken = true);
+        wake = remember;
       }
     } finally {
       unsubscribe();

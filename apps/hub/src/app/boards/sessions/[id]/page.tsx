@@ -90,6 +90,7 @@ export default async function BoardSessionPage({ params, searchParams }: { param
                   {item.snapshots > 0 ? (
                     <div className="snapshots">
                       {Array.from({ length: item.snapshots }, (_, i) => (
+                        // biome-ignore lint/suspicious/noArrayIndexKey: snapshots are numbered 1..n; the number is their identity (and their URL).
                         <a key={i} href={`/api/boards/sessions/${session.id}/snapshots/${item.id}/${i + 1}`} target="_blank" rel="noreferrer">
                           <img src={`/api/boards/sessions/${session.id}/snapshots/${item.id}/${i + 1}`} alt={`Snapshot ${i + 1} of ${item.accessionNumber}`} />
                         </a>
