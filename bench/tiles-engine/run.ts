@@ -129,13 +129,13 @@ async function measureServing() {
   serving.edge = { tiles, seconds, tilesPerSecond: tiles / seconds, cpuMsPerTile: cpuMs / tiles, meanBytes: rounds[0]!.meanBytes };
   await cmu.close();
 
-  const describe = (name: string, r: Rate) =>
+  const formatResult = (name: string, r: Rate) =>
     `  ${name.padEnd(46)} ${r.tilesPerSecond.toFixed(0).padStart(7)} tiles/s  ${r.cpuMsPerTile.toFixed(3)} CPU ms/tile (= ${(2000 / r.cpuMsPerTile).toFixed(0)} tiles/s on 2 free cores)  (${r.tiles} tiles in ${r.seconds.toFixed(2)} s, ${(r.meanBytes / 1024).toFixed(1)} KiB each)`;
   console.log(`\nserving, ${concurrency} requests in flight, quality ${quality}:`);
-  console.log(describe("passthrough (stored JPEG tiles)", serving.passthrough));
-  console.log(describe("computed, cold cache, 1 level below the source", serving.computed1!));
-  console.log(describe("computed, cold cache, 2 levels below the source", serving.computed2!));
-  console.log(describe("edge tiles cropped (CMU-1-Small-Region.svs)", serving.edge));
+  console.log(formatResult("passthrough (stored JPEG tiles)", serving.passthrough));
+  console.log(formatResult("computed, cold cache, 1 level below the source", serving.computed1!));
+  console.log(formatResult("computed, cold cache, 2 levels below the source", serving.computed2!));
+  console.log(formatResult("edge tiles cropped (CMU-1-Small-Region.svs)", serving.edge));
 }
 
 /** The derived pyramid against vips dzsave, one process at a time, same slide (dzsave reads page 0 and shrinks it itself). */
