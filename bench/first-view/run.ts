@@ -121,15 +121,21 @@ async function openSlide(page: Page, url: string): Promise<Omit<Sample, "round" 
   page.on("requestfinished", onFinished);
   await page.goto(url, { waitUntil: "commit" });
   const viewer = page.getByTestId("viewer");
-  const handle = await page.waitForFunction(() => document.querySelector("[data-testid=viewer]")?.dataset.firstViewMs, undefined, { timeout: 180_000, polling: 50 });
-  const firstViewMs = Number(await handle.jsonValue());
-  const colours = await viewer.locator("canvas").first().evaluate((element) => {
-    const canvas = element as unknown as PageCanvas;
-    const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
-    const seen = new Set<number>();
-    for (let i = 0; i < data.length; i += 4 * 97) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
-    return seen.size;
+  const handle = await page.waitForFunction(() => document.querySelector("[data-testid=viewer]")?.dataset.firstViewMs, undefined, {
+    timeout: 180_000,
+    polling: 50,
   });
+  const firstViewMs = Number(await handle.jsonValue());
+  const colours = await viewer
+    .locator("canvas")
+    .first()
+    .evaluate((element) => {
+      const canvas = element as unknown as PageCanvas;
+      const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
+      const seen = new Set<number>();
+      for (let i = 0; i < data.length; i += 4 * 97) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+      return seen.size;
+    });
   const timing = await page.evaluate(() => {
     const timeline = performance as unknown as PagePerformance;
     const nav = timeline.getEntriesByType("navigation")[0]!;
@@ -170,14 +176,24 @@ async function openSlide(page: Page, url: string): Promise<Omit<Sample, "round" 
 function formatWaterfall(requests: Request[]): string {
   const short = (url: string) => {
     const u = new URL(url);
-    return (u.pathname.length > 70 ? `${u.pathname.slice(0, 34)}…${u.pathname.slice(-34)}` : u.pathname) + (u.searchParams.has("t") ? "?t=…" : u.search.slice(0, 20));
+    return (
+      (u.pathname.length > 70 ? `${u.pathname.slice(0, 34)}…${u.pathname.slice(-34)}` : u.pathname) + (u.searchParams.has("t") ? "?t=…" : u.search.slice(0, 20))
+    );
   };
   const tiles = requests.filter((r) => r.url.includes("_files/"));
-  const lines = requests.filter((r) => !r.url.includes("_files/")).map((r) => `    ${r.start.toFixed(0).padStart(5)} → ${r.end.toFixed(0).padStart(5)} ms  ${r.status}  ${short(r.url)}`);
+  const lines = requests
+    .filter((r) => !r.url.includes("_files/"))
+    .map((r) => `    ${r.start.toFixed(0).padStart(5)} → ${r.end.toFixed(0).padStart(5)} ms  ${r.status}  ${short(r.url)}`);
   if (tiles.length) {
     const durations = tiles.map((t) => t.end - t.start).sort((a, b) => a - b);
     lines.push(
-      `    ${Math.min(...tiles.map((t) => t.start)).toFixed(0).padStart(5)} → ${Math.max(...tiles.map((t) => t.end)).toFixed(0).padStart(5)} ms  ${tiles.length} tiles (each ${durations[0]!.toFixed(0)}–${durations.at(-1)!.toFixed(0)} ms, median ${durations[Math.floor(durations.length / 2)]!.toFixed(0)})`,
+      `    ${Math.min(...tiles.map((t) => t.start))
+        .toFixed(0)
+        .padStart(5)} → ${Math.max(...tiles.map((t) => t.end))
+        .toFixed(0)
+        .padStart(
+          5,
+        )} ms  ${tiles.length} tiles (each ${durations[0]!.toFixed(0)}–${durations.at(-1)!.toFixed(0)} ms, median ${durations[Math.floor(durations.length / 2)]!.toFixed(0)})`,
     );
   }
   return lines.join("\n");
@@ -202,7 +218,11 @@ try {
   type Row = { id: string; name: string; runs: number; status: string };
   const rowsOf = (result: unknown): Row[] => (Array.isArray(result) ? (result as Row[]) : (result as { rows: Row[] }).rows);
   const readSlides = async () =>
-    rowsOf(await db.db.execute(sql`select s.id, c.accession_number || '/' || s.block as name, s.tiling_runs as runs, s.status from slides s join cases c on c.id = s.case_id`));
+    rowsOf(
+      await db.db.execute(
+        sql`select s.id, c.accession_number || '/' || s.block as name, s.tiling_runs as runs, s.status from slides s join cases c on c.id = s.case_id`,
+      ),
+    );
   const preparing = Date.now();
   let slides = await readSlides();
   while (slides.length === 0 || slides.some((s) => s.runs < 1 || s.status !== "ready")) {
@@ -229,7 +249,11 @@ try {
     const page = await context.newPage();
     await page.addInitScript(() => (performance as unknown as PagePerformance).setResourceTimingBufferSize(2000));
     await signIn(page, values.user!);
-    for (const [kind, name] of [["cold", opened.cold], ["warm, same slide", opened.same], ["warm, other slide", opened.other]] as const) {
+    for (const [kind, name] of [
+      ["cold", opened.cold],
+      ["warm, same slide", opened.same],
+      ["warm, other slide", opened.other],
+    ] as const) {
       const sample: Sample = { round, kind, slide: name, load1: load1(), ...(await openSlide(page, `/slides/${idOf(name)}`)) };
       samples.push(sample);
       if (round === 1) await page.screenshot({ path: join(out, `${kind.replace(/\W+/g, "-")}.png`) });
@@ -255,10 +279,16 @@ console.log("| | first view median / max ms | HTML | scripts | token + DZI | til
 console.log("|---|---:|---:|---:|---:|---:|---:|---|");
 const summary = kinds.map((kind) => {
   const of = samples.filter((s) => s.kind === kind);
-  const stat = Object.fromEntries(fields.map((f) => [f, { median: median(of.map((s) => s[f])), max: Math.max(...of.map((s) => s[f])) }])) as Record<(typeof fields)[number], { median: number; max: number }>;
+  const stat = Object.fromEntries(fields.map((f) => [f, { median: median(of.map((s) => s[f])), max: Math.max(...of.map((s) => s[f])) }])) as Record<
+    (typeof fields)[number],
+    { median: number; max: number }
+  >;
   const loads = of.map((s) => Number(s.load1));
   console.log(
-    `| ${kind} (${of[0]?.slide}) | **${stat.firstViewMs.median.toFixed(0)}** / ${stat.firstViewMs.max.toFixed(0)} | ${fields.slice(1).map((f) => `${stat[f].median.toFixed(0)} / ${stat[f].max.toFixed(0)}`).join(" | ")} | ${median(of.map((s) => s.tiles))} | ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} |`,
+    `| ${kind} (${of[0]?.slide}) | **${stat.firstViewMs.median.toFixed(0)}** / ${stat.firstViewMs.max.toFixed(0)} | ${fields
+      .slice(1)
+      .map((f) => `${stat[f].median.toFixed(0)} / ${stat[f].max.toFixed(0)}`)
+      .join(" | ")} | ${median(of.map((s) => s.tiles))} | ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} |`,
   );
   return { kind, slide: of[0]?.slide, ...stat };
 });

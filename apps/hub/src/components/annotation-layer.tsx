@@ -22,7 +22,13 @@ function issueFirstFromPage(slideId: string, pageGrant: TileGrant | null | undef
 export function AnnotatedSlideViewer({
   grant,
   ...props
-}: { slideId: string; mpp: number | null; initial: AnnotationView[]; shareWith?: { consultRequestId?: string; boardSessionId?: string }; grant?: TileGrant | null }) {
+}: {
+  slideId: string;
+  mpp: number | null;
+  initial: AnnotationView[];
+  shareWith?: { consultRequestId?: string; boardSessionId?: string };
+  grant?: TileGrant | null;
+}) {
   const client = useMemo<AnnotationClient>(
     () => ({
       issueTileToken: issueFirstFromPage(props.slideId, grant),

@@ -13,7 +13,14 @@ export async function fetchSlideDescriptor(grant: TileGrant): Promise<string> {
  * Opens the slide of `grant` in OpenSeadragon inside `element` from its DZI descriptor, with a
  * tile source whose URLs carry the keeper's current token.
  */
-export function openSlideViewer(OSD: typeof OpenSeadragon, element: HTMLElement, grant: TileGrant, descriptor: string, tokens: TileTokenKeeper, stillWanted: () => boolean): OpenSeadragon.Viewer | null {
+export function openSlideViewer(
+  OSD: typeof OpenSeadragon,
+  element: HTMLElement,
+  grant: TileGrant,
+  descriptor: string,
+  tokens: TileTokenKeeper,
+  stillWanted: () => boolean,
+): OpenSeadragon.Viewer | null {
   const image = new DOMParser().parseFromString(descriptor, "application/xml").documentElement;
   const size = image.getElementsByTagName("Size")[0]!;
   const tilesUrl = grant.dziUrl.replace(/\.dzi$/, "_files/");
@@ -27,7 +34,8 @@ export function openSlideViewer(OSD: typeof OpenSeadragon, element: HTMLElement,
     format,
   );
   // A URL getter: OpenSeadragon reads it when it fetches the tile, and keys its cache by level/x/y.
-  source.getTileUrl = ((level: number, x: number, y: number) => () => `${tilesUrl}${level}/${x}_${y}.${format}?t=${encodeURIComponent(tokens.token)}`) as unknown as typeof source.getTileUrl;
+  source.getTileUrl = ((level: number, x: number, y: number) => () =>
+    `${tilesUrl}${level}/${x}_${y}.${format}?t=${encodeURIComponent(tokens.token)}`) as unknown as typeof source.getTileUrl;
   if (!stillWanted()) return null;
   return OSD({
     element,

@@ -33,7 +33,10 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
   const slideId = slide.id;
   const viewer =
     slide.status === "ready"
-      ? await Promise.all([api.annotations.list({ slideId }), api.slides.tileToken({ id: slideId }).catch(() => null)]).then(([annotations, grant]) => ({ annotations, grant }))
+      ? await Promise.all([api.annotations.list({ slideId }), api.slides.tileToken({ id: slideId }).catch(() => null)]).then(([annotations, grant]) => ({
+          annotations,
+          grant,
+        }))
       : undefined;
   return (
     <>
@@ -41,8 +44,9 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
       <main className="wide">
         {slide.via !== "own-lab" ? (
           <div className="banner" role="note">
-            A slide of {slide.labName}, {slide.via === "grant" ? "shared with you (second opinion or tumor board)" : "opened as a prior study; your reason was recorded for that lab"}. Read-only; this
-            view is recorded.
+            A slide of {slide.labName},{" "}
+            {slide.via === "grant" ? "shared with you (second opinion or tumor board)" : "opened as a prior study; your reason was recorded for that lab"}.
+            Read-only; this view is recorded.
           </div>
         ) : null}
         <div style={{ padding: ".4rem .8rem", background: "#fff" }}>
@@ -60,7 +64,11 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
             initial={viewer.annotations}
             grant={viewer.grant}
             shareWith={
-              slide.grant?.reason === "consult" ? { consultRequestId: slide.grant.sourceId } : slide.grant?.reason === "board" ? { boardSessionId: slide.grant.sourceId } : undefined
+              slide.grant?.reason === "consult"
+                ? { consultRequestId: slide.grant.sourceId }
+                : slide.grant?.reason === "board"
+                  ? { boardSessionId: slide.grant.sourceId }
+                  : undefined
             }
           />
         ) : (
