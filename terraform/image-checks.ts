@@ -42,7 +42,8 @@ export function parseDockerfile(text: string): Dockerfile {
   });
   const args = new Map<string, string>();
   const stages: Stage[] = [];
-  const substitute = (value: string) => value.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => args.get((a ?? b)!) ?? whole);
+  const substitute = (value: string) =>
+    value.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string | undefined, b: string | undefined) => args.get((a ?? b)!) ?? whole);
   for (const instruction of instructions) {
     if (instruction.keyword === "FROM") {
       const words = instruction.args.split(/\s+/).filter((word) => !word.startsWith("--"));
@@ -76,7 +77,8 @@ export function checkDockerfile(file: Dockerfile, repoRoot: string): string[] {
   for (const stage of file.stages) {
     if (names.has(stage.from)) continue;
     // An exact release (node:20.20.2-…) or a digest: a rebuild cannot silently move to another Node.
-    if (!/@sha256:[0-9a-f]{64}$/.test(stage.from) && !/^[\w./-]+:\d+\.\d+\.\d+[\w.-]*$/.test(stage.from)) problems.push(`base image ${stage.from} is not pinned to an exact version or digest`);
+    if (!/@sha256:[0-9a-f]{64}$/.test(stage.from) && !/^[\w./-]+:\d+\.\d+\.\d+[\w.-]*$/.test(stage.from))
+      problems.push(`base image ${stage.from} is not pinned to an exact version or digest`);
   }
 
   // Production dependencies only: node_modules in the final stage come from stages whose every
@@ -88,7 +90,8 @@ export function checkDockerfile(file: Dockerfile, repoRoot: string): string[] {
     return parent ? [stage, ...lineage(parent)] : [stage];
   };
   for (const instruction of final.instructions) {
-    if (instruction.keyword === "RUN" && installs(instruction.args) && !productionOnly(instruction.args)) problems.push(`line ${instruction.line}: the final stage installs dev dependencies`);
+    if (instruction.keyword === "RUN" && installs(instruction.args) && !productionOnly(instruction.args))
+      problems.push(`line ${instruction.line}: the final stage installs dev dependencies`);
     // A build output (apps/hub/.next) may come from a stage with dev dependencies; node_modules may not.
     if (instruction.keyword !== "COPY" || !/node_modules/.test(instruction.args)) continue;
     const from = /--from=(\S+)/.exec(instruction.args)?.[1];
@@ -96,20 +99,26 @@ export function checkDockerfile(file: Dockerfile, repoRoot: string): string[] {
     if (!source) problems.push(`line ${instruction.line}: node_modules copied from outside the build (${from ?? "the context"})`);
     else if (lineage(source).some(withDev)) problems.push(`line ${instruction.line}: node_modules copied from stage ${from}, which installed dev dependencies`);
   }
-  for (const stage of lineage(final)) if (stage !== final && withDev(stage)) problems.push(`the final stage is built FROM ${stage.name}, which installed dev dependencies`);
+  for (const stage of lineage(final))
+    if (stage !== final && withDev(stage)) problems.push(`the final stage is built FROM ${stage.name}, which installed dev dependencies`);
 
   const users = final.instructions.filter((i) => i.keyword === "USER");
   const user = users.at(-1)?.args.split(":")[0]?.trim();
   if (!user) problems.push("the final stage sets no USER: it would run as root");
   else if (user === "root" || user === "0") problems.push(`the final stage runs as ${user}`);
 
-  const workdir = [...lineage(final)].reverse().flatMap((stage) => stage.instructions.filter((i) => i.keyword === "WORKDIR")).at(-1)?.args ?? "/";
+  const workdir =
+    [...lineage(final)]
+      .reverse()
+      .flatMap((stage) => stage.instructions.filter((i) => i.keyword === "WORKDIR"))
+      .at(-1)?.args ?? "/";
   const inRepo = (path: string) => join(repoRoot, path.startsWith(`${workdir}/`) ? path.slice(workdir.length + 1) : path);
   const healthcheck = final.instructions.find((i) => i.keyword === "HEALTHCHECK");
   if (!healthcheck || /^NONE$/i.test(healthcheck.args)) problems.push("the final stage has no HEALTHCHECK");
   else {
     const words = commandWords(healthcheck.args.slice(healthcheck.args.indexOf("CMD") + 3));
-    for (const word of words.filter((w) => /\.(m?js|ts|sh)$/.test(w))) if (!existsSync(inRepo(word))) problems.push(`HEALTHCHECK runs ${word}, which is not in the repository`);
+    for (const word of words.filter((w) => /\.(m?js|ts|sh)$/.test(w)))
+      if (!existsSync(inRepo(word))) problems.push(`HEALTHCHECK runs ${word}, which is not in the repository`);
   }
   const cmd = final.instructions.filter((i) => i.keyword === "CMD" || i.keyword === "ENTRYPOINT").at(-1);
   if (!cmd) problems.push("the final stage has no CMD or ENTRYPOINT");
@@ -141,10 +150,13 @@ export function checkEntryScript(script: string, repoRoot: string): string[] {
   for (const [service, files] of services) {
     for (const file of files) if (!existsSync(join(repoRoot, file))) problems.push(`${service} runs ${file}, which is not in the repository`);
   }
-  const dependencies = (dir: string) => (JSON.parse(readFileSync(join(repoRoot, dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {};
-  if (/node_modules\/\.bin\/next\b/.test(script) && !dependencies("apps/hub").next) problems.push("the hub runs next, which is not a production dependency of apps/hub");
+  const dependencies = (dir: string) =>
+    (JSON.parse(readFileSync(join(repoRoot, dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {};
+  if (/node_modules\/\.bin\/next\b/.test(script) && !dependencies("apps/hub").next)
+    problems.push("the hub runs next, which is not a production dependency of apps/hub");
   if (/node_modules\/\.bin\/tsx\b|\$tsx\b/.test(script)) {
-    for (const dir of ["apps/hub", "apps/worker", "apps/tiles"]) if (!dependencies(dir).tsx) problems.push(`tsx runs the services but is not a production dependency of ${dir}`);
+    for (const dir of ["apps/hub", "apps/worker", "apps/tiles"])
+      if (!dependencies(dir).tsx) problems.push(`tsx runs the services but is not a production dependency of ${dir}`);
   }
   return problems;
 }

@@ -71,7 +71,9 @@ describe("the image checks", () => {
   });
 
   it("find dev dependencies in the final stage", () => {
-    expect(faults(good.replace("COPY --from=deps /app/node_modules", "COPY --from=build /app/node_modules"))).toEqual([expect.stringMatching(/stage build, which installed dev/)]);
+    expect(faults(good.replace("COPY --from=deps /app/node_modules", "COPY --from=build /app/node_modules"))).toEqual([
+      expect.stringMatching(/stage build, which installed dev/),
+    ]);
     expect(faults(good.replace("USER node", "RUN npm ci\nUSER node"))).toEqual([expect.stringMatching(/installs dev dependencies/)]);
     expect(faults(good.replace("FROM base AS runtime", "FROM build AS runtime"))).toEqual([expect.stringMatching(/built FROM build/)]);
   });
@@ -84,10 +86,20 @@ describe("the image checks", () => {
 
   it("find entry commands whose files are not in the repository", () => {
     expect(faults(good.replace("start.sh", "begin.sh"))).toEqual([expect.stringMatching(/begin\.sh is not in the repository/)]);
-    expect(checkEntryScript(entryScript.replace("apps/worker/src/main.ts", "apps/hub/src/worker/main.ts"), root)).toEqual([expect.stringMatching(/worker runs apps\/hub\/src\/worker\/main\.ts, which is not/)]);
-    expect(checkTaskCommands(ecsTf.replace('start.sh", "worker"]', 'start.sh", "tiler"]'), entryScript, entryPath)).toEqual([expect.stringMatching(/names a service the entry script does not start/)]);
-    expect(checkTaskCommands(ecsTf.replace('start.sh", "worker"]', 'start.sh", "worker", "x"]').replace(`\${local.app_root}/scripts/container/start.sh", "tiles"`, `\${local.app_root}/node_modules/.bin/tsx", "apps/tiles/src/main.ts"`), entryScript, entryPath)).toEqual([
-      expect.stringMatching(/does not run scripts\/container\/start\.sh/),
+    expect(checkEntryScript(entryScript.replace("apps/worker/src/main.ts", "apps/hub/src/worker/main.ts"), root)).toEqual([
+      expect.stringMatching(/worker runs apps\/hub\/src\/worker\/main\.ts, which is not/),
     ]);
+    expect(checkTaskCommands(ecsTf.replace('start.sh", "worker"]', 'start.sh", "tiler"]'), entryScript, entryPath)).toEqual([
+      expect.stringMatching(/names a service the entry script does not start/),
+    ]);
+    expect(
+      checkTaskCommands(
+        ecsTf
+          .replace('start.sh", "worker"]', 'start.sh", "worker", "x"]')
+          .replace(`\${local.app_root}/scripts/container/start.sh", "tiles"`, `\${local.app_root}/node_modules/.bin/tsx", "apps/tiles/src/main.ts"`),
+        entryScript,
+        entryPath,
+      ),
+    ).toEqual([expect.stringMatching(/does not run scripts\/container\/start\.sh/)]);
   });
 });

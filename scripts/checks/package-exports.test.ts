@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 // `exports`) only what another workspace imports; test-support subpaths only for tests, benches
 // and e2e, each one named in ARCHITECTURE.md with the reason.
 const root = join(import.meta.dirname, "../..");
-const workspaces = ["apps", "packages"].flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`)).concat(["bench", "e2e", "terraform"]);
+const workspaces = ["apps", "packages"]
+  .flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`))
+  .concat(["bench", "e2e", "terraform"]);
 
 function sourceFiles(dir: string): string[] {
   let entries: string[];
@@ -39,13 +41,19 @@ const imports = files.map((path) => ({ path, rel: relative(root, path), specifie
 
 describe("test support stays out of production", () => {
   it("finds its own imports", () => {
-    expect(importsOf(`import { a } from "@pathx/db/test-support";\nexport { b } from "./x";\nawait import("../test-support/y");`)).toEqual(["@pathx/db/test-support", "./x", "../test-support/y"]);
+    expect(importsOf(`import { a } from "@pathx/db/test-support";\nexport { b } from "./x";\nawait import("../test-support/y");`)).toEqual([
+      "@pathx/db/test-support",
+      "./x",
+      "../test-support/y",
+    ]);
     expect(isTestCode(join(root, "apps/hub/src/test-support/hub-processes.ts"))).toBe(true);
     expect(isTestCode(join(root, "apps/hub/scripts/seed.ts"))).toBe(false);
   });
 
   it("no production file imports test support", () => {
-    const offenders = imports.filter((file) => !isTestCode(file.path)).flatMap((file) => file.specifiers.filter((s) => /test-support/.test(s)).map((s) => `${file.rel} imports ${s}`));
+    const offenders = imports
+      .filter((file) => !isTestCode(file.path))
+      .flatMap((file) => file.specifiers.filter((s) => /test-support/.test(s)).map((s) => `${file.rel} imports ${s}`));
     expect(imports.length).toBeGreaterThan(300);
     expect(offenders).toEqual([]);
   });
@@ -61,13 +69,15 @@ describe("package exports", () => {
     const problems: string[] = [];
     for (const { dir, json } of manifests) {
       for (const [subpath, target] of Object.entries(json.exports!)) {
-        if (!readdirSync(join(root, dir, target, "..")).includes(target.split("/").at(-1)!)) problems.push(`${json.name} exports ${subpath} → ${target}, which does not exist`);
+        if (!readdirSync(join(root, dir, target, "..")).includes(target.split("/").at(-1)!))
+          problems.push(`${json.name} exports ${subpath} → ${target}, which does not exist`);
         if (subpath === ".") continue;
         const specifier = `${json.name}${subpath.slice(1)}`;
         const users = imports.filter((file) => !file.rel.startsWith(`${dir}/`) && file.specifiers.includes(specifier));
         if (users.length === 0) problems.push(`${specifier} is exported but no other workspace imports it`);
         if (/test-support/.test(subpath)) {
-          for (const user of users.filter((file) => !isTestCode(file.path))) problems.push(`${specifier} is test support, imported by production file ${user.rel}`);
+          for (const user of users.filter((file) => !isTestCode(file.path)))
+            problems.push(`${specifier} is test support, imported by production file ${user.rel}`);
         }
         if (!architecture.includes(`\`${specifier}\``)) problems.push(`${specifier} is not named in ARCHITECTURE.md`);
       }

@@ -38,10 +38,41 @@ async function seedDemoSlides(db: Db, store: ObjectStore, queue: TilingQueue, la
   // Generated stained sections (fragments of tissue on glass), written tile by tile; the large
   // one last, so the worker has the others ready first.
   const slides = [
-    { lab: labRows[0]!, accession: "N26-0001", patient: sharedPatient, specimen: "Skin, left forearm, excision", block: "A1", stain: "H&E", slide: { width: 6000, height: 4500, micronsPerPixel: 0.5, seed: 1 } },
-    { lab: labRows[0]!, accession: "N26-0001", patient: sharedPatient, specimen: "Skin, left forearm, excision", block: "A2", stain: "Ki-67", slide: { width: 3000, height: 2400, micronsPerPixel: 0.25, seed: 2, stain: "ki67" as const } },
-    { lab: labRows[1]!, accession: "S26-1001", patient: sharedPatient, specimen: "Colon, sigmoid, polypectomy", block: "1", stain: "H&E", slide: { width: 4000, height: 3000, micronsPerPixel: 0.25, seed: 4 } },
-    { lab: labRows[0]!, accession: "N26-0002", specimen: "Soft tissue, thigh, core biopsy", block: "B1", stain: "H&E", slide: { width: 40_000, height: 30_000, micronsPerPixel: 0.25, seed: 3 } },
+    {
+      lab: labRows[0]!,
+      accession: "N26-0001",
+      patient: sharedPatient,
+      specimen: "Skin, left forearm, excision",
+      block: "A1",
+      stain: "H&E",
+      slide: { width: 6000, height: 4500, micronsPerPixel: 0.5, seed: 1 },
+    },
+    {
+      lab: labRows[0]!,
+      accession: "N26-0001",
+      patient: sharedPatient,
+      specimen: "Skin, left forearm, excision",
+      block: "A2",
+      stain: "Ki-67",
+      slide: { width: 3000, height: 2400, micronsPerPixel: 0.25, seed: 2, stain: "ki67" as const },
+    },
+    {
+      lab: labRows[1]!,
+      accession: "S26-1001",
+      patient: sharedPatient,
+      specimen: "Colon, sigmoid, polypectomy",
+      block: "1",
+      stain: "H&E",
+      slide: { width: 4000, height: 3000, micronsPerPixel: 0.25, seed: 4 },
+    },
+    {
+      lab: labRows[0]!,
+      accession: "N26-0002",
+      specimen: "Soft tissue, thigh, core biopsy",
+      block: "B1",
+      stain: "H&E",
+      slide: { width: 40_000, height: 30_000, micronsPerPixel: 0.25, seed: 3 },
+    },
   ];
   for (const s of slides) {
     const path = join(work, `${s.accession}-${s.block}.tif`);
@@ -51,7 +82,13 @@ async function seedDemoSlides(db: Db, store: ObjectStore, queue: TilingQueue, la
     for await (const chunk of createReadStream(path)) sha256.update(chunk as Buffer);
     const [kase] = await db
       .insert(schema.cases)
-      .values({ labId: s.lab.id, accessionNumber: s.accession, patientPseudonym: s.patient ?? `demo-${s.accession}`, specimen: s.specimen, receivedAt: new Date() })
+      .values({
+        labId: s.lab.id,
+        accessionNumber: s.accession,
+        patientPseudonym: s.patient ?? `demo-${s.accession}`,
+        specimen: s.specimen,
+        receivedAt: new Date(),
+      })
       .onConflictDoNothing()
       .returning();
     const caseId = kase?.id ?? (await findCaseForLab(db, s.lab.id, s.accession));
@@ -59,7 +96,16 @@ async function seedDemoSlides(db: Db, store: ObjectStore, queue: TilingQueue, la
     await store.put(sourceKey, createReadStream(path));
     const [slide] = await db
       .insert(schema.slides)
-      .values({ labId: s.lab.id, caseId, block: s.block, stain: s.stain, fileName: `${s.accession}-${s.block}.tif`, sizeBytes: size, sha256: sha256.digest("hex"), sourceKey })
+      .values({
+        labId: s.lab.id,
+        caseId,
+        block: s.block,
+        stain: s.stain,
+        fileName: `${s.accession}-${s.block}.tif`,
+        sizeBytes: size,
+        sha256: sha256.digest("hex"),
+        sourceKey,
+      })
       .returning();
     await queue.enqueueTiling(slide!.id);
     console.log(`  ${s.accession} ${s.block} (${s.lab.slug}) queued for tiling`);
@@ -68,7 +114,9 @@ async function seedDemoSlides(db: Db, store: ObjectStore, queue: TilingQueue, la
 }
 
 async function findCaseForLab(db: Db, labId: string, accession: string): Promise<string> {
-  const [row] = await db.select({ id: schema.cases.id }).from(schema.cases).where(and(eq(schema.cases.labId, labId), eq(schema.cases.accessionNumber, accession)));
+  const [row] = await db
+    .select({ id: schema.cases.id })
+    .from(schema.cases)
+    .where(and(eq(schema.cases.labId, labId), eq(schema.cases.accessionNumber, accession)));
   return row!.id;
 }
-

@@ -16,7 +16,10 @@ export function proxy(request: NextRequest) {
   const env = hubEnv();
   const headers = securityHeadersFor(request.headers);
   const moved = notAPage.test(request.nextUrl.pathname) ? undefined : canonicalRedirect(request, env.AUTH_URL);
-  const verdict = checkCsrf({ method: request.method, path: request.nextUrl.pathname, headers: request.headers }, allowedOrigins(request.headers, env.AUTH_URL));
+  const verdict = checkCsrf(
+    { method: request.method, path: request.nextUrl.pathname, headers: request.headers },
+    allowedOrigins(request.headers, env.AUTH_URL),
+  );
   const response =
     moved ??
     (verdict.allowed

@@ -89,9 +89,17 @@ describe("CSRF", () => {
       body: "x=1",
     });
     expect(formAction.status).toBe(403);
-    const notJson = await fetch(`${hubA.url}/api/trpc/inbox.markRead`, { method: "POST", headers: { cookie: admin.cookie(), origin: hubA.url, "content-type": "text/plain" }, body: "{}" });
+    const notJson = await fetch(`${hubA.url}/api/trpc/inbox.markRead`, {
+      method: "POST",
+      headers: { cookie: admin.cookie(), origin: hubA.url, "content-type": "text/plain" },
+      body: "{}",
+    });
     expect(notJson.status).toBe(415);
-    const own = await fetch(`${hubA.url}/api/trpc/nodes.createEnrollmentToken`, { method: "POST", headers: { cookie: admin.cookie(), origin: hubA.url, "content-type": "application/json" }, body: "null" });
+    const own = await fetch(`${hubA.url}/api/trpc/nodes.createEnrollmentToken`, {
+      method: "POST",
+      headers: { cookie: admin.cookie(), origin: hubA.url, "content-type": "application/json" },
+      body: "null",
+    });
     expect(own.status).toBe(200);
   });
 });
@@ -127,7 +135,10 @@ describe("sign-in throttling", () => {
   it("answers 429 with Retry-After after repeated wrong passwords, also to the right one", async () => {
     const attempt = async (password: string) => {
       const csrf = await fetch(`${hubB.url}/api/auth/csrf`);
-      const cookie = csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      const cookie = csrf.headers
+        .getSetCookie()
+        .map((c) => c.split(";")[0])
+        .join("; ");
       const { csrfToken: token } = (await csrf.json()) as { csrfToken: string };
       return fetch(`${hubB.url}/api/auth/callback/credentials`, {
         method: "POST",

@@ -61,7 +61,10 @@ async function startChunkProxy(onChunk: (index: string, bytes: Buffer) => Buffer
       if (decided === "hold") return;
       bytes = decided;
     }
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !["host", "content-length", "connection"].includes(k))) as Record<string, string>;
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !["host", "content-length", "connection"].includes(k))) as Record<
+      string,
+      string
+    >;
     try {
       const answer = await fetch(`${hub.url}${req.url}`, { method: req.method, headers, body: ["GET", "HEAD"].includes(req.method ?? "") ? undefined : bytes });
       if (chunk) {
@@ -93,7 +96,8 @@ async function waitForSlide(session: Session, id: string, status: string, second
   for (;;) {
     const slide = await session.query<SlideView>("slides.get", { id });
     if (slide.status === status) return slide;
-    if (slide.status === "failed" || Date.now() > deadline) throw new Error(`slide ${id} is ${slide.status} (${slide.failureReason ?? ""}), expected ${status}`);
+    if (slide.status === "failed" || Date.now() > deadline)
+      throw new Error(`slide ${id} is ${slide.status} (${slide.failureReason ?? ""}), expected ${status}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -198,7 +202,7 @@ describe("hub and lab node processes on loopback", () => {
       stage = "publishing until the hub confirms a chunk";
       const publish = spawnPathx(["node", "publish", slide, "--case", "N26-5002", "--max-rate", "8"], node);
       output = publish.output;
-      await (await killed);
+      await await killed;
       stage = "starting the hub again";
       await hub.restart();
       stage = "waiting for the node to finish";
@@ -288,7 +292,10 @@ describe("hub and lab node processes on loopback", () => {
       const slide = await writeSlide(`E26-${8000 + i}-A1.tif`, 100 + i);
       await rename(slide, join(folder, `E26-${8000 + i}-A1.tif`));
       if (i === 5) continue; // no sidecar
-      await writeFile(join(folder, `E26-${8000 + i}-A1.json`), i === 7 ? "{not json" : JSON.stringify({ case: `E26-${8000 + i}`, block: "A1", stain: "H&E", patient: `P-${i}` }));
+      await writeFile(
+        join(folder, `E26-${8000 + i}-A1.json`),
+        i === 7 ? "{not json" : JSON.stringify({ case: `E26-${8000 + i}`, block: "A1", stain: "H&E", patient: `P-${i}` }),
+      );
     }
     const eastAdmin = await signInOverHttp(hub.url, "admin@east.example");
     const eastNode = await enrolNode(eastAdmin, "east-node");
@@ -301,7 +308,9 @@ describe("hub and lab node processes on loopback", () => {
     expect(again.stdout).toMatch(/0 registered index-only, 0 already known, 12 done in an earlier run/);
     const restarted = await runPathx(["node", "backlog", archive, "--restart"], eastNode);
     expect(restarted.stdout).toMatch(/0 registered index-only, 10 already known/);
-    const listed = await (await signInOverHttp(hub.url, "pathologist@east.example")).query<(SlideView & { accessionNumber: string })[]>("slides.list", { search: "E26-80" });
+    const listed = await (await signInOverHttp(hub.url, "pathologist@east.example")).query<(SlideView & { accessionNumber: string })[]>("slides.list", {
+      search: "E26-80",
+    });
     expect(listed).toHaveLength(10);
     expect(listed.every((s) => s.status === "indexed")).toBe(true);
 
@@ -356,17 +365,26 @@ describe("hub and lab node processes on loopback", () => {
 
   it("keeps a lab's node inside its lab: another lab's uploads and orders are not found, a lab header is ignored", async () => {
     const southNode = await enrolNode(southAdmin, "south-node");
-    const credentialOf = async (env: Record<string, string>) => (JSON.parse(await readFile(env.PATHX_NODE_CONFIG!, "utf8")) as { credential: string }).credential;
+    const credentialOf = async (env: Record<string, string>) =>
+      (JSON.parse(await readFile(env.PATHX_NODE_CONFIG!, "utf8")) as { credential: string }).credential;
     const [north, south] = [await credentialOf(northNode), await credentialOf(southNode)];
     const bytes = await readFile(await writeSlide("S26-5005-A1.tif", 5));
     const sha = createHash("sha256").update(bytes).digest("hex");
     const call = (credential: string, path: string, init: RequestInit = {}) =>
-      fetch(`${hub.url}${path}`, { ...init, headers: { authorization: `Bearer ${credential}`, "content-type": "application/json", ...(init.headers as Record<string, string>) } });
+      fetch(`${hub.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${credential}`, "content-type": "application/json", ...(init.headers as Record<string, string>) },
+      });
     const start = (credential: string, accession: string, headers: Record<string, string> = {}) =>
       call(credential, "/api/node/uploads", {
         method: "POST",
         headers,
-        body: JSON.stringify({ fileName: `${accession}.tif`, size: bytes.length, sha256: sha, meta: { accessionNumber: accession, block: "A1", stain: "", specimen: "" } }),
+        body: JSON.stringify({
+          fileName: `${accession}.tif`,
+          size: bytes.length,
+          sha256: sha,
+          meta: { accessionNumber: accession, block: "A1", stain: "", specimen: "" },
+        }),
       }).then(async (r) => {
         const answer = (await r.json()) as { uploadId: string; kind: string };
         expect(answer.kind, JSON.stringify(answer)).toBe("open");
@@ -374,14 +392,28 @@ describe("hub and lab node processes on loopback", () => {
       });
 
     const southUpload = await start(south, "S26-5005");
-    const put = await call(north, `/api/node/uploads/${southUpload.uploadId}/chunks/0`, { method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream", "x-chunk-sha256": sha } });
+    const put = await call(north, `/api/node/uploads/${southUpload.uploadId}/chunks/0`, {
+      method: "PUT",
+      body: bytes,
+      headers: { "content-type": "application/octet-stream", "x-chunk-sha256": sha },
+    });
     expect(put.status).toBe(404);
     expect((await call(north, `/api/node/uploads/${southUpload.uploadId}/complete`, { method: "POST", body: "{}" })).status).toBe(404);
 
     // Asking for the other lab by header: the node's lab is the credential's, whatever it says.
     const northUpload = await start(north, "N26-5005", { "x-pathx-lab": "south" });
-    expect((await call(north, `/api/node/uploads/${northUpload.uploadId}/chunks/0`, { method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream", "x-chunk-sha256": sha } })).status).toBe(200);
-    const done = (await (await call(north, `/api/node/uploads/${northUpload.uploadId}/complete`, { method: "POST", body: "{}" })).json()) as { slideId: string };
+    expect(
+      (
+        await call(north, `/api/node/uploads/${northUpload.uploadId}/chunks/0`, {
+          method: "PUT",
+          body: bytes,
+          headers: { "content-type": "application/octet-stream", "x-chunk-sha256": sha },
+        })
+      ).status,
+    ).toBe(200);
+    const done = (await (await call(north, `/api/node/uploads/${northUpload.uploadId}/complete`, { method: "POST", body: "{}" })).json()) as {
+      slideId: string;
+    };
     expect((await northPathologist.query<SlideView>("slides.get", { id: done.slideId })).case.accessionNumber).toBe("N26-5005");
     await expect(southPathologist.query("slides.get", { id: done.slideId })).rejects.toThrow(/not found/i);
     expect((await southPathologist.query<unknown[]>("slides.list", { search: "N26-5005" })).length).toBe(0);
@@ -394,7 +426,9 @@ describe("hub and lab node processes on loopback", () => {
     const orders = (await (await call(south, "/api/node/orders?wait=0")).json()) as { orders: { orderId: string }[] };
     expect(orders.orders).toHaveLength(1);
     expect((await (await call(north, "/api/node/orders?wait=0")).json()) as unknown).toEqual({ orders: [] });
-    expect((await call(north, `/api/node/orders/${orders.orders[0]!.orderId}/fail`, { method: "POST", body: JSON.stringify({ reason: "x" }) })).status).toBe(404);
+    expect((await call(north, `/api/node/orders/${orders.orders[0]!.orderId}/fail`, { method: "POST", body: JSON.stringify({ reason: "x" }) })).status).toBe(
+      404,
+    );
   });
 
   it("refuses a revoked node, with a message that says what to do", async () => {

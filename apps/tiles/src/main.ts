@@ -7,11 +7,12 @@ import { startTileService } from "./service";
 const settings = readTilesEnv();
 if (settings.TILE_PROCESSES > 1 && cluster.isPrimary) {
   let stopping = false;
-  const fork = () => cluster.fork().on("exit", (code, signal) => {
-    if (stopping) return;
-    console.error(`[tiles] a tile process exited (${signal ?? code}); starting another`);
-    setTimeout(fork, 1000);
-  });
+  const fork = () =>
+    cluster.fork().on("exit", (code, signal) => {
+      if (stopping) return;
+      console.error(`[tiles] a tile process exited (${signal ?? code}); starting another`);
+      setTimeout(fork, 1000);
+    });
   for (let i = 0; i < settings.TILE_PROCESSES; i++) fork();
   const stop = () => {
     stopping = true;

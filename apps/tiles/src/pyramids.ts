@@ -20,7 +20,12 @@ export interface Pyramid {
   close(): Promise<void>;
 }
 
-export type OpenPyramid = (store: ObjectStore, slideId: string, record: SlideRecord & { tilesPrefix: string }, signal: AbortSignal) => Promise<Pyramid | undefined>;
+export type OpenPyramid = (
+  store: ObjectStore,
+  slideId: string,
+  record: SlideRecord & { tilesPrefix: string },
+  signal: AbortSignal,
+) => Promise<Pyramid | undefined>;
 
 export const versionOf = (tilesPrefix: string) => tilesPrefix.slice(tilesPrefix.lastIndexOf("/") + 1);
 
@@ -47,7 +52,7 @@ export const openStoredPyramid: OpenPyramid = async (store, _slideId, record) =>
     tile: (level, col, row) => store.get(`${prefix}/slide_files/${level}/${col}_${row}.${format}`),
     close: async () => {},
   };
-}
+};
 
 /**
  * The open pyramids of one process: at most `max`, least recently used closed first. A
@@ -90,7 +95,8 @@ export function createPyramidRegistry(options: {
     async get(slideId: string, version: string, signal: AbortSignal): Promise<Pyramid | undefined> {
       const cached = open.get(slideId);
       // An open that outlives a request's deadline (a hanging store) is forgotten, so the next request tries afresh.
-      const forget = (pending: Promise<unknown>) => signal.addEventListener("abort", () => open.get(slideId) === pending && open.delete(slideId), { once: true });
+      const forget = (pending: Promise<unknown>) =>
+        signal.addEventListener("abort", () => open.get(slideId) === pending && open.delete(slideId), { once: true });
       if (cached) {
         forget(cached);
         const pyramid = await cached.catch(() => undefined);
@@ -103,7 +109,10 @@ export function createPyramidRegistry(options: {
         void pyramid?.close().catch(() => {});
       }
       const pending = load(slideId, version, signal);
-      void pending.then((p) => p && settled.set(pending, p), () => {});
+      void pending.then(
+        (p) => p && settled.set(pending, p),
+        () => {},
+      );
       open.set(slideId, pending);
       forget(pending);
       evict();

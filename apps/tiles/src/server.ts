@@ -18,7 +18,8 @@ export interface TileServerDeps {
 }
 
 // /tiles/<slide>/<version>/slide.dzi and /tiles/<slide>/<version>/slide_files/<level>/<col>_<row>.<format>
-const ROUTE = /^\/tiles\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([a-z0-9]{1,40})\/(?:slide\.dzi|slide_files\/(\d{1,2})\/(\d{1,6})_(\d{1,6})\.(jpeg|png))$/;
+const ROUTE =
+  /^\/tiles\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/([a-z0-9]{1,40})\/(?:slide\.dzi|slide_files\/(\d{1,2})\/(\d{1,6})_(\d{1,6})\.(jpeg|png))$/;
 // Codes of a tile whose stored bytes cannot be made into an image: the slide is damaged there.
 
 /** The tile service's HTTP answers: one line of text for every refusal, never a stack trace. */

@@ -35,11 +35,25 @@ export async function createTilesFixture() {
   const db = handle.db;
   const [lab] = await db.insert(schema.labs).values({ slug: "t", name: "Tile Lab" }).returning();
   const [kase] = await db.insert(schema.cases).values({ labId: lab!.id, accessionNumber: "T-1", patientPseudonym: "hmac:t" }).returning();
-  const users = await db.insert(schema.users).values([{ email: "viewer@example.org", name: "Viewer" }, { email: "other@example.org", name: "Other" }]).returning();
+  const users = await db
+    .insert(schema.users)
+    .values([
+      { email: "viewer@example.org", name: "Viewer" },
+      { email: "other@example.org", name: "Other" },
+    ])
+    .returning();
   const addSlide = async (values: { tilesPrefix?: string | null; sourceKey?: string | null; status?: "ready" | "received" }) => {
     const [slide] = await db
       .insert(schema.slides)
-      .values({ labId: lab!.id, caseId: kase!.id, fileName: "s.tif", sizeBytes: 1, status: values.status ?? "ready", sourceKey: values.sourceKey ?? null, tilesPrefix: values.tilesPrefix ?? null })
+      .values({
+        labId: lab!.id,
+        caseId: kase!.id,
+        fileName: "s.tif",
+        sizeBytes: 1,
+        status: values.status ?? "ready",
+        sourceKey: values.sourceKey ?? null,
+        tilesPrefix: values.tilesPrefix ?? null,
+      })
       .returning();
     return slide!;
   };

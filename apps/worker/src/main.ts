@@ -13,14 +13,17 @@ console.log(`[worker ${process.pid}] waiting for tiling jobs`);
 
 // Live events are for clients that are connected or reconnecting: keep a day (EVENTS_KEEP_HOURS).
 const { EVENTS_KEEP_HOURS, PATHX_STACK, QUEUE_METRICS_SECONDS, AUDIT_CHECKPOINT_MINUTES } = readWorkerEnv();
-const prune = () => pruneEvents(handle.db, EVENTS_KEEP_HOURS).catch((error: Error) => console.error(`[worker ${process.pid}] pruning events failed: ${error.message}`));
+const prune = () =>
+  pruneEvents(handle.db, EVENTS_KEEP_HOURS).catch((error: Error) => console.error(`[worker ${process.pid}] pruning events failed: ${error.message}`));
 void prune();
 setInterval(prune, 10 * 60_000).unref();
 
 // Signed checkpoints of every lab's audit chain that moved, which the labs' nodes fetch as witnesses.
 const auditKey = await loadAuditSigningKey(readApiEnv());
 const checkpoint = () =>
-  checkpointAllAuditChains(handle.db, auditKey).catch((error: Error) => console.error(`[worker ${process.pid}] signing audit checkpoints failed: ${error.message}`));
+  checkpointAllAuditChains(handle.db, auditKey).catch((error: Error) =>
+    console.error(`[worker ${process.pid}] signing audit checkpoints failed: ${error.message}`),
+  );
 void checkpoint();
 setInterval(checkpoint, AUDIT_CHECKPOINT_MINUTES * 60_000).unref();
 

@@ -5,7 +5,9 @@ describe("queue metrics for CloudWatch", () => {
   it("are one Embedded Metric Format line naming the metrics and dimension the autoscaling alarms use", () => {
     const line = formatQueueMetrics("pathx-prod", { waiting: 7, active: 2 }, new Date("2026-11-25T12:00:00Z"));
     expect(line).not.toContain("\n");
-    const parsed = JSON.parse(line) as { _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } } & Record<string, unknown>;
+    const parsed = JSON.parse(line) as {
+      _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+    } & Record<string, unknown>;
     expect(parsed._aws.Timestamp).toBe(Date.parse("2026-11-25T12:00:00Z"));
     const [directive] = parsed._aws.CloudWatchMetrics;
     expect(directive).toMatchObject({ Namespace: "Pathx", Dimensions: [["Stack"]] });

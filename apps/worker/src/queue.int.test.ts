@@ -49,7 +49,10 @@ type Setup = { databaseUrl: string; dbEnv: ReturnType<typeof readDbEnv>; store: 
 async function embeddedSetup(): Promise<Setup> {
   const dir = await mkdtemp(join(tmpdir(), "queue-"));
   const server = await startEmbeddedDbServer({ dataDir: join(dir, "pg"), port: 47000 + Math.floor(Math.random() * 1000) });
-  cleanups.push(() => rm(dir, { recursive: true, force: true }), () => server.stop());
+  cleanups.push(
+    () => rm(dir, { recursive: true, force: true }),
+    () => server.stop(),
+  );
   return { databaseUrl: server.url, dbEnv: readDbEnv({ DATABASE_URL: server.url, DATABASE_PREPARE: "false" }), store: createLocalStore(join(dir, "objects")) };
 }
 
@@ -57,7 +60,10 @@ async function realServicesSetup(): Promise<Setup> {
   const pg = startLocalPostgres();
   const s3 = await startLocalS3();
   // Stopped after the file (cleanups run last-in first-out, after the handles close).
-  cleanups.unshift(async () => pg.stop(), async () => s3.stop());
+  cleanups.unshift(
+    async () => pg.stop(),
+    async () => s3.stop(),
+  );
   return { databaseUrl: pg.migrationUrl, dbEnv: readDbEnv({ DATABASE_URL: pg.migrationUrl }), store: createObjectStore(s3) };
 }
 
@@ -100,7 +106,12 @@ describe.each([
 
     // A Hamamatsu NDPI is read from the object store like any single-file slide (ranged reads).
     const ndpiPath = join(await mkdtemp(join(tmpdir(), "queue-ndpi-")), "slide.ndpi");
-    await writeNdpi(ndpiPath, { levels: [{ width: 1536, height: 768, restartInterval: 32 }, { width: 768, height: 384, restartInterval: 0 }] });
+    await writeNdpi(ndpiPath, {
+      levels: [
+        { width: 1536, height: 768, restartInterval: 32 },
+        { width: 768, height: 384, restartInterval: 0 },
+      ],
+    });
     const ndpiId = await seedSlide(handle, store, await readFile(ndpiPath));
     await createTilingQueue(worker).enqueueTiling(ndpiId);
     const ndpi = await waitFor(async () => {
@@ -118,7 +129,12 @@ describe.each([
     }, 60);
     expect(bad.failureReason).toMatch(/not a TIFF-based slide/);
     const jobOf = async (slideId: string) =>
-      ((await handle.db.execute(sql`select state, retry_count from pgboss.job where name = ${TILE_QUEUE} and data->>'slideId' = ${slideId}`)) as unknown as { state: string; retry_count: number }[])[0];
+      (
+        (await handle.db.execute(sql`select state, retry_count from pgboss.job where name = ${TILE_QUEUE} and data->>'slideId' = ${slideId}`)) as unknown as {
+          state: string;
+          retry_count: number;
+        }[]
+      )[0];
     await waitFor(async () => ((await jobOf(badId))?.state === "completed" ? true : undefined), 30);
     expect((await jobOf(badId))?.retry_count).toBe(0);
 

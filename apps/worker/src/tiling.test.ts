@@ -22,7 +22,13 @@ beforeAll(async () => {
   store = createLocalStore(root);
   const db = handle.db;
   // North shares label and macro images with its members; South keeps them off the hub.
-  const [a, b] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab", shareLabelMacro: true }, { slug: "south", name: "South Lab" }]).returning();
+  const [a, b] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "north", name: "North Lab", shareLabelMacro: true },
+      { slug: "south", name: "South Lab" },
+    ])
+    .returning();
   const [kase, southCase] = await db
     .insert(schema.cases)
     .values([
@@ -63,7 +69,9 @@ describe("tiling a slide from the object store", () => {
     expect(fractions.at(-1)).toBe(1);
     expect(row!.labelKey).toBe(`private/${ids.slide}/label.jpg`);
     expect(row!.thumbnailKey).toBe(`${row!.tilesPrefix}/thumbnail.jpg`);
-    const objects = [...(await store.list(`pyramid/${ids.slide}/`)), ...(await store.list(`private/${ids.slide}/`))].map((o) => o.key.slice(o.key.lastIndexOf("/") + 1)).sort();
+    const objects = [...(await store.list(`pyramid/${ids.slide}/`)), ...(await store.list(`private/${ids.slide}/`))]
+      .map((o) => o.key.slice(o.key.lastIndexOf("/") + 1))
+      .sort();
     // With the source: at most 5 objects per slide (source, derived pyramid, thumbnail, label, macro).
     expect(objects).toEqual(["derived.tiff", "label.jpg", "macro.jpg", "thumbnail.jpg"]);
     const derived = await openSlide(await openRangeReader(store, derivedKeyOf(row!.tilesPrefix!)));
@@ -127,7 +135,16 @@ describe("tiling a slide from the object store", () => {
     await store.put("sources/damaged.tif", bytes);
     const [damaged] = await handle.db
       .insert(schema.slides)
-      .values({ labId: ids.labA!, caseId: ids.case!, block: "A3", stain: "H&E", fileName: "damaged.tif", sizeBytes: bytes.length, sha256: "3", sourceKey: "sources/damaged.tif" })
+      .values({
+        labId: ids.labA!,
+        caseId: ids.case!,
+        block: "A3",
+        stain: "H&E",
+        fileName: "damaged.tif",
+        sizeBytes: bytes.length,
+        sha256: "3",
+        sourceKey: "sources/damaged.tif",
+      })
       .returning();
     expect(await prepareSlideForViewing(handle.db, store, damaged!.id)).toBe(true);
     await expect(tileSlide(handle.db, store, damaged!.id)).rejects.toThrow();

@@ -86,7 +86,14 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     const completed = await db.transaction(async (tx) => {
       const updated = await tx
         .update(slides)
-        .set({ progress: 1, thumbnailKey, labelKey: keys.label ?? null, macroKey: keys.macro ?? null, tilingRuns: sql`${slides.tilingRuns} + 1`, updatedAt: new Date() })
+        .set({
+          progress: 1,
+          thumbnailKey,
+          labelKey: keys.label ?? null,
+          macroKey: keys.macro ?? null,
+          tilingRuns: sql`${slides.tilingRuns} + 1`,
+          updatedAt: new Date(),
+        })
         .where(and(owned, eq(slides.tilesPrefix, prefix)))
         .returning({ id: slides.id });
       if (updated.length === 0) return false;
@@ -104,16 +111,15 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     return "done";
   } catch (error) {
     if (lost) return "superseded";
-    const reason = error instanceof WsiError ? error.message : `preparing the slide failed unexpectedly (${error instanceof Error ? error.message : String(error)}); retry, or report it if it happens again.`;
+    const reason =
+      error instanceof WsiError
+        ? error.message
+        : `preparing the slide failed unexpectedly (${error instanceof Error ? error.message : String(error)}); retry, or report it if it happens again.`;
     await db.transaction(async (tx) => {
       // A damaged or unreadable file fails for good: its tiles cannot be served either. After any
       // other failure a slide already viewable stays viewable (tiles come from the source) and the job is retried.
       const status = isPermanentSlideError(error) ? sql`'failed'` : sql`case when ${slides.status} = 'ready' then ${slides.status} else 'failed' end`;
-      const updated = await tx
-        .update(slides)
-        .set({ status, failureReason: reason, updatedAt: new Date() })
-        .where(owned)
-        .returning({ status: slides.status });
+      const updated = await tx.update(slides).set({ status, failureReason: reason, updatedAt: new Date() }).where(owned).returning({ status: slides.status });
       if (updated[0]?.status === "failed") await publishSlideChange(tx, { labId: found.labId, slideId, status: "failed", failureReason: reason });
     });
     throw error;
@@ -136,10 +142,11 @@ async function writeDerivedObject(store: ObjectStore, slide: Slide, key: string,
       upload.catch(() => {}); // awaited below; an early failure ends the stream
       stream.once("error", () => {});
     }
-    if (!stream.write(chunk)) await new Promise<void>((resolve, reject) => {
-      stream!.once("drain", resolve);
-      upload!.then(undefined, reject);
-    });
+    if (!stream.write(chunk))
+      await new Promise<void>((resolve, reject) => {
+        stream!.once("drain", resolve);
+        upload!.then(undefined, reject);
+      });
   };
   try {
     await writeDerivedPyramid(slide, write, options);
@@ -155,7 +162,14 @@ async function writeDerivedObject(store: ObjectStore, slide: Slide, key: string,
 }
 
 /** Progress written at most once a second while the claim is this attempt's; a lost claim stops the work. */
-function createProgressWriter(db: Db, owned: ReturnType<typeof and>, labId: string, slideId: string, onProgress: ((fraction: number) => void) | undefined, onLost: () => void) {
+function createProgressWriter(
+  db: Db,
+  owned: ReturnType<typeof and>,
+  labId: string,
+  slideId: string,
+  onProgress: ((fraction: number) => void) | undefined,
+  onLost: () => void,
+) {
   let lastWrite = 0;
   let writing: Promise<unknown> = Promise.resolve();
   return {

@@ -26,10 +26,25 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "api-"));
   store = createLocalStore(root);
   const db = handle.db;
-  const [a, b] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab", shareLabelMacro: true }, { slug: "south", name: "South Lab" }]).returning();
+  const [a, b] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "north", name: "North Lab", shareLabelMacro: true },
+      { slug: "south", name: "South Lab" },
+    ])
+    .returning();
   const passwordHash = await hashPassword("correct horse");
-  const [pa, pb] = await db.insert(schema.users).values([{ email: "ana@north.example", name: "Ana", passwordHash }, { email: "bo@south.example", name: "Bo", passwordHash }]).returning();
-  await db.insert(schema.memberships).values([{ userId: pa!.id, labId: a!.id, role: "pathologist" }, { userId: pb!.id, labId: b!.id, role: "lab_admin" }]);
+  const [pa, pb] = await db
+    .insert(schema.users)
+    .values([
+      { email: "ana@north.example", name: "Ana", passwordHash },
+      { email: "bo@south.example", name: "Bo", passwordHash },
+    ])
+    .returning();
+  await db.insert(schema.memberships).values([
+    { userId: pa!.id, labId: a!.id, role: "pathologist" },
+    { userId: pb!.id, labId: b!.id, role: "lab_admin" },
+  ]);
   const [kase] = await db.insert(schema.cases).values({ labId: a!.id, accessionNumber: "N26-0042", patientPseudonym: "p1", specimen: "skin" }).returning();
   await store.put("sources/cmu.svs", await readFile(fixturePath("CMU-1-Small-Region.svs")));
   await store.put("sources/bad.svs", Buffer.from("not a slide at all, just text"));
@@ -114,7 +129,9 @@ describe("lab administration", () => {
     await expect(ana.members.list()).rejects.toMatchObject({ code: "FORBIDDEN" });
     const bo = await caller(ids.bo);
     expect((await bo.members.list()).map((m) => [m.email, m.role])).toEqual([["bo@south.example", "lab_admin"]]);
-    await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "New", role: "pathologist", password: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "New", role: "pathologist", password: "short" })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
     await bo.members.add({ labId: ids.labB!, email: "New@South.example", name: "New Person", role: "pathologist", password: "a-long-first-password" });
     await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "x", role: "pathologist" })).rejects.toMatchObject({ code: "CONFLICT" });
     await expect(bo.members.setRole({ userId: ids.bo!, role: "pathologist" })).rejects.toThrow(/at least one administrator/);
@@ -162,7 +179,10 @@ describe("resumable uploads", () => {
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, done.slideId));
     expect(sha(await store.get(row!.sourceKey!))).toBe(sha(file));
     // The same file again is recognised, not uploaded twice.
-    expect(await api.uploads.start({ fileName: "again.svs", size: file.length, sha256: sha(file), meta })).toEqual({ kind: "duplicate", slideId: done.slideId });
+    expect(await api.uploads.start({ fileName: "again.svs", size: file.length, sha256: sha(file), meta })).toEqual({
+      kind: "duplicate",
+      slideId: done.slideId,
+    });
   });
 
   it("refuses what is not a slide file before any byte is sent", async () => {
@@ -171,7 +191,9 @@ describe("resumable uploads", () => {
     await expect(api.uploads.start({ fileName: "report.pdf", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(/not a slide file/);
     await expect(api.uploads.start({ fileName: "a.svs", size: 1000, sha256: "nothex", meta })).rejects.toThrow(/SHA-256/);
     // A DICOM header names the patient: only a lab node's de-identified copy is taken.
-    await expect(api.uploads.start({ fileName: "slide.dcm", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(/publish DICOM slides with the lab's node/);
+    await expect(api.uploads.start({ fileName: "slide.dcm", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(
+      /publish DICOM slides with the lab's node/,
+    );
   });
 });
 

@@ -39,7 +39,14 @@ export { issueTileToken, pyramidVersionOf, type TileAccessGrant, type TileTokenS
 export { REVOCATIONS_TOPIC, parseRevocation, publishAccessRevocation, readRecentRevocations, usersOf, type Revocation } from "./events/revocations";
 export { watchTopicRights } from "./events/stream-rights";
 export { recordAudit, readAuditChainPage, type AuditEvent } from "./domain/audit";
-export { checkpointAllAuditChains, checkpointAuditChain, listAuditCheckpoints, readAuditChainState, verifyAuditChain, type AuditChainState } from "./domain/audit-chain";
+export {
+  checkpointAllAuditChains,
+  checkpointAuditChain,
+  listAuditCheckpoints,
+  readAuditChainState,
+  verifyAuditChain,
+  type AuditChainState,
+} from "./domain/audit-chain";
 export { loadAuditSigningKey, type AuditSigningKey } from "./audit/signing-key";
 export { PEER_HEADER, clientAddress, requestOriginOf, runWithRequestOrigin } from "./audit/request-context";
 export { activeSessionUser, endSession, endUserSessions, startSession, type SessionEndReason } from "./domain/sessions";

@@ -33,7 +33,6 @@ export interface ApiContext extends ApiDeps {
   ip: string | null;
 }
 
-
 /** Framework-free: any transport gives plain Headers and the signed-in user's id (or none). */
 export async function createContext(deps: ApiDeps, request: { headers: Headers; userId: string | undefined }): Promise<ApiContext> {
   const user = request.userId ? await loadSessionUser(deps.db, request.userId) : undefined;
@@ -76,7 +75,8 @@ const toTrpc = t.middleware(async ({ ctx, next }) => {
     throw new TRPCError({ code, message: cause.message, cause });
   }
   // Validated at the edge: a malformed id answers as an unknown one does, never as a failure.
-  if (result.error.code === "BAD_REQUEST" && isMalformedId(result.error.cause)) throw new TRPCError({ code: "NOT_FOUND", message: "Not found: this id is not valid." });
+  if (result.error.code === "BAD_REQUEST" && isMalformedId(result.error.cause))
+    throw new TRPCError({ code: "NOT_FOUND", message: "Not found: this id is not valid." });
   return result;
 });
 
@@ -112,7 +112,14 @@ export const labAdminProcedure = labProcedure
   .use(async ({ ctx, path, type, getRawInput, next }) => {
     const result = await next();
     if (result.ok && type === "mutation") {
-      await recordAudit(ctx.db, { labId: ctx.lab.labId, actorUserId: ctx.user.id, action: `admin.${path}`, targetType: "lab", targetId: ctx.lab.labId, detail: redactForAudit(await getRawInput()) });
+      await recordAudit(ctx.db, {
+        labId: ctx.lab.labId,
+        actorUserId: ctx.user.id,
+        action: `admin.${path}`,
+        targetType: "lab",
+        targetId: ctx.lab.labId,
+        detail: redactForAudit(await getRawInput()),
+      });
     }
     return result;
   });

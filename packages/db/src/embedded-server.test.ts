@@ -19,10 +19,7 @@ it("serves PGlite over the PostgreSQL protocol to several clients, and keeps dat
   const first = await createDb(env);
   await first.migrate();
   const second = await createDb(env);
-  await Promise.all([
-    first.db.insert(labs).values({ slug: "one", name: "One" }),
-    second.db.insert(labs).values({ slug: "two", name: "Two" }),
-  ]);
+  await Promise.all([first.db.insert(labs).values({ slug: "one", name: "One" }), second.db.insert(labs).values({ slug: "two", name: "Two" })]);
   // Another client's statement waits while a transaction runs, instead of landing inside it:
   // the transaction rolls back and the other insert survives.
   const failing = first.db.transaction(async (tx) => {
@@ -38,7 +35,12 @@ it("serves PGlite over the PostgreSQL protocol to several clients, and keeps dat
   // Parameterised queries from both clients at once: each gets its own answer (a request's
   // Parse/Bind/Execute are never interleaved with another connection's).
   const answers = await Promise.all(
-    Array.from({ length: 200 }, (_, i) => (i % 2 ? first : second).db.select({ slug: labs.slug }).from(labs).where(eq(labs.slug, ["one", "two", "three", "four"][i % 4]!))),
+    Array.from({ length: 200 }, (_, i) =>
+      (i % 2 ? first : second).db
+        .select({ slug: labs.slug })
+        .from(labs)
+        .where(eq(labs.slug, ["one", "two", "three", "four"][i % 4]!)),
+    ),
   );
   answers.forEach((rows, i) => {
     expect(rows).toEqual([{ slug: ["one", "two", "three", "four"][i % 4] }]);
@@ -115,7 +117,12 @@ it("requires the generated password (SCRAM-SHA-256), kept 0600 beside the data",
 it("ends a connection that holds a transaction open past the turn bound, so the others go on", async () => {
   const dir = await mkdtemp(join(tmpdir(), "embedded-turn-"));
   const lines: string[] = [];
-  const server = await startEmbeddedDbServer({ dataDir: dir, port: 46000 + Math.floor(Math.random() * 1000), turnTimeoutMs: 500, log: (line) => lines.push(line) });
+  const server = await startEmbeddedDbServer({
+    dataDir: dir,
+    port: 46000 + Math.floor(Math.random() * 1000),
+    turnTimeoutMs: 500,
+    log: (line) => lines.push(line),
+  });
   const holder = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
   const other = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
   await holder`create table t (n int)`;
@@ -128,7 +135,10 @@ it("ends a connection that holds a transaction open past the turn bound, so the 
       began();
       await new Promise(() => {});
     })
-    .then(() => "committed", (error: unknown) => String(error));
+    .then(
+      () => "committed",
+      (error: unknown) => String(error),
+    );
   await inside;
   // Would wait for ever behind the open transaction without the bound.
   expect(await other`select count(*)::int as n from t`).toEqual([{ n: 0 }]);
@@ -194,7 +204,10 @@ for (const when of ["sent", "answered"] as const) {
     const dying = postgres(relay.url, { prepare: false, max: 1, onnotice: () => {} });
     // A transaction whose client is gone: while the statement runs ("sent") or just after it
     // answered, idle in the transaction ("answered").
-    const lost = dying.unsafe("begin; insert into t values (1); select pg_sleep(0.3)").simple().catch((error: Error) => error);
+    const lost = dying
+      .unsafe("begin; insert into t values (1); select pg_sleep(0.3)")
+      .simple()
+      .catch((error: Error) => error);
     await relay.didCut;
     expect(await within(10_000, other`select count(*)::int as n from t`)).toEqual([{ n: 0 }]);
     expect(await within(10_000, other`insert into t values (2) returning n`)).toEqual([{ n: 2 }]);
@@ -211,7 +224,12 @@ for (const when of ["sent", "answered"] as const) {
 it("lets a transaction's long statement finish: the turn bound counts only time the database waits for the client", async () => {
   const dir = await mkdtemp(join(tmpdir(), "embedded-long-"));
   const lines: string[] = [];
-  const server = await startEmbeddedDbServer({ dataDir: dir, port: 46000 + Math.floor(Math.random() * 1000), turnTimeoutMs: 300, log: (line) => lines.push(line) });
+  const server = await startEmbeddedDbServer({
+    dataDir: dir,
+    port: 46000 + Math.floor(Math.random() * 1000),
+    turnTimeoutMs: 300,
+    log: (line) => lines.push(line),
+  });
   const holder = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
   const other = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
   await holder`create table t (n int)`;

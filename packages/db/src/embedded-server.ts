@@ -36,7 +36,8 @@ const LISTEN_COMMAND = /^\s*(listen|unlisten)\s+(?:"((?:[^"]|"")+)"|([\w$]+|\*))
 function listenCommand(message: Buffer): ListenCommand | undefined {
   const type = message[0];
   let at = 5;
-  if (type === 0x50) at = message.indexOf(0, at) + 1; // Parse: skip the statement name
+  if (type === 0x50)
+    at = message.indexOf(0, at) + 1; // Parse: skip the statement name
   else if (type !== 0x51) return undefined;
   const end = message.indexOf(0, at);
   const match = end > at ? LISTEN_COMMAND.exec(message.toString("utf8", at, end)) : null;
@@ -93,8 +94,7 @@ const int32 = (n: number) => {
 };
 const authMessage = (code: number, payload: Buffer) => message("R", Buffer.concat([int32(code), payload]));
 /** A FATAL ErrorResponse with its SQLSTATE. */
-const fatal = (code: string, text: string) =>
-  message("E", Buffer.concat([Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${text}\0`, "utf8"), Buffer.from([0])]));
+const fatal = (code: string, text: string) => message("E", Buffer.concat([Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${text}\0`, "utf8"), Buffer.from([0])]));
 
 /** The user named in a StartupMessage (key/value pairs after the protocol version). */
 function startupUser(startup: Buffer): string {
@@ -156,7 +156,9 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
     if (!holder) return;
     turnTimer = setTimeout(() => {
       if (owner !== holder || pending.some((p) => p.session === holder)) return;
-      log(`embedded database: connection ${holder.id} (${holder.user}) kept a transaction open for more than ${turnTimeoutMs} ms; ended it and rolled it back so other connections can go on`);
+      log(
+        `embedded database: connection ${holder.id} (${holder.user}) kept a transaction open for more than ${turnTimeoutMs} ms; ended it and rolled it back so other connections can go on`,
+      );
       holder.socket.end(fatal("25P03", "terminating connection: a transaction was left idle too long (the embedded database serves one turn at a time)"));
       holder.socket.destroy();
     }, turnTimeoutMs);
@@ -313,7 +315,16 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
   };
 
   const server = createServer((socket) => {
-    const session: Session = { id: nextId++, socket, buffer: Buffer.alloc(0), started: false, auth: { state: "initial" }, user: "", channels: new Set(), held: [] };
+    const session: Session = {
+      id: nextId++,
+      socket,
+      buffer: Buffer.alloc(0),
+      started: false,
+      auth: { state: "initial" },
+      user: "",
+      channels: new Set(),
+      held: [],
+    };
     sessions.add(session);
     socket.setNoDelay(true);
     socket.on("data", (data) => onData(session, data));

@@ -25,14 +25,38 @@ describe("the error table", () => {
   // The statuses and codes clients and tests rely on: changing one is a change of the protocol.
   it("keeps the statuses the hub, the tile service and the command line answer with", () => {
     const http = (domain: ErrorDomain) => Object.fromEntries(Object.entries(ERROR_TABLE[domain]).map(([code, spec]) => [code, spec.http]));
-    expect(http("api")).toEqual({ BAD_REQUEST: 400, UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404, TIMEOUT: 408, CONFLICT: 409, TOO_LARGE: 413, DAMAGED: 422, INTERNAL: 500 });
+    expect(http("api")).toEqual({
+      BAD_REQUEST: 400,
+      UNAUTHORIZED: 401,
+      FORBIDDEN: 403,
+      NOT_FOUND: 404,
+      TIMEOUT: 408,
+      CONFLICT: 409,
+      TOO_LARGE: 413,
+      DAMAGED: 422,
+      INTERNAL: 500,
+    });
     expect(ERROR_TABLE.api.DAMAGED.trpc).toBe("UNPROCESSABLE_CONTENT");
     expect(ERROR_TABLE.api.TOO_LARGE.trpc).toBe("PAYLOAD_TOO_LARGE");
     expect(ERROR_TABLE.api.INTERNAL.trpc).toBe("INTERNAL_SERVER_ERROR");
     expect(http("storage").NOT_FOUND).toBe(404);
-    expect(Object.entries(ERROR_TABLE.wsi).filter(([, s]) => s.http === 422).map(([c]) => c).sort()).toEqual(["CORRUPT", "NOT_A_TIFF", "TRUNCATED", "UNSUPPORTED_COMPRESSION", "UNSUPPORTED_FORMAT"]);
-    expect(Object.entries(ERROR_TABLE.wsi).filter(([, s]) => s.http === 404).map(([c]) => c).sort()).toEqual(["INVALID_OPTIONS", "NOT_FOUND"]);
-    expect(Object.entries(ERROR_TABLE.wsi).filter(([, s]) => s.exit === 2).map(([c]) => c)).toEqual(["INVALID_OPTIONS"]);
+    expect(
+      Object.entries(ERROR_TABLE.wsi)
+        .filter(([, s]) => s.http === 422)
+        .map(([c]) => c)
+        .sort(),
+    ).toEqual(["CORRUPT", "NOT_A_TIFF", "TRUNCATED", "UNSUPPORTED_COMPRESSION", "UNSUPPORTED_FORMAT"]);
+    expect(
+      Object.entries(ERROR_TABLE.wsi)
+        .filter(([, s]) => s.http === 404)
+        .map(([c]) => c)
+        .sort(),
+    ).toEqual(["INVALID_OPTIONS", "NOT_FOUND"]);
+    expect(
+      Object.entries(ERROR_TABLE.wsi)
+        .filter(([, s]) => s.exit === 2)
+        .map(([c]) => c),
+    ).toEqual(["INVALID_OPTIONS"]);
     expect(ERROR_TABLE.node.USAGE.exit).toBe(2);
   });
 });

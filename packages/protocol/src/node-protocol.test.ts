@@ -131,7 +131,8 @@ describe("requests", () => {
     expect(query("?after=12&limit=100&shape=tuples").data).toEqual({ after: 12, limit: 100, shape: "tuples" });
     expect(query("?after=&shape=other").data).toEqual({ after: 0, limit: MAX_AUDIT_PAGE, shape: "objects" });
     expect(query("?after=3&after=9").data?.after).toBe(3);
-    for (const bad of ["?after=-1", "?after=1.5", "?after=abc", "?limit=0", `?limit=${MAX_AUDIT_PAGE + 1}`, `?after=${2 ** 53}`]) expect(query(bad).success, bad).toBe(false);
+    for (const bad of ["?after=-1", "?after=1.5", "?after=abc", "?limit=0", `?limit=${MAX_AUDIT_PAGE + 1}`, `?after=${2 ** 53}`])
+      expect(query(bad).success, bad).toBe(false);
   });
 });
 
@@ -148,7 +149,15 @@ describe("answers", () => {
       [okAnswer, { ok: true }],
       [errorAnswer, { error: "This node is not enrolled" }],
       [auditCheckpointAnswer, { labId: uuid, checkpoint: null, keyId: "k", publicKey: "-----BEGIN PUBLIC KEY-----" }],
-      [auditCheckpointAnswer, { labId: uuid, checkpoint: { labId: uuid, seq: 4, hash: "h", signedAt: "2026-01-01T00:00:00.000Z", keyId: "k", signature: "s" }, keyId: "k", publicKey: "p" }],
+      [
+        auditCheckpointAnswer,
+        {
+          labId: uuid,
+          checkpoint: { labId: uuid, seq: 4, hash: "h", signedAt: "2026-01-01T00:00:00.000Z", keyId: "k", signature: "s" },
+          keyId: "k",
+          publicKey: "p",
+        },
+      ],
     ];
     for (const [schema, value] of cases) expect(overTheWire(schema, value as never)).toEqual(value);
   });

@@ -63,7 +63,13 @@ export const nodeUploadStartInput = uploadStartInput.extend({ orderId: z.string(
 /** A file the lab already has is not sent again; otherwise the upload to continue, with the chunks the hub holds. */
 export const uploadStartAnswer = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("duplicate"), slideId: z.string() }),
-  z.object({ kind: z.literal("open"), uploadId: z.string(), chunkSize: z.number().int().positive(), chunkCount: z.number().int().positive(), received: z.array(z.number().int().min(0)) }),
+  z.object({
+    kind: z.literal("open"),
+    uploadId: z.string(),
+    chunkSize: z.number().int().positive(),
+    chunkCount: z.number().int().positive(),
+    received: z.array(z.number().int().min(0)),
+  }),
 ]);
 
 export const uploadCompleteAnswer = z.object({ slideId: z.string() });
@@ -128,7 +134,14 @@ export const OK = { ok: true } as const;
 /** Every refusal or failure: a message the node prints as it is (the HTTP status carries the code, see @pathx/errors). */
 export const errorAnswer = z.object({ error: z.string() });
 
-const checkpoint = z.object({ labId: z.string().nullable(), seq: z.number().int().min(0), hash: z.string(), signedAt: z.string(), keyId: z.string(), signature: z.string() }) satisfies z.ZodType<Checkpoint>;
+const checkpoint = z.object({
+  labId: z.string().nullable(),
+  seq: z.number().int().min(0),
+  hash: z.string(),
+  signedAt: z.string(),
+  keyId: z.string(),
+  signature: z.string(),
+}) satisfies z.ZodType<Checkpoint>;
 /** The lab's audit chain head, signed, and the key to check it with. */
 export const auditCheckpointAnswer = z.object({ labId: z.string(), checkpoint: checkpoint.nullable(), keyId: z.string(), publicKey: z.string() });
 
@@ -146,7 +159,11 @@ export const auditEntriesQuery = z.object({
 export const auditEntriesAnswer = z.discriminatedUnion("shape", [
   z.object({ labId: z.string().nullable(), shape: z.literal("tuples"), entries: z.array(z.custom<EntryTuple>((v) => Array.isArray(v))) }),
   // A hub from before the tuples sends no shape, only entry objects.
-  z.object({ labId: z.string().nullable(), shape: z.literal("objects").optional(), entries: z.array(z.custom<SealedEntry>((v) => typeof v === "object" && v !== null && !Array.isArray(v))) }),
+  z.object({
+    labId: z.string().nullable(),
+    shape: z.literal("objects").optional(),
+    entries: z.array(z.custom<SealedEntry>((v) => typeof v === "object" && v !== null && !Array.isArray(v))),
+  }),
 ]);
 
 type Method = "GET" | "POST" | "PUT";
@@ -185,7 +202,12 @@ export const nodeRoutes = {
   /** Raw bytes, their SHA-256 in CHUNK_SHA256_HEADER; a damaged chunk answers 422 and is sent again. */
   sendChunk: route({ method: "PUT", path: (p: { uploadId: string; index: number }) => `/api/node/uploads/${segment(p.uploadId)}/chunks/${segment(p.index)}` }),
   /** 409: chunks missing (send them and complete again); 422: the joined file is damaged. */
-  completeUpload: route({ method: "POST", path: (p: { uploadId: string }) => `/api/node/uploads/${segment(p.uploadId)}/complete`, body: emptyInput, answer: uploadCompleteAnswer }),
+  completeUpload: route({
+    method: "POST",
+    path: (p: { uploadId: string }) => `/api/node/uploads/${segment(p.uploadId)}/complete`,
+    body: emptyInput,
+    answer: uploadCompleteAnswer,
+  }),
   index: route({ method: "POST", path: () => "/api/node/index", body: indexBatchInput, answer: indexAnswer }),
   orders: route({ method: "GET", path: (p: { wait: number }) => `/api/node/orders${search({ wait: p.wait })}`, query: ordersQuery, answer: ordersAnswer }),
   failOrder: route({ method: "POST", path: (p: { orderId: string }) => `/api/node/orders/${segment(p.orderId)}/fail`, body: orderFailureInput }),

@@ -103,4 +103,3 @@ export function createLocalStore(root: string, options: { openFiles?: number } =
     },
   };
 }
-

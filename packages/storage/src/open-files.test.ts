@@ -8,13 +8,14 @@ import { createOpenFiles } from "./open-files";
 
 const root = await mkdtemp(join(tmpdir(), "open-files-"));
 afterAll(() => rm(root, { recursive: true, force: true }));
-const openUnder = (dir: string) => readdirSync("/proc/self/fd").filter((fd) => {
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
-  } catch {
-    return false;
-  }
-}).length;
+const openUnder = (dir: string) =>
+  readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+    } catch {
+      return false;
+    }
+  }).length;
 
 it("keeps at most its limit of idle files open, however many are read", async () => {
   const dir = join(root, "many");

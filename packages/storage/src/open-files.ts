@@ -29,7 +29,8 @@ export function createOpenFiles(max: number) {
     /** Runs `read` with the file's handle, opening it if needed; the open's error (ENOENT…) is `read`'s caller's. */
     async use<T>(path: string, read: (handle: FileHandle) => Promise<T>): Promise<T> {
       let file = files.get(path);
-      if (file) files.delete(path); // re-inserted below: most recently used last
+      if (file)
+        files.delete(path); // re-inserted below: most recently used last
       else {
         file = { handle: open(path, "r"), users: 0, dropped: false };
         const opening = file;

@@ -33,6 +33,10 @@ describe("what the viewer imports", () => {
   });
 
   it("sees the imports it checks", () => {
-    expect(importsOf('import { a } from "@pathx/api";\nexport { b } from "./b";\nconst m = import("openseadragon");')).toEqual(["@pathx/api", "./b", "openseadragon"]);
+    expect(importsOf('import { a } from "@pathx/api";\nexport { b } from "./b";\nconst m = import("openseadragon");')).toEqual([
+      "@pathx/api",
+      "./b",
+      "openseadragon",
+    ]);
   });
 });

@@ -8,4 +8,15 @@ export { AnnotatedSlideViewer, type AnnotationClient, type NewAnnotation } from 
 export { formatArea, formatLength } from "./annotations/geometry";
 export { BoardLive, type BoardLiveProps, type BoardSlide } from "./board/board-live";
 export type { BoardClient, SharedMessage } from "./board/board-client";
-export type { AnnotationGeometry, AnnotationKind, AnnotationView, BoardEvent, BoardSnapshot, BoardStreamMessage, BoardView, Position, SessionStatus, TileGrant } from "./types";
+export type {
+  AnnotationGeometry,
+  AnnotationKind,
+  AnnotationView,
+  BoardEvent,
+  BoardSnapshot,
+  BoardStreamMessage,
+  BoardView,
+  Position,
+  SessionStatus,
+  TileGrant,
+} from "./types";

@@ -35,7 +35,10 @@ export interface BoardSnapshot {
 export type BoardStreamMessage = BoardEvent | ({ type: "state" } & BoardSnapshot);
 
 export type AnnotationKind = "point" | "line" | "rectangle" | "polygon" | "text";
-export type AnnotationGeometry = { type: "Point"; coordinates: Position } | { type: "LineString"; coordinates: Position[] } | { type: "Polygon"; coordinates: Position[][] };
+export type AnnotationGeometry =
+  | { type: "Point"; coordinates: Position }
+  | { type: "LineString"; coordinates: Position[] }
+  | { type: "Polygon"; coordinates: Position[][] };
 
 export interface AnnotationView {
   id: string;

@@ -72,7 +72,11 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
                   </td>
                   <td>
                     <SlideStatus status={s.status} progress={s.progress} />
-                    {s.failureReason ? <div className="error" style={{ fontSize: ".85rem" }}>{s.failureReason}</div> : null}
+                    {s.failureReason ? (
+                      <div className="error" style={{ fontSize: ".85rem" }}>
+                        {s.failureReason}
+                      </div>
+                    ) : null}
                   </td>
                   <td>{s.width && s.height ? `${s.width.toLocaleString("en")} × ${s.height.toLocaleString("en")}` : "—"}</td>
                   <td>

@@ -11,6 +11,11 @@ const client: AnnotationClient = {
 };
 
 /** The slide page's viewer with annotations (@pathx/viewer), talking to this hub. */
-export function AnnotatedSlideViewer(props: { slideId: string; mpp: number | null; initial: AnnotationView[]; shareWith?: { consultRequestId?: string; boardSessionId?: string } }) {
+export function AnnotatedSlideViewer(props: {
+  slideId: string;
+  mpp: number | null;
+  initial: AnnotationView[];
+  shareWith?: { consultRequestId?: string; boardSessionId?: string };
+}) {
   return <Viewer {...props} exportHref={`/slides/${props.slideId}/annotations.geojson`} client={client} />;
 }

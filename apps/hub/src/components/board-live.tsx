@@ -14,14 +14,18 @@ function createBoardClient(sessionId: string): BoardClient {
     issueTileToken,
     openStream: () => new EventSource(`${base}/live`),
     async share(message) {
-      const response = await fetch(`${base}/view`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(message) }).catch(() => undefined);
+      const response = await fetch(`${base}/view`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(message) }).catch(
+        () => undefined,
+      );
       if (!response) return "The hub could not be reached; your view is not being shared.";
       // 409: the view is not this member's to share any more (hand-over); 403: no longer a member. The live stream tells them.
       if (response.ok || response.status === 409 || response.status === 403) return null;
       return ((await response.json().catch(() => ({}))) as { error?: string }).error ?? `Sharing the view failed (HTTP ${response.status}).`;
     },
     async saveSnapshot(itemId, image) {
-      const response = await fetch(`${base}/snapshots/${itemId}`, { method: "POST", headers: { "content-type": "image/jpeg" }, body: image }).catch(() => undefined);
+      const response = await fetch(`${base}/snapshots/${itemId}`, { method: "POST", headers: { "content-type": "image/jpeg" }, body: image }).catch(
+        () => undefined,
+      );
       const body = ((await response?.json().catch(() => ({}))) ?? {}) as { number?: number; error?: string };
       return response?.ok ? { number: body.number ?? 0 } : { error: body.error ?? "The snapshot could not be saved; try again." };
     },

@@ -12,7 +12,11 @@ const answered = () => Promise.resolve(Response.json({ ok: true }, { status: 201
 describe("guardApiRoute", () => {
   it("refuses a cross-site state change before the route runs, with the security headers", async () => {
     let ran = false;
-    const request = new Request("https://hub.example/api/boards/sessions/x/view", { method: "POST", headers: { origin: "https://evil.example", "content-type": "application/json" }, body: "{}" });
+    const request = new Request("https://hub.example/api/boards/sessions/x/view", {
+      method: "POST",
+      headers: { origin: "https://evil.example", "content-type": "application/json" },
+      body: "{}",
+    });
     const response = await guardApiRoute(request, () => {
       ran = true;
       return answered();
@@ -24,12 +28,20 @@ describe("guardApiRoute", () => {
   });
 
   it("refuses a tRPC mutation that is not JSON (415)", async () => {
-    const request = new Request("https://hub.example/api/trpc/inbox.markRead", { method: "POST", headers: { origin: "https://hub.example", "content-type": "text/plain" }, body: "{}" });
+    const request = new Request("https://hub.example/api/trpc/inbox.markRead", {
+      method: "POST",
+      headers: { origin: "https://hub.example", "content-type": "text/plain" },
+      body: "{}",
+    });
     expect((await guardApiRoute(request, answered)).status).toBe(415);
   });
 
   it("runs the route for the hub's own pages and keeps its answer, adding the security headers", async () => {
-    const request = new Request("https://hub.example/api/trpc/inbox.markRead", { method: "POST", headers: { origin: "https://hub.example", "content-type": "application/json" }, body: "{}" });
+    const request = new Request("https://hub.example/api/trpc/inbox.markRead", {
+      method: "POST",
+      headers: { origin: "https://hub.example", "content-type": "application/json" },
+      body: "{}",
+    });
     const response = await guardApiRoute(request, answered);
     expect(response.status).toBe(201);
     expect(await response.json()).toEqual({ ok: true });

@@ -1,4 +1,13 @@
-import { type ApiDeps, type AuditSigningKey, type BoardChannel, type TileTokenSettings, type TilingQueue, createBusBoardChannel, loadAuditSigningKey, readApiEnv } from "@pathx/api";
+import {
+  type ApiDeps,
+  type AuditSigningKey,
+  type BoardChannel,
+  type TileTokenSettings,
+  type TilingQueue,
+  createBusBoardChannel,
+  loadAuditSigningKey,
+  readApiEnv,
+} from "@pathx/api";
 import type { DbHandle } from "@pathx/db";
 import { openTilingQueue } from "@pathx/runtime";
 import { lazyEventHub } from "./events";

@@ -9,9 +9,21 @@ import { bodyLimits } from "./request-body";
  * A node request's JSON body, bounded while it streams (read only after the node was
  * authenticated), checked against its schema; what is wrong is said in the error.
  */
-export async function readNodeJson<T extends z.ZodType>(request: Request, schema: T, what: string, limits: BodyLimits = bodyLimits(BODY_LIMITS.smallJson)): Promise<z.output<T>> {
+export async function readNodeJson<T extends z.ZodType>(
+  request: Request,
+  schema: T,
+  what: string,
+  limits: BodyLimits = bodyLimits(BODY_LIMITS.smallJson),
+): Promise<z.output<T>> {
   const parsed = schema.safeParse(await readBoundedJson(request, limits));
-  if (!parsed.success) throw new ApiError("BAD_REQUEST", `Invalid ${what}: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new ApiError(
+      "BAD_REQUEST",
+      `Invalid ${what}: ${parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join(".")}: ${i.message}`)
+        .join("; ")}`,
+    );
   return parsed.data;
 }
 
@@ -26,7 +38,10 @@ export function nodeJson(body: unknown, init: ResponseInit = {}): Response {
 export function checkNodeProtocol(request: Request): void {
   const spoken = request.headers.get(PROTOCOL_HEADER);
   if (spoken !== null && spoken !== String(NODE_PROTOCOL_VERSION)) {
-    throw new ApiError("BAD_REQUEST", `This node speaks node protocol ${spoken.slice(0, 20)}, this hub speaks ${NODE_PROTOCOL_VERSION}: install the node agent (pathx) of the hub's release.`);
+    throw new ApiError(
+      "BAD_REQUEST",
+      `This node speaks node protocol ${spoken.slice(0, 20)}, this hub speaks ${NODE_PROTOCOL_VERSION}: install the node agent (pathx) of the hub's release.`,
+    );
   }
 }
 
@@ -44,7 +59,8 @@ export async function handleNodeRequest<A extends z.ZodType>(
   const deps = await getDeps();
   const credential = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
   const node = credential ? await authenticateNode(deps.db, credential, request.headers.get(AGENT_VERSION_HEADER) ?? undefined) : undefined;
-  if (!node) return nodeJson({ error: "This node is not enrolled, or it was revoked: enrol it again with a new token from your lab administrator." }, { status: 401 });
+  if (!node)
+    return nodeJson({ error: "This node is not enrolled, or it was revoked: enrol it again with a new token from your lab administrator." }, { status: 401 });
   try {
     checkNodeProtocol(request);
     const result = await withRequestOrigin(() => run(node, deps));

@@ -11,7 +11,9 @@ async function readRouteFiles() {
   const files = (await readdir(nodeApi, { recursive: true })).filter((f) => f.endsWith(`${sep}route.ts`) || f === "route.ts");
   return Promise.all(
     files.map(async (file) => {
-      const dir = relative(nodeApi, join(nodeApi, file, "..")).split(sep).filter(Boolean);
+      const dir = relative(nodeApi, join(nodeApi, file, ".."))
+        .split(sep)
+        .filter(Boolean);
       const pattern = new RegExp(`^/api/node${dir.map((s) => `/${/^\[.+\]$/.test(s) ? "[^/]+" : s}`).join("")}$`);
       const text = await readFile(join(nodeApi, file), "utf8");
       const methods = [...text.matchAll(/export (?:async function|const) (GET|POST|PUT|DELETE|PATCH)\b/g)].map((m) => m[1]);

@@ -49,12 +49,17 @@ async function saveWitnesses(path: string, witnesses: Witnesses): Promise<void> 
  * Fetches the lab's current signed checkpoint and keeps it as a witness. Refuses a checkpoint
  * that is not signed by the key this node first saw, or that contradicts one it holds.
  */
-export async function pullAuditCheckpoint(config: NodeConfig, configPath: string): Promise<{ witnesses: Witnesses; latest: Checkpoint | null; added: boolean }> {
+export async function pullAuditCheckpoint(
+  config: NodeConfig,
+  configPath: string,
+): Promise<{ witnesses: Witnesses; latest: Checkpoint | null; added: boolean }> {
   const answer = await callHub(config.hub, nodeRoutes.auditCheckpoint, { credential: config.credential });
   const path = witnessesPath(configPath);
   const held = await loadWitnesses(path);
   if (held && held.keyId !== answer.keyId) {
-    throw new AuditError(`the hub now signs audit checkpoints with key ${answer.keyId}, not ${held.keyId} as before: ask the hub operator why the key changed (witnesses kept unchanged in ${path}).`);
+    throw new AuditError(
+      `the hub now signs audit checkpoints with key ${answer.keyId}, not ${held.keyId} as before: ask the hub operator why the key changed (witnesses kept unchanged in ${path}).`,
+    );
   }
   const publicKey = createPublicKey(held?.publicKey ?? answer.publicKey);
   if (keyIdOf(publicKey) !== (held?.keyId ?? answer.keyId)) throw new AuditError("the hub's public key does not match its key id.");
@@ -62,11 +67,14 @@ export async function pullAuditCheckpoint(config: NodeConfig, configPath: string
   const latest = answer.checkpoint;
   let added = false;
   if (latest) {
-    if (latest.labId !== witnesses.labId || !verifyCheckpoint(publicKey, latest)) throw new AuditError(`the hub sent a checkpoint (entry ${latest.seq}) that is not validly signed for this lab; it was not kept.`);
+    if (latest.labId !== witnesses.labId || !verifyCheckpoint(publicKey, latest))
+      throw new AuditError(`the hub sent a checkpoint (entry ${latest.seq}) that is not validly signed for this lab; it was not kept.`);
     const same = witnesses.checkpoints.find((c) => c.seq === latest.seq);
-    if (same && same.hash !== latest.hash) throw new AuditError(`the hub signed two different histories: entry ${latest.seq} was ${same.hash.slice(0, 12)}…, now ${latest.hash.slice(0, 12)}….`);
+    if (same && same.hash !== latest.hash)
+      throw new AuditError(`the hub signed two different histories: entry ${latest.seq} was ${same.hash.slice(0, 12)}…, now ${latest.hash.slice(0, 12)}….`);
     const newest = witnesses.checkpoints.at(-1);
-    if (newest && latest.seq < newest.seq) throw new AuditError(`the hub's chain head is entry ${latest.seq}, but this node holds a checkpoint of entry ${newest.seq}: the chain was truncated.`);
+    if (newest && latest.seq < newest.seq)
+      throw new AuditError(`the hub's chain head is entry ${latest.seq}, but this node holds a checkpoint of entry ${newest.seq}: the chain was truncated.`);
     if (!same) {
       witnesses.checkpoints.push(latest);
       witnesses.checkpoints.sort((a, b) => a.seq - b.seq);
@@ -110,6 +118,8 @@ export async function pullAuditCheckpointQuietly(config: NodeConfig, configPath:
     const { latest, added } = await pullAuditCheckpoint(config, configPath);
     if (added && latest) log(`audit: kept the hub's signed checkpoint of entry ${latest.seq}`);
   } catch (error) {
-    log(`audit: ${error instanceof AuditError || error instanceof HubError ? error.message : `could not fetch the audit checkpoint (${(error as Error).message})`}`);
+    log(
+      `audit: ${error instanceof AuditError || error instanceof HubError ? error.message : `could not fetch the audit checkpoint (${(error as Error).message})`}`,
+    );
   }
 }

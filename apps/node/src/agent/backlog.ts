@@ -71,7 +71,9 @@ export async function registerBacklog(
 ): Promise<BacklogReport> {
   const root = resolve(dir);
   const statePath = join(dirname(options.configPath), `backlog-${createHash("sha256").update(root).digest("hex").slice(0, 16)}.json`);
-  const resumeAfter = options.restart ? undefined : ((JSON.parse(await readFile(statePath, "utf8").catch(() => "{}")) as { lastPath?: string }).lastPath ?? undefined);
+  const resumeAfter = options.restart
+    ? undefined
+    : ((JSON.parse(await readFile(statePath, "utf8").catch(() => "{}")) as { lastPath?: string }).lastPath ?? undefined);
   if (resumeAfter) options.log(`continuing after ${resumeAfter} (from ${statePath}; --restart to start over)`);
   const batchSize = options.batchSize ?? 500;
   const started = performance.now();

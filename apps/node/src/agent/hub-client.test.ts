@@ -8,8 +8,16 @@ import { HubError, callHub } from "./hub-client";
 const answers: Record<string, { status: number; body: string; protocol?: string }> = {
   "/api/node/policy": { status: 200, body: JSON.stringify({ shareLabelMacro: true }), protocol: String(NODE_PROTOCOL_VERSION) },
   "/api/node/status": { status: 200, body: JSON.stringify({ ok: true }) },
-  "/api/node/orders": { status: 200, body: JSON.stringify({ orders: [{ orderId: "o", slideId: "s", fileName: "a.svs" }] }), protocol: String(NODE_PROTOCOL_VERSION) },
-  "/api/node/audit": { status: 200, body: JSON.stringify({ labId: "l", checkpoint: null, keyId: "k", publicKey: "p" }), protocol: String(NODE_PROTOCOL_VERSION + 1) },
+  "/api/node/orders": {
+    status: 200,
+    body: JSON.stringify({ orders: [{ orderId: "o", slideId: "s", fileName: "a.svs" }] }),
+    protocol: String(NODE_PROTOCOL_VERSION),
+  },
+  "/api/node/audit": {
+    status: 200,
+    body: JSON.stringify({ labId: "l", checkpoint: null, keyId: "k", publicKey: "p" }),
+    protocol: String(NODE_PROTOCOL_VERSION + 1),
+  },
   "/api/node/index": { status: 200, body: "<html>a proxy's page</html>" },
   "/api/node/uploads": { status: 409, body: JSON.stringify({ error: "This order is already fulfilled." }), protocol: String(NODE_PROTOCOL_VERSION) },
 };
@@ -30,7 +38,11 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as HubError);
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error as HubError,
+  );
 
 describe("callHub", () => {
   it("returns an answer of the route's shape and says which protocol the node speaks", async () => {
@@ -56,7 +68,11 @@ describe("callHub", () => {
   });
 
   it("passes a refusal's status and message on as they are", async () => {
-    const error = await refusal(callHub(hub, nodeRoutes.startUpload, { json: { fileName: "a.svs", size: 100, sha256: "a".repeat(64), meta: { accessionNumber: "A", block: "", stain: "", specimen: "" } } }));
+    const error = await refusal(
+      callHub(hub, nodeRoutes.startUpload, {
+        json: { fileName: "a.svs", size: 100, sha256: "a".repeat(64), meta: { accessionNumber: "A", block: "", stain: "", specimen: "" } },
+      }),
+    );
     expect(error).toBeInstanceOf(HubError);
     expect(error!.status).toBe(409);
     expect(error!.message).toBe("This order is already fulfilled.");

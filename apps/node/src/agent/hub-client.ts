@@ -13,7 +13,10 @@ const version = (JSON.parse(readFileSync(new URL("../../package.json", import.me
 export class HubError extends CodedError<"node"> {
   override readonly name = "HubError";
   readonly hubCode: ErrorCode<"api"> | undefined;
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super("node", status === 0 ? "HUB_UNREACHABLE" : status < 400 ? "PROTOCOL_MISMATCH" : status < 500 ? "HUB_REFUSED" : "HUB_FAILED", message);
     this.hubCode = apiCodeOfHttpStatus(status);
   }
@@ -90,7 +93,10 @@ export async function callHub<R extends AnyRoute>(hub: string, route: R, init: H
 function readAnswer<R extends AnyRoute>(hub: string, route: R, path: string, response: Response, payload: unknown): z.output<R["answer"]> {
   const spoken = response.headers.get(PROTOCOL_HEADER);
   if (spoken !== null && spoken !== String(NODE_PROTOCOL_VERSION)) {
-    throw new HubError(response.status, `the hub at ${hub} speaks node protocol ${spoken.slice(0, 20)}, this node speaks ${NODE_PROTOCOL_VERSION}: install the node agent (pathx) of the hub's release`);
+    throw new HubError(
+      response.status,
+      `the hub at ${hub} speaks node protocol ${spoken.slice(0, 20)}, this node speaks ${NODE_PROTOCOL_VERSION}: install the node agent (pathx) of the hub's release`,
+    );
   }
   const parsed = route.answer.safeParse(payload);
   // A generic route's schema is typed loosely; its output is the route's answer.

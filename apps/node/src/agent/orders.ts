@@ -28,7 +28,12 @@ export async function serveOrders(
     }
     let orders: FetchOrder[];
     try {
-      ({ orders } = await callHub(config.hub, nodeRoutes.orders, { params: { wait: POLL_SECONDS }, credential: config.credential, signal: options.signal, answerSeconds: POLL_SECONDS + hubAnswerSeconds() }, 1));
+      ({ orders } = await callHub(
+        config.hub,
+        nodeRoutes.orders,
+        { params: { wait: POLL_SECONDS }, credential: config.credential, signal: options.signal, answerSeconds: POLL_SECONDS + hubAnswerSeconds() },
+        1,
+      ));
       failures = 0;
     } catch (error) {
       if (options.signal.aborted) break;
@@ -61,7 +66,12 @@ async function fulfilOrder(config: NodeConfig, indexKey: Buffer, order: FetchOrd
     options.log(`order for ${order.fileName}: registered by another node or with another key; refused`);
     return void (await fail("this node did not register the file (its reference is unknown here); register it again from this node"));
   }
-  if (!(await access(path).then(() => true, () => false))) {
+  if (
+    !(await access(path).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     options.log(`order for ${order.fileName}: ${path} is gone`);
     return void (await fail(`${order.fileName} is no longer where it was registered`));
   }

@@ -104,12 +104,7 @@ export async function writeDicomForUpload(input: PublishInput, work: string): Pr
   return file;
 }
 
-async function uploadFile(
-  config: NodeConfig,
-  input: PublishInput,
-  progress: (done: number, total: number) => void,
-  options: UploadOptions,
-) {
+async function uploadFile(config: NodeConfig, input: PublishInput, progress: (done: number, total: number) => void, options: UploadOptions) {
   const { size } = await stat(input.file).catch(() => {
     throw new Error(`${input.file}: no such file`);
   });
@@ -129,7 +124,13 @@ async function uploadFile(
           fileName: basename(input.file),
           size,
           sha256,
-          meta: { accessionNumber: input.accessionNumber, block: input.block, stain: input.stain, specimen: input.specimen, patientPseudonym: input.patientPseudonym },
+          meta: {
+            accessionNumber: input.accessionNumber,
+            block: input.block,
+            stain: input.stain,
+            specimen: input.specimen,
+            patientPseudonym: input.patientPseudonym,
+          },
           orderId: options.orderId,
         },
       });
@@ -155,7 +156,12 @@ async function uploadFile(
       try {
         // The hub joins and hashes the whole file before it answers: allow for that at a slow store's pace.
         const answerSeconds = hubAnswerSeconds() + size / JOIN_BYTES_PER_SECOND;
-        const done = await callHub(config.hub, nodeRoutes.completeUpload, { params: { uploadId: start.uploadId }, credential: config.credential, json: {}, answerSeconds });
+        const done = await callHub(config.hub, nodeRoutes.completeUpload, {
+          params: { uploadId: start.uploadId },
+          credential: config.credential,
+          json: {},
+          answerSeconds,
+        });
         return { slideId: done.slideId, duplicate: false, chunksSent };
       } catch (error) {
         if (!(error instanceof HubError && (error.hubCode === "CONFLICT" || error.hubCode === "DAMAGED")) || round >= 3) throw error;

@@ -47,7 +47,6 @@ Tile options:
   --no-passthrough       always re-encode, even where source tiles could be copied
 `;
 
-
 function parseInteger(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number (got "${value}").`);

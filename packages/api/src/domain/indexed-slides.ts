@@ -127,7 +127,8 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
   // Every reference was registered by another batch at the same moment: nothing points at the pack.
   if (inserted.length === 0 && parts.length) await store.delete(pack).catch(() => {});
   // One event per batch, not per slide: a backlog registers thousands.
-  if (inserted.length > 0) await publishEvent(db, { topic: labSlidesTopic(node.labId), labId: node.labId, payload: { kind: "slides-indexed", count: inserted.length } });
+  if (inserted.length > 0)
+    await publishEvent(db, { topic: labSlidesTopic(node.labId), labId: node.labId, payload: { kind: "slides-indexed", count: inserted.length } });
   return { registered: inserted.length, alreadyKnown: known.length + fresh.length - inserted.length, rejected };
 }
 
@@ -139,9 +140,14 @@ const toTextArray = (values: string[]) => sql`${`{${values.map((v) => `"${v.repl
  * again while an order is out changes nothing; a failed fetch can be asked for again.
  */
 export async function requestSlideFetch(db: Db, labId: string, slideId: string, userId: string, via: SlideAccess["via"] = "own-lab") {
-  const [slide] = await db.select().from(slides).where(and(eq(slides.labId, labId), eq(slides.id, slideId))).limit(1);
+  const [slide] = await db
+    .select()
+    .from(slides)
+    .where(and(eq(slides.labId, labId), eq(slides.id, slideId)))
+    .limit(1);
   if (!slide) throw notFound("Slide");
-  if (via !== "own-lab") await recordAudit(db, { labId, actorUserId: userId, action: "slide.fetch.request", targetType: "slide", targetId: slideId, detail: { via } });
+  if (via !== "own-lab")
+    await recordAudit(db, { labId, actorUserId: userId, action: "slide.fetch.request", targetType: "slide", targetId: slideId, detail: { via } });
   const fetchable = slide.status === "indexed" || (slide.status === "failed" && !slide.sourceKey && slide.nodeRef);
   if (!fetchable) return { status: slide.status };
   const [node] = slide.publishedByNodeId ? await db.select().from(nodes).where(eq(nodes.id, slide.publishedByNodeId)).limit(1) : [];
@@ -206,7 +212,12 @@ export async function claimFetchOrders(db: Db, nodeId: string, max = 4) {
   const rows = await db
     .select({ slideId: slides.id, ref: slides.nodeRef, fileName: slides.fileName, size: slides.sizeBytes })
     .from(slides)
-    .where(inArray(slides.id, list.map((o) => o.slide_id)));
+    .where(
+      inArray(
+        slides.id,
+        list.map((o) => o.slide_id),
+      ),
+    );
   const bySlide = new Map(rows.map((r) => [r.slideId, r]));
   return list.map((o) => ({ orderId: o.id, slideId: o.slide_id, ref: bySlide.get(o.slide_id)?.ref ?? "", fileName: bySlide.get(o.slide_id)?.fileName ?? "" }));
 }
@@ -214,7 +225,11 @@ export async function claimFetchOrders(db: Db, nodeId: string, max = 4) {
 /** The order a node is sending a file for; only that node's own, still open, orders count. */
 export async function findOpenOrder(db: Db, nodeId: string, orderId: string) {
   if (!/^[0-9a-f-]{36}$/.test(orderId)) throw notFound("Order");
-  const [order] = await db.select().from(fetchOrders).where(and(eq(fetchOrders.id, orderId), eq(fetchOrders.nodeId, nodeId))).limit(1);
+  const [order] = await db
+    .select()
+    .from(fetchOrders)
+    .where(and(eq(fetchOrders.id, orderId), eq(fetchOrders.nodeId, nodeId)))
+    .limit(1);
   if (!order) throw notFound("Order");
   if (order.status === "done") throw new ApiError("CONFLICT", "This order is already fulfilled.");
   return order;

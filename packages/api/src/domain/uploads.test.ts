@@ -34,7 +34,12 @@ afterAll(async () => {
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 async function uploaded(file: Buffer, accession: string, lab = labId, userId: string | null = null) {
-  const state = await startUpload(handle.db, lab, userId, { fileName: "s.svs", size: file.length, sha256: sha(file), meta: { accessionNumber: accession, block: "A1", stain: "H&E", specimen: "" } });
+  const state = await startUpload(handle.db, lab, userId, {
+    fileName: "s.svs",
+    size: file.length,
+    sha256: sha(file),
+    meta: { accessionNumber: accession, block: "A1", stain: "H&E", specimen: "" },
+  });
   if (state.kind !== "open") throw new Error("expected an open upload");
   for (let i = 0; i < state.chunkCount; i++) {
     const chunk = file.subarray(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE);
@@ -59,7 +64,12 @@ it("gives one slide and calm answers when uploads.complete is called five times 
 
 it("says how many bytes a chunk must have before its body is read, and refuses an unknown upload", async () => {
   const file = Buffer.alloc(100, 1);
-  const state = await startUpload(handle.db, labId, null, { fileName: "t.tif", size: file.length, sha256: sha(file), meta: { accessionNumber: "C-2", block: "A1", stain: "H&E", specimen: "" } });
+  const state = await startUpload(handle.db, labId, null, {
+    fileName: "t.tif",
+    size: file.length,
+    sha256: sha(file),
+    meta: { accessionNumber: "C-2", block: "A1", stain: "H&E", specimen: "" },
+  });
   if (state.kind !== "open") throw new Error("expected an open upload");
   expect(await expectChunk(handle.db, labId, state.uploadId, 0)).toBe(100);
   await expect(expectChunk(handle.db, labId, "00000000-0000-4000-8000-000000000000", 0)).rejects.toMatchObject({ code: "NOT_FOUND" });

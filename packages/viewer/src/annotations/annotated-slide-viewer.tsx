@@ -131,7 +131,14 @@ export function AnnotatedSlideViewer({
               {t.name}
             </button>
           ))}
-          <input ref={labelInput} aria-label="Annotation label" placeholder="Label" value={label} maxLength={500} onChange={(e) => dispatch({ type: "type-label", text: e.target.value })} />
+          <input
+            ref={labelInput}
+            aria-label="Annotation label"
+            placeholder="Label"
+            value={label}
+            maxLength={500}
+            onChange={(e) => dispatch({ type: "type-label", text: e.target.value })}
+          />
         </span>
       </SlideViewer>
       {viewer?.element && overlay ? createPortal(overlay, viewer.element) : null}
@@ -159,7 +166,12 @@ export function AnnotatedSlideViewer({
         <ul>
           {annotations.map((a) => (
             <li key={a.id} data-testid="annotation-item">
-              <button type="button" className="link" onClick={() => dispatch({ type: "select", id: a.id })} aria-label={`Show ${describeAnnotation(a)} on the slide`}>
+              <button
+                type="button"
+                className="link"
+                onClick={() => dispatch({ type: "select", id: a.id })}
+                aria-label={`Show ${describeAnnotation(a)} on the slide`}
+              >
                 {describeAnnotation(a)}
               </button>{" "}
               <strong>{describeMeasurement(a)}</strong>

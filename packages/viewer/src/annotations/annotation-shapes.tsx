@@ -46,7 +46,11 @@ export function DraftShape({ tool, points, hover, toScreen }: { tool: Annotation
   const path = hover ? [...points, hover] : points;
   return (
     <g>
-      {tool === "polygon" && path.length > 2 ? <polygon points={pointsAttr(path, toScreen)} {...style} /> : <polyline points={pointsAttr(path, toScreen)} {...style} />}
+      {tool === "polygon" && path.length > 2 ? (
+        <polygon points={pointsAttr(path, toScreen)} {...style} />
+      ) : (
+        <polyline points={pointsAttr(path, toScreen)} {...style} />
+      )}
       {points.map((p, i) => {
         const [x, y] = toScreen(p);
         // biome-ignore lint/suspicious/noArrayIndexKey: vertices have no identity but their place in the draft.

@@ -9,7 +9,20 @@ const run = (state: DrawingState, ...actions: DrawingAction[]) => actions.reduce
 const start = (...actions: DrawingAction[]) => run(createDrawingState([]), ...actions);
 
 function saved(id: string, over: Partial<AnnotationView> = {}): AnnotationView {
-  return { id, kind: "point", geometry: { type: "Point", coordinates: [1, 2] }, label: "", lengthUm: null, areaUm2: null, author: { name: "A", lab: "L" }, mine: true, consultRequestId: null, boardSessionId: null, createdAt: "2026-01-01T00:00:00Z", ...over };
+  return {
+    id,
+    kind: "point",
+    geometry: { type: "Point", coordinates: [1, 2] },
+    label: "",
+    lengthUm: null,
+    areaUm2: null,
+    author: { name: "A", lab: "L" },
+    mine: true,
+    consultRequestId: null,
+    boardSessionId: null,
+    createdAt: "2026-01-01T00:00:00Z",
+    ...over,
+  };
 }
 
 describe("choosing a tool", () => {
@@ -51,7 +64,13 @@ describe("drawing", () => {
     ]);
     expect(state.hover).toEqual([150, 0]);
     const done = run(state, { type: "finish" });
-    expect(done.outbox[0]?.geometry).toEqual({ type: "LineString", coordinates: [[0, 0], [100, 0]] });
+    expect(done.outbox[0]?.geometry).toEqual({
+      type: "LineString",
+      coordinates: [
+        [0, 0],
+        [100, 0],
+      ],
+    });
     expect(done.hover).toBeNull();
   });
 
@@ -66,12 +85,33 @@ describe("drawing", () => {
 
   it("closes a polygon's ring", () => {
     const state = start({ type: "choose-tool", kind: "polygon" }, press(0, 0), press(10, 0), press(10, 10), { type: "finish" });
-    expect(state.outbox[0]?.geometry).toEqual({ type: "Polygon", coordinates: [[[0, 0], [10, 0], [10, 10], [0, 0]]] });
+    expect(state.outbox[0]?.geometry).toEqual({
+      type: "Polygon",
+      coordinates: [
+        [
+          [0, 0],
+          [10, 0],
+          [10, 10],
+          [0, 0],
+        ],
+      ],
+    });
   });
 
   it("makes a rectangle by dragging, or by two clicks", () => {
     const dragged = start({ type: "choose-tool", kind: "rectangle" }, press(10, 10), { type: "release", at: [0, 20], samePoint });
-    expect(dragged.outbox[0]?.geometry).toEqual({ type: "Polygon", coordinates: [[[0, 10], [10, 10], [10, 20], [0, 20], [0, 10]]] });
+    expect(dragged.outbox[0]?.geometry).toEqual({
+      type: "Polygon",
+      coordinates: [
+        [
+          [0, 10],
+          [10, 10],
+          [10, 20],
+          [0, 20],
+          [0, 10],
+        ],
+      ],
+    });
     const clicked = start({ type: "choose-tool", kind: "rectangle" }, press(10, 10), { type: "release", at: [10, 11], samePoint });
     expect(clicked.outbox).toEqual([]);
     expect(clicked.draft).toEqual([[10, 10]]);
@@ -107,7 +147,15 @@ describe("saving, selecting and deleting", () => {
   });
 
   it("selects a listed annotation to show it, each choice anew", () => {
-    const a = saved("a", { geometry: { type: "LineString", coordinates: [[0, 0], [5, 5]] } });
+    const a = saved("a", {
+      geometry: {
+        type: "LineString",
+        coordinates: [
+          [0, 0],
+          [5, 5],
+        ],
+      },
+    });
     const first = run(createDrawingState([a]), { type: "select", id: "a" });
     expect(first.shown).toEqual({ id: "a", geometry: a.geometry });
     expect(run(first, { type: "select", id: "a" }).shown).not.toBe(first.shown);

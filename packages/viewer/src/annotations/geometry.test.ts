@@ -17,15 +17,41 @@ describe("measurements", () => {
 
 describe("shapes", () => {
   it("orders a rectangle's corners whichever way it was drawn", () => {
-    expect(rectangleRing([10, 20], [0, 0])).toEqual([[0, 0], [10, 0], [10, 20], [0, 20], [0, 0]]);
+    expect(rectangleRing([10, 20], [0, 0])).toEqual([
+      [0, 0],
+      [10, 0],
+      [10, 20],
+      [0, 20],
+      [0, 0],
+    ]);
   });
 
   it("lists a polygon's corners without the closing one", () => {
-    expect(verticesOf({ type: "Polygon", coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] })).toHaveLength(3);
+    expect(
+      verticesOf({
+        type: "Polygon",
+        coordinates: [
+          [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+            [0, 0],
+          ],
+        ],
+      }),
+    ).toHaveLength(3);
   });
 
   it("shows an annotation with a margin, and a point in at least 400 pixels", () => {
     expect(boundsToShow({ type: "Point", coordinates: [1000, 1000] })).toEqual([720, 720, 560, 560]);
-    expect(boundsToShow({ type: "LineString", coordinates: [[0, 0], [1000, 0]] })).toEqual([-200, -280, 1400, 560]);
+    expect(
+      boundsToShow({
+        type: "LineString",
+        coordinates: [
+          [0, 0],
+          [1000, 0],
+        ],
+      }),
+    ).toEqual([-200, -280, 1400, 560]);
   });
 });

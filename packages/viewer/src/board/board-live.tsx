@@ -83,7 +83,9 @@ export function BoardLive({ me, isChair, members, slides, initial, client, onRef
               Break away
             </button>
           ) : (
-            <button type="button" onClick={() => dispatch({ type: "rejoin" })}>Rejoin</button>
+            <button type="button" onClick={() => dispatch({ type: "rejoin" })}>
+              Rejoin
+            </button>
           )
         ) : null}
         {role === "presenter" ? (
@@ -92,7 +94,11 @@ export function BoardLive({ me, isChair, members, slides, initial, client, onRef
           </button>
         ) : null}
         {isChair && state.status === "live" ? (
-          <HandOver members={members.filter((m) => m.userId !== state.presenter.userId)} handOver={client.handOver} onError={(text) => dispatch({ type: "notice", notice: { text, error: true } })} />
+          <HandOver
+            members={members.filter((m) => m.userId !== state.presenter.userId)}
+            handOver={client.handOver}
+            onError={(text) => dispatch({ type: "notice", notice: { text, error: true } })}
+          />
         ) : null}
       </div>
       {notice ? (
@@ -104,7 +110,13 @@ export function BoardLive({ me, isChair, members, slides, initial, client, onRef
         // biome-ignore lint/a11y/useSemanticElements: a row of toggle buttons, not form fields; a <fieldset> would change the layout.
         <div className="board-slides" role="group" aria-label="Agenda slides">
           {slides.map((s) => (
-            <button key={s.slideId} type="button" className={s.slideId === shown ? "" : "plain"} aria-pressed={s.slideId === shown} onClick={() => dispatch({ type: "choose-slide", slideId: s.slideId })}>
+            <button
+              key={s.slideId}
+              type="button"
+              className={s.slideId === shown ? "" : "plain"}
+              aria-pressed={s.slideId === shown}
+              onClick={() => dispatch({ type: "choose-slide", slideId: s.slideId })}
+            >
               {s.label}
             </button>
           ))}
@@ -158,7 +170,15 @@ function BoardStatusLine({ state }: { state: BoardState }) {
 }
 
 /** The chair's hand-over of the presenter role. */
-function HandOver({ members, handOver, onError }: { members: { userId: string; name: string }[]; handOver: BoardClient["handOver"]; onError: (text: string) => void }) {
+function HandOver({
+  members,
+  handOver,
+  onError,
+}: {
+  members: { userId: string; name: string }[];
+  handOver: BoardClient["handOver"];
+  onError: (text: string) => void;
+}) {
   const [handTo, setHandTo] = useState("");
   async function submit() {
     if (!handTo) return;

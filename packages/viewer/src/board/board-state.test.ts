@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { BoardStreamMessage, BoardView } from "../types";
-import { type BoardAction, type BoardState, createBoardState, isSyncing, pointerPosition, reduceBoard, refreshesPage, roleOf, takesSharedView } from "./board-state";
+import {
+  type BoardAction,
+  type BoardState,
+  createBoardState,
+  isSyncing,
+  pointerPosition,
+  reduceBoard,
+  refreshesPage,
+  roleOf,
+  takesSharedView,
+} from "./board-state";
 
 const view = (slideId: string, x = 100): BoardView => ({ slideId, centre: [x, 200], zoom: 2, rotation: 0 });
 const message = (m: BoardStreamMessage, receivedAt = 1_000): BoardAction => ({ type: "message", message: m, receivedAt });

@@ -103,7 +103,12 @@ function receive(state: BoardState, message: BoardStreamMessage, receivedAt: num
       return message.status === "live" && (state.following || message.presenterUserId === state.me) ? follow(next, message.view) : next;
     }
     case "view": {
-      const next = { ...state, latestView: message.view, receivedView: message.view, delay: roleOf(state) === "follower" ? receivedAt - message.sentAt : state.delay };
+      const next = {
+        ...state,
+        latestView: message.view,
+        receivedView: message.view,
+        delay: roleOf(state) === "follower" ? receivedAt - message.sentAt : state.delay,
+      };
       return isSyncing(state) ? follow(next, message.view) : next;
     }
     case "pointer":
@@ -143,4 +148,3 @@ export function reduceBoard(state: BoardState, action: BoardAction): BoardState 
       return { ...state, notice: action.notice };
   }
 }
-

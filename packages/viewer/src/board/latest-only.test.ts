@@ -12,12 +12,16 @@ describe("latestOnly", () => {
   it("sends the first value at once, then only the newest, one request at a time and at most every interval", async () => {
     const sent: number[] = [];
     let finish: () => void = () => {};
-    const sender = latestOnly<number>(50, (v) => {
-      sent.push(v);
-      return new Promise<void>((resolve) => {
-        finish = resolve;
-      });
-    }, Date.now);
+    const sender = latestOnly<number>(
+      50,
+      (v) => {
+        sent.push(v);
+        return new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+      },
+      Date.now,
+    );
     sender.push(1);
     sender.push(2);
     sender.push(3);
@@ -39,9 +43,13 @@ describe("latestOnly", () => {
 
   it("drops what is pending when stopped", async () => {
     const sent: number[] = [];
-    const sender = latestOnly<number>(50, async (v) => {
-      sent.push(v);
-    }, Date.now);
+    const sender = latestOnly<number>(
+      50,
+      async (v) => {
+        sent.push(v);
+      },
+      Date.now,
+    );
     sender.push(1);
     await vi.advanceTimersByTimeAsync(0);
     sender.push(2);

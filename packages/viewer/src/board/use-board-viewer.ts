@@ -25,7 +25,13 @@ function showPointer(v: OpenSeadragon.Viewer, marker: HTMLElement | null, at: Po
  * viewer as SlideViewer sets and clears it synchronously (state lags a render behind, and a
  * destroyed viewer throws when touched); `root` gets the view shown as data-view.
  */
-export function useBoardViewer(viewer: OpenSeadragon.Viewer | null, live: RefObject<OpenSeadragon.Viewer | null>, root: RefObject<HTMLElement | null>, state: BoardState, senders: RefObject<BoardSenders | null>) {
+export function useBoardViewer(
+  viewer: OpenSeadragon.Viewer | null,
+  live: RefObject<OpenSeadragon.Viewer | null>,
+  root: RefObject<HTMLElement | null>,
+  state: BoardState,
+  senders: RefObject<BoardSenders | null>,
+) {
   const marker = useRef<HTMLDivElement | null>(null);
   const role = roleOf(state);
   const syncing = isSyncing(state);

@@ -4,7 +4,12 @@ import type { BoardView, Position } from "../types";
 /** The viewer's view as the board shares it: centre rounded to a hundredth of an image pixel. */
 export function readView(v: OpenSeadragon.Viewer, slideId: string): BoardView {
   const centre = v.viewport.viewportToImageCoordinates(v.viewport.getCenter(false));
-  return { slideId, centre: [Math.round(centre.x * 100) / 100, Math.round(centre.y * 100) / 100], zoom: v.viewport.getZoom(false), rotation: v.viewport.getRotation() };
+  return {
+    slideId,
+    centre: [Math.round(centre.x * 100) / 100, Math.round(centre.y * 100) / 100],
+    zoom: v.viewport.getZoom(false),
+    rotation: v.viewport.getRotation(),
+  };
 }
 
 export function applyView(v: OpenSeadragon.Viewer, view: BoardView) {

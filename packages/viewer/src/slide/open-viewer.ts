@@ -6,7 +6,13 @@ import type { TileTokenKeeper } from "./tile-token-keeper";
  * Opens the slide of `grant` in OpenSeadragon inside `element`: reads the DZI descriptor from the
  * tile service and builds a tile source whose URLs carry the keeper's current token.
  */
-export async function openSlideViewer(OSD: typeof OpenSeadragon, element: HTMLElement, grant: TileGrant, tokens: TileTokenKeeper, stillWanted: () => boolean): Promise<OpenSeadragon.Viewer | null> {
+export async function openSlideViewer(
+  OSD: typeof OpenSeadragon,
+  element: HTMLElement,
+  grant: TileGrant,
+  tokens: TileTokenKeeper,
+  stillWanted: () => boolean,
+): Promise<OpenSeadragon.Viewer | null> {
   const response = await fetch(`${grant.dziUrl}?t=${encodeURIComponent(tokens.token)}`);
   if (!response.ok) throw new Error(`descriptor: ${response.status}`);
   const image = new DOMParser().parseFromString(await response.text(), "application/xml").documentElement;
@@ -22,7 +28,8 @@ export async function openSlideViewer(OSD: typeof OpenSeadragon, element: HTMLEl
     format,
   );
   // A URL getter: OpenSeadragon reads it when it fetches the tile, and keys its cache by level/x/y.
-  source.getTileUrl = ((level: number, x: number, y: number) => () => `${tilesUrl}${level}/${x}_${y}.${format}?t=${encodeURIComponent(tokens.token)}`) as unknown as typeof source.getTileUrl;
+  source.getTileUrl = ((level: number, x: number, y: number) => () =>
+    `${tilesUrl}${level}/${x}_${y}.${format}?t=${encodeURIComponent(tokens.token)}`) as unknown as typeof source.getTileUrl;
   if (!stillWanted()) return null;
   return OSD({
     element,

@@ -71,19 +71,37 @@ export function SlideViewer({ slideId, mpp, issueTileToken, onViewer, children }
   return (
     <div className="viewer-shell">
       <div className="viewer-tools" role="toolbar" aria-label="Viewer controls">
-        <button type="button" className="plain" onClick={act((v) => v.viewport.goHome())}>Fit</button>
-        <button type="button" className="plain" onClick={act((v) => v.viewport.zoomTo(v.viewport.imageToViewportZoom(1)))}>100 %</button>
-        <button type="button" className="plain" onClick={act((v) => v.viewport.zoomBy(1.5))} aria-label="Zoom in">+</button>
-        <button type="button" className="plain" onClick={act((v) => v.viewport.zoomBy(1 / 1.5))} aria-label="Zoom out">−</button>
-        <button type="button" className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() - 90))} aria-label="Rotate left">⟲</button>
-        <button type="button" className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() + 90))} aria-label="Rotate right">⟳</button>
-        <button type="button" className="plain" onClick={act((v) => v.setFullScreen(!v.isFullPage()))}>Full screen</button>
-        <span className="muted" aria-live="polite" data-testid="zoom">{zoomPercent !== null ? `${zoomPercent} %` : ""}</span>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.goHome())}>
+          Fit
+        </button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.zoomTo(v.viewport.imageToViewportZoom(1)))}>
+          100 %
+        </button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.zoomBy(1.5))} aria-label="Zoom in">
+          +
+        </button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.zoomBy(1 / 1.5))} aria-label="Zoom out">
+          −
+        </button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() - 90))} aria-label="Rotate left">
+          ⟲
+        </button>
+        <button type="button" className="plain" onClick={act((v) => v.viewport.setRotation(v.viewport.getRotation() + 90))} aria-label="Rotate right">
+          ⟳
+        </button>
+        <button type="button" className="plain" onClick={act((v) => v.setFullScreen(!v.isFullPage()))}>
+          Full screen
+        </button>
+        <span className="muted" aria-live="polite" data-testid="zoom">
+          {zoomPercent !== null ? `${zoomPercent} %` : ""}
+        </span>
         <span className="muted">Keys: arrows pan, + / − zoom, 0 fit, r rotate</span>
         {children}
       </div>
       <div className="viewer" ref={element} data-testid="viewer">
-        {failed ? <p style={{ color: "#fff", padding: "1rem" }}>The slide could not be loaded. Reload the page; if it persists, the slide may have been removed.</p> : null}
+        {failed ? (
+          <p style={{ color: "#fff", padding: "1rem" }}>The slide could not be loaded. Reload the page; if it persists, the slide may have been removed.</p>
+        ) : null}
         {scale ? (
           <div className="scalebar" role="img" aria-label={`Scale bar ${scale.label}`}>
             {scale.label}

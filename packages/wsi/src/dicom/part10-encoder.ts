@@ -6,8 +6,29 @@ import { createHash, randomUUID } from "node:crypto";
  */
 
 export type Vr =
-  | "AE" | "AT" | "CS" | "DA" | "DS" | "DT" | "FD" | "FL" | "IS" | "LO" | "LT" | "OB" | "PN"
-  | "OV" | "SH" | "SL" | "SQ" | "ST" | "TM" | "UI" | "UL" | "US" | "UT";
+  | "AE"
+  | "AT"
+  | "CS"
+  | "DA"
+  | "DS"
+  | "DT"
+  | "FD"
+  | "FL"
+  | "IS"
+  | "LO"
+  | "LT"
+  | "OB"
+  | "PN"
+  | "OV"
+  | "SH"
+  | "SL"
+  | "SQ"
+  | "ST"
+  | "TM"
+  | "UI"
+  | "UL"
+  | "US"
+  | "UT";
 
 export interface DicomElement {
   tag: number; // (group << 16) | element

@@ -152,7 +152,17 @@ describe("openDeepZoomView requests", () => {
     const { slide } = await makeSlide();
     const view = openDeepZoomView(slide);
     expect(view.maxLevel).toBe(11);
-    for (const [level, col, row] of [[-1, 0, 0], [12, 0, 0], [1.5, 0, 0], [11, 8, 0], [11, 0, 6], [11, -1, 0], [0, 1, 0], [Number.NaN, 0, 0], [11, 0.5, 0]]) {
+    for (const [level, col, row] of [
+      [-1, 0, 0],
+      [12, 0, 0],
+      [1.5, 0, 0],
+      [11, 8, 0],
+      [11, 0, 6],
+      [11, -1, 0],
+      [0, 1, 0],
+      [Number.NaN, 0, 0],
+      [11, 0.5, 0],
+    ]) {
       await expect(view.getTile(level!, col!, row!), `${level}/${col}_${row}`).rejects.toMatchObject({ code: "NOT_FOUND" });
     }
     await expect(view.getTile(11, 7, 5)).resolves.toMatchObject({ passthrough: true });
@@ -199,7 +209,12 @@ describe("openDeepZoomView requests", () => {
   it("gives the same bytes whether tiles are asked for one at a time or all at once (buffers are reused)", async () => {
     const { slide } = await makeSlide();
     const addresses: [number, number, number][] = [];
-    for (const [level, cols, rows] of [[11, 8, 6], [10, 4, 3], [9, 2, 2], [8, 1, 1]] as const) {
+    for (const [level, cols, rows] of [
+      [11, 8, 6],
+      [10, 4, 3],
+      [9, 2, 2],
+      [8, 1, 1],
+    ] as const) {
       for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) addresses.push([level, col, row]);
     }
     const one = openDeepZoomView(slide);

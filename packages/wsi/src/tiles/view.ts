@@ -144,12 +144,16 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     const key = `${prefix}${source.tag}${source.index}/${col}/${row}`;
     const hit = cache.get<RgbImage>(key);
     if (hit) return Promise.resolve(hit);
-    return cache.share(key, async (own) => {
-      throwIfAborted(own);
-      const image = await source.slide.decodeTile(source.index, col, row);
-      cache.set(key, image, image.data.length);
-      return image;
-    }, signal);
+    return cache.share(
+      key,
+      async (own) => {
+        throwIfAborted(own);
+        const image = await source.slide.decodeTile(source.index, col, row);
+        cache.set(key, image, image.data.length);
+        return image;
+      },
+      signal,
+    );
   };
 
   // A stored tile in the Deep Zoom geometry serves one Deep Zoom tile, whose pixels or JPEG get
@@ -221,7 +225,14 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
    * loop; this does neither. Undefined when it does not apply (edge tiles, other codecs, no
    * libturbojpeg): the caller shrinks full decodes instead.
    */
-  const halvedStored = async (finer: LevelSource | undefined, level: number, col: number, row: number, signal: AbortSignal, keep: boolean): Promise<RgbImage | undefined> => {
+  const halvedStored = async (
+    finer: LevelSource | undefined,
+    level: number,
+    col: number,
+    row: number,
+    signal: AbortSignal,
+    keep: boolean,
+  ): Promise<RgbImage | undefined> => {
     if (!scaledDecode || finer?.kind !== "stored" || !finer.passthrough || tileSize % 2 !== 0) return undefined;
     const { w, h } = tileRect(level, col, row);
     const half = tileSize / 2;
@@ -258,27 +269,44 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     const finerSource = (exact ? plain : sources)[level + 1];
     // The tile asked for (not kept) is made outside the shared computation, in a lent buffer
     // only its own caller sees; pixels shared with other callers get a buffer of their own.
-    if (!keep) return halvedStored(finerSource, level, col, row, signal, false).then((fast) => fast ?? halvedOrShrunk(key, finerSource, level, col, row, signal, w, h, false));
+    if (!keep)
+      return halvedStored(finerSource, level, col, row, signal, false).then(
+        (fast) => fast ?? halvedOrShrunk(key, finerSource, level, col, row, signal, w, h, false),
+      );
     return halvedOrShrunk(key, finerSource, level, col, row, signal, w, h, true);
   };
 
-  const halvedOrShrunk = (key: string, finerSource: LevelSource | undefined, level: number, col: number, row: number, signal: AbortSignal, w: number, h: number, keep: boolean): Promise<RgbImage> =>
-    cache.share(key, async (own) => {
-      const fast = keep ? await halvedStored(finerSource, level, col, row, own, true) : undefined;
-      if (fast) {
-        cache.set(key, fast, fast.data.length);
-        return fast;
-      }
-      const finer = levels[level + 1]!;
-      const cols = [2 * col, 2 * col + 1].filter((c) => c < finer.cols);
-      const rows = [2 * row, 2 * row + 1].filter((r) => r < finer.rows);
-      const grid = await Promise.all(rows.map((r) => Promise.all(cols.map((c) => pixels(level + 1, c, r, own, true)))));
-      throwIfAborted(own);
-      const image = shrinkTileBlock(grid, w, h);
-      grid.flat().forEach(giveBack);
-      if (keep) cache.set(key, image, image.data.length);
-      return image;
-    }, signal);
+  const halvedOrShrunk = (
+    key: string,
+    finerSource: LevelSource | undefined,
+    level: number,
+    col: number,
+    row: number,
+    signal: AbortSignal,
+    w: number,
+    h: number,
+    keep: boolean,
+  ): Promise<RgbImage> =>
+    cache.share(
+      key,
+      async (own) => {
+        const fast = keep ? await halvedStored(finerSource, level, col, row, own, true) : undefined;
+        if (fast) {
+          cache.set(key, fast, fast.data.length);
+          return fast;
+        }
+        const finer = levels[level + 1]!;
+        const cols = [2 * col, 2 * col + 1].filter((c) => c < finer.cols);
+        const rows = [2 * row, 2 * row + 1].filter((r) => r < finer.rows);
+        const grid = await Promise.all(rows.map((r) => Promise.all(cols.map((c) => pixels(level + 1, c, r, own, true)))));
+        throwIfAborted(own);
+        const image = shrinkTileBlock(grid, w, h);
+        grid.flat().forEach(giveBack);
+        if (keep) cache.set(key, image, image.data.length);
+        return image;
+      },
+      signal,
+    );
 
   const checkAddress = (level: number, col: number, row: number) => {
     const l = Number.isInteger(level) && level >= 0 && level <= maxLevel ? levels[level]! : undefined;
@@ -322,14 +350,18 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
         }
         const hit = cache.get<Uint8Array>(key);
         if (hit) return { bytes: hit, contentType: "image/jpeg", passthrough: false };
-        const bytes = await cache.share(key, async (own) => {
-          const image = await pixels(level, col, row, own, false);
-          throwIfAborted(own);
-          const jpeg = await encodeJpeg(image, quality);
-          giveBack(image);
-          cache.set(key, jpeg, jpeg.length);
-          return jpeg;
-        }, signal);
+        const bytes = await cache.share(
+          key,
+          async (own) => {
+            const image = await pixels(level, col, row, own, false);
+            throwIfAborted(own);
+            const jpeg = await encodeJpeg(image, quality);
+            giveBack(image);
+            cache.set(key, jpeg, jpeg.length);
+            return jpeg;
+          },
+          signal,
+        );
         return { bytes, contentType: "image/jpeg", passthrough: false };
       } catch (error) {
         throw toWsiError(error, "CORRUPT", name);

@@ -93,7 +93,13 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                       await perform((a) => a.members.setSubspecialties({ userId: m.userId, subspecialties: pools }), `${m.name}'s pools were saved.`);
                     }}
                   >
-                    <input name="pools" defaultValue={m.subspecialties.join(", ")} placeholder="e.g. dermatopathology" aria-label={`Pools of ${m.name}`} size={22} />
+                    <input
+                      name="pools"
+                      defaultValue={m.subspecialties.join(", ")}
+                      placeholder="e.g. dermatopathology"
+                      aria-label={`Pools of ${m.name}`}
+                      size={22}
+                    />
                     <button className="plain" type="submit">
                       Save
                     </button>
@@ -104,7 +110,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                     action={async () => {
                       "use server";
                       const next = m.role === "lab_admin" ? "pathologist" : "lab_admin";
-                      await perform((a) => a.members.setRole({ userId: m.userId, role: next }), `${m.name} is now ${next === "lab_admin" ? "a lab admin" : "a pathologist"}.`);
+                      await perform(
+                        (a) => a.members.setRole({ userId: m.userId, role: next }),
+                        `${m.name} is now ${next === "lab_admin" ? "a lab admin" : "a pathologist"}.`,
+                      );
                     }}
                   >
                     <button className="plain" type="submit">
@@ -148,7 +157,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
           action={async () => {
             "use server";
             const share = !policy.shareLabelMacro;
-            await perform((a) => a.lab.setShareLabelMacro({ share }), share ? "Nodes now send label and macro images." : "Nodes now keep label and macro images in the lab.");
+            await perform(
+              (a) => a.lab.setShareLabelMacro({ share }),
+              share ? "Nodes now send label and macro images." : "Nodes now keep label and macro images in the lab.",
+            );
           }}
         >
           <p style={{ marginTop: 0 }}>
@@ -201,7 +213,11 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                 </td>
                 <td>
                   {n.queueDepth}
-                  {n.lastError ? <div className="error" style={{ fontSize: ".85rem" }}>{n.lastError}</div> : null}
+                  {n.lastError ? (
+                    <div className="error" style={{ fontSize: ".85rem" }}>
+                      {n.lastError}
+                    </div>
+                  ) : null}
                 </td>
                 <td>
                   {n.revokedAt ? null : (

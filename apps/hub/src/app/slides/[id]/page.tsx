@@ -34,8 +34,9 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
       <main className="wide">
         {slide.via !== "own-lab" ? (
           <div className="banner" role="note">
-            A slide of {slide.labName}, {slide.via === "grant" ? "shared with you (second opinion or tumor board)" : "opened as a prior study; your reason was recorded for that lab"}. Read-only; this
-            view is recorded.
+            A slide of {slide.labName},{" "}
+            {slide.via === "grant" ? "shared with you (second opinion or tumor board)" : "opened as a prior study; your reason was recorded for that lab"}.
+            Read-only; this view is recorded.
           </div>
         ) : null}
         <div style={{ padding: ".4rem .8rem", background: "#fff" }}>
@@ -52,7 +53,11 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
             mpp={slide.mppX}
             initial={await api.annotations.list({ slideId: slide.id })}
             shareWith={
-              slide.grant?.reason === "consult" ? { consultRequestId: slide.grant.sourceId } : slide.grant?.reason === "board" ? { boardSessionId: slide.grant.sourceId } : undefined
+              slide.grant?.reason === "consult"
+                ? { consultRequestId: slide.grant.sourceId }
+                : slide.grant?.reason === "board"
+                  ? { boardSessionId: slide.grant.sourceId }
+                  : undefined
             }
           />
         ) : (

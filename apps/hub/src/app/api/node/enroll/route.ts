@@ -12,7 +12,9 @@ export async function POST(request: Request) {
     const body = nodeRoutes.enroll.body.safeParse(await readSmallJson(request, 4096));
     if (!body.success) return nodeJson({ error: "An enrolment token is required." }, { status: 400 });
     const { db } = await getDeps();
-    const answer: NodeAnswerInput<"enroll"> = await withRequestOrigin(() => enrollNode(db, body.data.token, { name: body.data.name ?? "", version: body.data.version }));
+    const answer: NodeAnswerInput<"enroll"> = await withRequestOrigin(() =>
+      enrollNode(db, body.data.token, { name: body.data.name ?? "", version: body.data.version }),
+    );
     return nodeJson(answer);
   } catch (error) {
     if (error instanceof ApiError) return nodeJson({ error: error.message }, { status: httpStatusOf(error) });

@@ -4,7 +4,8 @@ import { StorageError } from "@pathx/storage";
 import { getDeps } from "@/server/deps";
 import { decideTileAccess } from "@/server/tile-access";
 
-const plain = (status: number, text: string) => new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+const plain = (status: number, text: string) =>
+  new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 
 /**
  * A slide's thumbnail for the dashboard, case and consult pages (the viewer's tiles come from
