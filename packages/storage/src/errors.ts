@@ -12,12 +12,12 @@ export class StorageError extends CodedError<"storage"> {
 
 /** Keys are relative paths of safe segments: no "..", no leading slash, no control characters. */
 export function checkKey(key: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the check refuses.
   if (
     !key ||
     key.length > 1024 ||
     key.startsWith("/") ||
     key.endsWith("/") ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the check refuses.
     /[\0-\x1f\\]/.test(key) ||
     key.split("/").some((s) => s === "" || s === "." || s === "..")
   ) {
