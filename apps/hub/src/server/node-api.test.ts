@@ -35,7 +35,7 @@ describe("answerNodeRequest", () => {
       ran++;
       return { ok: true };
     };
-    for (const headers of [{}, { authorization: "Bearer pxn_not-a-real-credential" }, { authorization: `Basic ${credential}` }, { authorization: credential }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: "Bearer pxn_not-a-real-credential" }, { authorization: `Basic ${credential}` }, { authorization: credential }]) {
       const response = await answerNodeRequest(nodeRequest(headers), handle.db, run);
       expect(response.status).toBe(401);
       expect(await errorOf(response)).toContain("not enrolled, or it was revoked");
