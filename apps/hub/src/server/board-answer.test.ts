@@ -12,7 +12,14 @@ vi.stubEnv("AUTH_URL", "https://hub.example");
 
 let handle: DbHandle;
 const channel = createInProcessBoardChannel();
-const ids: Record<"presenter" | "member" | "outsider" | "session" | "pending" | "slide", string> = { presenter: "", member: "", outsider: "", session: "", pending: "", slide: "" };
+const ids: Record<"presenter" | "member" | "outsider" | "session" | "pending" | "slide", string> = {
+  presenter: "",
+  member: "",
+  outsider: "",
+  session: "",
+  pending: "",
+  slide: "",
+};
 
 beforeAll(async () => {
   handle = await createTestDb();
@@ -20,15 +27,33 @@ beforeAll(async () => {
   const [lab] = await db.insert(schema.labs).values({ slug: "a", name: "Lab A" }).returning();
   const [presenter, member, outsider] = await db
     .insert(schema.users)
-    .values([{ email: "p@a.example", name: "Presenter" }, { email: "m@a.example", name: "Member" }, { email: "o@a.example", name: "Outsider" }])
+    .values([
+      { email: "p@a.example", name: "Presenter" },
+      { email: "m@a.example", name: "Member" },
+      { email: "o@a.example", name: "Outsider" },
+    ])
     .returning();
   const [kase] = await db.insert(schema.cases).values({ labId: lab!.id, accessionNumber: "A-1", patientPseudonym: "hmac:patient" }).returning();
   const [slide] = await db
     .insert(schema.slides)
-    .values({ labId: lab!.id, caseId: kase!.id, fileName: "s.svs", sizeBytes: 1, sha256: "s", sourceKey: "sources/s", status: "ready", tilesPrefix: "tiles/s/1", width: 1000, height: 800 })
+    .values({
+      labId: lab!.id,
+      caseId: kase!.id,
+      fileName: "s.svs",
+      sizeBytes: 1,
+      sha256: "s",
+      sourceKey: "sources/s",
+      status: "ready",
+      tilesPrefix: "tiles/s/1",
+      width: 1000,
+      height: 800,
+    })
     .returning();
   const [board] = await db.insert(schema.boards).values({ name: "Sarcoma panel", chairUserId: presenter!.id }).returning();
-  await db.insert(schema.boardMembers).values([{ boardId: board!.id, userId: presenter!.id }, { boardId: board!.id, userId: member!.id }]);
+  await db.insert(schema.boardMembers).values([
+    { boardId: board!.id, userId: presenter!.id },
+    { boardId: board!.id, userId: member!.id },
+  ]);
   const [session, pending] = await db
     .insert(schema.boardSessions)
     .values([
@@ -121,7 +146,11 @@ describe("answerBoardRequest", () => {
 
   it("is refused before it runs when the post comes from another site (as handleBoardRequest wires it)", async () => {
     let ran = false;
-    const request = new Request(`https://hub.example/api/boards/sessions/${ids.session}/view`, { method: "POST", headers: { origin: "https://evil.example", "content-type": "application/json" }, body: JSON.stringify(view()) });
+    const request = new Request(`https://hub.example/api/boards/sessions/${ids.session}/view`, {
+      method: "POST",
+      headers: { origin: "https://evil.example", "content-type": "application/json" },
+      body: JSON.stringify(view()),
+    });
     const response = await guardApiRoute(request, () =>
       answerBoardRequest(ids.presenter, [ids.session], async () => {
         ran = true;

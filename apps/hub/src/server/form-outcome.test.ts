@@ -22,13 +22,21 @@ beforeAll(async () => {
   const [lab] = await handle.db.insert(schema.labs).values({ slug: "a", name: "Lab A" }).returning();
   const [a, m, o] = await handle.db
     .insert(schema.users)
-    .values([{ email: "admin@a.example", name: "Admin" }, { email: "m@a.example", name: "Member" }, { email: "o@a.example", name: "Other" }])
+    .values([
+      { email: "admin@a.example", name: "Admin" },
+      { email: "m@a.example", name: "Member" },
+      { email: "o@a.example", name: "Other" },
+    ])
     .returning();
   labId = lab!.id;
   admin = a!.id;
   member = m!.id;
   other = o!.id;
-  await handle.db.insert(schema.memberships).values([{ userId: admin, labId, role: "lab_admin" }, { userId: member, labId, role: "pathologist" }, { userId: other, labId, role: "pathologist" }]);
+  await handle.db.insert(schema.memberships).values([
+    { userId: admin, labId, role: "lab_admin" },
+    { userId: member, labId, role: "pathologist" },
+    { userId: other, labId, role: "pathologist" },
+  ]);
 });
 
 afterAll(async () => {
@@ -38,8 +46,19 @@ afterAll(async () => {
 
 /** The tRPC caller a form action gets, for a user, on the real router. */
 const apiFor = async (userId: string) =>
-  createCallerFactory(appRouter)(await createContext({ db: handle.db, store: createLocalStore(root), enqueueTiling: async () => {}, boardChannel: createInProcessBoardChannel() }, { headers: new Headers(), userId }));
-const roleOf = async (userId: string) => (await handle.db.select().from(schema.memberships).where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.labId, labId))))[0]!.role;
+  createCallerFactory(appRouter)(
+    await createContext(
+      { db: handle.db, store: createLocalStore(root), enqueueTiling: async () => {}, boardChannel: createInProcessBoardChannel() },
+      { headers: new Headers(), userId },
+    ),
+  );
+const roleOf = async (userId: string) =>
+  (
+    await handle.db
+      .select()
+      .from(schema.memberships)
+      .where(and(eq(schema.memberships.userId, userId), eq(schema.memberships.labId, labId)))
+  )[0]!.role;
 const errorIn = (target: string) => new URL(target, "https://hub.example").searchParams.get("error");
 
 describe("formOutcomeTarget", () => {
@@ -71,9 +90,13 @@ describe("formOutcomeTarget", () => {
   });
 
   it("hides an unexpected failure behind a plain retry message", async () => {
-    const target = await formOutcomeTarget("/lab/members", async () => {
-      throw new Error("ECONNRESET 10.0.0.7:5432");
-    }, "Done.");
+    const target = await formOutcomeTarget(
+      "/lab/members",
+      async () => {
+        throw new Error("ECONNRESET 10.0.0.7:5432");
+      },
+      "Done.",
+    );
     expect(errorIn(target)).toBe("That did not work; try again.");
   });
 });

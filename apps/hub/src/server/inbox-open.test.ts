@@ -25,8 +25,17 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "pathx-inbox-"));
   deps = { db: handle.db, store: createLocalStore(root), enqueueTiling: async () => {}, boardChannel: createInProcessBoardChannel() };
   const [lab] = await handle.db.insert(schema.labs).values({ slug: "a", name: "Lab A" }).returning();
-  const [a, b] = await handle.db.insert(schema.users).values([{ email: "alice@a.example", name: "Alice" }, { email: "bob@a.example", name: "Bob" }]).returning();
-  await handle.db.insert(schema.memberships).values([{ userId: a!.id, labId: lab!.id, role: "pathologist" }, { userId: b!.id, labId: lab!.id, role: "pathologist" }]);
+  const [a, b] = await handle.db
+    .insert(schema.users)
+    .values([
+      { email: "alice@a.example", name: "Alice" },
+      { email: "bob@a.example", name: "Bob" },
+    ])
+    .returning();
+  await handle.db.insert(schema.memberships).values([
+    { userId: a!.id, labId: lab!.id, role: "pathologist" },
+    { userId: b!.id, labId: lab!.id, role: "pathologist" },
+  ]);
   alice = a!.id;
   bob = b!.id;
 });
@@ -36,7 +45,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const addEntry = async (userId: string, link: string) => (await handle.db.insert(schema.notifications).values({ userId, kind: "consult", title: "A consult for you", link }).returning())[0]!.id;
+const addEntry = async (userId: string, link: string) =>
+  (await handle.db.insert(schema.notifications).values({ userId, kind: "consult", title: "A consult for you", link }).returning())[0]!.id;
 const readAt = async (id: string) => (await handle.db.select().from(schema.notifications).where(eq(schema.notifications.id, id)))[0]!.readAt;
 const open = (id: string, userId: string | undefined) => openInboxEntry(new Request(`http://10.0.0.5:3000/inbox/${id}`), id, userId, async () => deps);
 

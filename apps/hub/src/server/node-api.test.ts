@@ -25,7 +25,8 @@ beforeAll(async () => {
 
 afterAll(() => handle.close());
 
-const nodeRequest = (headers: Record<string, string>, body?: string) => new Request("https://hub.example/api/node/heartbeat", { method: "POST", headers, ...(body === undefined ? {} : { body }) });
+const nodeRequest = (headers: Record<string, string>, body?: string) =>
+  new Request("https://hub.example/api/node/heartbeat", { method: "POST", headers, ...(body === undefined ? {} : { body }) });
 const errorOf = async (response: Response) => ((await response.json()) as { error: string }).error;
 
 describe("answerNodeRequest", () => {
@@ -35,7 +36,12 @@ describe("answerNodeRequest", () => {
       ran++;
       return { ok: true };
     };
-    for (const headers of [{} as Record<string, string>, { authorization: "Bearer pxn_not-a-real-credential" }, { authorization: `Basic ${credential}` }, { authorization: credential }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: "Bearer pxn_not-a-real-credential" },
+      { authorization: `Basic ${credential}` },
+      { authorization: credential },
+    ]) {
       const response = await answerNodeRequest(nodeRequest(headers), handle.db, run);
       expect(response.status).toBe(401);
       expect(await errorOf(response)).toContain("not enrolled, or it was revoked");
@@ -45,7 +51,11 @@ describe("answerNodeRequest", () => {
   });
 
   it("runs the route for an enrolled node, as that node and its lab, and records its version", async () => {
-    const response = await answerNodeRequest(nodeRequest({ authorization: `Bearer ${credential}`, [AGENT_VERSION_HEADER]: "9.9.9" }), handle.db, async (node) => ({ seen: node }));
+    const response = await answerNodeRequest(
+      nodeRequest({ authorization: `Bearer ${credential}`, [AGENT_VERSION_HEADER]: "9.9.9" }),
+      handle.db,
+      async (node) => ({ seen: node }),
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get(PROTOCOL_HEADER)).toBe(String(NODE_PROTOCOL_VERSION));
     expect(await response.json()).toEqual({ seen: { id: nodeId, labId, name: "scanner room" } });
@@ -56,17 +66,25 @@ describe("answerNodeRequest", () => {
 
   it("refuses a node that speaks another protocol (400) and says which, without running the route", async () => {
     let ran = false;
-    const response = await answerNodeRequest(nodeRequest({ authorization: `Bearer ${credential}`, [PROTOCOL_HEADER]: String(NODE_PROTOCOL_VERSION + 1) }), handle.db, async () => {
-      ran = true;
-      return {};
-    });
+    const response = await answerNodeRequest(
+      nodeRequest({ authorization: `Bearer ${credential}`, [PROTOCOL_HEADER]: String(NODE_PROTOCOL_VERSION + 1) }),
+      handle.db,
+      async () => {
+        ran = true;
+        return {};
+      },
+    );
     expect(ran).toBe(false);
     expect(response.status).toBe(400);
     expect(await errorOf(response)).toContain(`node protocol ${NODE_PROTOCOL_VERSION + 1}, this hub speaks ${NODE_PROTOCOL_VERSION}`);
   });
 
   it("keeps a route's own Response, adding the protocol header", async () => {
-    const response = await answerNodeRequest(nodeRequest({ authorization: `Bearer ${credential}`, [PROTOCOL_HEADER]: String(NODE_PROTOCOL_VERSION) }), handle.db, async () => new Response("[1,2]", { status: 202 }));
+    const response = await answerNodeRequest(
+      nodeRequest({ authorization: `Bearer ${credential}`, [PROTOCOL_HEADER]: String(NODE_PROTOCOL_VERSION) }),
+      handle.db,
+      async () => new Response("[1,2]", { status: 202 }),
+    );
     expect(response.status).toBe(202);
     expect(await response.text()).toBe("[1,2]");
     expect(response.headers.get(PROTOCOL_HEADER)).toBe(String(NODE_PROTOCOL_VERSION));
@@ -107,7 +125,10 @@ describe("readNodeJson", () => {
   const limits = { limit: 64, timeoutMs: 5_000 };
 
   it("reads a body that fits and matches the schema", async () => {
-    expect(await readNodeJson(nodeRequest({}, JSON.stringify({ name: "s.svs", chunks: 3 })), schemaOf, "upload start", limits)).toEqual({ name: "s.svs", chunks: 3 });
+    expect(await readNodeJson(nodeRequest({}, JSON.stringify({ name: "s.svs", chunks: 3 })), schemaOf, "upload start", limits)).toEqual({
+      name: "s.svs",
+      chunks: 3,
+    });
   });
 
   it("says which fields are wrong", async () => {
@@ -118,7 +139,9 @@ describe("readNodeJson", () => {
   });
 
   it("refuses a body over the limit and one that is not JSON", async () => {
-    const big = await readNodeJson(nodeRequest({}, JSON.stringify({ name: "x".repeat(100), chunks: 1 })), schemaOf, "upload start", limits).catch((e: unknown) => e);
+    const big = await readNodeJson(nodeRequest({}, JSON.stringify({ name: "x".repeat(100), chunks: 1 })), schemaOf, "upload start", limits).catch(
+      (e: unknown) => e,
+    );
     expect((big as ApiError).code).toBe("TOO_LARGE");
     const garbled = await readNodeJson(nodeRequest({}, "{name:"), schemaOf, "upload start", limits).catch((e: unknown) => e);
     expect((garbled as ApiError).code).toBe("BAD_REQUEST");

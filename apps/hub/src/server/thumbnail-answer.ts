@@ -2,13 +2,18 @@ import { createHash } from "node:crypto";
 import { type TileAccess, readThumbnail } from "@pathx/api";
 import { type ObjectStore, StorageError } from "@pathx/storage";
 
-const plain = (status: number, text: string) => new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+const plain = (status: number, text: string) =>
+  new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 
 /**
  * The thumbnail route's answer once access is decided: another lab's slide and a missing one
  * both answer 404; a thumbnail the browser has already is a 304.
  */
-export async function answerThumbnail(request: Request, access: "unauthenticated" | "denied" | TileAccess, openStore: () => Promise<ObjectStore>): Promise<Response> {
+export async function answerThumbnail(
+  request: Request,
+  access: "unauthenticated" | "denied" | TileAccess,
+  openStore: () => Promise<ObjectStore>,
+): Promise<Response> {
   if (access === "unauthenticated") return plain(401, "Sign in to view slides.");
   if (access === "denied" || !access.thumbnailKey) return plain(404, "Not found.");
   // A thumbnail under a key never changes (a new one gets a new key), so the key is the version.

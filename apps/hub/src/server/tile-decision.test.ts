@@ -6,7 +6,14 @@ import { createTestDb } from "@pathx/db/test-support";
 import { decideTileAccessWith } from "./tile-decision";
 
 let handle: DbHandle;
-const user: Record<"own" | "granted" | "expired" | "revoked" | "stranger" | "unknown", string> = { own: "", granted: "", expired: "", revoked: "", stranger: "", unknown: randomUUID() };
+const user: Record<"own" | "granted" | "expired" | "revoked" | "stranger" | "unknown", string> = {
+  own: "",
+  granted: "",
+  expired: "",
+  revoked: "",
+  stranger: "",
+  unknown: randomUUID(),
+};
 let tiled: string;
 let arriving: string;
 let bare: string;
@@ -14,14 +21,31 @@ let bare: string;
 beforeAll(async () => {
   handle = await createTestDb();
   const { db } = handle;
-  const [labA, labB] = await db.insert(schema.labs).values([{ slug: "a", name: "Lab A" }, { slug: "b", name: "Lab B" }]).returning();
+  const [labA, labB] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "a", name: "Lab A" },
+      { slug: "b", name: "Lab B" },
+    ])
+    .returning();
   for (const name of ["own", "granted", "expired", "revoked", "stranger"] as const) {
-    const [u] = await db.insert(schema.users).values({ email: `${name}@example.org`, name }).returning();
+    const [u] = await db
+      .insert(schema.users)
+      .values({ email: `${name}@example.org`, name })
+      .returning();
     await db.insert(schema.memberships).values({ userId: u!.id, labId: name === "own" ? labA!.id : labB!.id, role: "pathologist" });
     user[name] = u!.id;
   }
   const [kase] = await db.insert(schema.cases).values({ labId: labA!.id, accessionNumber: "A-1", patientPseudonym: "hmac:patient" }).returning();
-  const slide = (name: string, extra: Partial<typeof schema.slides.$inferInsert>) => ({ labId: labA!.id, caseId: kase!.id, fileName: name, sizeBytes: 1, sha256: name, sourceKey: `sources/${name}`, ...extra });
+  const slide = (name: string, extra: Partial<typeof schema.slides.$inferInsert>) => ({
+    labId: labA!.id,
+    caseId: kase!.id,
+    fileName: name,
+    sizeBytes: 1,
+    sha256: name,
+    sourceKey: `sources/${name}`,
+    ...extra,
+  });
   const [a, b, c] = await db
     .insert(schema.slides)
     .values([
@@ -70,7 +94,10 @@ describe("decideTileAccessWith", () => {
   });
 
   it("gives another lab's member with an active grant the slide", async () => {
-    expect(await decideTileAccessWith(withSession(), tiled, as(user.granted), openDb)).toEqual({ tilesPrefix: "tiles/t/1", thumbnailKey: "tiles/t/1/thumb.jpeg" });
+    expect(await decideTileAccessWith(withSession(), tiled, as(user.granted), openDb)).toEqual({
+      tilesPrefix: "tiles/t/1",
+      thumbnailKey: "tiles/t/1/thumb.jpeg",
+    });
   });
 
   it("denies a slide that does not exist, a user who no longer exists, and a slide with no pictures yet", async () => {
