@@ -1,7 +1,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { serverCaller } from "./caller";
-import { describeFormFailure } from "./form-failure";
+import { formOutcomeTarget } from "./form-outcome";
 
 type Api = Awaited<ReturnType<typeof serverCaller>>["api"];
 
@@ -11,13 +11,7 @@ type Api = Awaited<ReturnType<typeof serverCaller>>["api"];
  */
 export async function runFormAction(path: string, run: (api: Api) => Promise<string | void>, done: string): Promise<never> {
   const { api } = await serverCaller();
-  let target: string;
-  try {
-    const next = await run(api);
-    target = `${next ?? path}?message=${encodeURIComponent(done)}`;
-  } catch (error) {
-    target = `${path}?error=${encodeURIComponent(describeFormFailure(error))}`;
-  }
+  const target = await formOutcomeTarget(path, () => run(api), done);
   revalidatePath(path);
   redirect(target);
 }

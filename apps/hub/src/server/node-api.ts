@@ -1,5 +1,6 @@
 import { ApiError, BODY_LIMITS, type BodyLimits, authenticateNode, httpStatusOf, readBoundedJson } from "@pathx/api";
 import { AGENT_VERSION_HEADER, NODE_PROTOCOL_VERSION, PROTOCOL_HEADER } from "@pathx/protocol";
+import type { Db } from "@pathx/db";
 import type { z } from "zod";
 import { getDeps } from "./deps";
 import { withRequestOrigin } from "./request-origin";
@@ -57,13 +58,18 @@ export async function handleNodeRequest<A extends z.ZodType>(
   run: (node: { id: string; labId: string }, deps: Awaited<ReturnType<typeof getDeps>>) => Promise<z.input<A> | Response>,
 ) {
   const deps = await getDeps();
+  return answerNodeRequest(request, deps.db, (node) => withRequestOrigin(() => run(node, deps)));
+}
+
+/** handleNodeRequest's answer once the database is open: authenticate, check the protocol, run, map errors. */
+export async function answerNodeRequest(request: Request, db: Db, run: (node: { id: string; labId: string }) => Promise<unknown>): Promise<Response> {
   const credential = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
-  const node = credential ? await authenticateNode(deps.db, credential, request.headers.get(AGENT_VERSION_HEADER) ?? undefined) : undefined;
+  const node = credential ? await authenticateNode(db, credential, request.headers.get(AGENT_VERSION_HEADER) ?? undefined) : undefined;
   if (!node)
     return nodeJson({ error: "This node is not enrolled, or it was revoked: enrol it again with a new token from your lab administrator." }, { status: 401 });
   try {
     checkNodeProtocol(request);
-    const result = await withRequestOrigin(() => run(node, deps));
+    const result = await run(node);
     if (result instanceof Response) {
       result.headers.set(PROTOCOL_HEADER, String(NODE_PROTOCOL_VERSION));
       return result;
