@@ -13,7 +13,10 @@ test("a lab admin adds a pathologist, who can then sign in to that lab", async (
   await expect(page.getByRole("cell", { name: "Dr New", exact: true })).toBeVisible();
   await page.screenshot({ path: "test-results/admin.png", fullPage: true });
   // The only admin cannot demote themselves.
-  await page.getByRole("row", { name: /East Regional Lab admin/ }).getByRole("button", { name: "Make pathologist" }).click();
+  await page
+    .getByRole("row", { name: /East Regional Lab admin/ })
+    .getByRole("button", { name: "Make pathologist" })
+    .click();
   await expect(page.getByRole("status")).toContainText("at least one administrator");
 
   const other = await browser.newContext();

@@ -5,14 +5,18 @@ import { signIn } from "./sign-in";
 interface Exported {
   type: string;
   pathx: { slideId: string; mppX: number; mppY: number; coordinateSystem: string };
-  features: { id: string; geometry: { type: string; coordinates: number[][] | number[][][] }; properties: { kind: string; label: string; lengthUm: number | null; areaUm2: number | null; author: string } }[];
+  features: {
+    id: string;
+    geometry: { type: string; coordinates: number[][] | number[][][] };
+    properties: { kind: string; label: string; lengthUm: number | null; areaUm2: number | null; author: string };
+  }[];
 }
 
 /** Parses "912 µm", "1.23 mm", "0.031 mm²", "8,400 µm²" to µm or µm², with the half-step the display rounded to. */
 function shown(text: string): { value: number; tolerance: number } {
   const match = /([\d,]+(?:\.(\d+))?) (µm²|mm²|µm|mm)/.exec(text);
   if (!match) throw new Error(`no measurement in ${JSON.stringify(text)}`);
-  const factor = { "µm": 1, mm: 1000, "µm²": 1, "mm²": 1e6 }[match[3] as "µm" | "mm" | "µm²" | "mm²"];
+  const factor = { µm: 1, mm: 1000, "µm²": 1, "mm²": 1e6 }[match[3] as "µm" | "mm" | "µm²" | "mm²"];
   return { value: Number(match[1]!.replaceAll(",", "")) * factor, tolerance: 0.5 * 10 ** -(match[2]?.length ?? 0) * factor };
 }
 
@@ -70,10 +74,18 @@ test("a pathologist measures a line and a rectangle, finds them after a reload, 
 
   // A polygon finished with Enter, then deleted; Esc drops a half-drawn one.
   await page.getByRole("button", { name: "Polygon", exact: true }).click();
-  for (const [dx, dy] of [[-300, 150], [-220, 150], [-260, 220]]) await page.mouse.click(cx + dx!, cy + dy!);
+  for (const [dx, dy] of [
+    [-300, 150],
+    [-220, 150],
+    [-260, 220],
+  ])
+    await page.mouse.click(cx + dx!, cy + dy!);
   await page.keyboard.press("Enter");
   await expect(items).toHaveCount(3);
-  await items.nth(2).getByRole("button", { name: /Delete Polygon/ }).click();
+  await items
+    .nth(2)
+    .getByRole("button", { name: /Delete Polygon/ })
+    .click();
   await expect(items).toHaveCount(2);
   await page.getByRole("button", { name: "Polygon", exact: true }).click();
   await page.mouse.click(cx - 300, cy + 150);
@@ -111,7 +123,10 @@ test("a pathologist measures a line and a rectangle, finds them after a reload, 
   const lineCoordinates = line!.geometry.coordinates as number[][];
   // Drawn level on an unrotated view: the viewer did not move under the pointer between the clicks.
   expect(Math.abs(lineCoordinates[1]![1]! - lineCoordinates[0]![1]!)).toBeLessThan(1);
-  expect(line!.properties.lengthUm).toBeCloseTo(Math.hypot(lineCoordinates[1]![0]! - lineCoordinates[0]![0]!, lineCoordinates[1]![1]! - lineCoordinates[0]![1]!) * 0.5, 6);
+  expect(line!.properties.lengthUm).toBeCloseTo(
+    Math.hypot(lineCoordinates[1]![0]! - lineCoordinates[0]![0]!, lineCoordinates[1]![1]! - lineCoordinates[0]![1]!) * 0.5,
+    6,
+  );
   expect(Math.abs(line!.properties.lengthUm! - shown(lineText).value)).toBeLessThanOrEqual(shown(lineText).tolerance);
   const ring = (rectangle!.geometry.coordinates as number[][][])[0]!;
   expect(ring).toHaveLength(5);

@@ -12,7 +12,15 @@ async function viewOf(page: Page): Promise<View | null> {
 
 /** Same slide, centre within a pixel, same zoom and rotation. */
 function same(a: View | null, b: View | null): boolean {
-  return Boolean(a && b && a.slideId === b.slideId && Math.abs(a.centre[0] - b.centre[0]) < 1 && Math.abs(a.centre[1] - b.centre[1]) < 1 && Math.abs(a.zoom / b.zoom - 1) < 1e-3 && a.rotation === b.rotation);
+  return Boolean(
+    a &&
+      b &&
+      a.slideId === b.slideId &&
+      Math.abs(a.centre[0] - b.centre[0]) < 1 &&
+      Math.abs(a.centre[1] - b.centre[1]) < 1 &&
+      Math.abs(a.zoom / b.zoom - 1) < 1e-3 &&
+      a.rotation === b.rotation,
+  );
 }
 
 async function expectFollows(follower: Page, presenter: Page) {
@@ -32,12 +40,16 @@ async function drag(page: Page, dx: number, dy: number) {
 }
 
 async function distinctColours(page: Page): Promise<number> {
-  return page.getByTestId("viewer").locator("canvas").first().evaluate((canvas: HTMLCanvasElement) => {
-    const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
-    const seen = new Set<number>();
-    for (let i = 0; i < data.length; i += 4 * 97) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
-    return seen.size;
-  });
+  return page
+    .getByTestId("viewer")
+    .locator("canvas")
+    .first()
+    .evaluate((canvas: HTMLCanvasElement) => {
+      const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
+      const seen = new Set<number>();
+      for (let i = 0; i < data.length; i += 4 * 97) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+      return seen.size;
+    });
 }
 
 test("a tumor board across two labs: agenda, live view mirrored to a follower, break away and rejoin, hand-over, conclusion, minutes", async ({ browser }) => {
@@ -60,7 +72,9 @@ test("a tumor board across two labs: agenda, live view mirrored to a follower, b
   await north.getByLabel("Add a member by email").fill("nobody@nowhere.example");
   await north.getByRole("button", { name: "Add member" }).click();
   // The same answer whether or not the address is a user's: the form does not tell who has an account.
-  await expect(north.getByRole("status")).toContainText("If nobody@nowhere.example signs in to the hub as a member of a lab, they are now a member of this board.");
+  await expect(north.getByRole("status")).toContainText(
+    "If nobody@nowhere.example signs in to the hub as a member of a lab, they are now a member of this board.",
+  );
   await expect(north.getByRole("row", { name: /nobody@nowhere\.example/ })).toHaveCount(0);
   await north.getByLabel("Add a member by email").fill("pathologist@south.example");
   await north.getByRole("button", { name: "Add member" }).click();

@@ -19,9 +19,16 @@ export async function startChunkRelay(hubUrl: string, holdAfter: number) {
       held.add(res);
       return;
     }
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !["host", "content-length", "connection"].includes(k))) as Record<string, string>;
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !["host", "content-length", "connection"].includes(k))) as Record<
+      string,
+      string
+    >;
     try {
-      const answer = await fetch(new URL(req.url ?? "/", hubUrl), { method: req.method, headers, body: ["GET", "HEAD"].includes(req.method ?? "") ? undefined : Buffer.concat(parts) });
+      const answer = await fetch(new URL(req.url ?? "/", hubUrl), {
+        method: req.method,
+        headers,
+        body: ["GET", "HEAD"].includes(req.method ?? "") ? undefined : Buffer.concat(parts),
+      });
       if (isChunk && answer.ok && ++confirmed === holdAfter) reached();
       res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
       res.end(Buffer.from(await answer.arrayBuffer()));

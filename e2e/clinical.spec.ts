@@ -37,7 +37,8 @@ test("second opinion round trip: North asks South's dermatopathology pool, South
   // South: the inbox shows it; accepting opens exactly the chosen slide.
   // (Other tests may have left South other entries: count relative to what is there.)
   await south.goto("/inbox");
-  const unreadOf = async () => Number(/Inbox, (\d+) unread/.exec((await south.getByRole("link", { name: /^Inbox, \d+ unread$/ }).getAttribute("aria-label")) ?? "")?.[1]);
+  const unreadOf = async () =>
+    Number(/Inbox, (\d+) unread/.exec((await south.getByRole("link", { name: /^Inbox, \d+ unread$/ }).getAttribute("aria-label")) ?? "")?.[1]);
   const before = await unreadOf();
   expect(before).toBeGreaterThanOrEqual(1);
   await south.getByRole("link", { name: /URGENT Second opinion requested by Dr North Pathologist/ }).click();

@@ -15,7 +15,14 @@ test("a node publishes DICOM WSI (a single .dcm and a series folder) and the hub
   const exported = join(work, "exported");
   expect((await runPathx(["dicom", fixturePath("CMU-1-Small-Region.svs"), "--out", exported], env)).code).toBe(0);
   // A series folder: three levels, level 0 a concatenation of two instances, and a label.
-  const series = await writeTestDicomSeries(join(work, "N26-0201-B1"), { width: 2400, height: 1800, tileSize: 256, levels: 3, concatenationParts: 2, label: true });
+  const series = await writeTestDicomSeries(join(work, "N26-0201-B1"), {
+    width: 2400,
+    height: 1800,
+    tileSize: 256,
+    levels: 3,
+    concatenationParts: 2,
+    label: true,
+  });
 
   await signIn(page, "admin@north.example");
   await page.goto("/admin");
@@ -23,7 +30,10 @@ test("a node publishes DICOM WSI (a single .dcm and a series folder) and the hub
   const token = (await page.getByTestId("enrol-token").textContent())!.trim();
   expect((await runPathx(["node", "enroll", "--hub", baseURL!, "--token", token, "--name", "north-pacs-bridge"], env)).code).toBe(0);
 
-  const single = await runPathx(["node", "publish", join(exported, "level-0.dcm"), "--case", "N26-0200", "--block", "A1", "--stain", "H&E", "--patient", "19700101-4321"], env);
+  const single = await runPathx(
+    ["node", "publish", join(exported, "level-0.dcm"), "--case", "N26-0200", "--block", "A1", "--stain", "H&E", "--patient", "19700101-4321"],
+    env,
+  );
   expect(single.stderr).toBe("");
   const singleId = /published slide ([0-9a-f-]{36})/.exec(single.stdout)?.[1];
   expect(singleId, single.stdout).toBeTruthy();
@@ -36,7 +46,10 @@ test("a node publishes DICOM WSI (a single .dcm and a series folder) and the hub
   const folderId = /published slide ([0-9a-f-]{36})/.exec(folder.stdout)?.[1];
   expect(folderId, folder.stdout).toBeTruthy();
 
-  for (const [id, width, height] of [[singleId, 2220, 2967], [folderId, 2400, 1800]] as const) {
+  for (const [id, width, height] of [
+    [singleId, 2220, 2967],
+    [folderId, 2400, 1800],
+  ] as const) {
     await expect(async () => {
       const info = await page.request.get(`/api/trpc/slides.get?input=${encodeURIComponent(JSON.stringify({ id }))}`);
       const slide = ((await info.json()) as { result: { data: { status: string; width: number; height: number; hasLabel: boolean } } }).result.data;
@@ -48,7 +61,12 @@ test("a node publishes DICOM WSI (a single .dcm and a series folder) and the hub
   await page.goto("/?q=N26-0200");
   const row = page.getByRole("row", { name: /N26-0200/ });
   await expect(row.getByText("ready")).toBeVisible();
-  await page.goto(`/cases/${await row.getByRole("link", { name: "N26-0200" }).getAttribute("href").then((h) => h!.split("/").pop())}`);
+  await page.goto(
+    `/cases/${await row
+      .getByRole("link", { name: "N26-0200" })
+      .getAttribute("href")
+      .then((h) => h!.split("/").pop())}`,
+  );
   const tile = page.waitForResponse((r) => /slide_files\/\d+\/\d+_\d+\.jpeg/.test(r.url()) && r.status() === 200);
   await page.getByRole("link", { name: /Slide A1/ }).click();
   await expect(page.getByTestId("viewer").locator("canvas").first()).toBeVisible({ timeout: 60_000 });

@@ -14,7 +14,8 @@ async function asUser(browser: Browser, email: string): Promise<Page> {
   return page;
 }
 
-const unreadOf = async (page: Page) => Number(/Inbox, (\d+) unread/.exec((await page.getByRole("link", { name: /^Inbox, \d+ unread$/ }).getAttribute("aria-label")) ?? "")?.[1]);
+const unreadOf = async (page: Page) =>
+  Number(/Inbox, (\d+) unread/.exec((await page.getByRole("link", { name: /^Inbox, \d+ unread$/ }).getAttribute("aria-label")) ?? "")?.[1]);
 
 test("a second opinion shares only the chosen slide, reads its inbox entry when opened directly, and asks before it is withdrawn", async ({ browser }) => {
   test.setTimeout(240_000);
@@ -88,11 +89,16 @@ test("the localhost link Next prints signs in too: both loopback names lead to t
   await expect(anonymous.getByRole("link", { name: "Sign in" })).toBeVisible();
 });
 
-test("upload: the same file chosen again resumes (after the accession was missing, after a dropped connection), and a file that is no slide is refused at once", async ({ page }) => {
+test("upload: the same file chosen again resumes (after the accession was missing, after a dropped connection), and a file that is no slide is refused at once", async ({
+  page,
+}) => {
   test.setTimeout(240_000);
   const path = join(tmpdir(), `e2e-first-hour-${Date.now()}.tif`);
   // Its own pixels: a file another spec uploads would be recognised as already there.
-  await writeFile(path, writeTestTiff([{ width: 2400, height: 2400, tileSize: 256, compression: "none", pixel: (x, y) => tissuePixel(x + 17, y), pixelsPerCm: 40_000 }]).bytes);
+  await writeFile(
+    path,
+    writeTestTiff([{ width: 2400, height: 2400, tileSize: 256, compression: "none", pixel: (x, y) => tissuePixel(x + 17, y), pixelsPerCm: 40_000 }]).bytes,
+  );
   await signIn(page, "pathologist@south.example");
   const sent: string[] = [];
   page.on("request", (r) => {

@@ -12,7 +12,11 @@ test("a lab node publishes a Hamamatsu NDPI and the viewer shows its tiles", asy
   const env = { PATHX_NODE_CONFIG: join(work, "node.json"), PATHX_PSEUDONYM_KEY: "labs-shared-key-for-tests" };
   const slide = join(work, "E26-0200-A1.ndpi");
   await writeNdpi(slide, {
-    levels: [{ width: 4096, height: 2048, restartInterval: 32 }, { width: 2048, height: 1024, restartInterval: 16 }, { width: 1024, height: 512, restartInterval: 0 }],
+    levels: [
+      { width: 4096, height: 2048, restartInterval: 32 },
+      { width: 2048, height: 1024, restartInterval: 16 },
+      { width: 1024, height: 512, restartInterval: 0 },
+    ],
     macro: { width: 600, height: 200 },
   });
 
@@ -36,7 +40,10 @@ test("a lab node publishes a Hamamatsu NDPI and the viewer shows its tiles", asy
   viewer.on("response", (r) => {
     if (/\/tiles\/.+\/slide_files\//.test(r.url())) tiles.push(r.status());
   });
-  await viewer.getByRole("row", { name: /E26-0200/ }).getByRole("link", { name: "Open viewer" }).click();
+  await viewer
+    .getByRole("row", { name: /E26-0200/ })
+    .getByRole("link", { name: "Open viewer" })
+    .click();
   await expect(viewer.getByTestId("viewer").locator("canvas").first()).toBeVisible();
   await expect.poll(() => tiles.filter((s) => s === 200).length, { timeout: 30_000 }).toBeGreaterThan(3);
   expect(tiles.every((s) => s === 200)).toBe(true);

@@ -66,7 +66,10 @@ test("a lab admin enrols a node, the node publishes a slide with a pseudonymised
   await expect(nodeRow).toContainText("0.1.0");
   await expect(nodeRow).toContainText("3 slides"); // E26-0100 and E26-0101 by publish, E26-0102 by watch
   await expect(nodeRow.getByRole("cell").nth(4)).toHaveText("1"); // E26-0103 waits for its sidecar
-  await page.getByRole("row", { name: /east-node-1/ }).getByRole("button", { name: "Revoke" }).click();
+  await page
+    .getByRole("row", { name: /east-node-1/ })
+    .getByRole("button", { name: "Revoke" })
+    .click();
   await expect(page.getByRole("row", { name: /east-node-1/ })).toContainText("revoked");
   await page.screenshot({ path: "test-results/admin-nodes.png", fullPage: true });
   const refused = await runPathx(["node", "publish", slide, "--case", "E26-0101"], env);
@@ -128,14 +131,22 @@ test("an index-only slide shows as at the lab; opening it fetches it from the no
 
   // The lab admin sees what this node published.
   await page.goto("/admin");
-  await page.getByRole("row", { name: /east-archive/ }).getByRole("link", { name: "1 slide" }).click();
+  await page
+    .getByRole("row", { name: /east-archive/ })
+    .getByRole("link", { name: "1 slide" })
+    .click();
   await expect(page.getByText("Showing the slides one lab node published")).toBeVisible();
   await expect(page.getByRole("row", { name: /E26-8800/ })).toBeVisible();
 
   await page.goto("/?q=E26-8800");
   const row = page.getByRole("row", { name: /E26-8800/ });
   await expect(row.getByText("at the lab")).toBeVisible();
-  await page.goto(`/cases/${await row.getByRole("link", { name: "E26-8800" }).getAttribute("href").then((h) => h!.split("/").pop())}`);
+  await page.goto(
+    `/cases/${await row
+      .getByRole("link", { name: "E26-8800" })
+      .getAttribute("href")
+      .then((h) => h!.split("/").pop())}`,
+  );
   // The thumbnail came with the index record; the pixels have not left the lab.
   await expect(page.getByRole("img", { name: /Thumbnail of A1/ })).toBeVisible();
   await page.getByRole("link", { name: /Slide A1/ }).click();

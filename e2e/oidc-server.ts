@@ -36,10 +36,19 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   // Put email and name in the ID token, as lab identity providers commonly do.
   conformIdTokenClaims: false,
 });
-(provider as unknown as { use: (f: (ctx: { path: string; query: Record<string, string>; body: string }, next: () => Promise<void>) => Promise<void>) => void }).use(async (ctx, next) => {
+(
+  provider as unknown as { use: (f: (ctx: { path: string; query: Record<string, string>; body: string }, next: () => Promise<void>) => Promise<void>) => void }
+).use(async (ctx, next) => {
   if (ctx.path !== "/test/set-email") return next();
   changedEmails.set(ctx.query.sub ?? "", ctx.query.email ?? "");
   ctx.body = "ok";
 });
-(provider as unknown as { on: (e: string, f: (...a: unknown[]) => void) => void }).on("grant.error", (_ctx, error) => console.error("[oidc] grant error:", (error as Error).message, (error as { error_detail?: string }).error_detail ?? "", JSON.stringify((_ctx as { oidc?: { params?: unknown } }).oidc?.params ?? {})));
+(provider as unknown as { on: (e: string, f: (...a: unknown[]) => void) => void }).on("grant.error", (_ctx, error) =>
+  console.error(
+    "[oidc] grant error:",
+    (error as Error).message,
+    (error as { error_detail?: string }).error_detail ?? "",
+    JSON.stringify((_ctx as { oidc?: { params?: unknown } }).oidc?.params ?? {}),
+  ),
+);
 provider.listen(port, () => console.log(`OIDC provider on http://127.0.0.1:${port}`));

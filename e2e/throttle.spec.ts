@@ -13,6 +13,8 @@ test("repeated wrong passwords are slowed down, and the sign-in page says how lo
   const answers: string[] = [];
   for (let i = 0; i < 12 && !answers.some((a) => a.includes("Too many")); i++) answers.push(await tryPassword(`guess-${i}`));
   expect(answers.slice(0, 6).every((a) => a.includes("do not match"))).toBe(true);
-  await expect(page.locator("p[role=alert]")).toContainText(/Too many failed sign-ins for this account or from this network\. Wait \d+ (seconds|minutes) and try again\./);
+  await expect(page.locator("p[role=alert]")).toContainText(
+    /Too many failed sign-ins for this account or from this network\. Wait \d+ (seconds|minutes) and try again\./,
+  );
   await page.screenshot({ path: "test-results/sign-in-throttled.png" });
 });

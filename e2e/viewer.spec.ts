@@ -41,13 +41,17 @@ test("a pathologist signs in, finds a slide, and the viewer shows its tiles", as
   expect(tiles.every((s) => s === 200)).toBe(true);
   // The canvas shows tissue once the tiles are drawn: its pixels are not all one colour.
   const distinctColours = () =>
-    page.getByTestId("viewer").locator("canvas").first().evaluate((canvas: HTMLCanvasElement) => {
-      const ctx = canvas.getContext("2d")!;
-      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-      const seen = new Set<number>();
-      for (let i = 0; i < data.length; i += 4 * 97) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
-      return seen.size;
-    });
+    page
+      .getByTestId("viewer")
+      .locator("canvas")
+      .first()
+      .evaluate((canvas: HTMLCanvasElement) => {
+        const ctx = canvas.getContext("2d")!;
+        const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        const seen = new Set<number>();
+        for (let i = 0; i < data.length; i += 4 * 97) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+        return seen.size;
+      });
   await expect.poll(distinctColours, { timeout: 30_000 }).toBeGreaterThan(50);
   await expect(page.getByLabel(/Scale bar/)).toBeVisible();
   await page.getByRole("button", { name: "100 %" }).click();

@@ -12,6 +12,9 @@ ensure_apt dciodvfy dicom3tools   # DICOM WSI output is checked against PS3.3
 ensure_apt dcmdump dcmtk          # … and read back by DCMTK
 [ -d /usr/lib/python3/dist-packages/pydicom ] || ensure_apt pydicom-module python3-pydicom   # … and by pydicom
 
+echo "== lint and format (Biome)"
+npx biome ci --error-on-warnings .   # any error, warning or unformatted file fails the run
+
 echo "== type check"
 (cd apps/hub && NEXT_TELEMETRY_DISABLED=1 npx next typegen >/dev/null)   # next-env.d.ts and route types
 for project in packages/*/tsconfig.json apps/*/tsconfig.json bench/tsconfig.json e2e/tsconfig.json terraform/tsconfig.json; do

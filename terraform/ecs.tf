@@ -1,5 +1,7 @@
-# One image (this repository, built) runs three ways: the hub web app behind the ALB, the
-# tiling workers, and a one-off migration task (see README.md: Deploy).
+# One image (the repository's Dockerfile, built) runs four ways: the hub web app behind the ALB,
+# the tile service, the workers (apps/worker) and a one-off migration task (see README.md:
+# Deploy). Each task's command is the image's entry script with the service's name
+# (scripts/container/start.sh); terraform/image.test.ts checks both sides.
 
 locals {
   app_root  = var.image_app_root
@@ -35,12 +37,13 @@ locals {
       cpu               = var.hub_cpu
       memory            = var.hub_memory
       task_role_arn     = aws_iam_role.task["hub"].arn
-      working_directory = "${local.app_root}/apps/hub"
-      command           = ["${local.app_root}/node_modules/.bin/next", "start", "-p", tostring(local.hub_port), "-H", "0.0.0.0"]
+      working_directory = local.app_root
+      command           = ["${local.app_root}/scripts/container/start.sh", "hub"]
       port_mappings     = [{ containerPort = local.hub_port, protocol = "tcp" }]
       # Next.js stops taking requests and finishes those in flight.
       stop_timeout = 30
       environment = merge(local.common_environment, {
+        PORT     = tostring(local.hub_port)
         AUTH_URL = var.hub_url
         # Viewers fetch tiles from CloudFront (path /tiles/*), which checks the token at the edge.
         TILES_PUBLIC_URL   = local.tiles_url
@@ -58,7 +61,7 @@ locals {
       memory            = var.tiles_memory
       task_role_arn     = aws_iam_role.task["tiles"].arn
       working_directory = local.app_root
-      command           = ["${local.app_root}/node_modules/.bin/tsx", "apps/tiles/src/main.ts"]
+      command           = ["${local.app_root}/scripts/container/start.sh", "tiles"]
       port_mappings     = [{ containerPort = local.tiles_port, protocol = "tcp" }]
       stop_timeout      = 30
       environment = merge(local.common_environment, {
@@ -80,7 +83,7 @@ locals {
       memory            = var.worker_memory
       task_role_arn     = aws_iam_role.task["worker"].arn
       working_directory = local.app_root
-      command           = ["${local.app_root}/node_modules/.bin/tsx", "apps/hub/src/worker/main.ts"]
+      command           = ["${local.app_root}/scripts/container/start.sh", "worker"]
       port_mappings     = []
       # Spot gives two minutes' notice; a job not finished by then expires and is retried.
       stop_timeout = 120
@@ -88,20 +91,17 @@ locals {
       secrets       = local.common_secrets
     }
 
-    # Applies packages/db/drizzle to the database and exits; no AWS API access needed.
+    # Applies packages/db/drizzle to the database and exits (packages/db/src/migrate-main.ts); no AWS API access needed.
     migrate = {
       cpu               = 256
       memory            = 512
       task_role_arn     = null
       working_directory = local.app_root
-      command = [
-        "${local.app_root}/node_modules/.bin/tsx", "--eval",
-        "import('@pathx/db').then(async ({ createDb, readDbEnv }) => { const db = await createDb(readDbEnv()); await db.migrate(); await db.close(); console.log('migrations applied'); })",
-      ]
-      port_mappings = []
-      stop_timeout  = 30
-      environment   = local.common_environment
-      secrets       = local.common_secrets
+      command           = ["${local.app_root}/scripts/container/start.sh", "migrate"]
+      port_mappings     = []
+      stop_timeout      = 30
+      environment       = local.common_environment
+      secrets           = local.common_secrets
     }
   }
 }

@@ -390,7 +390,12 @@ export async function checkCdn(module: Module): Promise<string[]> {
   // A behaviour checks its viewers either with CloudFront's signed URLs/cookies (a trusted key
   // group) or with a declared CloudFront Function on viewer-request (the tile token check).
   const checksViewers = async (behaviour: Record<string, unknown>) => {
-    const groups = behaviour.trusted_key_groups === undefined ? [] : Array.isArray(behaviour.trusted_key_groups) ? behaviour.trusted_key_groups : [behaviour.trusted_key_groups];
+    const groups =
+      behaviour.trusted_key_groups === undefined
+        ? []
+        : Array.isArray(behaviour.trusted_key_groups)
+          ? behaviour.trusted_key_groups
+          : [behaviour.trusted_key_groups];
     let trusted = groups.length > 0;
     for (const group of groups) trusted &&= await namesDeclared(group, "aws_cloudfront_key_group");
     if (trusted) return true;
@@ -410,11 +415,13 @@ export async function checkCdn(module: Module): Promise<string[]> {
       const custom = listOf(origin.custom_origin_config)[0];
       if (!controlled && !custom) problems.push(`${at}: origin ${String(origin.origin_id)} has no origin access control`);
       if ("s3_origin_config" in origin) problems.push(`${at}: origin ${String(origin.origin_id)} uses a legacy origin access identity`);
-      if (!controlled && custom && custom.origin_protocol_policy !== "https-only") problems.push(`${at}: custom origin ${String(origin.origin_id)} is not reached over HTTPS only`);
+      if (!controlled && custom && custom.origin_protocol_policy !== "https-only")
+        problems.push(`${at}: custom origin ${String(origin.origin_id)} is not reached over HTTPS only`);
     }
     if (behaviours.length === 0) problems.push(`${at}: no cache behaviour`);
     for (const behaviour of behaviours) {
-      if (!(await checksViewers(behaviour))) problems.push(`${at}: behaviour for ${String(behaviour.path_pattern ?? "*")} has no trusted key group or viewer-request token check`);
+      if (!(await checksViewers(behaviour)))
+        problems.push(`${at}: behaviour for ${String(behaviour.path_pattern ?? "*")} has no trusted key group or viewer-request token check`);
     }
   }
   return problems;

@@ -85,7 +85,7 @@ variable "hub_health_check_path" {
 # ── Container image ──────────────────────────────────────────────────────────────────────
 
 variable "image" {
-  description = "Container image of this repository (npm ci, next build done), e.g. an ECR URI with a tag or digest; the hub, the workers and the migration task all run it."
+  description = "Container image built from the repository's Dockerfile, e.g. an ECR URI with a tag or digest; the hub, the tile service, the workers and the migration task all run it (scripts/container/start.sh <service>)."
   type        = string
 }
 

@@ -15,7 +15,20 @@ const stack = () => (parsed ??= loadModule(files));
 
 describe("terraform/ as written", () => {
   it("parses, and has the files of each concern", async () => {
-    for (const name of ["versions.tf", "variables.tf", "outputs.tf", "network.tf", "database.tf", "storage.tf", "cdn.tf", "ecs.tf", "autoscaling.tf", "secrets.tf", "logs.tf", "iam.tf"]) {
+    for (const name of [
+      "versions.tf",
+      "variables.tf",
+      "outputs.tf",
+      "network.tf",
+      "database.tf",
+      "storage.tf",
+      "cdn.tf",
+      "ecs.tf",
+      "autoscaling.tf",
+      "secrets.tf",
+      "logs.tf",
+      "iam.tf",
+    ]) {
       expect(Object.keys(files)).toContain(name);
     }
     const module = await stack();
@@ -65,7 +78,9 @@ describe("terraform/ as written", () => {
   it("documents every variable and output in README.md", async () => {
     const module = await stack();
     const readme = readFileSync(join(directory, "README.md"), "utf8");
-    const documented = module.blocks.filter((block) => block.kind === "variable" || block.kind === "output").filter((block) => !readme.includes(`\`${block.name}\``));
+    const documented = module.blocks
+      .filter((block) => block.kind === "variable" || block.kind === "output")
+      .filter((block) => !readme.includes(`\`${block.name}\``));
     expect(documented.map((block) => `${block.kind} ${block.name}`)).toEqual([]);
   });
 });
@@ -318,10 +333,7 @@ resource "aws_db_instance" "plain" {
   publicly_accessible = false
 }
 `);
-    expect(checkDatabase(module)).toEqual([
-      "aws_db_instance.open: publicly_accessible must be false",
-      "aws_db_instance.plain: storage_encrypted must be true",
-    ]);
+    expect(checkDatabase(module)).toEqual(["aws_db_instance.open: publicly_accessible must be false", "aws_db_instance.plain: storage_encrypted must be true"]);
   });
 
   it("cdn: no origin access control, a legacy identity, no trusted key group", async () => {

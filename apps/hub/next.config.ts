@@ -2,7 +2,7 @@ import type { NextConfig } from "next";
 
 const config: NextConfig = {
   // Workspace packages are TypeScript source; native and WASM modules stay outside the bundle.
-  transpilePackages: ["@pathx/api", "@pathx/db", "@pathx/storage", "@pathx/wsi"],
+  transpilePackages: ["@pathx/api", "@pathx/db", "@pathx/errors", "@pathx/protocol", "@pathx/runtime", "@pathx/storage", "@pathx/viewer", "@pathx/wsi"],
   serverExternalPackages: ["@electric-sql/pglite", "@julusian/jpeg-turbo", "sharp", "pg-boss", "postgres", "@cornerstonejs/codec-openjpeg", "koffi"],
   poweredByHeader: false,
   // `npm test` type-checks every project with tsc before it builds; checking again here costs

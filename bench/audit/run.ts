@@ -53,7 +53,10 @@ const keyFile = join(work, "key.pem");
 const key = await loadAuditSigningKey({ AUDIT_KEY_FILE: keyFile });
 const results: string[] = [];
 
-const load = () => loadavg().map((l) => l.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 function report(line: string) {
   console.log(line);
   results.push(line);
@@ -73,7 +76,16 @@ async function measureWrites(db: Db, label: string) {
   const started = performance.now();
   await Promise.all(
     labs.map(async (lab) => {
-      for (let i = 0; i < perLab; i++) await recordAudit(db, { labId: lab.id, actorUserId: null, action: "slide.view", targetType: "slide", targetId: `s${i}`, detail: { via: "grant" }, ip: "192.0.2.1" });
+      for (let i = 0; i < perLab; i++)
+        await recordAudit(db, {
+          labId: lab.id,
+          actorUserId: null,
+          action: "slide.view",
+          targetType: "slide",
+          targetId: `s${i}`,
+          detail: { via: "grant" },
+          ip: "192.0.2.1",
+        });
     }),
   );
   const seconds = (performance.now() - started) / 1000;
@@ -82,7 +94,9 @@ async function measureWrites(db: Db, label: string) {
     if (!verified.ok || verified.length !== perLab) throw new Error(`chain of a bench lab is not intact: ${JSON.stringify(verified)}`);
   }
   const total = labCount * perLab;
-  report(`${label} writes: ${total} entries by ${labCount} labs at once in ${seconds.toFixed(1)} s = ${Math.round(total / seconds)} writes/s (every chain verified gap-free; load ${loadBefore} → ${load()})`);
+  report(
+    `${label} writes: ${total} entries by ${labCount} labs at once in ${seconds.toFixed(1)} s = ${Math.round(total / seconds)} writes/s (every chain verified gap-free; load ${loadBefore} → ${load()})`,
+  );
 }
 
 /** Appends `count` entries to a lab's chain in batches of 1 000 (the trigger checks each link); the hub may have started it. */
@@ -94,7 +108,18 @@ async function extendChain(db: Db, labId: string, count: number) {
     const rows = [];
     for (let seq = from; seq < Math.min(from + 1000, last + 1); seq++) {
       // Entries as the hub writes them: a viewer from another lab, a slide, a small detail, the client's address.
-      const entry = { labId, seq, prevHash: prev, createdAt: new Date(t0 + seq * 1000).toISOString(), actorUserId: labId, action: "slide.view", targetType: "slide", targetId: `slide-${seq % 500}`, detail: { via: "grant", viewerLabId: labId }, ip: "192.0.2.1" };
+      const entry = {
+        labId,
+        seq,
+        prevHash: prev,
+        createdAt: new Date(t0 + seq * 1000).toISOString(),
+        actorUserId: labId,
+        action: "slide.view",
+        targetType: "slide",
+        targetId: `slide-${seq % 500}`,
+        detail: { via: "grant", viewerLabId: labId },
+        ip: "192.0.2.1",
+      };
       prev = hashEntry(entry);
       rows.push({ ...entry, createdAt: new Date(entry.createdAt), hash: prev });
     }
@@ -152,7 +177,9 @@ async function measureVerify(label: string, env: NodeJS.ProcessEnv, slug: string
     const used = process.cpuUsage(cpu);
     const server = serverCpu ? `, database server ${((await serverCpu()) - serverBefore!).toFixed(2)} CPU-s` : "";
     if (!verified.ok) throw new Error(`verification failed: ${JSON.stringify(verified)}`);
-    report(`${label} verify in the bench process: ${seconds.toFixed(2)} s, ${((used.user + used.system) / 1e6).toFixed(2)} CPU-s in this process${server} (load ${load()})`);
+    report(
+      `${label} verify in the bench process: ${seconds.toFixed(2)} s, ${((used.user + used.system) / 1e6).toFixed(2)} CPU-s in this process${server} (load ${load()})`,
+    );
   }
 }
 
@@ -201,7 +228,13 @@ async function benchPglite() {
         const used = process.cpuUsage();
         return (used.user + used.system) / 1e6;
       };
-      await measureVerify("PGlite (embedded server, hub running)", clientEnv({ DATABASE_URL: server.url, DATABASE_PREPARE: "false" }), chain!.slug, undefined, serverCpu);
+      await measureVerify(
+        "PGlite (embedded server, hub running)",
+        clientEnv({ DATABASE_URL: server.url, DATABASE_PREPARE: "false" }),
+        chain!.slug,
+        undefined,
+        serverCpu,
+      );
     }
   } finally {
     await embedded.close();

@@ -69,7 +69,12 @@ for (let b = 0; b < batches; b++) {
   add("registerIndexedSlides (all)", ms);
   total += answer.registered;
 }
-console.log(`${total} records in ${batches} batches of 500; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-for (const [phase, ms] of phases) console.log(`${phase.padEnd(36)}${(ms / batches).toFixed(1).padStart(8)} ms/batch${((ms / total) * 1000).toFixed(1).padStart(8)} µs/record`);
+console.log(
+  `${total} records in ${batches} batches of 500; ${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
+for (const [phase, ms] of phases)
+  console.log(`${phase.padEnd(36)}${(ms / batches).toFixed(1).padStart(8)} ms/batch${((ms / total) * 1000).toFixed(1).padStart(8)} µs/record`);
 await handle.close();
 await rm(root, { recursive: true, force: true });

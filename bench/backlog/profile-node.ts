@@ -43,7 +43,12 @@ const paths = await timed("walk (opendir, sort)", async () => {
   for await (const folder of await opendir(join(work, "archive"))) {
     const names: string[] = [];
     for await (const entry of await opendir(join(work, "archive", folder.name))) names.push(entry.name);
-    out.push(...names.sort().filter((n) => n.endsWith(".tif")).map((n) => join(work, "archive", folder.name, n)));
+    out.push(
+      ...names
+        .sort()
+        .filter((n) => n.endsWith(".tif"))
+        .map((n) => join(work, "archive", folder.name, n)),
+    );
   }
   return out;
 });
@@ -58,7 +63,11 @@ for (const path of paths) {
   await timed("file reference", async () => makeFileRef(key, path));
   await timed("close", () => slide.close());
 }
-console.log(`${total} slides, one at a time; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(
+  `${total} slides, one at a time; ${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
 console.log("stage                         wall ms/record  CPU ms/record");
 let wall = 0;
 let cpu = 0;

@@ -32,7 +32,10 @@ const total = Number(values.slides);
 const nodeCount = Number(values.nodes);
 const distinct = Math.min(total, Number(values.distinct));
 const work = await mkdtemp(join(tmpdir(), "bench-backlog-"));
-const load = () => loadavg().map((l) => l.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 
 console.log(`making ${nodeCount} archive(s) of ${total} slides in all (${distinct} distinct files, hard-linked) in ${work}`);
 const sources: string[] = [];
@@ -51,7 +54,10 @@ for (let i = 0; i < total; i++) {
   await mkdir(folder, { recursive: true });
   const name = `B${String(i).padStart(7, "0")}-A1`;
   await link(sources[i % distinct]!, join(folder, `${name}.tif`));
-  await writeFile(join(folder, `${name}.json`), JSON.stringify({ case: `B${String(Math.floor(i / 3)).padStart(7, "0")}`, block: `A${(i % 3) + 1}`, stain: "H&E", patient: `P${i % 997}` }));
+  await writeFile(
+    join(folder, `${name}.json`),
+    JSON.stringify({ case: `B${String(Math.floor(i / 3)).padStart(7, "0")}`, block: `A${(i % 3) + 1}`, stain: "H&E", patient: `P${i % 997}` }),
+  );
 }
 
 const hub = await startHubProcess({ port: Number(values.port), dataDir: join(work, "hub") });
@@ -110,11 +116,15 @@ try {
     const row = rows.find((r) => r.node === `bench-node-${n}`);
     const expected = perNode[n]!;
     if (!row || row.rows !== expected || row.names !== expected || row.refs !== expected) {
-      problems.push(`MISMATCH node ${n}: expected ${expected} slides, hub has ${row?.rows ?? 0} rows, ${row?.names ?? 0} distinct names, ${row?.refs ?? 0} distinct refs`);
+      problems.push(
+        `MISMATCH node ${n}: expected ${expected} slides, hub has ${row?.rows ?? 0} rows, ${row?.names ?? 0} distinct names, ${row?.refs ?? 0} distinct refs`,
+      );
     }
   }
   const [{ packs, thumbnails }] = rowsOf<{ packs: number; thumbnails: number }>(
-    await db.db.execute(sql`select count(distinct split_part(thumbnail_key, '#', 1))::int as packs, count(thumbnail_key)::int as thumbnails from slides where status = 'indexed'`),
+    await db.db.execute(
+      sql`select count(distinct split_part(thumbnail_key, '#', 1))::int as packs, count(thumbnail_key)::int as thumbnails from slides where status = 'indexed'`,
+    ),
   ) as [{ packs: number; thumbnails: number }];
   // A thumbnail as the dashboard asks for it.
   const east = await signInOverHttp(hub.url, "pathologist@east.example");

@@ -102,7 +102,11 @@ try {
   await presenter.mutate("boards.sessions.start", { sessionId });
 
   const post = (body: object) =>
-    fetch(`${hub.url}/api/boards/sessions/${sessionId}/view`, { method: "POST", headers: { cookie: presenter.cookie(), "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(`${hub.url}/api/boards/sessions/${sessionId}/view`, {
+      method: "POST",
+      headers: { cookie: presenter.cookie(), "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
   // Warm the route (its first request loads the module) before measuring.
   for (let i = 0; i < 5; i++) await post({ kind: "view", slideId, centre: [-1, 0], zoom: 1, rotation: 0, sentAt: clock() });
 
@@ -127,7 +131,15 @@ try {
     const perFollower = followers.map((f) => summary([...f.received.values()]));
     const lost = count * changes - all.length;
     const overall = summary(all);
-    results.push({ followers: count, changes, intervalMs: interval, delayMs: overall, postRoundTripMs: summary(roundTrips), worstFollowerP95Ms: Math.max(...perFollower.map((p) => p.p95)), lost });
+    results.push({
+      followers: count,
+      changes,
+      intervalMs: interval,
+      delayMs: overall,
+      postRoundTripMs: summary(roundTrips),
+      worstFollowerP95Ms: Math.max(...perFollower.map((p) => p.p95)),
+      lost,
+    });
     console.log(
       `${String(count).padStart(3)} followers × ${changes} changes: delay p50 ${ms(overall.p50)} ms  p95 ${ms(overall.p95)} ms  p99 ${ms(overall.p99)} ms  max ${ms(overall.max)} ms` +
         `  (worst follower's p95 ${ms(Math.max(...perFollower.map((p) => p.p95)))} ms; POST round trip p50 ${ms(summary(roundTrips).p50)} ms; events lost ${lost})`,

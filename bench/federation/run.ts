@@ -158,9 +158,11 @@ async function runAgent(node: BenchNode, args: string[], killAt = Infinity): Pro
 }
 async function inPool<T>(items: T[], concurrency: number, run: (item: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await run(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await run(items[next++]!);
+    }),
+  );
 }
 async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -173,7 +175,7 @@ function hubRole(p: TreeProcess): string {
   if (p.command.startsWith("next-server")) return "web app";
   const script = /loader\.mjs (\S+)/.exec(p.command)?.[1] ?? "";
   if (script.endsWith("hub/scripts/run.ts")) return "supervisor + PGlite";
-  if (script.endsWith("worker/main.ts")) return "tiling worker";
+  if (script.endsWith("apps/worker/src/main.ts")) return "tiling worker";
   return "launchers";
 }
 const byRole = (tree: TreeProcess[], measure: "rssBytes" | "cpuSeconds") => {
@@ -186,7 +188,9 @@ const mismatches: string[] = [];
 try {
   console.log(
     `federation: ${nodeCount} nodes × ${slidesPerNode} slide(s) of ${(base.length / MB).toFixed(2)} MB (${side} px square pyramid), agent mode "${agentMode}"; ` +
-      `${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+      `${cpus().length} cores, load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
   );
   console.log(`slide rendered in ${generateSeconds.toFixed(1)} s; work folder ${work}`);
 
@@ -197,11 +201,17 @@ try {
   let started = performance.now();
   hub = await startHubProcess(hubOptions);
   // The hub's own database, over the embedded server (its connections share one session).
-  const connect = async () => (dbHandle = await createDb(readDbEnv({ DATABASE_URL: hub!.databaseUrl, DATABASE_PREPARE: "false" }))).db;
+  const connect = async () => {
+    dbHandle = await createDb(readDbEnv({ DATABASE_URL: hub!.databaseUrl, DATABASE_PREPARE: "false" }));
+    return dbHandle.db;
+  };
   let db = await connect();
   const { slides, labs, memberships } = schema;
   for (;;) {
-    const [busy] = await db.select({ n: count() }).from(slides).where(inArray(slides.status, ["received", "tiling"]));
+    const [busy] = await db
+      .select({ n: count() })
+      .from(slides)
+      .where(inArray(slides.status, ["received", "tiling"]));
     if (Number(busy!.n) === 0) break;
     if (seconds(started) > 600) throw new Error("the demo slides were not tiled within 10 minutes");
     await new Promise((r) => setTimeout(r, 1000));
@@ -294,7 +304,8 @@ try {
           const done = /^\S+ (\S+): (published|already published) as slide ([0-9a-f-]{36})$/.exec(line);
           const failed = /^\S+ (\S+): (.*); will retry$/.exec(line);
           const slide = node.slides.find((s) => s.fileName === (done ?? failed)?.[1]);
-          if (slide && done) Object.assign(slide, { outcome: done[2] === "published" ? "published" : "duplicate", slideId: done[3], doneAfterSeconds: seconds(t0) });
+          if (slide && done)
+            Object.assign(slide, { outcome: done[2] === "published" ? "published" : "duplicate", slideId: done[3], doneAfterSeconds: seconds(t0) });
           if (slide && failed) slide.error = failed[2];
         }
       });
@@ -302,7 +313,8 @@ try {
       watchers.push(
         new Promise((resolve) =>
           child.on("exit", (code, signal) => {
-            if (!stopping && signal !== "SIGTERM") for (const s of node.slides) if (!s.outcome) Object.assign(s, { outcome: "failed", error: s.error ?? `pathx node watch exited (${code})` });
+            if (!stopping && signal !== "SIGTERM")
+              for (const s of node.slides) if (!s.outcome) Object.assign(s, { outcome: "failed", error: s.error ?? `pathx node watch exited (${code})` });
             resolve();
           }),
         ),
@@ -339,7 +351,10 @@ try {
     }),
     every(1000, async () => {
       const trees = await Promise.all([...agents].map((agent) => processTree(agent.pid!)));
-      agentsPeakRss = Math.max(agentsPeakRss, trees.flat().reduce((sum, p) => sum + p.rssBytes, 0));
+      agentsPeakRss = Math.max(
+        agentsPeakRss,
+        trees.flat().reduce((sum, p) => sum + p.rssBytes, 0),
+      );
     }),
   ];
   const agentsCpuBefore = await childrenCpuSeconds();
@@ -357,11 +372,26 @@ try {
           if (slide.outcome) continue;
           const run = await runAgent(
             node,
-            ["node", "publish", slide.file, "--case", slide.accession, "--block", slide.block, "--stain", "H&E", "--specimen", "federation bench", "--patient", slide.patient],
+            [
+              "node",
+              "publish",
+              slide.file,
+              "--case",
+              slide.accession,
+              "--block",
+              slide.block,
+              "--stain",
+              "H&E",
+              "--specimen",
+              "federation bench",
+              "--patient",
+              slide.patient,
+            ],
             deadline,
           );
           const done = /^(published slide|already published as slide) ([0-9a-f-]{36})/m.exec(run.stdout);
-          if (run.code === 0 && done) Object.assign(slide, { outcome: done[1] === "published slide" ? "published" : "duplicate", slideId: done[2], doneAfterSeconds: seconds(t0) });
+          if (run.code === 0 && done)
+            Object.assign(slide, { outcome: done[1] === "published slide" ? "published" : "duplicate", slideId: done[2], doneAfterSeconds: seconds(t0) });
           else Object.assign(slide, { outcome: "failed", error: `exit ${run.code}: ${(run.stderr || run.stdout).trim()}` });
         }
       }),
@@ -486,21 +516,45 @@ try {
     benchCpuSeconds: selfCpu,
     machine: { cores: cpus().length, loadavg: loadavg(), busyCpuSeconds: machineBusy, otherProcessesCpuSeconds: othersCpu },
     mismatches,
-    perSlide: allSlides.map((s) => ({ file: s.fileName, size: s.size, sha256: s.sha256, outcome: s.outcome, slideId: s.slideId, doneAfterSeconds: s.doneAfterSeconds, error: s.error })),
+    perSlide: allSlides.map((s) => ({
+      file: s.fileName,
+      size: s.size,
+      sha256: s.sha256,
+      outcome: s.outcome,
+      slideId: s.slideId,
+      doneAfterSeconds: s.doneAfterSeconds,
+      error: s.error,
+    })),
   };
   await mkdir(out, { recursive: true });
   await writeFile(join(out, "federation-results.json"), `${JSON.stringify(result, null, 2)}\n`);
 
   const table: [string, string][] = [
-    ["nodes", `${nodeCount} (${perLab}), ${agentMode === "watch" ? `one \`pathx node watch\` each (interval ${interval} s)` : "one `pathx node publish` process per slide"}`],
+    [
+      "nodes",
+      `${nodeCount} (${perLab}), ${agentMode === "watch" ? `one \`pathx node watch\` each (interval ${interval} s)` : "one `pathx node publish` process per slide"}`,
+    ],
     ["slides", `${published} of ${allSlides.length} published, ${verified} verified intact (row sha256 + size, object re-hashed)`],
     ["payload", `${(payloadBytes / MB).toFixed(1)} MB (${allSlides.length} × ${(base.length / MB).toFixed(2)} MB)`],
     ["wall", `${wallSeconds.toFixed(1)} s (first slide done after ${doneTimes[0]?.toFixed(1) ?? "–"} s)`],
     ["throughput", `${result.slidesPerSecond.toFixed(2)} slides/s, ${result.megabytesPerSecond.toFixed(1)} MB/s`],
-    ["hub RSS", `idle ${mib(idleRss)} → peak ${mib(peak.rss)} (${Object.entries(peak.roles).map(([role, bytes]) => `${role} ${mib(bytes)}`).join(", ")})`],
-    ["hub CPU", `${hubCpu.toFixed(1)} s = ${result.hub.cores.toFixed(2)} cores over the wall time (${Object.entries(hubCpuByRole).map(([role, cpu]) => `${role} ${cpu.toFixed(1)} s`).join(", ")})`],
+    [
+      "hub RSS",
+      `idle ${mib(idleRss)} → peak ${mib(peak.rss)} (${Object.entries(peak.roles)
+        .map(([role, bytes]) => `${role} ${mib(bytes)}`)
+        .join(", ")})`,
+    ],
+    [
+      "hub CPU",
+      `${hubCpu.toFixed(1)} s = ${result.hub.cores.toFixed(2)} cores over the wall time (${Object.entries(hubCpuByRole)
+        .map(([role, cpu]) => `${role} ${cpu.toFixed(1)} s`)
+        .join(", ")})`,
+    ],
     ["agents", `${agentsCpu.toFixed(1)} s CPU, peak RSS ${mib(agentsPeakRss)} all together`],
-    ["machine", `${machineBusy.toFixed(1)} s CPU busy of ${(wallSeconds * cpus().length).toFixed(1)}; other processes ${othersCpu.toFixed(1)} s (≈ 0 for clean figures)`],
+    [
+      "machine",
+      `${machineBusy.toFixed(1)} s CPU busy of ${(wallSeconds * cpus().length).toFixed(1)}; other processes ${othersCpu.toFixed(1)} s (≈ 0 for clean figures)`,
+    ],
     ["tiling", `${tiledByEnd} of ${rows.length} published slides tiled by the end (1 worker, runs alongside)`],
   ];
   console.log("");

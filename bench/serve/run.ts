@@ -1,10 +1,12 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { eq } from "drizzle-orm";
-import { derivedKeyOf, prepareSlideForViewing, tileSlide } from "@pathx/api";
+import { derivedKeyOf, prepareSlideForViewing } from "@pathx/api";
+import { tileSlide } from "@pathx/worker";
 import { createDb, schema, startEmbeddedDbServer } from "@pathx/db";
 import { planDeepZoomLevels } from "@pathx/wsi";
 import { createLocalStore } from "@pathx/storage";
@@ -12,6 +14,7 @@ import { signTileToken } from "@pathx/tile-token";
 import { writeRepeatingSlide } from "@pathx/wsi/test-support";
 import { waitFor } from "../lib/hub";
 import { startTileServiceProcess } from "./tile-service";
+import { fetchTile } from "./http-client";
 import { runViewers } from "./viewers";
 
 // bench/serve, in one run: (1) signed passthrough tile GETs from the tile service beside nginx
@@ -43,7 +46,10 @@ for (const tool of ["wrk", "nginx"]) {
 await rm(out, { recursive: true, force: true });
 await mkdir(join(out, "objects/sources"), { recursive: true });
 const secret = "bench-serve-tile-secret-0123456789abcdef";
-const load = () => loadavg().map((n) => n.toFixed(1)).join(" ");
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(" ");
 const W = 20_000;
 const H = 15_000;
 const [FW, FH] = [40_000, 30_000];
@@ -69,9 +75,16 @@ await tileSlide(handle.db, store, big.id);
 console.log(`background job of a ${W} × ${H} slide (thumbnail, derived pyramid): ${((performance.now() - bigJobStarted) / 1000).toFixed(1)} s`);
 const [bigRow] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, big.id));
 const version = bigRow!.tilesPrefix!.split("/").pop()!;
-const tokenFor = (slideId: string, v: string) => signTileToken(secret, { slideId, version: v, userId: user!.id, issuedAt: Date.now(), expiresAt: Date.now() + 3_600_000 });
+const tokenFor = (slideId: string, v: string) =>
+  signTileToken(secret, { slideId, version: v, userId: user!.id, issuedAt: Date.now(), expiresAt: Date.now() + 3_600_000 });
 
-const service = await startTileServiceProcess({ port: tilesPort, databaseUrl: embedded.url, storageDir: join(out, "objects"), secret, processes: Number(values.processes) });
+const service = await startTileServiceProcess({
+  port: tilesPort,
+  databaseUrl: embedded.url,
+  storageDir: join(out, "objects"),
+  secret,
+  processes: Number(values.processes),
+});
 let nginx: ChildProcess | undefined;
 const results: Record<string, unknown> = {};
 try {
@@ -81,7 +94,8 @@ try {
   const top = levels[0]!; // planDeepZoomLevels lists the full-size level first
   // (1) Passthrough: interior tiles of the top level, fetched once (also written for nginx).
   const picks = new Set<string>();
-  for (let i = 0; picks.size < 2000 && i < 100_000; i++) picks.add(`${1 + Math.floor(Math.random() * (top.cols - 2))}_${1 + Math.floor(Math.random() * (top.rows - 2))}`);
+  for (let i = 0; picks.size < 2000 && i < 100_000; i++)
+    picks.add(`${1 + Math.floor(Math.random() * (top.cols - 2))}_${1 + Math.floor(Math.random() * (top.rows - 2))}`);
   const files = [...picks].map((p) => `slide_files/${top.level}/${p}.jpeg`);
   for (const file of files) {
     const response = await fetch(`${base}/${file}?t=${token}`);
@@ -102,22 +116,47 @@ http { access_log off; sendfile on; keepalive_requests 100000;
   );
   nginx = spawn("nginx", ["-c", conf, "-p", out], { stdio: "inherit" });
   await waitFor(`http://127.0.0.1:${nginxPort}/${files[0]}`, 10);
-  const wrk = (name: string, port: number, paths: string) => {
-    const output = execFileSync("wrk", ["-t", "2", "-c", values.connections!, "-d", `${values.duration}s`, "--latency", "-s", join(import.meta.dirname, "random-tiles.lua"), `http://127.0.0.1:${port}`], {
-      encoding: "utf8",
-      env: { ...process.env, BENCH_PATHS: join(out, paths), BENCH_COOKIE: "" },
-    });
+  // wrk runs beside this process, not blocking it: the embedded database server lives here, and a
+  // tile process opening the slide for the first time asks it for the slide's record.
+  const wrk = async (name: string, port: number, paths: string) => {
+    const { stdout: output } = await promisify(execFile)(
+      "wrk",
+      [
+        "-t",
+        "2",
+        "-c",
+        values.connections!,
+        "-d",
+        `${values.duration}s`,
+        "--latency",
+        "-s",
+        join(import.meta.dirname, "random-tiles.lua"),
+        `http://127.0.0.1:${port}`,
+      ],
+      {
+        encoding: "utf8",
+        env: { ...process.env, BENCH_PATHS: join(out, paths), BENCH_COOKIE: "" },
+      },
+    );
     const result = /RESULT requests=(\d+) seconds=([\d.]+) non2xx=(\d+) errors=(\d+) p50ms=([\d.]+) p99ms=([\d.]+)/.exec(output);
     if (!result) throw new Error(`wrk printed no result:\n${output}`);
     const [requests, seconds, non2xx, errors, p50, p99] = result.slice(1).map(Number) as number[];
     const perSecond = requests! / seconds!;
-    console.log(`${name.padEnd(34)} ${perSecond.toFixed(0).padStart(7)} req/s   p50 ${p50!.toFixed(1).padStart(6)} ms   p99 ${p99!.toFixed(1).padStart(6)} ms   non-2xx ${non2xx}   errors ${errors}`);
+    const other = /statuses=(\S*)/.exec(output)?.[1];
+    const kinds = /ERRORS (.*)/.exec(output)?.[1];
+    console.log(
+      `${name.padEnd(34)} ${perSecond.toFixed(0).padStart(7)} req/s   p50 ${p50!.toFixed(1).padStart(6)} ms   p99 ${p99!.toFixed(1).padStart(6)} ms   non-2xx ${non2xx}${other ? ` (${other})` : ""}   errors ${errors}${errors ? ` (${kinds})` : ""}`,
+    );
     return { perSecond, p50: p50!, p99: p99!, non2xx: non2xx!, errors: errors! };
   };
-  console.log(`passthrough: ${files.length} random interior tiles of the top level (${top.cols} × ${top.rows}); ${values.connections} connections, ${values.duration} s each; ${values.processes} tile processes and nginx workers; load average ${load()}`);
-  const tiles = wrk("tile service (signed, passthrough)", tilesPort, "tiles-paths.txt");
-  const nginxResult = wrk("nginx (the same bytes as files)", nginxPort, "nginx-paths.txt");
-  console.log(`tile service / nginx: ${(tiles.perSecond / nginxResult.perSecond).toFixed(2)}× throughput (target ≥ 0.5×), p99 ${tiles.p99.toFixed(1)} ms (target < 50 ms)`);
+  console.log(
+    `passthrough: ${files.length} random interior tiles of the top level (${top.cols} × ${top.rows}); ${values.connections} connections, ${values.duration} s each; ${values.processes} tile processes and nginx workers; load average ${load()}`,
+  );
+  const tiles = await wrk("tile service (signed, passthrough)", tilesPort, "tiles-paths.txt");
+  const nginxResult = await wrk("nginx (the same bytes as files)", nginxPort, "nginx-paths.txt");
+  console.log(
+    `tile service / nginx: ${(tiles.perSecond / nginxResult.perSecond).toFixed(2)}× throughput (target ≥ 0.5×), p99 ${tiles.p99.toFixed(1)} ms (target < 50 ms)`,
+  );
   results.passthrough = { tileService: tiles, nginx: nginxResult, ratio: tiles.perSecond / nginxResult.perSecond, load: load() };
 
   // (2) Computed tiles, cold: a slide whose source was just stored (no derived pyramid yet),
@@ -133,7 +172,9 @@ http { access_log off; sendfile on; keepalive_requests 100000;
   const freshTop = freshLevels[0]!;
   // (4) Time to first view, measured here: source stored (as when an upload or a node's publish
   //     completes) → what completeUpload does → first tile of the slide served (cold slide).
-  const first = await fetch(`${freshBase}/slide_files/${freshTop.level}/${Math.floor(freshTop.cols / 2)}_${Math.floor(freshTop.rows / 2)}.jpeg?t=${freshToken}`);
+  const first = await fetch(
+    `${freshBase}/slide_files/${freshTop.level}/${Math.floor(freshTop.cols / 2)}_${Math.floor(freshTop.rows / 2)}.jpeg?t=${freshToken}`,
+  );
   await first.arrayBuffer();
   const firstViewMs = performance.now() - t0;
   const overviewStarted = performance.now();
@@ -142,7 +183,8 @@ http { access_log off; sendfile on; keepalive_requests 100000;
   const overviewMs = performance.now() - overviewStarted;
   const below = freshLevels[1]!;
   const computed: string[] = [];
-  for (let r = 2; r < below.rows && computed.length < 3000; r++) for (let c = 0; c < below.cols && computed.length < 3000; c++) computed.push(`${freshBase}/slide_files/${below.level}/${c}_${r}.jpeg?t=${freshToken}`);
+  for (let r = 2; r < below.rows && computed.length < 3000; r++)
+    for (let c = 0; c < below.cols && computed.length < 3000; c++) computed.push(`${freshBase}/slide_files/${below.level}/${c}_${r}.jpeg?t=${freshToken}`);
   let next = 0;
   let failed = 0;
   const loadBefore = load();
@@ -152,9 +194,7 @@ http { access_log off; sendfile on; keepalive_requests 100000;
     Array.from({ length: Number(values.connections) }, async () => {
       while (next < computed.length) {
         const url = computed[next++]!;
-        const response = await fetch(url).catch(() => undefined);
-        if (response?.status !== 200) failed++;
-        await response?.arrayBuffer();
+        if ((await fetchTile(url)) !== 200) failed++;
       }
     }),
   );
@@ -166,16 +206,31 @@ http { access_log off; sendfile on; keepalive_requests 100000;
     `computed tiles, cold cache: ${computedPerSecond.toFixed(0)} tiles/s (${computed.length} distinct tiles of level ${below.level}, ${failed} errors; target ≥ 1 000/s); ` +
       `service CPU ${cpuMsPerTile.toFixed(2)} ms/tile (= ${(2000 / cpuMsPerTile).toFixed(0)} tiles/s on 2 free cores); load average ${loadBefore} → ${load()}`,
   );
-  results.computed = { tilesPerSecond: computedPerSecond, tiles: computed.length, errors: failed, serviceCpuMsPerTile: cpuMsPerTile, load: `${loadBefore} → ${load()}` };
+  results.computed = {
+    tilesPerSecond: computedPerSecond,
+    tiles: computed.length,
+    errors: failed,
+    serviceCpuMsPerTile: cpuMsPerTile,
+    load: `${loadBefore} → ${load()}`,
+  };
 
   // (3) Viewers panning and zooming.
-  const viewers = await runViewers({ base, token, levels, viewers: Number(values.viewers), seconds: Number(values["viewer-seconds"]), rssMiB: () => service.rssMiB() });
+  const viewers = await runViewers({
+    base,
+    token,
+    levels,
+    viewers: Number(values.viewers),
+    seconds: Number(values["viewer-seconds"]),
+    rssMiB: () => service.rssMiB(),
+  });
   console.log(
     `${values.viewers} viewers × ~20 tiles/s for ${values["viewer-seconds"]} s: ${viewers.requests} tiles (${(viewers.requests / Number(values["viewer-seconds"])).toFixed(0)}/s), errors ${viewers.errors}, p50 ${viewers.p50.toFixed(1)} ms, p99 ${viewers.p99.toFixed(1)} ms, RSS ${viewers.rssStart.toFixed(0)} → ${viewers.rssEnd.toFixed(0)} MiB (peak ${viewers.rssPeak.toFixed(0)})`,
   );
   results.viewers = { ...viewers, load: load() };
 
-  console.log(`time to first view (${FW} × ${FH}; source stored → viewable → first tile, HTTP ${first.status}): ${firstViewMs.toFixed(0)} ms (target < 1 000 ms); a tile two levels down, computed from 16 source tiles: ${overviewMs.toFixed(0)} ms`);
+  console.log(
+    `time to first view (${FW} × ${FH}; source stored → viewable → first tile, HTTP ${first.status}): ${firstViewMs.toFixed(0)} ms (target < 1 000 ms); a tile two levels down, computed from 16 source tiles: ${overviewMs.toFixed(0)} ms`,
+  );
   results.firstView = { ms: firstViewMs, computedTwoLevelsDownMs: overviewMs };
 
   // (5) Objects per slide: before, the old job's Deep Zoom pyramid (254 px, overlap 1: one object a tile, plus the .dzi);
@@ -186,7 +241,9 @@ http { access_log off; sendfile on; keepalive_requests 100000;
   const jobSeconds = (performance.now() - jobStarted) / 1000;
   const after = [...(await store.list(`pyramid/${fresh.id}/`)), ...(await store.list(`private/${fresh.id}/`))].length + 1;
   const derivedBytes = (await store.head(derivedKeyOf(freshRow!.tilesPrefix!)))?.size ?? 0;
-  console.log(`objects per slide: before ${before.toLocaleString("en")} (source + .dzi + one per tile), after ${after} (source, derived pyramid ${(derivedBytes / 1e6).toFixed(0)} MB, thumbnail) — background job ${jobSeconds.toFixed(1)} s`);
+  console.log(
+    `objects per slide: before ${before.toLocaleString("en")} (source + .dzi + one per tile), after ${after} (source, derived pyramid ${(derivedBytes / 1e6).toFixed(0)} MB, thumbnail) — background job ${jobSeconds.toFixed(1)} s`,
+  );
   results.objects = { before, after, derivedBytes, jobSeconds };
   await writeFile(join(out, "serve-results.json"), JSON.stringify(results, null, 2));
 } finally {

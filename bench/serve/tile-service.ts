@@ -6,7 +6,12 @@ import { waitFor } from "../lib/hub";
 /** The tile service as npm start runs it (apps/tiles/src/main.ts), on a database and folder store of the bench's. */
 export async function startTileServiceProcess(options: { port: number; databaseUrl: string; storageDir: string; secret: string; processes: number }) {
   const repo = new URL("../../", import.meta.url).pathname;
-  const child: ChildProcess = spawn(join(repo, "node_modules/.bin/tsx"), [join(repo, "apps/tiles/src/main.ts")], {
+  // BENCH_PROFILE_DIR: each tile process writes a CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.BENCH_PROFILE_DIR;
+  const [command, args] = profile
+    ? [process.execPath, ["--cpu-prof", "--cpu-prof-dir", profile, "--import", "tsx", join(repo, "apps/tiles/src/main.ts")]]
+    : [join(repo, "node_modules/.bin/tsx"), [join(repo, "apps/tiles/src/main.ts")]];
+  const child: ChildProcess = spawn(command, args, {
     cwd: repo,
     stdio: ["ignore", "inherit", "inherit"],
     env: {

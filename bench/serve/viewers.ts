@@ -1,5 +1,5 @@
+import { fetchTile } from "./http-client";
 import type { DeepZoomLevel } from "@pathx/wsi";
-
 /**
  * Simulated viewers: each sits at a level and tile, asks for a tile about every 50 ms (the
  * tiles of a field of view as it pans) and now and then zooms in or out. Bounded in time.
@@ -23,11 +23,9 @@ export async function runViewers(options: { base: string; token: string; levels:
         const tick = Date.now();
         const level = usable[at]!;
         const started = performance.now();
-        const response = await fetch(`${options.base}/slide_files/${level.level}/${col}_${row}.jpeg?t=${options.token}`).catch(() => undefined);
-        if (response?.status === 200) {
-          await response.arrayBuffer();
-          latencies.push(performance.now() - started);
-        } else errors++;
+        const status = await fetchTile(`${options.base}/slide_files/${level.level}/${col}_${row}.jpeg?t=${options.token}`);
+        if (status === 200) latencies.push(performance.now() - started);
+        else errors++;
         // Pan a tile; one step in twenty zooms.
         const move = Math.random();
         if (move < 0.025 && at < usable.length - 1) {

@@ -29,16 +29,25 @@ await mkdir(root, { recursive: true });
 const pathx = (...args: string[]) => runMeasured(join(repoRoot, "node_modules", ".bin", "pathx"), args, { cwd: repoRoot });
 const vips = async (dir: string, tile: number, overlap: number) => {
   await mkdir(dir, { recursive: true });
-  return runMeasured("vips", ["dzsave", slide.path, join(dir, "slide"), "--layout", "dz", "--tile-size", String(tile), "--overlap", String(overlap), "--suffix", ".jpg[Q=75]"], { cwd: repoRoot });
+  return runMeasured(
+    "vips",
+    ["dzsave", slide.path, join(dir, "slide"), "--layout", "dz", "--tile-size", String(tile), "--overlap", String(overlap), "--suffix", ".jpg[Q=75]"],
+    { cwd: repoRoot },
+  );
 };
 
 async function tilesPerLevel(dir: string): Promise<number[]> {
   const files = join(dir, "slide_files");
-  const levels = (await readdir(files)).filter((l) => /^\d+$/.test(l)).map(Number).sort((a, b) => a - b);
+  const levels = (await readdir(files))
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number)
+    .sort((a, b) => a - b);
   return Promise.all(levels.map(async (l) => (await readdir(join(files, String(l)))).length));
 }
 
-console.log(`slide ${slide.path}: ${width} × ${height} = ${megapixels.toFixed(0)} MP, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}, ${vipsVersion}`);
+console.log(
+  `slide ${slide.path}: ${width} × ${height} = ${megapixels.toFixed(0)} MP, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}, ${vipsVersion}`,
+);
 const exported = await pathx("dicom", slide.path, "--out", series, "--mpp", "0.25");
 if (exported.code !== 0) throw new Error(`pathx dicom failed: ${exported.stderr}`);
 const seriesBytes = (await Promise.all((await readdir(series)).map(async (f) => (await readFile(join(series, f))).length))).reduce((a, b) => a + b, 0);
@@ -47,28 +56,60 @@ console.log(`pathx dicom: ${exported.seconds.toFixed(1)} s, ${(megapixels / expo
 // Both inputs start in the page cache (the series was just written: flush it, then read it once).
 spawnSync("sync");
 for (const file of [slide.path, ...(await readdir(series)).map((f) => join(series, f))]) {
-  await new Promise<void>((done, fail) => createReadStream(file).on("data", () => {}).on("end", done).on("error", fail));
+  await new Promise<void>((done, fail) =>
+    createReadStream(file)
+      .on("data", () => {})
+      .on("end", done)
+      .on("error", fail),
+  );
 }
 
 const cases = [
   { id: "a", label: "vips dzsave TIFF 254/1", run: () => vips(join(root, "a"), 254, 1) },
-  { id: "b", label: "pathx tile DICOM 254/1", run: () => pathx("tile", series, "--out", join(root, "b"), "--name", "slide", "--tile-size", "254", "--overlap", "1", "--quality", "75") },
-  { id: "c", label: "pathx tile DICOM source/0", run: () => pathx("tile", series, "--out", join(root, "c"), "--name", "slide", "--tile-size", "source", "--overlap", "0", "--quality", "75") },
+  {
+    id: "b",
+    label: "pathx tile DICOM 254/1",
+    run: () => pathx("tile", series, "--out", join(root, "b"), "--name", "slide", "--tile-size", "254", "--overlap", "1", "--quality", "75"),
+  },
+  {
+    id: "c",
+    label: "pathx tile DICOM source/0",
+    run: () => pathx("tile", series, "--out", join(root, "c"), "--name", "slide", "--tile-size", "source", "--overlap", "0", "--quality", "75"),
+  },
   { id: "d", label: "vips dzsave TIFF 256/0", run: () => vips(join(root, "d"), 256, 0) },
-  { id: "f", label: "pathx tile TIFF 254/1", run: () => pathx("tile", slide.path, "--out", join(root, "f"), "--name", "slide", "--tile-size", "254", "--overlap", "1", "--quality", "75") },
-  { id: "e", label: "pathx tile TIFF source/0", run: () => pathx("tile", slide.path, "--out", join(root, "e"), "--name", "slide", "--tile-size", "source", "--overlap", "0", "--quality", "75") },
+  {
+    id: "f",
+    label: "pathx tile TIFF 254/1",
+    run: () => pathx("tile", slide.path, "--out", join(root, "f"), "--name", "slide", "--tile-size", "254", "--overlap", "1", "--quality", "75"),
+  },
+  {
+    id: "e",
+    label: "pathx tile TIFF source/0",
+    run: () => pathx("tile", slide.path, "--out", join(root, "e"), "--name", "slide", "--tile-size", "source", "--overlap", "0", "--quality", "75"),
+  },
 ];
 const results: Record<string, { seconds: number; mpPerSecond: number; peakRssMiB: number; tiles: number; says?: string }> = {};
 for (const c of cases) {
   const run = await c.run();
   if (run.code !== 0) throw new Error(`${c.label} failed: ${run.stderr.slice(-500)}`);
   const tiles = (await tilesPerLevel(join(root, c.id))).reduce((a, b) => a + b, 0);
-  results[c.id] = { seconds: run.seconds, mpPerSecond: megapixels / run.seconds, peakRssMiB: run.peakRssBytes / 2 ** 20, tiles, says: run.stdout.trim().split("\n").at(-1) };
-  console.log(`(${c.id}) ${c.label.padEnd(26)} ${run.seconds.toFixed(1).padStart(6)} s ${(megapixels / run.seconds).toFixed(1).padStart(6)} MP/s ${String(tiles).padStart(6)} tiles ${(run.peakRssBytes / 2 ** 20).toFixed(0).padStart(5)} MiB`);
+  results[c.id] = {
+    seconds: run.seconds,
+    mpPerSecond: megapixels / run.seconds,
+    peakRssMiB: run.peakRssBytes / 2 ** 20,
+    tiles,
+    says: run.stdout.trim().split("\n").at(-1),
+  };
+  console.log(
+    `(${c.id}) ${c.label.padEnd(26)} ${run.seconds.toFixed(1).padStart(6)} s ${(megapixels / run.seconds).toFixed(1).padStart(6)} MP/s ${String(tiles).padStart(6)} tiles ${(run.peakRssBytes / 2 ** 20).toFixed(0).padStart(5)} MiB`,
+  );
 }
 
 const checks: string[] = [];
-for (const [p, v] of [["b", "a"], ["c", "d"]] as const) {
+for (const [p, v] of [
+  ["b", "a"],
+  ["c", "d"],
+] as const) {
   const [pl, vl] = [await tilesPerLevel(join(root, p)), await tilesPerLevel(join(root, v))];
   checks.push(`(${p}) vs (${v}) tiles per level ${JSON.stringify(pl) === JSON.stringify(vl) ? "match" : `DIFFER: ${pl} vs ${vl}`}`);
 }

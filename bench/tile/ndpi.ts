@@ -12,7 +12,9 @@ import { benchOut, requireVips } from "./make-slide";
  * bench/tile ndpi: `pathx tile` on a generated Hamamatsu NDPI against `vips dzsave`, which
  * reads NDPI through OpenSlide, in one run, same geometry (254/1, JPEG Q75). Target: pathx ≥ 3×.
  */
-const { values } = parseArgs({ options: { width: { type: "string", default: "16384" }, height: { type: "string", default: "12288" }, keep: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: { width: { type: "string", default: "16384" }, height: { type: "string", default: "12288" }, keep: { type: "boolean", default: false } },
+});
 const width = Number(values.width);
 const height = Number(values.height);
 if (width % 512 || height % 32) throw new Error("--width must be a multiple of 512 and --height of 32 (restart-interval geometry)");
@@ -47,11 +49,40 @@ if (!existsSync(slide)) {
 const megapixels = (width * height) / 1e6;
 const out = join(benchOut, "tile-ndpi-runs");
 const cases = [
-  { label: "vips dzsave 254/1 (OpenSlide)", command: "vips", args: (dir: string) => ["dzsave", slide, join(dir, "slide"), "--layout", "dz", "--tile-size", "254", "--overlap", "1", "--suffix", ".jpg[Q=75]"] },
-  { label: "pathx tile 254/1 (native NDPI)", command: "npx", args: (dir: string) => ["--no-install", "pathx", "tile", slide, "--out", dir, "--name", "slide", "--tile-size", "254", "--overlap", "1", "--quality", "75", "--format", "jpeg"] },
+  {
+    label: "vips dzsave 254/1 (OpenSlide)",
+    command: "vips",
+    args: (dir: string) => ["dzsave", slide, join(dir, "slide"), "--layout", "dz", "--tile-size", "254", "--overlap", "1", "--suffix", ".jpg[Q=75]"],
+  },
+  {
+    label: "pathx tile 254/1 (native NDPI)",
+    command: "npx",
+    args: (dir: string) => [
+      "--no-install",
+      "pathx",
+      "tile",
+      slide,
+      "--out",
+      dir,
+      "--name",
+      "slide",
+      "--tile-size",
+      "254",
+      "--overlap",
+      "1",
+      "--quality",
+      "75",
+      "--format",
+      "jpeg",
+    ],
+  },
 ];
 const results: Record<string, { seconds: number; cpuSeconds: number; megapixelsPerSecond: number; peakRss: string; tiles: number }> = {};
-console.log(`${vipsVersion}; slide ${width} × ${height} (${megapixels.toFixed(0)} MP); load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+console.log(
+  `${vipsVersion}; slide ${width} × ${height} (${megapixels.toFixed(0)} MP); load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}`,
+);
 for (const c of cases) {
   const dir = join(out, c.command);
   await rm(dir, { recursive: true, force: true });
@@ -64,9 +95,13 @@ for (const c of cases) {
   let tiles = 0;
   for (const level of levels) tiles += (await readdir(join(dir, "slide_files", level))).length;
   results[c.label] = { seconds: run.seconds, cpuSeconds, megapixelsPerSecond: megapixels / run.seconds, peakRss: formatGiB(run.peakRssBytes), tiles };
-  console.log(`${c.label.padEnd(34)} ${run.seconds.toFixed(1).padStart(7)} s  ${(megapixels / run.seconds).toFixed(1).padStart(6)} MP/s  CPU ${cpuSeconds.toFixed(1)} s  peak ${formatGiB(run.peakRssBytes)}  ${tiles} tiles`);
+  console.log(
+    `${c.label.padEnd(34)} ${run.seconds.toFixed(1).padStart(7)} s  ${(megapixels / run.seconds).toFixed(1).padStart(6)} MP/s  CPU ${cpuSeconds.toFixed(1)} s  peak ${formatGiB(run.peakRssBytes)}  ${tiles} tiles`,
+  );
 }
 const [vips, pathx] = Object.values(results);
 // On a shared machine the CPU-time ratio is the steadier figure; wall time is what a user waits.
-console.log(`pathx / vips: ${(vips!.seconds / pathx!.seconds).toFixed(2)}× wall time, ${(vips!.cpuSeconds / pathx!.cpuSeconds).toFixed(2)}× CPU time (target ≥ 3×); same tile count: ${vips!.tiles === pathx!.tiles}`);
+console.log(
+  `pathx / vips: ${(vips!.seconds / pathx!.seconds).toFixed(2)}× wall time, ${(vips!.cpuSeconds / pathx!.cpuSeconds).toFixed(2)}× CPU time (target ≥ 3×); same tile count: ${vips!.tiles === pathx!.tiles}`,
+);
 if (!values.keep) await rm(out, { recursive: true, force: true });

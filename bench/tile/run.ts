@@ -54,13 +54,34 @@ interface Case {
 }
 // vips gets an output *basename*: it writes <base>.dzi and <base>_files/, the same names pathx uses.
 const vipsArgs = (tile: number, overlap: number) => (dir: string) => [
-  "dzsave", slide.path, join(dir, name),
-  "--layout", "dz", "--tile-size", String(tile), "--overlap", String(overlap), "--suffix", `.jpg[Q=${quality}]`,
+  "dzsave",
+  slide.path,
+  join(dir, name),
+  "--layout",
+  "dz",
+  "--tile-size",
+  String(tile),
+  "--overlap",
+  String(overlap),
+  "--suffix",
+  `.jpg[Q=${quality}]`,
 ];
 // --no-install: if pathx is not in this repo, npx must fail, not fetch an unrelated "pathx" package.
 const pathxArgs = (tile: string, overlap: number) => (dir: string) => [
-  "--no-install", "pathx", "tile", slide.path, "--out", dir,
-  "--tile-size", tile, "--overlap", String(overlap), "--quality", String(quality), "--format", "jpeg",
+  "--no-install",
+  "pathx",
+  "tile",
+  slide.path,
+  "--out",
+  dir,
+  "--tile-size",
+  tile,
+  "--overlap",
+  String(overlap),
+  "--quality",
+  String(quality),
+  "--format",
+  "jpeg",
 ];
 const allCases: Case[] = [
   { id: "a", tool: "vips", geometry: "254/1", label: "vips dzsave 254/1", command: "vips", args: vipsArgs(254, 1) },
@@ -171,7 +192,13 @@ async function readDzi(dir: string): Promise<Dzi | undefined> {
   const xml = await readFile(join(dir, `${name}.dzi`), "utf8").catch(() => undefined);
   if (xml === undefined) return undefined;
   const attribute = (key: string) => new RegExp(`\\b${key}\\s*=\\s*"([^"]*)"`).exec(xml)?.[1];
-  return { Format: attribute("Format"), Overlap: attribute("Overlap"), TileSize: attribute("TileSize"), Width: attribute("Width"), Height: attribute("Height") };
+  return {
+    Format: attribute("Format"),
+    Overlap: attribute("Overlap"),
+    TileSize: attribute("TileSize"),
+    Width: attribute("Width"),
+    Height: attribute("Height"),
+  };
 }
 
 /** pathx output against vips output of the same geometry: .dzi fields, level count, tiles per level. */
@@ -187,7 +214,10 @@ async function compareOutputs(pathxDir: string, vipsDir: string, notes: string[]
     else problems.push(`.dzi ${key}: pathx "${p[key]}" vs vips "${v[key]}"`);
   }
   // Viewers build tile URLs from Format, so it must also be each tree's real file extension.
-  for (const [tool, dir, dzi] of [["pathx", pathxDir, p], ["vips", vipsDir, v]] as const) {
+  for (const [tool, dir, dzi] of [
+    ["pathx", pathxDir, p],
+    ["vips", vipsDir, v],
+  ] as const) {
     const extension = await tileExtension(dir);
     if (extension !== dzi.Format) problems.push(`${tool}: .dzi Format "${dzi.Format}" but tiles are named *.${extension ?? "?"}`);
   }
@@ -200,7 +230,12 @@ async function compareOutputs(pathxDir: string, vipsDir: string, notes: string[]
 }
 
 // Warm the page cache so the first tool does not pay for reading the slide from disk.
-await new Promise<void>((done, fail) => createReadStream(slide.path).on("data", () => {}).on("end", done).on("error", fail));
+await new Promise<void>((done, fail) =>
+  createReadStream(slide.path)
+    .on("data", () => {})
+    .on("end", done)
+    .on("error", fail),
+);
 
 const runRoot = join(benchOut, "tile-runs");
 const samples = new Map<string, Sample[]>(cases.map((c) => [c.id, []]));
@@ -228,7 +263,16 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const rows = cases.map((c) => {
   const s = best.get(c.id);
   if (!s?.ok) return [c.id, c.label, "failed", "", "", "", "", ""];
-  return [c.id, c.label, s.seconds.toFixed(1), s.megapixelsPerSecond.toFixed(1), String(s.tiles), mib(s.peakRssBytes), s.cpuSeconds.toFixed(1), (s.cpuSeconds / s.seconds).toFixed(2)];
+  return [
+    c.id,
+    c.label,
+    s.seconds.toFixed(1),
+    s.megapixelsPerSecond.toFixed(1),
+    String(s.tiles),
+    mib(s.peakRssBytes),
+    s.cpuSeconds.toFixed(1),
+    (s.cpuSeconds / s.seconds).toFixed(2),
+  ];
 });
 const header = ["", "tool", "wall s", "MP/s", "tiles", "peak RSS", "CPU s", "cores"];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -242,7 +286,10 @@ for (const c of cases) {
 
 const ratios: Record<string, { speed: number; peakRss: number } | null> = {};
 const checks: Record<string, { mismatches: string[]; notes: string[] } | null> = {};
-for (const [geometry, pathxId, vipsId] of [["254/1", "b", "a"], ["source", "c", "d"]] as const) {
+for (const [geometry, pathxId, vipsId] of [
+  ["254/1", "b", "a"],
+  ["source", "c", "d"],
+] as const) {
   const [p, v] = [best.get(pathxId), best.get(vipsId)];
   const title = geometry === "254/1" ? "254/1" : "source (pathx source/0 vs vips 256/0)";
   if (!p?.ok || !v?.ok) {
@@ -256,9 +303,7 @@ for (const [geometry, pathxId, vipsId] of [["254/1", "b", "a"], ["source", "c", 
   const notes: string[] = [];
   const mismatches = await compareOutputs(join(runRoot, pathxId), join(runRoot, vipsId), notes);
   checks[geometry] = { mismatches, notes };
-  console.log(
-    `\n${title}: pathx/vips speed ${ratios[geometry].speed.toFixed(2)}× (>1: pathx faster), peak RSS ${ratios[geometry].peakRss.toFixed(2)}×`,
-  );
+  console.log(`\n${title}: pathx/vips speed ${ratios[geometry].speed.toFixed(2)}× (>1: pathx faster), peak RSS ${ratios[geometry].peakRss.toFixed(2)}×`);
   console.log(mismatches.length === 0 ? "  check: .dzi fields, levels and tiles per level match" : mismatches.map((m) => `  MISMATCH ${m}`).join("\n"));
   for (const note of notes) console.log(`  note: ${note}`);
 }
@@ -273,7 +318,15 @@ await writeFile(
       slide: { path: slide.path, width, height, megapixels, bytes: slide.bytes, tile: 256, compression: "jpeg Q85", generatedSeconds: slide.generatedIn },
       quality,
       repeat,
-      cases: cases.map((c) => ({ id: c.id, label: c.label, tool: c.tool, geometry: c.geometry, command: [c.command, ...c.args(join(runRoot, c.id))].join(" "), median: best.get(c.id), samples: samples.get(c.id) })),
+      cases: cases.map((c) => ({
+        id: c.id,
+        label: c.label,
+        tool: c.tool,
+        geometry: c.geometry,
+        command: [c.command, ...c.args(join(runRoot, c.id))].join(" "),
+        median: best.get(c.id),
+        samples: samples.get(c.id),
+      })),
       ratiosPathxOverVips: ratios,
       checks,
     },

@@ -11,14 +11,10 @@ const full = await openSlide(await openFileSource(path));
 const slide = withLevels(full, parseLevels(spec, full.metadata.levels.length));
 const file = await open(out, "w");
 const started = performance.now();
-const result = await writeDerivedPyramid(
-  slide,
-  async (chunk) => void (await file.write(chunk)),
-  {
-    quality: Number(quality),
-    patchHeader: mode === "once" ? async (header) => void (await file.write(header, 0, header.length, 0)) : undefined,
-  },
-);
+const result = await writeDerivedPyramid(slide, async (chunk) => void (await file.write(chunk)), {
+  quality: Number(quality),
+  patchHeader: mode === "once" ? async (header) => void (await file.write(header, 0, header.length, 0)) : undefined,
+});
 await file.close();
 const seconds = (performance.now() - started) / 1000;
 // Read back: the derived pyramid must open as a slide.

@@ -23,7 +23,10 @@ export function withLevels(slide: Slide, keep: number[]): Slide {
 /** "0" → [0]; "0,2,4" → [0, 2, 4]; "all" → every level of the slide. */
 export function parseLevels(spec: string, count: number): number[] {
   if (spec === "all") return [...Array(count).keys()];
-  const levels = spec.split(",").map(Number).filter((n) => Number.isInteger(n) && n >= 0 && n < count);
+  const levels = spec
+    .split(",")
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n >= 0 && n < count);
   if (levels.length === 0 || levels[0] !== 0) throw new Error(`levels "${spec}": give level indexes starting with 0, e.g. 0 or 0,2,4`);
   return levels;
 }

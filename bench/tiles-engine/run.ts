@@ -28,7 +28,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log("npm run -w bench tiles-engine -- [--width N --height N] [--concurrency 64] [--requests 20000] [--computed 2000] [--quality 80] [--part serving|derived|all]");
+  console.log(
+    "npm run -w bench tiles-engine -- [--width N --height N] [--concurrency 64] [--requests 20000] [--computed 2000] [--quality 80] [--part serving|derived|all]",
+  );
   process.exit(0);
 }
 const concurrency = Number(values.concurrency);
@@ -39,8 +41,12 @@ const vipsVersion = requireVips(["dzsave"]);
 const { width, height } = slideSize(values);
 const slideInfo = await ensureSlide(width, height);
 const megapixels = (width * height) / 1e6;
-const load = loadavg().map((n) => n.toFixed(1)).join(" ");
-console.log(`slide ${slideInfo.path}: ${width} × ${height} (${megapixels.toFixed(0)} MP), ${vipsVersion}, load ${load}, UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}`);
+const load = loadavg()
+  .map((n) => n.toFixed(1))
+  .join(" ");
+console.log(
+  `slide ${slideInfo.path}: ${width} × ${height} (${megapixels.toFixed(0)} MP), ${vipsVersion}, load ${load}, UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? "4 (default)"}`,
+);
 
 /** Runs `fn` over every address with `concurrency` requests in flight; tiles per second. */
 async function drive(addresses: [number, number, number][], view: DeepZoomView, expectPassthrough: boolean) {
@@ -90,7 +96,10 @@ const serving: Record<string, Rate> = {};
 const derived: Record<string, unknown>[] = [];
 if (values.part !== "derived") await measureServing();
 if (values.part !== "serving") await measureDerived();
-await writeFile(join(benchOut, "tiles-engine-results.json"), JSON.stringify({ slide: slideInfo, load, vipsVersion, concurrency, quality, serving, derived }, null, 2));
+await writeFile(
+  join(benchOut, "tiles-engine-results.json"),
+  JSON.stringify({ slide: slideInfo, load, vipsVersion, concurrency, quality, serving, derived }, null, 2),
+);
 
 async function measureServing() {
   const full = await openSlide(await openFileSource(slideInfo.path));
@@ -105,7 +114,10 @@ async function measureServing() {
   // Computed, cold cache: the slide seen with level 0 only, so each tile one level down is four
   // source tiles decoded, halved and encoded; two levels down, sixteen (through the level between).
   const oneLevel = withLevels(full, [0]);
-  for (const [name, down] of [["computed1", 1], ["computed2", 2]] as const) {
+  for (const [name, down] of [
+    ["computed1", 1],
+    ["computed2", 2],
+  ] as const) {
     const view = openDeepZoomView(oneLevel, { cache: createTileCache({ maxBytes: 512 * 2 ** 20 }), quality });
     const addresses = shuffle(interiorTiles(view, view.maxLevel - down)).slice(0, Number(values.computed));
     serving[name] = await drive(addresses, view, false);
@@ -122,20 +134,21 @@ async function measureServing() {
   const edges: [number, number, number][] = [];
   for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) if (col === cols - 1 || row === rows - 1) edges.push([probe.maxLevel, col, row]);
   const rounds: Rate[] = [];
-  for (let round = 0; round < 50; round++) rounds.push(await drive(edges, openDeepZoomView(cmu, { cache: createTileCache({ maxBytes: 64 * 2 ** 20 }), quality }), false));
+  for (let round = 0; round < 50; round++)
+    rounds.push(await drive(edges, openDeepZoomView(cmu, { cache: createTileCache({ maxBytes: 64 * 2 ** 20 }), quality }), false));
   const tiles = rounds.reduce((n, r) => n + r.tiles, 0);
   const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
   const cpuMs = rounds.reduce((n, r) => n + r.cpuMsPerTile * r.tiles, 0);
   serving.edge = { tiles, seconds, tilesPerSecond: tiles / seconds, cpuMsPerTile: cpuMs / tiles, meanBytes: rounds[0]!.meanBytes };
   await cmu.close();
 
-  const describe = (name: string, r: Rate) =>
+  const formatResult = (name: string, r: Rate) =>
     `  ${name.padEnd(46)} ${r.tilesPerSecond.toFixed(0).padStart(7)} tiles/s  ${r.cpuMsPerTile.toFixed(3)} CPU ms/tile (= ${(2000 / r.cpuMsPerTile).toFixed(0)} tiles/s on 2 free cores)  (${r.tiles} tiles in ${r.seconds.toFixed(2)} s, ${(r.meanBytes / 1024).toFixed(1)} KiB each)`;
   console.log(`\nserving, ${concurrency} requests in flight, quality ${quality}:`);
-  console.log(describe("passthrough (stored JPEG tiles)", serving.passthrough));
-  console.log(describe("computed, cold cache, 1 level below the source", serving.computed1!));
-  console.log(describe("computed, cold cache, 2 levels below the source", serving.computed2!));
-  console.log(describe("edge tiles cropped (CMU-1-Small-Region.svs)", serving.edge));
+  console.log(formatResult("passthrough (stored JPEG tiles)", serving.passthrough));
+  console.log(formatResult("computed, cold cache, 1 level below the source", serving.computed1!));
+  console.log(formatResult("computed, cold cache, 2 levels below the source", serving.computed2!));
+  console.log(formatResult("edge tiles cropped (CMU-1-Small-Region.svs)", serving.edge));
 }
 
 /** The derived pyramid against vips dzsave, one process at a time, same slide (dzsave reads page 0 and shrinks it itself). */
@@ -148,8 +161,16 @@ async function measureDerived() {
   const cases = [
     { label: "writeDerivedPyramid, one-level slide", command: tsx, args: [derive, slideInfo.path, join(work, "one.tif"), "0", String(quality)] },
     { label: "  the same, one pass (header patched)", command: tsx, args: [derive, slideInfo.path, join(work, "once.tif"), "0", String(quality), "once"] },
-    { label: "writeDerivedPyramid, Aperio-like (1, 4, 16…)", command: tsx, args: [derive, slideInfo.path, join(work, "aperio.tif"), "0,2,4,6,8", String(quality)] },
-    { label: "vips dzsave 256/0 (every tile)", command: "vips", args: ["dzsave", slideInfo.path, join(work, "vips"), "--layout", "dz", "--tile-size", "256", "--overlap", "0", "--suffix", `.jpg[Q=${quality}]`] },
+    {
+      label: "writeDerivedPyramid, Aperio-like (1, 4, 16…)",
+      command: tsx,
+      args: [derive, slideInfo.path, join(work, "aperio.tif"), "0,2,4,6,8", String(quality)],
+    },
+    {
+      label: "vips dzsave 256/0 (every tile)",
+      command: "vips",
+      args: ["dzsave", slideInfo.path, join(work, "vips"), "--layout", "dz", "--tile-size", "256", "--overlap", "0", "--suffix", `.jpg[Q=${quality}]`],
+    },
   ];
   console.log(`\nderived pyramid (${megapixels.toFixed(0)} MP slide; MP/s = level-0 MP / wall s):`);
   for (const c of cases) {
@@ -160,7 +181,17 @@ async function measureDerived() {
     const reported = c.command === tsx ? (JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { bytes: number; tiles: number; levels: number }) : undefined;
     const objects = reported ? 1 : await countFiles(join(work, "vips_files"));
     const bytes = reported ? reported.bytes : await folderBytes(join(work, "vips_files"));
-    const row = { label: c.label, seconds: run.seconds, cpuSeconds, megapixelsPerSecond: megapixels / run.seconds, peakRssBytes: run.peakRssBytes, objects, bytes, tiles: reported?.tiles ?? objects, levels: reported?.levels };
+    const row = {
+      label: c.label,
+      seconds: run.seconds,
+      cpuSeconds,
+      megapixelsPerSecond: megapixels / run.seconds,
+      peakRssBytes: run.peakRssBytes,
+      objects,
+      bytes,
+      tiles: reported?.tiles ?? objects,
+      levels: reported?.levels,
+    };
     derived.push(row);
     console.log(
       `  ${c.label.padEnd(46)} ${row.seconds.toFixed(1).padStart(6)} s ${row.megapixelsPerSecond.toFixed(1).padStart(6)} MP/s  CPU ${cpuSeconds.toFixed(1)} s  peak RSS ${formatGiB(row.peakRssBytes)}  ${row.tiles} tiles in ${objects} object${objects === 1 ? "" : "s"}, ${(bytes / 2 ** 20).toFixed(0)} MiB`,

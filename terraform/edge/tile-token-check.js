@@ -14,7 +14,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ROUTE = /^\/tiles\/([0-9a-f-]{36})\/([a-z0-9]{1,40})\/(slide\.dzi|slide_files\/\d{1,2}\/\d{1,6}_\d{1,6}\.(jpeg|png))$/;
 
 function answer(statusCode, statusDescription) {
-  return { statusCode: statusCode, statusDescription: statusDescription, headers: { "cache-control": { value: "no-store" }, "content-type": { value: "text/plain" } } };
+  return {
+    statusCode: statusCode,
+    statusDescription: statusDescription,
+    headers: { "cache-control": { value: "no-store" }, "content-type": { value: "text/plain" } },
+  };
 }
 
 async function handler(event) {
@@ -26,7 +30,14 @@ async function handler(event) {
   const token = decodeURIComponent(t.value);
   const parts = token.split(".");
   if (token.length > 256 || parts.length !== 6) return answer(404, "Not Found");
-  if (!UUID.test(parts[0]) || !/^[a-z0-9]{1,40}$/.test(parts[1]) || !UUID.test(parts[2]) || !/^\d{13}$/.test(parts[3]) || !/^\d{13}$/.test(parts[4]) || !/^[0-9a-f]{64}$/.test(parts[5])) {
+  if (
+    !UUID.test(parts[0]) ||
+    !/^[a-z0-9]{1,40}$/.test(parts[1]) ||
+    !UUID.test(parts[2]) ||
+    !/^\d{13}$/.test(parts[3]) ||
+    !/^\d{13}$/.test(parts[4]) ||
+    !/^[0-9a-f]{64}$/.test(parts[5])
+  ) {
     return answer(404, "Not Found");
   }
   const secret = await kvs.get("tile_token_secret");

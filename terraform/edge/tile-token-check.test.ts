@@ -18,7 +18,9 @@ const handler = new Function("cf", "require", `${source.replace(/^import cf from
 
 const slideId = "0b6f4a59-2a6e-4c39-9d7e-1c2f3a4b5c6d";
 const userId = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
-const request = (uri: string, token?: string) => ({ request: { method: "GET", uri, querystring: token === undefined ? {} : { t: { value: encodeURIComponent(token) } }, headers: {} } });
+const request = (uri: string, token?: string) => ({
+  request: { method: "GET", uri, querystring: token === undefined ? {} : { t: { value: encodeURIComponent(token) } }, headers: {} },
+});
 const token = (overrides: Partial<Parameters<typeof signTileToken>[1]> = {}, key = secret) =>
   signTileToken(key, { slideId, version: "ab12cd", userId, issuedAt: Date.now(), expiresAt: Date.now() + 60_000, ...overrides });
 const tile = `/tiles/${slideId}/ab12cd/slide_files/12/3_4.jpeg`;

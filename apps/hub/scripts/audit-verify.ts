@@ -35,7 +35,8 @@ try {
     const started = performance.now();
     const report = await verifyAuditChain(handle.db, key.publicKey, chain.id);
     const took = `${Math.round(performance.now() - started)} ms`;
-    if (report.ok) console.log(`${chain.label}: OK, ${report.length} entries, head ${report.headHash.slice(0, 16)}…, ${report.checkpoints} signed checkpoints (${took})`);
+    if (report.ok)
+      console.log(`${chain.label}: OK, ${report.length} entries, head ${report.headHash.slice(0, 16)}…, ${report.checkpoints} signed checkpoints (${took})`);
     else {
       broken++;
       console.log(`${chain.label}: BROKEN at entry ${report.broken!.seq}: ${report.broken!.problem} (entries 1–${report.length} intact)`);

@@ -12,7 +12,9 @@ async function newestChange(paths: string[]): Promise<number> {
     else {
       const entries = await readdir(path);
       // Tests and test support are not part of the web app: changing them needs no new build.
-      const children = entries.filter((e) => e !== "node_modules" && e !== ".next" && e !== "test-support" && !/\.test\.tsx?$/.test(e)).map((e) => join(path, e));
+      const children = entries
+        .filter((e) => e !== "node_modules" && e !== ".next" && e !== "test-support" && !/\.test\.tsx?$/.test(e))
+        .map((e) => join(path, e));
       newest = Math.max(newest, await newestChange(children));
     }
   }
@@ -45,7 +47,9 @@ export async function ensureHubBuild(root: string, env: NodeJS.ProcessEnv, log: 
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`next build failed (exit ${code}); run \`cd apps/hub && npx next build\` to see why`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`next build failed (exit ${code}); run \`cd apps/hub && npx next build\` to see why`)),
+    );
   });
   return "built";
 }

@@ -8,7 +8,7 @@ import { seed } from "./seed";
 
 /**
  * `npm start`: hosts the embedded database (unless DATABASE_URL names a PostgreSQL server),
- * migrates and seeds it, then runs the web app, the tile service and the tiling workers as
+ * migrates and seeds it, then runs the web app, the tile service and the workers (apps/worker) as
  * their own processes and restarts a worker or tile service that dies.
  */
 const settings = readRunEnv();
@@ -74,20 +74,32 @@ function launch(name: string, command: string, args: string[], cwd: string, rest
 }
 const tsx = resolve(root, "node_modules/.bin/tsx");
 const guard = [resolve(root, "apps/hub/scripts/guard.ts"), String(process.pid)];
-for (let i = 0; i < settings.WORKERS; i++) launch(`worker ${i + 1}`, tsx, [...guard, tsx, resolve(root, "apps/hub/src/worker/main.ts")], root, true);
+for (let i = 0; i < settings.WORKERS; i++) launch(`worker ${i + 1}`, tsx, [...guard, tsx, resolve(root, "apps/worker/src/main.ts")], root, true);
 launch("tile service", tsx, [...guard, tsx, resolve(root, "apps/tiles/src/main.ts")], root, true);
-console.log(`Tiles: ${env.TILES_PUBLIC_URL} (tile service, ${settings.TILE_PROCESSES} process${settings.TILE_PROCESSES > 1 ? "es" : ""}, on demand from the object store)`);
+console.log(
+  `Tiles: ${env.TILES_PUBLIC_URL} (tile service, ${settings.TILE_PROCESSES} process${settings.TILE_PROCESSES > 1 ? "es" : ""}, on demand from the object store)`,
+);
 // The web process records each request's TCP peer for the audit (apps/hub/scripts/peer-address.cjs).
 const peerAddress = `--require ${resolve(root, "apps/hub/scripts/peer-address.cjs")}`;
-launch("web app", tsx, [...guard, resolve(root, "node_modules/.bin/next"), "start", "-p", String(port), "-H", settings.HOST], resolve(root, "apps/hub"), false, {
-  NODE_OPTIONS: [process.env.NODE_OPTIONS, peerAddress].filter(Boolean).join(" "),
-});
+launch(
+  "web app",
+  tsx,
+  [...guard, resolve(root, "node_modules/.bin/next"), "start", "-p", String(port), "-H", settings.HOST],
+  resolve(root, "apps/hub"),
+  false,
+  {
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, peerAddress].filter(Boolean).join(" "),
+  },
+);
 void announceWhenReady(settings.AUTH_URL ?? `http://127.0.0.1:${port}`);
 
 /** Says once, with the time taken, when the sign-in page answers (Next's own line names localhost). */
 async function announceWhenReady(url: string) {
   while (!shuttingDown) {
-    const ok = await fetch(`${url}/sign-in`, { redirect: "manual" }).then((r) => r.status < 500, () => false);
+    const ok = await fetch(`${url}/sign-in`, { redirect: "manual" }).then(
+      (r) => r.status < 500,
+      () => false,
+    );
     if (ok) return progress(`ready: open ${url}`);
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -23,7 +23,10 @@ let northLabId: string;
 async function hubVerify(): Promise<{ code: number; stdout: string }> {
   const env = { ...process.env, DATABASE_URL: hub.databaseUrl, DATABASE_PREPARE: "false", AUDIT_KEY_FILE: join(work, "hub", "audit-signing-key.pem") };
   try {
-    const { stdout } = await promisify(execFile)(join(root, "node_modules/.bin/tsx"), [join(root, "apps/hub/scripts/audit-verify.ts"), "--lab", "north"], { env, cwd: join(root, "apps/hub") });
+    const { stdout } = await promisify(execFile)(join(root, "node_modules/.bin/tsx"), [join(root, "apps/hub/scripts/audit-verify.ts"), "--lab", "north"], {
+      env,
+      cwd: join(root, "apps/hub"),
+    });
     return { code: 0, stdout };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -65,7 +68,13 @@ describe("the audit chain through the running hub", () => {
   it("records administrative acts with the TCP peer's address, not a forwarded header the client wrote", async () => {
     const response = await fetch(`${hub.url}/api/trpc/lab.setShareLabelMacro`, {
       method: "POST",
-      headers: { cookie: northAdmin.cookie(), "content-type": "application/json", "x-forwarded-for": "203.0.113.66", "x-real-ip": "203.0.113.66", "x-pathx-peer": "198.51.100.1" },
+      headers: {
+        cookie: northAdmin.cookie(),
+        "content-type": "application/json",
+        "x-forwarded-for": "203.0.113.66",
+        "x-real-ip": "203.0.113.66",
+        "x-pathx-peer": "198.51.100.1",
+      },
       body: JSON.stringify({ share: false }),
     });
     expect(response.status).toBe(200);
@@ -76,7 +85,9 @@ describe("the audit chain through the running hub", () => {
       .orderBy(desc(schema.auditEvents.seq))
       .limit(1);
     expect(entry).toMatchObject({ ip: "127.0.0.1", detail: { share: false } });
-    const actions = (await db.db.select({ action: schema.auditEvents.action }).from(schema.auditEvents).where(eq(schema.auditEvents.labId, northLabId))).map((r) => r.action);
+    const actions = (await db.db.select({ action: schema.auditEvents.action }).from(schema.auditEvents).where(eq(schema.auditEvents.labId, northLabId))).map(
+      (r) => r.action,
+    );
     expect(actions).toEqual(expect.arrayContaining(["admin.nodes.createEnrollmentToken", "node.enrol", "admin.lab.setShareLabelMacro"]));
   });
 
@@ -88,7 +99,10 @@ describe("the audit chain through the running hub", () => {
     expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/OK, \d+ entries/) });
     expect(await hubVerify()).toMatchObject({ code: 0, stdout: expect.stringMatching(/North.*: OK/) });
 
-    const [second] = await db.db.select().from(schema.auditEvents).where(and(eq(schema.auditEvents.labId, northLabId), eq(schema.auditEvents.seq, 2)));
+    const [second] = await db.db
+      .select()
+      .from(schema.auditEvents)
+      .where(and(eq(schema.auditEvents.labId, northLabId), eq(schema.auditEvents.seq, 2)));
     await tamper(sql`UPDATE audit_events SET target_id = 'someone-else' WHERE lab_id = ${northLabId} AND seq = 2`);
     const edited = await runPathx(["audit", "verify"], nodeEnv);
     expect(edited.code).toBe(1);

@@ -7,6 +7,7 @@ import { hubEnv } from "./env";
 import { clientAddress } from "./server/request-guard";
 import { logAuthError } from "./server/auth-log";
 import { getDeps } from "./server/deps";
+import { landingUrl } from "./server/redirects";
 
 const SESSION_SECONDS = 8 * 60 * 60;
 
@@ -77,10 +78,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth({
   callbacks: {
     // Land on the public origin (the request's own says localhost behind next start); never leave the site.
     redirect({ url, baseUrl }) {
-      const origin = hubEnv().AUTH_URL ?? baseUrl;
-      const target = new URL(url, origin);
-      const allowed = new Set([new URL(origin).origin, new URL(baseUrl).origin]);
-      return allowed.has(target.origin) ? `${new URL(origin).origin}${target.pathname}${target.search}` : origin;
+      return landingUrl(url, baseUrl, hubEnv().AUTH_URL);
     },
     // The lab's identity provider signs in only members of its own lab (see resolveOidcSignIn).
     async signIn({ account, profile }) {

@@ -25,7 +25,11 @@ afterAll(async () => {
 describe("secrets and data folders whatever the umask", () => {
   it("npm start's session secret is 0600 and .data 0700, also when an older start left them open", async () => {
     const run = (dir: string) =>
-      execFileSync("bash", ["-c", `umask 000; source "${root}/scripts/lib/private-data.sh"; cd "${dir}"; private_data_dir .data; ensure_auth_secret .data/auth-secret`], { encoding: "utf8" });
+      execFileSync(
+        "bash",
+        ["-c", `umask 000; source "${root}/scripts/lib/private-data.sh"; cd "${dir}"; private_data_dir .data; ensure_auth_secret .data/auth-secret`],
+        { encoding: "utf8" },
+      );
     const fresh = join(work, "fresh");
     await mkdir(fresh);
     const secret = run(fresh);

@@ -1,9 +1,9 @@
 import { type NextRequest, NextResponse } from "next/server";
 import { hubEnv } from "./env";
 import { securityHeadersFor } from "./server/api-guard";
+import { canonicalPageUrl } from "./server/redirects";
 import { allowedOrigins, checkCsrf } from "./server/request-guard";
 
-const loopback = new Set(["localhost", "127.0.0.1", "[::1]"]);
 // Pages only: API clients (lab nodes) use the URL they were given.
 const notAPage = /^\/(api\/|_next\/|favicon\.ico)/;
 
@@ -16,7 +16,10 @@ export function proxy(request: NextRequest) {
   const env = hubEnv();
   const headers = securityHeadersFor(request.headers);
   const moved = notAPage.test(request.nextUrl.pathname) ? undefined : canonicalRedirect(request, env.AUTH_URL);
-  const verdict = checkCsrf({ method: request.method, path: request.nextUrl.pathname, headers: request.headers }, allowedOrigins(request.headers, env.AUTH_URL));
+  const verdict = checkCsrf(
+    { method: request.method, path: request.nextUrl.pathname, headers: request.headers },
+    allowedOrigins(request.headers, env.AUTH_URL),
+  );
   const response =
     moved ??
     (verdict.allowed
@@ -32,23 +35,15 @@ function withPolicy(original: Headers, policy: string): Headers {
   return headers;
 }
 
-/**
- * One URL for the hub on this machine: `next start` prints http://localhost:PORT while the
- * session cookie and sign-in redirects belong to AUTH_URL (http://127.0.0.1:PORT by default).
- * A page asked for under the other loopback name is sent to AUTH_URL, so signing in through
- * either link ends signed in. Other hosts (a load balancer's health check) are left alone.
- */
+/** A page asked for under the other loopback name than AUTH_URL's: a redirect to AUTH_URL (server/redirects.ts). */
 function canonicalRedirect(request: NextRequest, canonical: string | undefined): NextResponse | undefined {
-  if (!canonical) return undefined;
-  const target = new URL(canonical);
-  const host = request.headers.get("host") ?? "";
-  const hostname = host.replace(/:\d+$/, "");
-  if (host === target.host || !loopback.has(hostname) || !loopback.has(target.hostname)) return undefined;
-  const url = new URL(request.nextUrl.pathname + request.nextUrl.search, target.origin).toString();
+  const url = canonicalPageUrl(request.headers.get("host") ?? "", request.nextUrl.pathname + request.nextUrl.search, canonical);
+  if (!url) return undefined;
+  const origin = new URL(url).origin;
   // Next turns the Location of a 301/302/303/307/308 from here into a path when the target is its
   // own listening address, which sends the browser back to localhost; a 300 keeps it whole, and
   // browsers follow it (the page says the same for anything that does not).
-  const page = `<!doctype html><meta http-equiv="refresh" content="0;url=${url}"><title>Moved</title><p>This hub is at <a href="${url}">${target.origin}</a>.</p>`;
+  const page = `<!doctype html><meta http-equiv="refresh" content="0;url=${url}"><title>Moved</title><p>This hub is at <a href="${url}">${origin}</a>.</p>`;
   return new NextResponse(page, { status: 300, headers: { location: url, "content-type": "text/html; charset=utf-8" } });
 }
 

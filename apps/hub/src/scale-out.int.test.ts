@@ -108,7 +108,9 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   const streams: EventStream[] = [await sessions.onB.events([topic], { hub: hubs[0]!.url }), await sessions.onA.events([topic], { hub: hubs[1]!.url })];
   expect(streams.map((s) => s.status)).toEqual([200, 200]);
   // Many more browsers on the dashboard, half on each hub: each hub reads an event once and fans it out.
-  const viewers = await Promise.all(Array.from({ length: VIEWERS }, (_, i) => (i % 2 ? sessions.onA : sessions.onB).events([topic], { hub: hubs[i % 2]!.url })));
+  const viewers = await Promise.all(
+    Array.from({ length: VIEWERS }, (_, i) => (i % 2 ? sessions.onA : sessions.onB).events([topic], { hub: hubs[i % 2]!.url })),
+  );
   expect(viewers.every((v) => v.status === 200)).toBe(true);
   // Another lab's topic is refused.
   const refused = await sessions.southOnB.events([topic], { hub: hubs[0]!.url });
@@ -129,10 +131,18 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   // The two large slides first, one through each hub.
   const started = Date.now();
   const large = await Promise.all(files.large.map((file, i) => publish(nodes[i]!, file, `N26-80${i}0`)));
-  large.forEach((id, i) => publishedVia.set(id, i));
+  large.forEach((id, i) => {
+    publishedVia.set(id, i);
+  });
 
   // Once one is well under way, kill -9 the worker tiling it.
-  const underWay = await streams[0]!.waitFor((e) => large.includes(e.payload.slideId as string) && e.payload.status === "ready" && (e.payload.progress as number) >= 0.1 && (e.payload.progress as number) < 1);
+  const underWay = await streams[0]!.waitFor(
+    (e) =>
+      large.includes(e.payload.slideId as string) &&
+      e.payload.status === "ready" &&
+      (e.payload.progress as number) >= 0.1 &&
+      (e.payload.progress as number) < 1,
+  );
   const victimSlide = underWay.payload.slideId as string;
   const victim = workers.find((w) => w.output().includes(`tiling slide ${victimSlide}`) && !w.output().includes(`slide ${victimSlide} ready`));
   expect(victim).toBeDefined();
@@ -148,7 +158,9 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
       [0, 1].map(async (hub) => {
         const ids: string[] = [];
         for (let i = hub; i < SMALL_COUNT; i += 2) ids.push(await publish(nodes[hub]!, files.small[i]!, `N26-81${i}0`));
-        ids.forEach((id) => publishedVia.set(id, hub));
+        ids.forEach((id) => {
+          publishedVia.set(id, hub);
+        });
         return ids;
       }),
     )
@@ -167,7 +179,10 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   // Ready, and completed exactly once: one completion recorded, one "ready" logged, one ready event.
   for (const id of all) expect((await sessions.onA.query<{ status: string }>("slides.get", { id })).status).toBe("ready");
   // The completion event is written in the transaction that counts the run, so both are in.
-  const rows = await handle.db.select({ id: schema.slides.id, status: schema.slides.status, runs: schema.slides.tilingRuns }).from(schema.slides).where(inArray(schema.slides.id, all));
+  const rows = await handle.db
+    .select({ id: schema.slides.id, status: schema.slides.status, runs: schema.slides.tilingRuns })
+    .from(schema.slides)
+    .where(inArray(schema.slides.id, all));
   expect(rows.map((r) => [r.status, r.runs])).toEqual(all.map(() => ["ready", 1]));
   const logs = workers.map((w) => w.output()).join("\n");
   for (const id of all) expect(logs.match(new RegExp(`slide ${id} ready in`, "g"))).toHaveLength(1);
@@ -177,7 +192,11 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
 
   // Every event of the lab's topic reached both hubs' clients, once each, in order.
   const recorded = (
-    await handle.db.select({ id: schema.events.id }).from(schema.events).where(and(eq(schema.events.topic, topic), gt(schema.events.id, startId))).orderBy(asc(schema.events.id))
+    await handle.db
+      .select({ id: schema.events.id })
+      .from(schema.events)
+      .where(and(eq(schema.events.topic, topic), gt(schema.events.id, startId)))
+      .orderBy(asc(schema.events.id))
   ).map((r) => r.id);
   for (const stream of [...streams, ...viewers]) await stream.waitFor((e) => e.id === recorded.at(-1), EXPIRE_SECONDS * 10);
   for (const stream of [...streams, ...viewers]) expect(stream.events.map((e) => e.id)).toEqual(recorded);
@@ -186,17 +205,29 @@ it("runs 2 hubs and 2 workers on one PostgreSQL and S3: events reach every hub, 
   // Figures for DEPLOYMENT.md.
   const latencies = streams.flatMap((s) => s.events.map((e) => e.receivedAt - e.at));
   // "received" is published by the hub the node uploaded to; measured at the other hub's client.
-  const hubToHub = streams.flatMap((s, at) => s.events.filter((e) => e.payload.status === "received" && publishedVia.get(e.payload.slideId as string) !== at).map((e) => e.receivedAt - e.at));
+  const hubToHub = streams.flatMap((s, at) =>
+    s.events.filter((e) => e.payload.status === "received" && publishedVia.get(e.payload.slideId as string) !== at).map((e) => e.receivedAt - e.at),
+  );
   const seconds = (finished - started) / 1000;
-  log(`${all.length} slides (${megapixels.toFixed(0)} MP) published through 2 hubs and tiled by 2 workers (one killed) in ${seconds.toFixed(1)} s: ${(all.length / seconds).toFixed(2)} slides/s, ${(megapixels / seconds).toFixed(1)} MP/s`);
-  log(`recovery after the kill: job retried by ${survivor.name} after ${((retriedAt - killedAt) / 1000).toFixed(1)} s (expiry ${EXPIRE_SECONDS} s from its start), slide ready ${((victimReadyAt - killedAt) / 1000).toFixed(1)} s after the kill`);
+  log(
+    `${all.length} slides (${megapixels.toFixed(0)} MP) published through 2 hubs and tiled by 2 workers (one killed) in ${seconds.toFixed(1)} s: ${(all.length / seconds).toFixed(2)} slides/s, ${(megapixels / seconds).toFixed(1)} MP/s`,
+  );
+  log(
+    `recovery after the kill: job retried by ${survivor.name} after ${((retriedAt - killedAt) / 1000).toFixed(1)} s (expiry ${EXPIRE_SECONDS} s from its start), slide ready ${((victimReadyAt - killedAt) / 1000).toFixed(1)} s after the kill`,
+  );
   // Workers publish tiling progress between CPU-bound stretches, so their events wait for the worker's own event loop to commit.
   const fromWorkers = streams.flatMap((s) => s.events.filter((e) => e.payload.status !== "received").map((e) => e.receivedAt - e.at));
-  log(`events: ${recorded.length} on ${topic.replace(labId, "<lab>")}, all on both hubs; insert→client median ${quantile(latencies, 0.5)} ms, p95 ${quantile(latencies, 0.95)} ms, max ${Math.max(...latencies)} ms`);
+  log(
+    `events: ${recorded.length} on ${topic.replace(labId, "<lab>")}, all on both hubs; insert→client median ${quantile(latencies, 0.5)} ms, p95 ${quantile(latencies, 0.95)} ms, max ${Math.max(...latencies)} ms`,
+  );
   const toViewers = viewers.flatMap((v) => v.events.map((e) => e.receivedAt - e.at));
-  log(`  the same events to ${VIEWERS} more dashboard streams (${VIEWERS / 2} per hub): median ${quantile(toViewers, 0.5)} ms, p95 ${quantile(toViewers, 0.95)} ms, ${toViewers.length} deliveries`);
+  log(
+    `  the same events to ${VIEWERS} more dashboard streams (${VIEWERS / 2} per hub): median ${quantile(toViewers, 0.5)} ms, p95 ${quantile(toViewers, 0.95)} ms, ${toViewers.length} deliveries`,
+  );
   log(`  of those published by the busy workers: median ${quantile(fromWorkers, 0.5)} ms, p95 ${quantile(fromWorkers, 0.95)} ms`);
-  log(`hub→hub (published by one hub, received through the other): median ${quantile(hubToHub, 0.5)} ms, max ${Math.max(...hubToHub)} ms over ${hubToHub.length}`);
+  log(
+    `hub→hub (published by one hub, received through the other): median ${quantile(hubToHub, 0.5)} ms, max ${Math.max(...hubToHub)} ms over ${hubToHub.length}`,
+  );
   for (const line of logs.match(/slide \S+ ready in [\d.]+ s/g) ?? []) if (large.some((id) => line.includes(id))) log(`large slide (75 MP): ${line}`);
   for (const stream of [...streams, ...viewers]) stream.close();
   refused.close();

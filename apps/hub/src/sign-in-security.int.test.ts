@@ -11,7 +11,6 @@ import { type HubPart, startWebApp } from "./test-support/hub-processes";
 const PORT_OFFSET = Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
 const PORT_A = 3540 + PORT_OFFSET;
 const PORT_B = 3545 + PORT_OFFSET; // PORT_A + 1 is hub A's tile service
-const PORT_TLS = 3546 + PORT_OFFSET;
 const SECRET = "sign-in-security-secret-shared-by-hubs";
 
 let work: string;
@@ -90,9 +89,17 @@ describe("CSRF", () => {
       body: "x=1",
     });
     expect(formAction.status).toBe(403);
-    const notJson = await fetch(`${hubA.url}/api/trpc/inbox.markRead`, { method: "POST", headers: { cookie: admin.cookie(), origin: hubA.url, "content-type": "text/plain" }, body: "{}" });
+    const notJson = await fetch(`${hubA.url}/api/trpc/inbox.markRead`, {
+      method: "POST",
+      headers: { cookie: admin.cookie(), origin: hubA.url, "content-type": "text/plain" },
+      body: "{}",
+    });
     expect(notJson.status).toBe(415);
-    const own = await fetch(`${hubA.url}/api/trpc/nodes.createEnrollmentToken`, { method: "POST", headers: { cookie: admin.cookie(), origin: hubA.url, "content-type": "application/json" }, body: "null" });
+    const own = await fetch(`${hubA.url}/api/trpc/nodes.createEnrollmentToken`, {
+      method: "POST",
+      headers: { cookie: admin.cookie(), origin: hubA.url, "content-type": "application/json" },
+      body: "null",
+    });
     expect(own.status).toBe(200);
   });
 });
@@ -128,7 +135,10 @@ describe("sign-in throttling", () => {
   it("answers 429 with Retry-After after repeated wrong passwords, also to the right one", async () => {
     const attempt = async (password: string) => {
       const csrf = await fetch(`${hubB.url}/api/auth/csrf`);
-      const cookie = csrf.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+      const cookie = csrf.headers
+        .getSetCookie()
+        .map((c) => c.split(";")[0])
+        .join("; ");
       const { csrfToken: token } = (await csrf.json()) as { csrfToken: string };
       return fetch(`${hubB.url}/api/auth/callback/credentials`, {
         method: "POST",

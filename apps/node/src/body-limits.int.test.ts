@@ -73,7 +73,11 @@ beforeAll(async () => {
   hub = await startHubProcess({ port: PORT, dataDir: join(work, "hub"), env: { BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS) } });
   session = await signInOverHttp(hub.url, "admin@north.example");
   const { token } = await session.mutate<{ token: string }>("nodes.createEnrollmentToken");
-  const enrolled = await fetch(`${hub.url}/api/node/enroll`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token, name: "test node" }) });
+  const enrolled = await fetch(`${hub.url}/api/node/enroll`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, name: "test node" }),
+  });
   credential = ((await enrolled.json()) as { credential: string }).credential;
 }, 300_000);
 
@@ -113,18 +117,30 @@ it("refuses oversized, unauthenticated and slow bodies while streaming, keeps it
   // Over the limit: 413 as soon as the count passes it (or 408 if, on a loaded machine, the limit
   // is not reached within the body timeout: refused while streaming either way).
   const refused = (status: number) => (status === 413 || status === 408 ? "refused while streaming" : status);
-  expect(results.map((r) => refused(r.status))).toEqual([...Array(4).fill("refused while streaming"), 404, 401, 401, ...Array(3).fill("refused while streaming")]);
+  expect(results.map((r) => refused(r.status))).toEqual([
+    ...Array(4).fill("refused while streaming"),
+    404,
+    401,
+    401,
+    ...Array(3).fill("refused while streaming"),
+  ]);
   // Cut off early: nothing near what was offered was read.
   for (const r of results) expect(r.sent).toBeLessThan(100 * MB);
   // 10 MB declared, 10 bytes sent, then silence: refused at once, the declaration is over the limit.
-  const declared = await stream("/api/node/enroll", { headers: { "content-type": "application/json", "content-length": String(10 * MB) }, total: 10 * MB, stallAfter: 10 });
+  const declared = await stream("/api/node/enroll", {
+    headers: { "content-type": "application/json", "content-length": String(10 * MB) },
+    total: 10 * MB,
+    stallAfter: 10,
+  });
   expect(declared.status).toBe(413);
   // Within the limit but never finished: it ends with 408 once the body timeout has passed.
   const slow = await stream("/api/node/enroll", { headers: { "content-type": "application/json", "content-length": "4000" }, total: 4000, stallAfter: 10 });
   expect(slow.status).toBe(408);
   clearInterval(sampler);
   peak = Math.max(peak, groupRss(leader));
-  console.log(`hub process group RSS: ${Math.round(before / MB)} MB before, ${Math.round(peak / MB)} MB peak under ${4 * 400 + 3 * 512 + 200 + 100 + 200} MB of attack bodies`);
+  console.log(
+    `hub process group RSS: ${Math.round(before / MB)} MB before, ${Math.round(peak / MB)} MB peak under ${4 * 400 + 3 * 512 + 200 + 100 + 200} MB of attack bodies`,
+  );
   expect(peak - before).toBeLessThan(200 * MB);
   expect((await session.query<{ email: string }>("me")).email).toBe("admin@north.example");
 });

@@ -7,6 +7,12 @@ const schema = z.object({
   PATHX_NODE_CONFIG: z.string().default(join(homedir(), ".pathx", "node.json")),
   /** Key shared by the labs and unknown to the hub: patient ids leave the lab only as HMAC-SHA-256 pseudonyms. */
   PATHX_PSEUDONYM_KEY: z.string().min(16, "PATHX_PSEUDONYM_KEY must be at least 16 characters").optional(),
+  /**
+   * How long the node waits for the hub's answer to one request (plus the time its body takes
+   * at a slow link's pace) before it counts the attempt as failed and tries again: a proxy or a
+   * connection that died without closing must not hold an upload for ever.
+   */
+  PATHX_HUB_ANSWER_SECONDS: z.coerce.number().positive().default(60),
 });
 
 export type NodeEnv = z.infer<typeof schema>;

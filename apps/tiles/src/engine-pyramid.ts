@@ -50,6 +50,7 @@ export function engineOpener(cache: TileCache): OpenPyramid {
         recheck();
         return (await view.getTile(level, col, row, signal)).bytes;
       },
+      peek: (level, col, row) => view.peekTile(level, col, row),
       async close() {
         await Promise.all([source.close(), derived?.close()]).catch(() => {});
       },

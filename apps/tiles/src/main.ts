@@ -1,7 +1,5 @@
 import cluster from "node:cluster";
-import { resolve } from "node:path";
-import { createDb, readDbEnv } from "@pathx/db";
-import { createObjectStore, readStorageEnv } from "@pathx/storage";
+import { openDataServices, requireDatabaseUrl } from "@pathx/runtime";
 import { readTilesEnv } from "./env";
 import { startTileService } from "./service";
 
@@ -9,11 +7,12 @@ import { startTileService } from "./service";
 const settings = readTilesEnv();
 if (settings.TILE_PROCESSES > 1 && cluster.isPrimary) {
   let stopping = false;
-  const fork = () => cluster.fork().on("exit", (code, signal) => {
-    if (stopping) return;
-    console.error(`[tiles] a tile process exited (${signal ?? code}); starting another`);
-    setTimeout(fork, 1000);
-  });
+  const fork = () =>
+    cluster.fork().on("exit", (code, signal) => {
+      if (stopping) return;
+      console.error(`[tiles] a tile process exited (${signal ?? code}); starting another`);
+      setTimeout(fork, 1000);
+    });
   for (let i = 0; i < settings.TILE_PROCESSES; i++) fork();
   const stop = () => {
     stopping = true;
@@ -23,14 +22,8 @@ if (settings.TILE_PROCESSES > 1 && cluster.isPrimary) {
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
 } else {
-  const dbEnv = readDbEnv();
-  if (!dbEnv.DATABASE_URL) {
-    console.error("tiles: DATABASE_URL is not set; start the tile service with npm start (embedded database) or point it at PostgreSQL.");
-    process.exit(2);
-  }
-  const storageEnv = readStorageEnv();
-  const handle = await createDb(dbEnv);
-  const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv.STORAGE_DIR) });
+  requireDatabaseUrl("tiles");
+  const { handle, store } = await openDataServices();
   const service = await startTileService({ settings, handle, store });
   if (!cluster.isWorker) console.log(`Tile service on http://${settings.TILES_HOST}:${settings.TILES_PORT} (${settings.TILE_PROCESSES} process)`);
   const stop = async () => {

@@ -15,10 +15,17 @@ export interface Pyramid {
   format: "jpeg" | "png";
   /** A tile's bytes; StorageError/WsiError NOT_FOUND for an address outside the pyramid. */
   tile(level: number, col: number, row: number, signal: AbortSignal): Promise<Uint8Array>;
+  /** A tile already in memory, else undefined: answered without waiting in line. */
+  peek?(level: number, col: number, row: number): Uint8Array | undefined;
   close(): Promise<void>;
 }
 
-export type OpenPyramid = (store: ObjectStore, slideId: string, record: SlideRecord & { tilesPrefix: string }, signal: AbortSignal) => Promise<Pyramid | undefined>;
+export type OpenPyramid = (
+  store: ObjectStore,
+  slideId: string,
+  record: SlideRecord & { tilesPrefix: string },
+  signal: AbortSignal,
+) => Promise<Pyramid | undefined>;
 
 export const versionOf = (tilesPrefix: string) => tilesPrefix.slice(tilesPrefix.lastIndexOf("/") + 1);
 
@@ -45,7 +52,7 @@ export const openStoredPyramid: OpenPyramid = async (store, _slideId, record) =>
     tile: (level, col, row) => store.get(`${prefix}/slide_files/${level}/${col}_${row}.${format}`),
     close: async () => {},
   };
-}
+};
 
 /**
  * The open pyramids of one process: at most `max`, least recently used closed first. A
@@ -60,6 +67,8 @@ export function createPyramidRegistry(options: {
   openers: OpenPyramid[];
 }) {
   const open = new Map<string, Promise<Pyramid | undefined>>();
+  // The settled pyramids among `open`, for answers that need no await (a tile in memory).
+  const settled = new WeakMap<Promise<Pyramid | undefined>, Pyramid>();
   const evict = () => {
     while (open.size > options.max) {
       const [oldest, pending] = open.entries().next().value!;
@@ -77,10 +86,17 @@ export function createPyramidRegistry(options: {
     return undefined;
   };
   return {
+    /** The slide's pyramid if it is open at that version, without waiting; else undefined (then `get`). */
+    peek(slideId: string, version: string): Pyramid | undefined {
+      const pending = open.get(slideId);
+      const pyramid = pending && settled.get(pending);
+      return pyramid?.version === version ? pyramid : undefined;
+    },
     async get(slideId: string, version: string, signal: AbortSignal): Promise<Pyramid | undefined> {
       const cached = open.get(slideId);
       // An open that outlives a request's deadline (a hanging store) is forgotten, so the next request tries afresh.
-      const forget = (pending: Promise<unknown>) => signal.addEventListener("abort", () => open.get(slideId) === pending && open.delete(slideId), { once: true });
+      const forget = (pending: Promise<unknown>) =>
+        signal.addEventListener("abort", () => open.get(slideId) === pending && open.delete(slideId), { once: true });
       if (cached) {
         forget(cached);
         const pyramid = await cached.catch(() => undefined);
@@ -93,6 +109,10 @@ export function createPyramidRegistry(options: {
         void pyramid?.close().catch(() => {});
       }
       const pending = load(slideId, version, signal);
+      void pending.then(
+        (p) => p && settled.set(pending, p),
+        () => {},
+      );
       open.set(slideId, pending);
       forget(pending);
       evict();

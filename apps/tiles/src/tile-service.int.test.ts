@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStoreSink, publishAccessRevocation } from "@pathx/api";
+import { publishAccessRevocation } from "@pathx/api";
 import { schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { signTileToken } from "@pathx/tile-token";
 import { buildDeepZoom, createMemorySource, openSlide } from "@pathx/wsi";
 import { pyramidImages, writeTestTiff } from "@pathx/wsi/test-support";
 import { startTileService } from "./service";
-import { TEST_SECRET, createTilesFixture, testSettings } from "./test-support";
+import { TEST_SECRET, createStoreSink, createTilesFixture, testSettings } from "./test-support";
 
 let fixture: Awaited<ReturnType<typeof createTilesFixture>>;
 let service: Awaited<ReturnType<typeof startTileService>>;
@@ -84,7 +84,14 @@ describe("tile service", () => {
       expect(await response.text(), name).toBe("Not found.\n");
     }
     const token = tokenFor();
-    for (const path of ["slide_files/11/9_9.jpeg", "slide_files/40/0_0.jpeg", "slide_files/11/0_0.png", "slide_files/11/x_0.jpeg", "../../etc/passwd", "slide.xml"]) {
+    for (const path of [
+      "slide_files/11/9_9.jpeg",
+      "slide_files/40/0_0.jpeg",
+      "slide_files/11/0_0.png",
+      "slide_files/11/x_0.jpeg",
+      "../../etc/passwd",
+      "slide.xml",
+    ]) {
       expect((await fetch(url(path, token))).status, path).toBe(404);
     }
     // A slide that does not exist (a token signed for it, as if forged with the key).
@@ -152,10 +159,12 @@ describe("slides served on demand from their source (the engine)", () => {
     // The tiles lie before the directory (at the end): zero a stretch of them in the middle.
     damaged.fill(0, Math.floor(damaged.length / 2) - 40_000, Math.floor(damaged.length / 2));
     const get = await onDemand(damaged);
-    const answers = await Promise.all(["0_0", "1_0", "0_1", "1_1"].map(async (at) => {
-      const response = await get(`slide_files/9/${at}.jpeg`);
-      return [response.status, await response.text()] as const;
-    }));
+    const answers = await Promise.all(
+      ["0_0", "1_0", "0_1", "1_1"].map(async (at) => {
+        const response = await get(`slide_files/9/${at}.jpeg`);
+        return [response.status, await response.text()] as const;
+      }),
+    );
     const statuses = answers.map(([status]) => status);
     expect(statuses).toContain(422);
     expect(statuses.every((status) => status === 200 || status === 422)).toBe(true);
@@ -167,7 +176,10 @@ describe("slides served on demand from their source (the engine)", () => {
     const tiff = writeTestTiff(pyramidImages(1024, 768, 256, 1, { compression: "jpeg" }));
     const slide = await fixture.addSlide({ sourceKey: "sources/gone.tif", tilesPrefix: "pyramid/x/gone1" });
     await fixture.store.put("sources/gone.tif", tiff.bytes);
-    await fixture.handle.db.update(schema.slides).set({ tilesPrefix: `pyramid/${slide.id}/gone1` }).where(eq(schema.slides.id, slide.id));
+    await fixture.handle.db
+      .update(schema.slides)
+      .set({ tilesPrefix: `pyramid/${slide.id}/gone1` })
+      .where(eq(schema.slides.id, slide.id));
     await fixture.store.delete("sources/gone.tif");
     const response = await fetch(`${base}/tiles/${slide.id}/gone1/slide_files/10/0_0.jpeg?t=${tokenFor({ slide: slide.id, v: "gone1" })}`);
     expect(response.status).toBe(404);
@@ -181,11 +193,18 @@ describe("a slow or failing object store", () => {
       ...fixture.store,
       get: (key, range) => (hang ? new Promise(() => {}) : fixture.store.get(key, range)),
     };
-    const slow = await startTileService({ settings: testSettings({ TILE_TIMEOUT_MS: 500, TILE_CONCURRENCY: 2, TILE_QUEUE_LIMIT: 2 }), handle: fixture.handle, store: hanging, log: () => {} });
+    const slow = await startTileService({
+      settings: testSettings({ TILE_TIMEOUT_MS: 500, TILE_CONCURRENCY: 2, TILE_QUEUE_LIMIT: 2 }),
+      handle: fixture.handle,
+      store: hanging,
+      log: () => {},
+    });
     try {
       const at = `http://127.0.0.1:${slow.port}/tiles/${slideId}/${version}`;
       const started = Date.now();
-      const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(`${at}/slide_files/11/0_0.jpeg?t=${tokenFor()}`).then(async (r) => [r.status, await r.text()] as const)));
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => fetch(`${at}/slide_files/11/0_0.jpeg?t=${tokenFor()}`).then(async (r) => [r.status, await r.text()] as const)),
+      );
       expect(Date.now() - started).toBeLessThan(3000);
       expect(answers.every(([s]) => s === 503)).toBe(true);
       expect(answers[0]![1]).toMatch(/^The slide store is slow or unavailable right now; try again in a moment\.\n$/);

@@ -6,12 +6,11 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
-import { type ObjectStore, createLocalStore, openRangeReader } from "@pathx/storage";
-import { openSlide } from "@pathx/wsi";
+import { type ObjectStore, createLocalStore } from "@pathx/storage";
 import { fixturePath, tissuePixel, writeTestTiff } from "@pathx/wsi/test-support";
 import { authenticateWithPassword } from "./domain/users";
 import { hashPassword, verifyPassword } from "./domain/passwords";
-import { derivedKeyOf, prepareSlideForViewing, tileSlide } from "./domain/tiling";
+import { prepareSlideForViewing } from "./domain/slide-viewing";
 import { receiveChunk } from "./domain/uploads";
 import { authenticateNode, enrollNode, revokeNode } from "./domain/nodes";
 import { appRouter } from "./routers/index";
@@ -27,10 +26,25 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "api-"));
   store = createLocalStore(root);
   const db = handle.db;
-  const [a, b] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab", shareLabelMacro: true }, { slug: "south", name: "South Lab" }]).returning();
+  const [a, b] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "north", name: "North Lab", shareLabelMacro: true },
+      { slug: "south", name: "South Lab" },
+    ])
+    .returning();
   const passwordHash = await hashPassword("correct horse");
-  const [pa, pb] = await db.insert(schema.users).values([{ email: "ana@north.example", name: "Ana", passwordHash }, { email: "bo@south.example", name: "Bo", passwordHash }]).returning();
-  await db.insert(schema.memberships).values([{ userId: pa!.id, labId: a!.id, role: "pathologist" }, { userId: pb!.id, labId: b!.id, role: "lab_admin" }]);
+  const [pa, pb] = await db
+    .insert(schema.users)
+    .values([
+      { email: "ana@north.example", name: "Ana", passwordHash },
+      { email: "bo@south.example", name: "Bo", passwordHash },
+    ])
+    .returning();
+  await db.insert(schema.memberships).values([
+    { userId: pa!.id, labId: a!.id, role: "pathologist" },
+    { userId: pb!.id, labId: b!.id, role: "lab_admin" },
+  ]);
   const [kase] = await db.insert(schema.cases).values({ labId: a!.id, accessionNumber: "N26-0042", patientPseudonym: "p1", specimen: "skin" }).returning();
   await store.put("sources/cmu.svs", await readFile(fixturePath("CMU-1-Small-Region.svs")));
   await store.put("sources/bad.svs", Buffer.from("not a slide at all, just text"));
@@ -62,85 +76,26 @@ describe("passwords", () => {
   });
 });
 
-describe("tiling a slide from the object store", () => {
-  it("makes the slide viewable at once, then writes its thumbnail, derived pyramid and private label/macro: a handful of objects", async () => {
+describe("preparing a received slide for viewing", () => {
+  // The background job that follows (derived pyramid, label/macro) is apps/worker's, tested there.
+  it("makes the slide viewable at once under a new pyramid version, with its thumbnail when cheap", async () => {
     expect(await prepareSlideForViewing(handle.db, store, ids.slide!)).toBe(true);
     const [viewable] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!));
     expect(viewable).toMatchObject({ status: "ready", width: 2220, height: 2967, mppX: 0.499, vendor: "aperio", progress: 0 });
     expect(viewable!.tilesPrefix).toMatch(new RegExp(`^pyramid/${ids.slide}/[0-9a-f]{12}$`));
-    const fractions: number[] = [];
-    expect(await tileSlide(handle.db, store, ids.slide!, { onProgress: (f) => fractions.push(f) })).toBe("done");
-    const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!));
-    // The same pyramid version as when it became viewable: tile URLs handed out meanwhile stay valid.
-    expect(row).toMatchObject({ status: "ready", progress: 1, tilesPrefix: viewable!.tilesPrefix });
-    expect(fractions.at(-1)).toBe(1);
-    expect(row!.labelKey).toBe(`private/${ids.slide}/label.jpg`);
-    expect(row!.thumbnailKey).toBe(`${row!.tilesPrefix}/thumbnail.jpg`);
-    const objects = [...(await store.list(`pyramid/${ids.slide}/`)), ...(await store.list(`private/${ids.slide}/`))].map((o) => o.key.slice(o.key.lastIndexOf("/") + 1)).sort();
-    // With the source: at most 5 objects per slide (source, derived pyramid, thumbnail, label, macro).
-    expect(objects).toEqual(["derived.tiff", "label.jpg", "macro.jpg", "thumbnail.jpg"]);
-    const derived = await openSlide(await openRangeReader(store, derivedKeyOf(row!.tilesPrefix!)));
-    expect(derived.metadata.levels.length).toBeGreaterThan(0);
-    await derived.close();
+    expect(viewable!.thumbnailKey).toBe(`${viewable!.tilesPrefix}/thumbnail.jpg`);
+    expect(await store.head(viewable!.thumbnailKey!)).not.toBeNull();
+    // Once viewable, the version stays: tile URLs handed out meanwhile stay valid.
+    expect(await prepareSlideForViewing(handle.db, store, ids.slide!)).toBe(true);
+    const [again] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!));
+    expect(again!.tilesPrefix).toBe(viewable!.tilesPrefix);
   });
 
-  it("completes a slide once: a stale attempt taken over discards its result; a finished job's retry does nothing", async () => {
-    const slideRow = async () => (await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.slide!)))[0]!;
-    const runsBefore = (await slideRow()).tilingRuns;
-    // Attempt A of job-1 is held just before it stores the derived pyramid, as a worker that
-    // stalled past its job's expiry; meanwhile the job's retry (attempt B) finishes the slide.
-    let reached!: () => void;
-    const atCommit = new Promise<void>((r) => (reached = r));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const stalled: ObjectStore = {
-      ...store,
-      async put(key, body, options) {
-        if (key.endsWith("/derived.tiff")) {
-          reached();
-          await gate;
-        }
-        return store.put(key, body, options);
-      },
-    };
-    const a = tileSlide(handle.db, stalled, ids.slide!, { jobId: "job-1" });
-    await atCommit;
-    expect(await tileSlide(handle.db, store, ids.slide!, { jobId: "job-1" })).toBe("done");
-    const afterB = await slideRow();
-    release();
-    expect(await a).toBe("superseded");
-    const afterA = await slideRow();
-    expect(afterA).toMatchObject({ status: "ready", tilesPrefix: afterB.tilesPrefix, tilingRuns: runsBefore + 1 });
-    expect(await store.head(derivedKeyOf(afterA.tilesPrefix!))).not.toBeNull();
-    // The queue hands job-1 out again (its worker died before acknowledging): nothing to do.
-    expect(await tileSlide(handle.db, store, ids.slide!, { jobId: "job-1" })).toBe("already-done");
-    expect((await slideRow()).tilingRuns).toBe(runsBefore + 1);
-  });
-
-  it("records a reason the lab can act on when the file is not a slide", async () => {
+  it("leaves a file that is not a slide to the background job, which records why", async () => {
     expect(await prepareSlideForViewing(handle.db, store, ids.badSlide!)).toBe(false);
-    await expect(tileSlide(handle.db, store, ids.badSlide!)).rejects.toThrow();
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, ids.badSlide!));
-    expect(row).toMatchObject({ status: "failed" });
-    expect(row!.failureReason).toMatch(/not a TIFF-based slide/);
-    expect(await store.list("pyramid/" + ids.badSlide)).toEqual([]);
-  });
-
-  it("fails a slide whose header reads but whose tiles are damaged, though it was viewable at first", async () => {
-    const bytes = Buffer.from(writeTestTiff([{ width: 2400, height: 2400, tileSize: 256, pixel: tissuePixel }]).bytes);
-    // Past the directory the JPEG tiles turn to noise.
-    for (let i = 70_000; i < bytes.length - 4096; i += 7) bytes[i] = (i * 31) & 0xff;
-    await store.put("sources/damaged.tif", bytes);
-    const [damaged] = await handle.db
-      .insert(schema.slides)
-      .values({ labId: ids.labA!, caseId: ids.case!, block: "A3", stain: "H&E", fileName: "damaged.tif", sizeBytes: bytes.length, sha256: "3", sourceKey: "sources/damaged.tif" })
-      .returning();
-    expect(await prepareSlideForViewing(handle.db, store, damaged!.id)).toBe(true);
-    await expect(tileSlide(handle.db, store, damaged!.id)).rejects.toThrow();
-    const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, damaged!.id));
-    expect(row).toMatchObject({ status: "failed" });
-    expect(row!.failureReason).toMatch(/damaged/);
-    await handle.db.delete(schema.slides).where(eq(schema.slides.id, damaged!.id)); // the listings below know two slides
+    expect(row!.status).not.toBe("ready");
+    expect(await store.list(`pyramid/${ids.badSlide}`)).toEqual([]);
   });
 });
 
@@ -174,7 +129,9 @@ describe("lab administration", () => {
     await expect(ana.members.list()).rejects.toMatchObject({ code: "FORBIDDEN" });
     const bo = await caller(ids.bo);
     expect((await bo.members.list()).map((m) => [m.email, m.role])).toEqual([["bo@south.example", "lab_admin"]]);
-    await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "New", role: "pathologist", password: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "New", role: "pathologist", password: "short" })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
     await bo.members.add({ labId: ids.labB!, email: "New@South.example", name: "New Person", role: "pathologist", password: "a-long-first-password" });
     await expect(bo.members.add({ labId: ids.labB!, email: "new@south.example", name: "x", role: "pathologist" })).rejects.toMatchObject({ code: "CONFLICT" });
     await expect(bo.members.setRole({ userId: ids.bo!, role: "pathologist" })).rejects.toThrow(/at least one administrator/);
@@ -222,7 +179,10 @@ describe("resumable uploads", () => {
     const [row] = await handle.db.select().from(schema.slides).where(eq(schema.slides.id, done.slideId));
     expect(sha(await store.get(row!.sourceKey!))).toBe(sha(file));
     // The same file again is recognised, not uploaded twice.
-    expect(await api.uploads.start({ fileName: "again.svs", size: file.length, sha256: sha(file), meta })).toEqual({ kind: "duplicate", slideId: done.slideId });
+    expect(await api.uploads.start({ fileName: "again.svs", size: file.length, sha256: sha(file), meta })).toEqual({
+      kind: "duplicate",
+      slideId: done.slideId,
+    });
   });
 
   it("refuses what is not a slide file before any byte is sent", async () => {
@@ -231,7 +191,9 @@ describe("resumable uploads", () => {
     await expect(api.uploads.start({ fileName: "report.pdf", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(/not a slide file/);
     await expect(api.uploads.start({ fileName: "a.svs", size: 1000, sha256: "nothex", meta })).rejects.toThrow(/SHA-256/);
     // A DICOM header names the patient: only a lab node's de-identified copy is taken.
-    await expect(api.uploads.start({ fileName: "slide.dcm", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(/publish DICOM slides with the lab's node/);
+    await expect(api.uploads.start({ fileName: "slide.dcm", size: 1000, sha256: "a".repeat(64), meta })).rejects.toThrow(
+      /publish DICOM slides with the lab's node/,
+    );
   });
 });
 

@@ -1,18 +1,12 @@
 import { z } from "zod";
 
-/** The queue and event settings of the hub and its workers, read and checked once. */
+/**
+ * The tile token and audit settings of the hub, read and checked once. (The queue's settings
+ * are @pathx/runtime's, the workers' schedules apps/worker's.)
+ */
 const schema = z.object({
-  /** A tiling job active this long is taken as its worker's death and retried by another worker. */
-  TILE_JOB_EXPIRE_SECONDS: z.coerce.number().int().min(5).max(86_400).default(15 * 60),
-  /** How often the workers' queue maintenance runs (expiring dead workers' jobs among other things). */
-  QUEUE_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-  /** Pause before a failed tiling job is retried (doubled at each attempt). */
-  TILE_RETRY_DELAY_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
-  /** Events older than this are pruned; a client away longer reloads instead of catching up. */
-  EVENTS_KEEP_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
-  /** Set in the cloud: the workers then log the queue metrics that scale them (Embedded Metric Format). */
+  /** Set in the cloud (every ECS task): the audit signing key must then come from the secret store. */
   PATHX_STACK: z.string().min(1).max(100).optional(),
-  QUEUE_METRICS_SECONDS: z.coerce.number().int().min(10).max(3600).default(60),
   /** The key the hub signs tile tokens with and the tile service checks them with (scripts/start.sh makes one). */
   TILE_TOKEN_SECRET: z.string().min(32, "TILE_TOKEN_SECRET must be at least 32 characters").optional(),
   /** Where browsers reach the tile service (apps/tiles): its own port locally, the CDN's origin in the cloud. */
@@ -28,8 +22,6 @@ const schema = z.object({
   AUDIT_SIGNING_KEY: z.string().min(1).optional(),
   /** Created 0600 on first use when AUDIT_SIGNING_KEY is not set. */
   AUDIT_KEY_FILE: z.string().default(".data/audit-signing-key.pem"),
-  /** How often the workers sign a checkpoint of every lab's audit chain that moved. */
-  AUDIT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
 });
 
 export type ApiEnv = z.infer<typeof schema>;
@@ -37,7 +29,7 @@ export type ApiEnv = z.infer<typeof schema>;
 export function readApiEnv(source: Record<string, string | undefined> = process.env): ApiEnv {
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
-    throw new Error(`queue, event and tile token settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new Error(`tile token and audit settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
   return parsed.data;
 }

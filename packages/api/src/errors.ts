@@ -1,12 +1,15 @@
-/** The hub's one error type: a code the transport maps to a status, and a message for the user. */
-/** TOO_LARGE / TIMEOUT: a request body over its route's limit, or too slow to arrive. */
-/** DAMAGED: bytes arrived altered in transit (checksum mismatch); the sender sends them again. */
-export type ApiErrorCode = "NOT_FOUND" | "UNAUTHORIZED" | "FORBIDDEN" | "BAD_REQUEST" | "CONFLICT" | "DAMAGED" | "TOO_LARGE" | "TIMEOUT" | "INTERNAL";
+import { CodedError, type ErrorCode } from "@pathx/errors";
 
-export class ApiError extends Error {
+/**
+ * The hub's one error type: a code from the error table (@pathx/errors, section `api`), which
+ * gives the transports its HTTP status and tRPC code, and a message for the user.
+ */
+export type ApiErrorCode = ErrorCode<"api">;
+
+export class ApiError extends CodedError<"api"> {
   override readonly name = "ApiError";
-  constructor(readonly code: ApiErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ApiErrorCode, message: string, options?: { cause?: unknown }) {
+    super("api", code, message, options);
   }
 }
 
@@ -15,9 +18,7 @@ export function notFound(what: string): ApiError {
   return new ApiError("NOT_FOUND", `${what} not found.`);
 }
 
-const httpStatus: Record<ApiErrorCode, number> = { NOT_FOUND: 404, BAD_REQUEST: 400, CONFLICT: 409, DAMAGED: 422, UNAUTHORIZED: 401, FORBIDDEN: 403, TOO_LARGE: 413, TIMEOUT: 408, INTERNAL: 500 };
-
 /** The HTTP status a plain (non-tRPC) route answers for an ApiError. */
 export function httpStatusOf(error: ApiError): number {
-  return httpStatus[error.code];
+  return error.httpStatus;
 }

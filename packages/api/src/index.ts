@@ -3,14 +3,14 @@ export { appRouter, type AppRouter } from "./routers/index";
 export { createContext, createCallerFactory, type ApiContext, type ApiDeps } from "./trpc";
 export { authenticateWithPassword, findUserIdByEmail, loadSessionUser, type Membership, type SessionUser } from "./domain/users";
 export { hashPassword, verifyPassword } from "./domain/passwords";
-export { type SlideRow } from "./domain/slides";
+export type { SlideRow } from "./domain/slides";
 export { PRIOR_VIEW_HOURS, hasOpenCaseForPatientOf, resolveSlideAccess, tileAccessFor, type SlideAccess, type TileAccess } from "./access/slide-access";
 export { accessRules, type AccessRule } from "./access/rules";
 export { exportAnnotationsGeoJson, type AnnotationGeometry, type AnnotationKind, type AnnotationView } from "./domain/annotations";
-export { derivedKeyOf, prepareSlideForViewing, tileSlide, type TileOptions, type TileOutcome } from "./domain/tiling";
-export { createStoreSink } from "./domain/store-sink";
-export { formatQueueMetrics, readQueueCounts, type QueueCounts } from "./jobs/queue-metrics";
-export { TILE_QUEUE, createTilingQueue, runTilingWorker, startBoss, type TilingQueue } from "./jobs/queue";
+export { derivedKeyOf, prepareSlideForViewing, storeThumbnail, thumbnailKeyOf } from "./domain/slide-viewing";
+export { labSharesLabelMacro } from "./domain/lab-policy";
+export { isPackedThumbnail } from "./domain/thumbnail-key";
+export type { TilingQueue } from "./jobs/tiling-queue";
 export {
   claimFetchOrders,
   describeFetch,
@@ -39,7 +39,14 @@ export { issueTileToken, pyramidVersionOf, type TileAccessGrant, type TileTokenS
 export { REVOCATIONS_TOPIC, parseRevocation, publishAccessRevocation, readRecentRevocations, usersOf, type Revocation } from "./events/revocations";
 export { watchTopicRights } from "./events/stream-rights";
 export { recordAudit, readAuditChainPage, type AuditEvent } from "./domain/audit";
-export { checkpointAllAuditChains, checkpointAuditChain, listAuditCheckpoints, readAuditChainState, verifyAuditChain, type AuditChainState } from "./domain/audit-chain";
+export {
+  checkpointAllAuditChains,
+  checkpointAuditChain,
+  listAuditCheckpoints,
+  readAuditChainState,
+  verifyAuditChain,
+  type AuditChainState,
+} from "./domain/audit-chain";
 export { loadAuditSigningKey, type AuditSigningKey } from "./audit/signing-key";
 export { PEER_HEADER, clientAddress, requestOriginOf, runWithRequestOrigin } from "./audit/request-context";
 export { activeSessionUser, endSession, endUserSessions, startSession, type SessionEndReason } from "./domain/sessions";

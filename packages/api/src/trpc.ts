@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { TRPCError, initTRPC } from "@trpc/server";
+import { TRPCError, type TRPC_ERROR_CODE_KEY, initTRPC } from "@trpc/server";
 import type { Db } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { requestOriginOf, runWithRequestOrigin } from "./audit/request-context";
@@ -8,13 +8,14 @@ import { recordAudit } from "./domain/audit";
 import { ApiError } from "./errors";
 import type { BoardChannel } from "./live/board-channel";
 import type { TileTokenSettings } from "./domain/tile-tokens";
+import type { TilingQueue } from "./jobs/tiling-queue";
 import { type Membership, type SessionUser, loadSessionUser } from "./domain/users";
 
 export interface ApiDeps {
   db: Db;
   store: ObjectStore;
   /** Hands a received slide to the tiling workers. */
-  enqueueTiling?: (slideId: string) => Promise<void>;
+  enqueueTiling?: TilingQueue["enqueueTiling"];
   /** Carries live tumor-board events to the members watching a session. */
   boardChannel?: BoardChannel;
   /** Signs tile tokens for the tile service (apps/tiles). */
@@ -32,7 +33,6 @@ export interface ApiContext extends ApiDeps {
   ip: string | null;
 }
 
-
 /** Framework-free: any transport gives plain Headers and the signed-in user's id (or none). */
 export async function createContext(deps: ApiDeps, request: { headers: Headers; userId: string | undefined }): Promise<ApiContext> {
   const user = request.userId ? await loadSessionUser(deps.db, request.userId) : undefined;
@@ -46,8 +46,6 @@ function isMalformedId(cause: unknown): boolean {
   const issues = (cause as { issues?: { code?: string; format?: string }[] } | undefined)?.issues;
   return Array.isArray(issues) && issues.some((i) => i.code === "invalid_format" && i.format === "uuid");
 }
-
-const trpcCode = { INTERNAL: "INTERNAL_SERVER_ERROR", DAMAGED: "UNPROCESSABLE_CONTENT", TOO_LARGE: "PAYLOAD_TOO_LARGE" } as const;
 
 const t = initTRPC.context<ApiContext>().create({
   errorFormatter({ shape, error, path }) {
@@ -72,11 +70,13 @@ const toTrpc = t.middleware(async ({ ctx, next }) => {
   if (result.ok) return result;
   if (result.error.cause instanceof ApiError) {
     const cause = result.error.cause;
-    const code = cause.code in trpcCode ? trpcCode[cause.code as keyof typeof trpcCode] : (cause.code as Exclude<typeof cause.code, keyof typeof trpcCode>);
+    // The error table's tRPC codes are tRPC's own: this assignment fails to compile otherwise.
+    const code: TRPC_ERROR_CODE_KEY = cause.trpcCode;
     throw new TRPCError({ code, message: cause.message, cause });
   }
   // Validated at the edge: a malformed id answers as an unknown one does, never as a failure.
-  if (result.error.code === "BAD_REQUEST" && isMalformedId(result.error.cause)) throw new TRPCError({ code: "NOT_FOUND", message: "Not found: this id is not valid." });
+  if (result.error.code === "BAD_REQUEST" && isMalformedId(result.error.cause))
+    throw new TRPCError({ code: "NOT_FOUND", message: "Not found: this id is not valid." });
   return result;
 });
 
@@ -112,7 +112,14 @@ export const labAdminProcedure = labProcedure
   .use(async ({ ctx, path, type, getRawInput, next }) => {
     const result = await next();
     if (result.ok && type === "mutation") {
-      await recordAudit(ctx.db, { labId: ctx.lab.labId, actorUserId: ctx.user.id, action: `admin.${path}`, targetType: "lab", targetId: ctx.lab.labId, detail: redactForAudit(await getRawInput()) });
+      await recordAudit(ctx.db, {
+        labId: ctx.lab.labId,
+        actorUserId: ctx.user.id,
+        action: `admin.${path}`,
+        targetType: "lab",
+        targetId: ctx.lab.labId,
+        detail: redactForAudit(await getRawInput()),
+      });
     }
     return result;
   });

@@ -11,7 +11,9 @@ describe("canonicalJson (RFC 8785)", () => {
       "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
       "literals": [null, true, false]
     }`);
-    expect(canonicalJson(input)).toBe(String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`);
+    expect(canonicalJson(input)).toBe(
+      String.raw`{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"}`,
+    );
   });
 
   it("sorts members by UTF-16 code units (§3.2.3)", () => {
@@ -21,7 +23,15 @@ describe("canonicalJson (RFC 8785)", () => {
     }`);
     const values = Object.values(JSON.parse(canonicalJson(input)) as Record<string, string>);
     const order = [...canonicalJson(input).matchAll(/":"([^"]+)"/g)].map((m) => m[1]);
-    expect(order).toEqual(["Carriage Return", "One", "Control", "Latin Small Letter O With Diaeresis", "Euro Sign", "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh"]);
+    expect(order).toEqual([
+      "Carriage Return",
+      "One",
+      "Control",
+      "Latin Small Letter O With Diaeresis",
+      "Euro Sign",
+      "Emoji: Grinning Face",
+      "Hebrew Letter Dalet With Dagesh",
+    ]);
     expect(values).toHaveLength(7);
   });
 

@@ -1,7 +1,17 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "./canonical-json";
-import { type AuditEntry, type Checkpoint, ChainVerifier, GENESIS_HASH, type SealedEntry, canonicalEntryJson, hashEntry, signCheckpoint, verifyCheckpoint } from "./chain";
+import {
+  type AuditEntry,
+  type Checkpoint,
+  ChainVerifier,
+  GENESIS_HASH,
+  type SealedEntry,
+  canonicalEntryJson,
+  hashEntry,
+  signCheckpoint,
+  verifyCheckpoint,
+} from "./chain";
 
 const lab = "6f1c3c5e-1d2b-4f7a-9a51-6f0c2b3d4e5f";
 const keys = generateKeyPairSync("ed25519");
@@ -10,7 +20,18 @@ function buildChain(n: number): SealedEntry[] {
   const out: SealedEntry[] = [];
   let prev = GENESIS_HASH;
   for (let seq = 1; seq <= n; seq++) {
-    const e = { labId: lab, seq, prevHash: prev, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(), actorUserId: null, action: "slide.view", targetType: "slide", targetId: `s${seq}`, detail: { n: seq }, ip: "192.0.2.1" };
+    const e = {
+      labId: lab,
+      seq,
+      prevHash: prev,
+      createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+      actorUserId: null,
+      action: "slide.view",
+      targetType: "slide",
+      targetId: `s${seq}`,
+      detail: { n: seq },
+      ip: "192.0.2.1",
+    };
     prev = hashEntry(e);
     out.push({ ...e, hash: prev });
   }
@@ -72,14 +93,43 @@ describe("ChainVerifier", () => {
 });
 
 describe("canonicalEntryJson", () => {
-  const base: AuditEntry = { labId: lab, seq: 7, prevHash: GENESIS_HASH, createdAt: "2026-01-01T00:00:07.000Z", actorUserId: null, action: "slide.view", targetType: "slide", targetId: "s7", detail: {}, ip: null };
+  const base: AuditEntry = {
+    labId: lab,
+    seq: 7,
+    prevHash: GENESIS_HASH,
+    createdAt: "2026-01-01T00:00:07.000Z",
+    actorUserId: null,
+    action: "slide.view",
+    targetType: "slide",
+    targetId: "s7",
+    detail: {},
+    ip: null,
+  };
   const generic = (e: AuditEntry) =>
-    canonicalJson({ v: 1, labId: e.labId, seq: e.seq, prevHash: e.prevHash, createdAt: e.createdAt, actorUserId: e.actorUserId, action: e.action, targetType: e.targetType, targetId: e.targetId, detail: e.detail, ip: e.ip });
+    canonicalJson({
+      v: 1,
+      labId: e.labId,
+      seq: e.seq,
+      prevHash: e.prevHash,
+      createdAt: e.createdAt,
+      actorUserId: e.actorUserId,
+      action: e.action,
+      targetType: e.targetType,
+      targetId: e.targetId,
+      detail: e.detail,
+      ip: e.ip,
+    });
 
   it("writes exactly the generic RFC 8785 bytes, for entries as declared and for odd shapes", () => {
     const variants: AuditEntry[] = [
       base,
-      { ...base, labId: null, actorUserId: "a1", ip: "2001:db8::1", detail: { "\u20ac": 1, "\r": [1, "x", null, { b: 2, a: 1 }], z: { y: true, x: 1e21 }, a: "é\u0001\"\\" } },
+      {
+        ...base,
+        labId: null,
+        actorUserId: "a1",
+        ip: "2001:db8::1",
+        detail: { "\u20ac": 1, "\r": [1, "x", null, { b: 2, a: 1 }], z: { y: true, x: 1e21 }, a: 'é\u0001"\\' },
+      },
       { ...base, action: "\u{1f600} emoji", targetId: "\u0000", seq: 2 ** 53 - 1 },
       // Shapes a hub or database could send that the declared type does not allow.
       { ...base, actorUserId: undefined as unknown as null, detail: [1, 2] as unknown as Record<string, unknown> },

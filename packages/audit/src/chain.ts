@@ -54,7 +54,19 @@ export function canonicalEntryJson(e: AuditEntry): string {
     typeof e.targetId !== "string" ||
     typeof e.targetType !== "string"
   ) {
-    return canonicalJson({ v: 1, labId: e.labId, seq: e.seq, prevHash: e.prevHash, createdAt: e.createdAt, actorUserId: e.actorUserId, action: e.action, targetType: e.targetType, targetId: e.targetId, detail, ip: e.ip });
+    return canonicalJson({
+      v: 1,
+      labId: e.labId,
+      seq: e.seq,
+      prevHash: e.prevHash,
+      createdAt: e.createdAt,
+      actorUserId: e.actorUserId,
+      action: e.action,
+      targetType: e.targetType,
+      targetId: e.targetId,
+      detail,
+      ip: e.ip,
+    });
   }
   return (
     `{"action":${writeString(e.action)},"actorUserId":${nullable(e.actorUserId)},"createdAt":${writeString(e.createdAt)},` +
@@ -71,7 +83,9 @@ export function hashEntry(e: AuditEntry): string {
 // crypto.hash (Node ≥ 20.12) hashes a string in one call, about twice as fast as a Hash object
 // per entry; a node agent on an older Node 20 takes the Hash object.
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
-const sha256Hex = oneShotHash ? (text: string) => oneShotHash("sha256", text, "hex") : (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+const sha256Hex = oneShotHash
+  ? (text: string) => oneShotHash("sha256", text, "hex")
+  : (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
 /** A lab's chain head, signed with the hub's Ed25519 key (kept outside the database). */
 export interface Checkpoint {
@@ -89,7 +103,10 @@ const checkpointPayload = (c: Omit<Checkpoint, "signature">) =>
 
 /** Short, stable name of a public key: the first 16 hex digits of the SHA-256 of its SPKI DER. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 export function signCheckpoint(privateKey: KeyObject, head: { labId: string | null; seq: number; hash: string; signedAt: string }): Checkpoint {
@@ -132,12 +149,16 @@ export class ChainVerifier {
 
   constructor(
     private readonly labId: string | null,
-    private readonly checkpoints: Checkpoint[],
+    checkpoints: Checkpoint[],
     publicKey: KeyObject | undefined,
   ) {
     for (const c of checkpoints) {
       const problem =
-        c.labId !== labId ? "a checkpoint of another lab was given" : !publicKey || !verifyCheckpoint(publicKey, c) ? `the checkpoint at entry ${c.seq} (signed ${c.signedAt}) has no valid signature of the hub's key` : undefined;
+        c.labId !== labId
+          ? "a checkpoint of another lab was given"
+          : !publicKey || !verifyCheckpoint(publicKey, c)
+            ? `the checkpoint at entry ${c.seq} (signed ${c.signedAt}) has no valid signature of the hub's key`
+            : undefined;
       if (problem) {
         this.fail(c.seq, problem);
         continue;
@@ -159,11 +180,13 @@ export class ChainVerifier {
     if (e.labId !== this.labId) this.fail(expected, `entry ${e.seq} belongs to another chain (${e.labId ?? "hub"})`);
     else if (e.seq > expected) this.fail(expected, `entry ${expected} is missing (the chain jumps from ${this.length} to ${e.seq})`);
     else if (e.seq < expected) this.fail(expected, `entry ${e.seq} appears again or out of order after entry ${this.length}`);
-    else if (e.prevHash !== this.headHash) this.fail(e.seq, `entry ${e.seq} does not link to entry ${this.length} (its previous-hash differs): entries were reordered, removed or rewritten`);
+    else if (e.prevHash !== this.headHash)
+      this.fail(e.seq, `entry ${e.seq} does not link to entry ${this.length} (its previous-hash differs): entries were reordered, removed or rewritten`);
     else if (hashEntry(e) !== e.hash) this.fail(e.seq, `entry ${e.seq} does not match its hash: its content was changed`);
     else {
       const witness = this.bySeq.get(e.seq);
-      if (witness && witness.hash !== e.hash) this.fail(e.seq, `entry ${e.seq} differs from the checkpoint signed ${witness.signedAt}: the chain was rewritten`);
+      if (witness && witness.hash !== e.hash)
+        this.fail(e.seq, `entry ${e.seq} differs from the checkpoint signed ${witness.signedAt}: the chain was rewritten`);
       else {
         this.length = e.seq;
         this.headHash = e.hash;
@@ -175,8 +198,19 @@ export class ChainVerifier {
 
   report(): ChainReport {
     for (const c of this.bySeq.values()) {
-      if (c.seq > this.length && !this.broken) this.fail(this.length + 1, `the chain ends at entry ${this.length} but a checkpoint signed ${c.signedAt} vouches for ${c.seq} entries: it was truncated`);
+      if (c.seq > this.length && !this.broken)
+        this.fail(
+          this.length + 1,
+          `the chain ends at entry ${this.length} but a checkpoint signed ${c.signedAt} vouches for ${c.seq} entries: it was truncated`,
+        );
     }
-    return { ok: !this.broken, labId: this.labId, length: this.length, headHash: this.headHash, checkpoints: this.bySeq.size, ...(this.broken ? { broken: this.broken } : {}) };
+    return {
+      ok: !this.broken,
+      labId: this.labId,
+      length: this.length,
+      headHash: this.headHash,
+      checkpoints: this.bySeq.size,
+      ...(this.broken ? { broken: this.broken } : {}),
+    };
   }
 }

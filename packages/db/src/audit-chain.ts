@@ -18,7 +18,9 @@ export async function lockAuditChain(tx: AnyDb, labId: string | null): Promise<v
 }
 
 /** The entry as it is hashed (what `@pathx/audit` checks). */
-export function auditEntryOf(row: Pick<AuditRow, "labId" | "seq" | "prevHash" | "createdAt" | "actorUserId" | "action" | "targetType" | "targetId" | "detail" | "ip">): AuditEntry {
+export function auditEntryOf(
+  row: Pick<AuditRow, "labId" | "seq" | "prevHash" | "createdAt" | "actorUserId" | "action" | "targetType" | "targetId" | "detail" | "ip">,
+): AuditEntry {
   return {
     labId: row.labId,
     seq: row.seq,
@@ -44,7 +46,13 @@ export const sealedEntryOf = (row: AuditRow): SealedEntry => ({ ...auditEntryOf(
  * before the tuples asked for). Timestamps are cut to the millisecond as a JS Date cuts them
  * (floor), and a missing hash or previous hash reads "".
  */
-export async function readAuditChainJson(db: AnyDb, labId: string | null, afterSeq: number, limit: number, shape: "tuples" | "objects" = "tuples"): Promise<string> {
+export async function readAuditChainJson(
+  db: AnyDb,
+  labId: string | null,
+  afterSeq: number,
+  limit: number,
+  shape: "tuples" | "objects" = "tuples",
+): Promise<string> {
   const item =
     shape === "tuples"
       ? sql`json_build_array(seq, coalesce(prev_hash, ''), floor(extract(epoch FROM created_at) * 1000)::int8, actor_user_id, action, target_type, target_id, detail, ip, coalesce(hash, ''))`
@@ -80,7 +88,10 @@ export async function sealAuditChains(db: AnyDb): Promise<number> {
       for (const row of rows) {
         if (row.hash === null) {
           const hash = hashEntry({ ...auditEntryOf(row), prevHash: prev });
-          await tx.update(auditEvents).set({ prevHash: prev, hash }).where(and(eq(auditEvents.id, row.id), isNull(auditEvents.hash)));
+          await tx
+            .update(auditEvents)
+            .set({ prevHash: prev, hash })
+            .where(and(eq(auditEvents.id, row.id), isNull(auditEvents.hash)));
           prev = hash;
           count++;
         } else prev = row.hash;
@@ -93,6 +104,11 @@ export async function sealAuditChains(db: AnyDb): Promise<number> {
 
 /** The chain's last entry (sequence number and hash); 0 and the genesis hash for an empty chain. */
 export async function readAuditHead(db: AnyDb, labId: string | null): Promise<{ seq: number; hash: string | null }> {
-  const [head] = await db.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(inAuditChain(labId)).orderBy(desc(auditEvents.seq)).limit(1);
+  const [head] = await db
+    .select({ seq: auditEvents.seq, hash: auditEvents.hash })
+    .from(auditEvents)
+    .where(inAuditChain(labId))
+    .orderBy(desc(auditEvents.seq))
+    .limit(1);
   return head ?? { seq: 0, hash: GENESIS_HASH };
 }

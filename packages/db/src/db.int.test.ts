@@ -35,14 +35,20 @@ describe("database on a real PostgreSQL server", () => {
       .insert(slides)
       .values({ labId: lab!.id, caseId: kase!.id, fileName: "s.svs", sizeBytes: 1, sha256: slug, sourceKey: "k" })
       .returning();
-    const [other] = await app.db.insert(labs).values({ slug: `${slug}-b`, name: "Other" }).returning();
+    const [other] = await app.db
+      .insert(labs)
+      .values({ slug: `${slug}-b`, name: "Other" })
+      .returning();
     expect((await findSlideForLab(app.db, lab!.id, slide!.id))?.fileName).toBe("s.svs");
     expect(await findSlideForLab(app.db, other!.id, slide!.id)).toBeNull();
     await expect(app.db.insert(cases).values({ labId: lab!.id, accessionNumber: "A-1", patientPseudonym: "q" })).rejects.toThrow();
   });
 
   it("the app role cannot change the schema", async () => {
-    const error = await app.db.execute(sql`DROP TABLE audit_events`).then(() => undefined, (e: Error) => e);
+    const error = await app.db.execute(sql`DROP TABLE audit_events`).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(String((error as Error & { cause?: unknown })?.cause)).toMatch(/must be owner|permission denied/);
   });
 });

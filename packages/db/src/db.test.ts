@@ -12,7 +12,10 @@ afterAll(() => handle.close());
 
 async function seedLabWithSlide(slug: string) {
   const db = handle.db;
-  const [lab] = await db.insert(labs).values({ slug, name: `Lab ${slug}` }).returning();
+  const [lab] = await db
+    .insert(labs)
+    .values({ slug, name: `Lab ${slug}` })
+    .returning();
   const [kase] = await db.insert(cases).values({ labId: lab!.id, accessionNumber: "S26-0001", patientPseudonym: "p-abc" }).returning();
   const [slide] = await db
     .insert(slides)

@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
 import postgres from "postgres";
 import { expect, it } from "vitest";
 import { createDb } from "./client";
+import { DATA_DIR_LOCK_FILE } from "./data-dir-lock";
 import { EMBEDDED_DB_SECRET_FILE, startEmbeddedDbServer } from "./embedded-server";
 import { readDbEnv } from "./env";
 import { labs } from "./schema";
@@ -17,10 +19,7 @@ it("serves PGlite over the PostgreSQL protocol to several clients, and keeps dat
   const first = await createDb(env);
   await first.migrate();
   const second = await createDb(env);
-  await Promise.all([
-    first.db.insert(labs).values({ slug: "one", name: "One" }),
-    second.db.insert(labs).values({ slug: "two", name: "Two" }),
-  ]);
+  await Promise.all([first.db.insert(labs).values({ slug: "one", name: "One" }), second.db.insert(labs).values({ slug: "two", name: "Two" })]);
   // Another client's statement waits while a transaction runs, instead of landing inside it:
   // the transaction rolls back and the other insert survives.
   const failing = first.db.transaction(async (tx) => {
@@ -36,9 +35,16 @@ it("serves PGlite over the PostgreSQL protocol to several clients, and keeps dat
   // Parameterised queries from both clients at once: each gets its own answer (a request's
   // Parse/Bind/Execute are never interleaved with another connection's).
   const answers = await Promise.all(
-    Array.from({ length: 200 }, (_, i) => (i % 2 ? first : second).db.select({ slug: labs.slug }).from(labs).where(eq(labs.slug, ["one", "two", "three", "four"][i % 4]!))),
+    Array.from({ length: 200 }, (_, i) =>
+      (i % 2 ? first : second).db
+        .select({ slug: labs.slug })
+        .from(labs)
+        .where(eq(labs.slug, ["one", "two", "three", "four"][i % 4]!)),
+    ),
   );
-  answers.forEach((rows, i) => expect(rows).toEqual([{ slug: ["one", "two", "three", "four"][i % 4] }]));
+  answers.forEach((rows, i) => {
+    expect(rows).toEqual([{ slug: ["one", "two", "three", "four"][i % 4] }]);
+  });
   await first.close();
   await second.close();
   await server.stop();
@@ -111,7 +117,12 @@ it("requires the generated password (SCRAM-SHA-256), kept 0600 beside the data",
 it("ends a connection that holds a transaction open past the turn bound, so the others go on", async () => {
   const dir = await mkdtemp(join(tmpdir(), "embedded-turn-"));
   const lines: string[] = [];
-  const server = await startEmbeddedDbServer({ dataDir: dir, port: 46000 + Math.floor(Math.random() * 1000), turnTimeoutMs: 500, log: (line) => lines.push(line) });
+  const server = await startEmbeddedDbServer({
+    dataDir: dir,
+    port: 46000 + Math.floor(Math.random() * 1000),
+    turnTimeoutMs: 500,
+    log: (line) => lines.push(line),
+  });
   const holder = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
   const other = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
   await holder`create table t (n int)`;
@@ -124,7 +135,10 @@ it("ends a connection that holds a transaction open past the turn bound, so the 
       began();
       await new Promise(() => {});
     })
-    .then(() => "committed", (error: unknown) => String(error));
+    .then(
+      () => "committed",
+      (error: unknown) => String(error),
+    );
   await inside;
   // Would wait for ever behind the open transaction without the bound.
   expect(await other`select count(*)::int as n from t`).toEqual([{ n: 0 }]);
@@ -133,5 +147,127 @@ it("ends a connection that holds a transaction open past the turn bound, so the 
   await other.end();
   await holder.end({ timeout: 0 });
   await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * A TCP relay between a client and the server that ends the connection at a chosen moment, as
+ * kill -9 of the client would: after the client's request matching `cutAfter` reached the
+ * server (it runs there while the client is gone), or after the server answered it.
+ */
+async function startCuttingRelay(serverUrl: string, cut: { request: RegExp; when: "sent" | "answered" }) {
+  const target = new URL(serverUrl);
+  let cutDone = () => {};
+  const didCut = new Promise<void>((resolve) => (cutDone = resolve));
+  const relay = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    let armed = false;
+    const endBoth = () => {
+      upstream.end();
+      client.destroy();
+      cutDone();
+    };
+    client.on("data", (data) => {
+      upstream.write(data);
+      if (data[0] === 0x51 && cut.request.test(data.toString("utf8"))) {
+        if (cut.when === "sent") endBoth();
+        else armed = true;
+      }
+    });
+    upstream.on("data", (data) => {
+      client.write(data);
+      if (armed && data.includes(0x5a)) endBoth(); // its ReadyForQuery: the answer is complete
+    });
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.end());
+  });
+  await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+  const url = new URL(serverUrl);
+  url.port = String((relay.address() as AddressInfo).port);
+  return { url: url.toString(), didCut, close: () => relay.close() };
+}
+
+/** Resolves to the promise's value, or rejects if it takes longer than `ms`. */
+const within = <T>(ms: number, promise: Promise<T>) =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms).unref())]);
+
+for (const when of ["sent", "answered"] as const) {
+  it(`serves the other connections at once when a client dies with a transaction open (cut once its statement was ${when})`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "embedded-dead-"));
+    const lines: string[] = [];
+    // The idle-transaction bound (30 s by default) is not what frees the database here.
+    const server = await startEmbeddedDbServer({ dataDir: dir, port: 46000 + Math.floor(Math.random() * 1000), log: (line) => lines.push(line) });
+    const other = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
+    await other`create table t (n int)`;
+    const relay = await startCuttingRelay(server.url, { request: /pg_sleep/, when });
+    const dying = postgres(relay.url, { prepare: false, max: 1, onnotice: () => {} });
+    // A transaction whose client is gone: while the statement runs ("sent") or just after it
+    // answered, idle in the transaction ("answered").
+    const lost = dying
+      .unsafe("begin; insert into t values (1); select pg_sleep(0.3)")
+      .simple()
+      .catch((error: Error) => error);
+    await relay.didCut;
+    expect(await within(10_000, other`select count(*)::int as n from t`)).toEqual([{ n: 0 }]);
+    expect(await within(10_000, other`insert into t values (2) returning n`)).toEqual([{ n: 2 }]);
+    await lost; // an error ("sent"), or its answer ("answered"): either way the client is gone
+    expect(lines).toEqual([]); // freed by the closed socket, not by the idle-transaction bound
+    await dying.end({ timeout: 0 });
+    relay.close();
+    await other.end();
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+}
+
+it("lets a transaction's long statement finish: the turn bound counts only time the database waits for the client", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "embedded-long-"));
+  const lines: string[] = [];
+  const server = await startEmbeddedDbServer({
+    dataDir: dir,
+    port: 46000 + Math.floor(Math.random() * 1000),
+    turnTimeoutMs: 300,
+    log: (line) => lines.push(line),
+  });
+  const holder = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
+  const other = postgres(server.url, { prepare: false, max: 1, onnotice: () => {} });
+  await holder`create table t (n int)`;
+  let began = () => {};
+  const inside = new Promise<void>((resolve) => (began = resolve));
+  const committed = holder.begin(async (tx) => {
+    await tx`insert into t values (1)`;
+    const sleeping = tx`select pg_sleep(1)`;
+    began();
+    await sleeping;
+    return "committed";
+  });
+  await inside;
+  // Waits its turn behind the transaction, then sees it committed.
+  const counted = other`select count(*)::int as n from t`;
+  expect(await within(10_000, committed)).toBe("committed");
+  expect(await within(10_000, counted)).toEqual([{ n: 1 }]);
+  expect(lines).toEqual([]);
+  await holder.end();
+  await other.end();
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it("refuses a second server on the same data folder, naming the first, and takes over a claim left by a killed one", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "embedded-claim-"));
+  const port = 46000 + Math.floor(Math.random() * 1000);
+  // A claim left by a process that is gone (a kill -9): pid 2^22 + 1 is above Linux's pid limit.
+  await writeFile(join(dir, DATA_DIR_LOCK_FILE), `${2 ** 22 + 1} 1 ${port + 1}`);
+  const first = await startEmbeddedDbServer({ dataDir: dir, port });
+  expect((await readFile(join(dir, DATA_DIR_LOCK_FILE), "utf8")).split(" ")[0]).toBe(String(process.pid));
+  // While it runs, a second server on the folder is refused (here from the same process, as another `npm start` would be).
+  await expect(startEmbeddedDbServer({ dataDir: dir, port: port + 1 })).rejects.toThrow(
+    new RegExp(`already served by process ${process.pid} \\(port ${port}\\); stop that hub first, or give this one its own PGLITE_DIR`),
+  );
+  await first.stop();
+  await expect(stat(join(dir, DATA_DIR_LOCK_FILE))).rejects.toThrow(/ENOENT/);
+  const again = await startEmbeddedDbServer({ dataDir: dir, port: port + 1 });
+  await again.stop();
   await rm(dir, { recursive: true, force: true });
 });

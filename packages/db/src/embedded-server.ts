@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { type Socket, createServer } from "node:net";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { claimDataDir } from "./data-dir-lock";
 import { makePrivateDir } from "./private-dir";
 import { type ScramVerifier, scramVerifier, startScram } from "./scram";
 
@@ -35,7 +36,8 @@ const LISTEN_COMMAND = /^\s*(listen|unlisten)\s+(?:"((?:[^"]|"")+)"|([\w$]+|\*))
 function listenCommand(message: Buffer): ListenCommand | undefined {
   const type = message[0];
   let at = 5;
-  if (type === 0x50) at = message.indexOf(0, at) + 1; // Parse: skip the statement name
+  if (type === 0x50)
+    at = message.indexOf(0, at) + 1; // Parse: skip the statement name
   else if (type !== 0x51) return undefined;
   const end = message.indexOf(0, at);
   const match = end > at ? LISTEN_COMMAND.exec(message.toString("utf8", at, end)) : null;
@@ -92,8 +94,7 @@ const int32 = (n: number) => {
 };
 const authMessage = (code: number, payload: Buffer) => message("R", Buffer.concat([int32(code), payload]));
 /** A FATAL ErrorResponse with its SQLSTATE. */
-const fatal = (code: string, text: string) =>
-  message("E", Buffer.concat([Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${text}\0`, "utf8"), Buffer.from([0])]));
+const fatal = (code: string, text: string) => message("E", Buffer.concat([Buffer.from(`SFATAL\0VFATAL\0C${code}\0M${text}\0`, "utf8"), Buffer.from([0])]));
 
 /** The user named in a StartupMessage (key/value pairs after the protocol version). */
 function startupUser(startup: Buffer): string {
@@ -123,10 +124,18 @@ function startupUser(startup: Buffer): string {
  * keeps its turn — a transaction left open, idle — longer than `turnTimeoutMs` is ended (its
  * transaction rolled back, a log line says which), as PostgreSQL's
  * idle_in_transaction_session_timeout would, so it cannot stall every other client.
+ *
+ * The data folder is claimed while the server runs (`pathx-db.pid`): a second server on the same
+ * folder is refused with a message naming the first; a claim left by a killed process is taken over.
  */
 export async function startEmbeddedDbServer(options: { dataDir: string; port: number; host?: string; turnTimeoutMs?: number; log?: (line: string) => void }) {
   await makePrivateDir(options.dataDir);
-  const db = await PGlite.create(options.dataDir);
+  // One server per data folder: a second one (another `npm start` on another port) is refused.
+  const releaseDataDir = await claimDataDir(options.dataDir, options.port);
+  const db = await PGlite.create(options.dataDir).catch(async (error: unknown) => {
+    await releaseDataDir();
+    throw error;
+  });
   const password = await readOrCreateSecret(options.dataDir);
   const verifier: ScramVerifier = scramVerifier(password);
   const turnTimeoutMs = options.turnTimeoutMs ?? 30_000;
@@ -147,7 +156,9 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
     if (!holder) return;
     turnTimer = setTimeout(() => {
       if (owner !== holder || pending.some((p) => p.session === holder)) return;
-      log(`embedded database: connection ${holder.id} (${holder.user}) kept a transaction open for more than ${turnTimeoutMs} ms; ended it and rolled it back so other connections can go on`);
+      log(
+        `embedded database: connection ${holder.id} (${holder.user}) kept a transaction open for more than ${turnTimeoutMs} ms; ended it and rolled it back so other connections can go on`,
+      );
       holder.socket.end(fatal("25P03", "terminating connection: a transaction was left idle too long (the embedded database serves one turn at a time)"));
       holder.socket.destroy();
     }, turnTimeoutMs);
@@ -304,7 +315,16 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
   };
 
   const server = createServer((socket) => {
-    const session: Session = { id: nextId++, socket, buffer: Buffer.alloc(0), started: false, auth: { state: "initial" }, user: "", channels: new Set(), held: [] };
+    const session: Session = {
+      id: nextId++,
+      socket,
+      buffer: Buffer.alloc(0),
+      started: false,
+      auth: { state: "initial" },
+      user: "",
+      channels: new Set(),
+      held: [],
+    };
     sessions.add(session);
     socket.setNoDelay(true);
     socket.on("data", (data) => onData(session, data));
@@ -314,6 +334,10 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, host, resolve);
+  }).catch(async (error: unknown) => {
+    await db.close();
+    await releaseDataDir();
+    throw error;
   });
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@${host}:${options.port}/postgres`,
@@ -322,6 +346,7 @@ export async function startEmbeddedDbServer(options: { dataDir: string; port: nu
       for (const session of sessions) session.socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();
+      await releaseDataDir();
     },
   };
 }

@@ -59,8 +59,12 @@ export const users = pgTable("users", {
 export const memberships = pgTable(
   "memberships",
   {
-    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
-    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id")
+      .notNull()
+      .references(() => labs.id, { onDelete: "cascade" }),
     role: roleEnum("role").notNull(),
     /** Subspecialty pools the member answers second opinions for, e.g. "dermatopathology". */
     subspecialties: text("subspecialties").array().notNull().default(sql`'{}'::text[]`),
@@ -79,22 +83,31 @@ export const labInvitations = pgTable(
   "lab_invitations",
   {
     id: id(),
-    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
-    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id")
+      .notNull()
+      .references(() => labs.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     role: roleEnum("role").notNull(),
     invitedBy: uuid("invited_by").references(() => users.id, { onDelete: "set null" }),
     status: invitationStatusEnum("status").notNull().default("pending"),
     respondedAt: timestamp("responded_at", { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [index("lab_invitations_user_idx").on(t.userId, t.status), uniqueIndex("lab_invitations_pending_idx").on(t.labId, t.userId).where(sql`status = 'pending'`)],
+  (t) => [
+    index("lab_invitations_user_idx").on(t.userId, t.status),
+    uniqueIndex("lab_invitations_pending_idx").on(t.labId, t.userId).where(sql`status = 'pending'`),
+  ],
 );
 
 export const cases = pgTable(
   "cases",
   {
     id: id(),
-    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id")
+      .notNull()
+      .references(() => labs.id, { onDelete: "cascade" }),
     accessionNumber: text("accession_number").notNull(),
     /** Keyed pseudonym of the patient's national id, made at the lab; never the id itself. */
     patientPseudonym: text("patient_pseudonym").notNull(),
@@ -105,18 +118,19 @@ export const cases = pgTable(
     receivedAt: timestamp("received_at", { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex("cases_lab_accession_idx").on(t.labId, t.accessionNumber),
-    index("cases_pseudonym_idx").on(t.patientPseudonym),
-  ],
+  (t) => [uniqueIndex("cases_lab_accession_idx").on(t.labId, t.accessionNumber), index("cases_pseudonym_idx").on(t.patientPseudonym)],
 );
 
 export const slides = pgTable(
   "slides",
   {
     id: id(),
-    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
-    caseId: uuid("case_id").notNull().references(() => cases.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id")
+      .notNull()
+      .references(() => labs.id, { onDelete: "cascade" }),
+    caseId: uuid("case_id")
+      .notNull()
+      .references(() => cases.id, { onDelete: "cascade" }),
     block: text("block").notNull().default(""),
     stain: text("stain").notNull().default(""),
     status: slideStatusEnum("status").notNull().default("received"),
@@ -169,7 +183,9 @@ export const uploads = pgTable(
   "uploads",
   {
     id: id(),
-    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id")
+      .notNull()
+      .references(() => labs.id, { onDelete: "cascade" }),
     userId: uuid("user_id").references(() => users.id, { onDelete: "set null" }),
     fileName: text("file_name").notNull(),
     sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
@@ -241,7 +257,9 @@ export const nodes = pgTable(
   "nodes",
   {
     id: id(),
-    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id")
+      .notNull()
+      .references(() => labs.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     credentialHash: text("credential_hash").notNull().unique(),
     version: text("version"),
@@ -258,7 +276,9 @@ export const nodes = pgTable(
 /** One-time tokens a lab admin hands to whoever installs the lab's node. */
 export const enrollmentTokens = pgTable("enrollment_tokens", {
   id: id(),
-  labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+  labId: uuid("lab_id")
+    .notNull()
+    .references(() => labs.id, { onDelete: "cascade" }),
   tokenHash: text("token_hash").notNull().unique(),
   createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
@@ -276,9 +296,16 @@ export const fetchOrders = pgTable(
   "fetch_orders",
   {
     id: id(),
-    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
-    nodeId: uuid("node_id").notNull().references(() => nodes.id, { onDelete: "cascade" }),
-    slideId: uuid("slide_id").notNull().unique().references(() => slides.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id")
+      .notNull()
+      .references(() => labs.id, { onDelete: "cascade" }),
+    nodeId: uuid("node_id")
+      .notNull()
+      .references(() => nodes.id, { onDelete: "cascade" }),
+    slideId: uuid("slide_id")
+      .notNull()
+      .unique()
+      .references(() => slides.id, { onDelete: "cascade" }),
     status: fetchOrderStatusEnum("status").notNull().default("pending"),
     requestedBy: uuid("requested_by").references(() => users.id, { onDelete: "set null" }),
     attempts: integer("attempts").notNull().default(0),
@@ -316,12 +343,20 @@ export const consultRequests = pgTable(
   "consult_requests",
   {
     id: id(),
-    requesterLabId: uuid("requester_lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
-    requesterUserId: uuid("requester_user_id").notNull().references(() => users.id),
-    caseId: uuid("case_id").notNull().references(() => cases.id, { onDelete: "cascade" }),
+    requesterLabId: uuid("requester_lab_id")
+      .notNull()
+      .references(() => labs.id, { onDelete: "cascade" }),
+    requesterUserId: uuid("requester_user_id")
+      .notNull()
+      .references(() => users.id),
+    caseId: uuid("case_id")
+      .notNull()
+      .references(() => cases.id, { onDelete: "cascade" }),
     question: text("question").notNull(),
     urgency: urgencyEnum("urgency").notNull().default("routine"),
-    targetLabId: uuid("target_lab_id").notNull().references(() => labs.id),
+    targetLabId: uuid("target_lab_id")
+      .notNull()
+      .references(() => labs.id),
     /** A named consultant, or null when addressed to the lab's subspecialty pool. */
     targetUserId: uuid("target_user_id").references(() => users.id),
     targetSubspecialty: text("target_subspecialty"),
@@ -344,8 +379,12 @@ export const consultRequests = pgTable(
 export const consultSlides = pgTable(
   "consult_slides",
   {
-    requestId: uuid("request_id").notNull().references(() => consultRequests.id, { onDelete: "cascade" }),
-    slideId: uuid("slide_id").notNull().references(() => slides.id, { onDelete: "cascade" }),
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => consultRequests.id, { onDelete: "cascade" }),
+    slideId: uuid("slide_id")
+      .notNull()
+      .references(() => slides.id, { onDelete: "cascade" }),
   },
   (t) => [primaryKey({ columns: [t.requestId, t.slideId] })],
 );
@@ -353,8 +392,13 @@ export const consultSlides = pgTable(
 /** The consultant's answer. Codes are free fields, e.g. {"snomed": "…", "icdO": "8720/3"}. */
 export const consultReports = pgTable("consult_reports", {
   id: id(),
-  requestId: uuid("request_id").notNull().unique().references(() => consultRequests.id, { onDelete: "cascade" }),
-  authorUserId: uuid("author_user_id").notNull().references(() => users.id),
+  requestId: uuid("request_id")
+    .notNull()
+    .unique()
+    .references(() => consultRequests.id, { onDelete: "cascade" }),
+  authorUserId: uuid("author_user_id")
+    .notNull()
+    .references(() => users.id),
   diagnosis: text("diagnosis").notNull(),
   comment: text("comment").notNull().default(""),
   codes: jsonb("codes").notNull().default({}),
@@ -370,8 +414,12 @@ export const accessGrants = pgTable(
   "access_grants",
   {
     id: id(),
-    slideId: uuid("slide_id").notNull().references(() => slides.id, { onDelete: "cascade" }),
-    granteeUserId: uuid("grantee_user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    slideId: uuid("slide_id")
+      .notNull()
+      .references(() => slides.id, { onDelete: "cascade" }),
+    granteeUserId: uuid("grantee_user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     reason: grantReasonEnum("reason").notNull(),
     /** The consult request or board session the grant belongs to. */
     sourceId: uuid("source_id").notNull(),
@@ -391,9 +439,15 @@ export const annotations = pgTable(
   "annotations",
   {
     id: id(),
-    slideId: uuid("slide_id").notNull().references(() => slides.id, { onDelete: "cascade" }),
-    authorUserId: uuid("author_user_id").notNull().references(() => users.id),
-    authorLabId: uuid("author_lab_id").notNull().references(() => labs.id),
+    slideId: uuid("slide_id")
+      .notNull()
+      .references(() => slides.id, { onDelete: "cascade" }),
+    authorUserId: uuid("author_user_id")
+      .notNull()
+      .references(() => users.id),
+    authorLabId: uuid("author_lab_id")
+      .notNull()
+      .references(() => labs.id),
     /** point | line | rectangle | polygon | text */
     kind: text("kind").notNull(),
     feature: jsonb("feature").notNull(),
@@ -413,15 +467,21 @@ export const annotations = pgTable(
 export const boards = pgTable("boards", {
   id: id(),
   name: text("name").notNull(),
-  chairUserId: uuid("chair_user_id").notNull().references(() => users.id),
+  chairUserId: uuid("chair_user_id")
+    .notNull()
+    .references(() => users.id),
   createdAt: createdAt(),
 });
 
 export const boardMembers = pgTable(
   "board_members",
   {
-    boardId: uuid("board_id").notNull().references(() => boards.id, { onDelete: "cascade" }),
-    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    boardId: uuid("board_id")
+      .notNull()
+      .references(() => boards.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.boardId, t.userId] })],
@@ -429,7 +489,9 @@ export const boardMembers = pgTable(
 
 export const boardSessions = pgTable("board_sessions", {
   id: id(),
-  boardId: uuid("board_id").notNull().references(() => boards.id, { onDelete: "cascade" }),
+  boardId: uuid("board_id")
+    .notNull()
+    .references(() => boards.id, { onDelete: "cascade" }),
   scheduledAt: timestamp("scheduled_at", { withTimezone: true }).notNull(),
   status: boardSessionStatusEnum("status").notNull().default("planned"),
   presenterUserId: uuid("presenter_user_id").references(() => users.id),
@@ -444,8 +506,12 @@ export const boardAgendaItems = pgTable(
   "board_agenda_items",
   {
     id: id(),
-    sessionId: uuid("session_id").notNull().references(() => boardSessions.id, { onDelete: "cascade" }),
-    caseId: uuid("case_id").notNull().references(() => cases.id, { onDelete: "cascade" }),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => boardSessions.id, { onDelete: "cascade" }),
+    caseId: uuid("case_id")
+      .notNull()
+      .references(() => cases.id, { onDelete: "cascade" }),
     position: integer("position").notNull(),
     /** Snapshots (object keys of JPEG views) taken while the case was discussed. */
     snapshotKeys: jsonb("snapshot_keys").notNull().default([]),
@@ -463,9 +529,13 @@ export const boardConclusions = pgTable(
   "board_conclusions",
   {
     id: id(),
-    itemId: uuid("item_id").notNull().references(() => boardAgendaItems.id, { onDelete: "cascade" }),
+    itemId: uuid("item_id")
+      .notNull()
+      .references(() => boardAgendaItems.id, { onDelete: "cascade" }),
     kind: boardConclusionKindEnum("kind").notNull(),
-    authorUserId: uuid("author_user_id").notNull().references(() => users.id),
+    authorUserId: uuid("author_user_id")
+      .notNull()
+      .references(() => users.id),
     text: text("text").notNull(),
     /** For "agreed": the contribution the chair marked. */
     basedOn: uuid("based_on"),
@@ -479,7 +549,9 @@ export const notifications = pgTable(
   "notifications",
   {
     id: id(),
-    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     kind: text("kind").notNull(),
     title: text("title").notNull(),
     link: text("link").notNull(),
@@ -497,7 +569,9 @@ export const sessions = pgTable(
   "sessions",
   {
     id: id(),
-    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     /** "password" or "oidc:<issuer>". */
     method: text("method").notNull(),
     createdAt: createdAt(),
@@ -526,8 +600,12 @@ export const oidcLinks = pgTable(
   {
     issuer: text("issuer").notNull(),
     subject: text("subject").notNull(),
-    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
-    labId: uuid("lab_id").notNull().references(() => labs.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    labId: uuid("lab_id")
+      .notNull()
+      .references(() => labs.id, { onDelete: "cascade" }),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.issuer, t.subject] }), uniqueIndex("oidc_links_issuer_user_idx").on(t.issuer, t.userId)],

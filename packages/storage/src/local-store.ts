@@ -4,11 +4,14 @@ import { chmod, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from
 import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { StorageError, checkKey } from "./errors";
+import { createOpenFiles } from "./open-files";
 import type { ObjectInfo, ObjectStore } from "./types";
 
 /** Objects as files under one folder; writes go to a temporary file and are renamed into place. */
-export function createLocalStore(root: string): ObjectStore {
+export function createLocalStore(root: string, options: { openFiles?: number } = {}): ObjectStore {
   const pathOf = (key: string) => join(root, ...checkKey(key).split("/"));
+  // Ranged reads (slides read tile by tile) keep their files open; whole reads do not.
+  const openFiles = createOpenFiles(options.openFiles ?? 64);
   const notFound = (key: string, error: unknown) =>
     (error as NodeJS.ErrnoException).code === "ENOENT" ? new StorageError("NOT_FOUND", `no object ${key}.`, { cause: error }) : error;
   const etagOf = (size: number, mtimeMs: number) => createHash("sha1").update(`${size}:${mtimeMs}`).digest("hex").slice(0, 16);
@@ -27,6 +30,7 @@ export function createLocalStore(root: string): ObjectStore {
         if (body instanceof Uint8Array) await writeFile(temporary, body);
         else await pipeline(body, createWriteStream(temporary));
         await rename(temporary, path);
+        openFiles.forget(path);
       } catch (error) {
         await rm(temporary, { force: true });
         throw error;
@@ -34,14 +38,22 @@ export function createLocalStore(root: string): ObjectStore {
     },
     async get(key, range) {
       const path = pathOf(key);
+      if (range) {
+        return openFiles
+          .use(path, async (handle) => {
+            const buffer = Buffer.alloc(range.length);
+            const { bytesRead } = await handle.read(buffer, 0, range.length, range.offset);
+            return buffer.subarray(0, bytesRead);
+          })
+          .catch((e: unknown) => {
+            throw notFound(key, e);
+          });
+      }
       const handle = await open(path, "r").catch((e: unknown) => {
         throw notFound(key, e);
       });
       try {
-        if (!range) return await handle.readFile();
-        const buffer = Buffer.alloc(range.length);
-        const { bytesRead } = await handle.read(buffer, 0, range.length, range.offset);
-        return buffer.subarray(0, bytesRead);
+        return await handle.readFile();
       } finally {
         await handle.close();
       }
@@ -79,6 +91,7 @@ export function createLocalStore(root: string): ObjectStore {
       return out.sort((a, b) => (a.key < b.key ? -1 : 1));
     },
     async delete(key) {
+      openFiles.forget(pathOf(key));
       await unlink(pathOf(key)).catch((e: unknown) => {
         if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
       });
@@ -90,4 +103,3 @@ export function createLocalStore(root: string): ObjectStore {
     },
   };
 }
-

@@ -26,7 +26,8 @@ export function createS3Client(settings: S3Settings): S3Client {
     endpoint: settings.endpoint,
     region: settings.region,
     forcePathStyle: settings.forcePathStyle ?? Boolean(settings.endpoint),
-    credentials: settings.accessKeyId && settings.secretAccessKey ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } : undefined,
+    credentials:
+      settings.accessKeyId && settings.secretAccessKey ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } : undefined,
     // Without these the SDK streams uploads aws-chunked, and S3-compatible servers that do not
     // understand that framing store it inside the object (silent corruption).
     requestChecksumCalculation: "WHEN_REQUIRED",
@@ -54,7 +55,12 @@ export function createS3Store(settings: S3Settings, client = createS3Client(sett
           await client.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: options?.contentType }));
         } else {
           // Multipart for streams of unknown length; parts of 8 MiB, 4 at a time.
-          await new Upload({ client, params: { Bucket, Key: key, Body: body, ContentType: options?.contentType }, partSize: 8 * 1024 * 1024, queueSize: 4 }).done();
+          await new Upload({
+            client,
+            params: { Bucket, Key: key, Body: body, ContentType: options?.contentType },
+            partSize: 8 * 1024 * 1024,
+            queueSize: 4,
+          }).done();
         }
       } catch (error) {
         fail(key, error);
@@ -114,4 +120,3 @@ export function createS3Store(settings: S3Settings, client = createS3Client(sett
   };
   return store;
 }
-

@@ -26,8 +26,21 @@ const scriptEnv = (options: LocalS3Options) => ({
  */
 export async function startLocalS3(options: LocalS3Options = {}): Promise<StorageEnv & { stop(): void }> {
   const output = execFileSync("bash", [script, "start"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: scriptEnv(options) });
-  const settings = readStorageEnv(Object.fromEntries(output.trim().split("\n").map((line) => line.split("=", 2) as [string, string])));
-  const client = createS3Client({ endpoint: settings.S3_ENDPOINT, region: settings.S3_REGION, bucket: settings.S3_BUCKET!, accessKeyId: settings.S3_ACCESS_KEY_ID, secretAccessKey: settings.S3_SECRET_ACCESS_KEY });
+  const settings = readStorageEnv(
+    Object.fromEntries(
+      output
+        .trim()
+        .split("\n")
+        .map((line) => line.split("=", 2) as [string, string]),
+    ),
+  );
+  const client = createS3Client({
+    endpoint: settings.S3_ENDPOINT,
+    region: settings.S3_REGION,
+    bucket: settings.S3_BUCKET!,
+    accessKeyId: settings.S3_ACCESS_KEY_ID,
+    secretAccessKey: settings.S3_SECRET_ACCESS_KEY,
+  });
   await client.send(new CreateBucketCommand({ Bucket: settings.S3_BUCKET })).catch((error: { name?: string }) => {
     if (error.name !== "BucketAlreadyOwnedByYou" && error.name !== "BucketAlreadyExists") throw error;
   });

@@ -29,7 +29,8 @@ export const isPyramidVersion = (value: string) => VERSION.test(value);
 const sign = (secret: string, body: string) => createHmac("sha256", secret).update(body).digest("hex");
 
 export function signTileToken(secret: string, payload: TileTokenPayload): string {
-  if (!isUuid(payload.slideId) || !isUuid(payload.userId) || !isPyramidVersion(payload.version)) throw new Error("tile token: slide, user or version is malformed");
+  if (!isUuid(payload.slideId) || !isUuid(payload.userId) || !isPyramidVersion(payload.version))
+    throw new Error("tile token: slide, user or version is malformed");
   const body = [payload.slideId, payload.version, payload.userId, Math.floor(payload.issuedAt), Math.floor(payload.expiresAt)].join(".");
   return `${body}.${sign(secret, body)}`;
 }

@@ -9,7 +9,6 @@ import type { WsiErrorCode } from "./errors";
 import { openSlide } from "./slide";
 import { pyramidImages, tissuePixel, writeTestTiff } from "./test-support/tiff-writer";
 import { nonWsiDicom } from "./test-support/dicom-series";
-import { fixturePath } from "./test-support/fixtures";
 
 const work = await mkdtemp(join(tmpdir(), "wsi-bad-"));
 afterAll(() => rm(work, { recursive: true, force: true }));

@@ -85,7 +85,8 @@ export async function openBlockingFileSource(path: string): Promise<ByteSource> 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new WsiError("NOT_FOUND", `${path}: no such file.`, { cause: error });
-    if (code === "EACCES" || code === "EPERM") throw new WsiError("IO_ERROR", `${path}: permission denied; check the file's read permission.`, { cause: error });
+    if (code === "EACCES" || code === "EPERM")
+      throw new WsiError("IO_ERROR", `${path}: permission denied; check the file's read permission.`, { cause: error });
     throw new WsiError("IO_ERROR", `${path}: cannot open (${code ?? String(error)}).`, { cause: error });
   }
   const stat = fstatSync(fd);
@@ -139,10 +140,7 @@ export function createMemorySource(bytes: Uint8Array, name = "memory.tif"): Byte
  * A slide behind an HTTP(S) URL that honours Range requests: a presigned S3 URL, or any object
  * server. Each read is one ranged GET.
  */
-export async function openHttpRangeSource(
-  url: string,
-  options: { headers?: Record<string, string>; name?: string } = {},
-): Promise<ByteSource> {
+export async function openHttpRangeSource(url: string, options: { headers?: Record<string, string>; name?: string } = {}): Promise<ByteSource> {
   const name = options.name ?? decodeURIComponent(basename(new URL(url).pathname)) ?? "remote.tif";
   const head = await fetch(url, { method: "HEAD", headers: options.headers }).catch((error: unknown) => {
     throw new WsiError("IO_ERROR", `${name}: cannot reach ${new URL(url).host} (${String(error)}).`, { cause: error });

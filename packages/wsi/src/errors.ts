@@ -1,23 +1,12 @@
-/** Every failure the slide engine reports carries one of these codes. */
-export type WsiErrorCode =
-  | "NOT_A_TIFF"
-  | "UNSUPPORTED_FORMAT"
-  | "UNSUPPORTED_COMPRESSION"
-  | "TRUNCATED"
-  | "CORRUPT"
-  | "TOO_LARGE"
-  | "IO_ERROR"
-  | "INVALID_OPTIONS"
-  | "NOT_FOUND";
+import { CodedError, type ErrorCode } from "@pathx/errors";
 
-export class WsiError extends Error {
+/** Every failure the slide engine reports carries one of these codes (their statuses and exit codes: @pathx/errors). */
+export type WsiErrorCode = ErrorCode<"wsi">;
+
+export class WsiError extends CodedError<"wsi"> {
   override readonly name = "WsiError";
-  constructor(
-    readonly code: WsiErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: WsiErrorCode, message: string, options?: { cause?: unknown }) {
+    super("wsi", code, message, options);
   }
 }
 

@@ -18,7 +18,8 @@ export async function checkSlideHeader(head: Uint8Array, fileSize: number, name:
     name,
     size: async () => fileSize,
     async read(offset, length) {
-      if (offset + length > fileSize) throw new WsiError("TRUNCATED", `${name} is shorter than its own directory says: it is damaged or was not copied completely.`);
+      if (offset + length > fileSize)
+        throw new WsiError("TRUNCATED", `${name} is shorter than its own directory says: it is damaged or was not copied completely.`);
       if (offset + length > head.length) {
         beyond = true;
         throw new WsiError("TRUNCATED", "past the header");

@@ -5,12 +5,20 @@ import { psnr, renderRegion } from "./test-support/pixels";
 import { pyramidImages, tissuePixel, writeTestTiff } from "./test-support/tiff-writer";
 import { fixturePath } from "./test-support/fixtures";
 
-
 describe("openSlide on the shared real slides", () => {
   it("reads Aperio SVS metadata, levels and the pictures of the glass", async () => {
     const slide = await openSlide(await openFileSource(fixturePath("CMU-1-Small-Region.svs")));
     const m = slide.metadata;
-    expect(m).toMatchObject({ format: "aperio-svs", vendor: "aperio", width: 2220, height: 2967, mppX: 0.499, mppY: 0.499, objectivePower: 20, bigTiff: false });
+    expect(m).toMatchObject({
+      format: "aperio-svs",
+      vendor: "aperio",
+      width: 2220,
+      height: 2967,
+      mppX: 0.499,
+      mppY: 0.499,
+      objectivePower: 20,
+      bigTiff: false,
+    });
     expect(m.levels).toEqual([{ index: 0, width: 2220, height: 2967, tileWidth: 240, tileHeight: 240, downsample: 1, compression: "jpeg" }]);
     expect(m.associated.map((a) => [a.name, a.width, a.height, a.compression])).toEqual([
       ["thumbnail", 574, 768, "jpeg"],
@@ -53,7 +61,12 @@ describe("openSlide on the shared real slides", () => {
   it("reads a generic pyramidal deflate TIFF with its levels", async () => {
     const slide = await openSlide(await openFileSource(fixturePath("openslide-python_boxes.tiff")));
     expect(slide.metadata.format).toBe("generic-tiff");
-    expect(slide.metadata.levels.map((l) => [l.width, l.height])).toEqual([[300, 250], [150, 125], [75, 62], [37, 31]]);
+    expect(slide.metadata.levels.map((l) => [l.width, l.height])).toEqual([
+      [300, 250],
+      [150, 125],
+      [75, 62],
+      [37, 31],
+    ]);
     expect(slide.metadata.mppX).toBeNull(); // 72 dpi default is not a microscope resolution
     const tile = await slide.readTile(1, 0, 0);
     expect(tile.width).toBe(64);
@@ -65,7 +78,11 @@ describe("openSlide on generated slides", () => {
   it("reads a classic-TIFF pyramid and its pixels match the source", async () => {
     const tiff = writeTestTiff(pyramidImages(700, 500, 128, 3, { pixelsPerCm: 40_000 }));
     const slide = await openSlide(createMemorySource(tiff.bytes, "gen.tif"));
-    expect(slide.metadata.levels.map((l) => [l.width, l.height, l.downsample])).toEqual([[700, 500, 1], [350, 250, 2], [175, 125, 4]]);
+    expect(slide.metadata.levels.map((l) => [l.width, l.height, l.downsample])).toEqual([
+      [700, 500, 1],
+      [350, 250, 2],
+      [175, 125, 4],
+    ]);
     expect(slide.metadata.mppX).toBeCloseTo(0.25, 6);
     const tile = await slide.readTile(0, 1, 1);
     expect(psnr(tile, renderRegion(tissuePixel, 128, 128, 128, 128))).toBeGreaterThan(30);
@@ -78,14 +95,25 @@ describe("openSlide on generated slides", () => {
     expect(slide.metadata.bigTiff).toBe(true);
     expect(slide.metadata.levels.map((l) => l.width)).toEqual([600, 300, 150]);
     const tile = await slide.readTile(2, 0, 0);
-    expect(psnr(tile, renderRegion((x, y) => tissuePixel(x * 4, y * 4), 0, 0, 64, 64))).toBeGreaterThan(25);
+    expect(
+      psnr(
+        tile,
+        renderRegion((x, y) => tissuePixel(x * 4, y * 4), 0, 0, 64, 64),
+      ),
+    ).toBeGreaterThan(25);
   });
 
   it("reads only the bytes it needs: opening a slide does not read its tiles", async () => {
     const tiff = writeTestTiff(pyramidImages(2048, 2048, 256, 1));
     const inner = createMemorySource(tiff.bytes, "lazy.tif");
     let bytesRead = 0;
-    const slide = await openSlide({ ...inner, read: (o, l) => ((bytesRead += l), inner.read(o, l)) });
+    const slide = await openSlide({
+      ...inner,
+      read: (o, l) => {
+        bytesRead += l;
+        return inner.read(o, l);
+      },
+    });
     expect(bytesRead).toBeLessThan(8_000);
     await slide.readTile(0, 3, 3);
     expect(bytesRead).toBeLessThan(40_000);

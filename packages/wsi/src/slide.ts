@@ -84,7 +84,11 @@ export async function openSlide(source: ByteSource): Promise<Slide> {
 export async function openSlideAt(path: string, options: { blockingReads?: boolean } = {}): Promise<Slide> {
   const info = await (options.blockingReads ? Promise.resolve().then(() => statSync(path)) : stat(path)).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new WsiError(code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR", `${path}: ${code === "ENOENT" ? "no such file or folder" : `cannot read (${code ?? String(error)})`}.`, { cause: error });
+    throw new WsiError(
+      code === "ENOENT" ? "NOT_FOUND" : "IO_ERROR",
+      `${path}: ${code === "ENOENT" ? "no such file or folder" : `cannot read (${code ?? String(error)})`}.`,
+      { cause: error },
+    );
   });
   const isFolder = info.isDirectory();
   const name = path.split("/").filter(Boolean).pop() ?? path;
@@ -96,7 +100,11 @@ export async function openSlideAt(path: string, options: { blockingReads?: boole
   };
   if (isFolder) {
     const format = await viaPath();
-    if (!format) throw new WsiError("UNSUPPORTED_FORMAT", `${path}: is a folder that holds no slide pathx reads; give a DICOM WSI series folder or the slide file itself (for MRXS, the .mrxs file).`);
+    if (!format)
+      throw new WsiError(
+        "UNSUPPORTED_FORMAT",
+        `${path}: is a folder that holds no slide pathx reads; give a DICOM WSI series folder or the slide file itself (for MRXS, the .mrxs file).`,
+      );
     return createSlide(name, await openParts(name, () => format.open(path)), async () => {});
   }
   const source = await (options.blockingReads ? openBlockingFileSource : openFileSource)(path);
@@ -113,7 +121,7 @@ export async function openSlideAt(path: string, options: { blockingReads?: boole
     }
     if (native && "error" in native) throw native.error;
     if (!claimed) refuseUnclaimed(source.name, head);
-    
+
     return createSlide(name, await claimed.open(source, head), () => source.close());
   } catch (error) {
     await source.close().catch(() => {});
@@ -185,7 +193,10 @@ export function createSlide(name: string, parts: SlideParts, closeSource: () => 
       const width = Math.min(l.tileWidth, l.width - col * l.tileWidth);
       const height = Math.min(l.tileHeight, l.height - row * l.tileHeight);
       if (tile.width < width || tile.height < height) {
-        throw new WsiError("CORRUPT", `${name}: tile ${col},${row} of level ${level} decoded to ${tile.width} × ${tile.height}, smaller than the ${width} × ${height} expected.`);
+        throw new WsiError(
+          "CORRUPT",
+          `${name}: tile ${col},${row} of level ${level} decoded to ${tile.width} × ${tile.height}, smaller than the ${width} × ${height} expected.`,
+        );
       }
       return width === tile.width && height === tile.height && !tile.stride ? tile : cropImage(tile, 0, 0, width, height);
     },

@@ -18,7 +18,10 @@ export async function makeThumbnail(slide: Slide, maxSide = 256): Promise<RgbIma
   const bySize = [...levels].sort((a, b) => pixels(a) - pixels(b));
   // The smallest level still as large as the thumbnail (a Deep Zoom style pyramid goes down to
   // 1 × 1), or the largest one small enough to read whole.
-  const source = bySize.find((l) => Math.max(l.width, l.height) >= maxSide && pixels(l) <= MAX_SOURCE_PIXELS) ?? bySize.filter((l) => pixels(l) <= MAX_SOURCE_PIXELS).at(-1) ?? bySize[0]!;
+  const source =
+    bySize.find((l) => Math.max(l.width, l.height) >= maxSide && pixels(l) <= MAX_SOURCE_PIXELS) ??
+    bySize.filter((l) => pixels(l) <= MAX_SOURCE_PIXELS).at(-1) ??
+    bySize[0]!;
   const own = associated.find((a) => a.name === "thumbnail");
   if (own && (pixels(own) <= pixels(source) || pixels(source) > MAX_SOURCE_PIXELS)) {
     image = await slide.readAssociated("thumbnail");

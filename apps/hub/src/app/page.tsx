@@ -32,6 +32,7 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
         <LiveRefresh topics={[labSlidesTopic(context.lab.labId)]} busy={slides.some((s) => isSlideBusy(s.status))} />
         <h1>Slides of {context.lab.labName}</h1>
         <UploadPanel />
+        {/* biome-ignore lint/a11y/useSemanticElements: <form role="search"> is the search landmark every browser supports; <search> is new. */}
         <form className="search" role="search">
           <label htmlFor="q" className="muted" style={{ alignSelf: "center" }}>
             Accession number
@@ -71,7 +72,11 @@ export default async function DashboardPage({ searchParams }: { searchParams: Pr
                   </td>
                   <td>
                     <SlideStatus status={s.status} progress={s.progress} />
-                    {s.failureReason ? <div className="error" style={{ fontSize: ".85rem" }}>{s.failureReason}</div> : null}
+                    {s.failureReason ? (
+                      <div className="error" style={{ fontSize: ".85rem" }}>
+                        {s.failureReason}
+                      </div>
+                    ) : null}
                   </td>
                   <td>{s.width && s.height ? `${s.width.toLocaleString("en")} × ${s.height.toLocaleString("en")}` : "—"}</td>
                   <td>

@@ -8,19 +8,15 @@ export function AuditChainCard({ state }: { state: AuditChainState }) {
   return (
     <section className="card" aria-label="Audit chain">
       <p style={{ margin: 0 }}>
-        {v.ok ? (
-          <strong style={{ color: "#1a7f37" }}>Verified: intact</strong>
-        ) : (
-          <strong style={{ color: "#b42318" }}>BROKEN at entry {v.broken!.seq}</strong>
-        )}{" "}
+        {v.ok ? <strong style={{ color: "#1a7f37" }}>Verified: intact</strong> : <strong style={{ color: "#b42318" }}>BROKEN at entry {v.broken!.seq}</strong>}{" "}
         <span className="muted">
           — every entry re-hashed and linked just now, against {v.checkpoints} signed checkpoint{v.checkpoints === 1 ? "" : "s"}
         </span>
       </p>
       {v.ok ? null : (
         <p style={{ color: "#b42318" }}>
-          {v.broken!.problem.charAt(0).toUpperCase() + v.broken!.problem.slice(1)}. {v.length ? `Entries 1–${v.length} are intact. ` : ""}Tell the hub operator and your
-          security officer.
+          {v.broken!.problem.charAt(0).toUpperCase() + v.broken!.problem.slice(1)}. {v.length ? `Entries 1–${v.length} are intact. ` : ""}Tell the hub operator
+          and your security officer.
         </p>
       )}
       <table aria-label="Audit chain state">

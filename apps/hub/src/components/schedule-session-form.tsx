@@ -9,8 +9,7 @@ export function ScheduleSessionForm({ action }: { action: (form: FormData) => Pr
   return (
     <form action={action} className="card inline-form">
       <label>
-        Date and time{" "}
-        <input type="datetime-local" required value={local} onChange={(e) => setLocal(e.target.value)} />
+        Date and time <input type="datetime-local" required value={local} onChange={(e) => setLocal(e.target.value)} />
       </label>
       <input type="hidden" name="scheduledAt" value={instant && !Number.isNaN(instant.getTime()) ? instant.toISOString() : ""} />
       <button type="submit">Schedule session</button>

@@ -8,7 +8,11 @@ import type { AppRouter } from "@pathx/api";
 
 const api = createTRPCClient<AppRouter>({ links: [httpLink({ url: "/api/trpc" })] });
 
-type Phase = { kind: "idle" } | { kind: "hashing" | "uploading" | "finishing"; fraction: number } | { kind: "done"; text: string } | { kind: "error"; text: string };
+type Phase =
+  | { kind: "idle" }
+  | { kind: "hashing" | "uploading" | "finishing"; fraction: number }
+  | { kind: "done"; text: string }
+  | { kind: "error"; text: string };
 
 /** What the hub reads of a file before accepting it (HEADER_BYTES in @pathx/wsi). */
 const HEADER_BYTES = 64 * 1024;
@@ -113,8 +117,8 @@ export function UploadPanel() {
         <input name="specimen" aria-label="Specimen" placeholder="Specimen" />
       </div>
       <p className="muted" style={{ margin: "0 0 .5rem" }}>
-        A slide uploaded here is not linked to a patient: no patient id is asked for or sent. Slides your lab&apos;s node publishes carry a pseudonym it computes inside
-        the lab, and only those are found as priors at other labs.
+        A slide uploaded here is not linked to a patient: no patient id is asked for or sent. Slides your lab&apos;s node publishes carry a pseudonym it
+        computes inside the lab, and only those are found as priors at other labs.
       </p>
       <label
         onDragOver={(e) => {
@@ -128,10 +132,23 @@ export function UploadPanel() {
           const file = e.dataTransfer.files[0];
           if (file && !busy) void upload(file);
         }}
-        style={{ display: "block", border: `2px dashed ${dragging ? "var(--accent)" : "var(--line)"}`, borderRadius: ".5rem", padding: "1rem", textAlign: "center", cursor: "pointer" }}
+        style={{
+          display: "block",
+          border: `2px dashed ${dragging ? "var(--accent)" : "var(--line)"}`,
+          borderRadius: ".5rem",
+          padding: "1rem",
+          textAlign: "center",
+          cursor: "pointer",
+        }}
       >
         Drop an .svs, .ndpi or .tif file here, or choose one
-        <input type="file" accept=".svs,.ndpi,.tif,.tiff" aria-label="Slide file" disabled={busy} style={{ display: "block", margin: ".5rem auto 0" }} onChange={(e) => {
+        <input
+          type="file"
+          accept=".svs,.ndpi,.tif,.tiff"
+          aria-label="Slide file"
+          disabled={busy}
+          style={{ display: "block", margin: ".5rem auto 0" }}
+          onChange={(e) => {
             const file = e.target.files?.[0];
             // Cleared at once, so choosing the same file again is a change (a retry) too.
             e.target.value = "";

@@ -25,7 +25,13 @@ const capitalised = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`;
 export const demoAccounts: DemoAccount[] = [
   ...demoLabs.flatMap((lab): DemoAccount[] => [
     // Subspecialty pools for second opinions: South answers dermatopathology and soft tissue.
-    { email: `pathologist@${lab.slug}.example`, name: `Dr ${capitalised(lab.slug)} Pathologist`, lab: lab.slug, role: "pathologist", subspecialties: lab.slug === "south" ? ["dermatopathology", "soft tissue"] : ["soft tissue"] },
+    {
+      email: `pathologist@${lab.slug}.example`,
+      name: `Dr ${capitalised(lab.slug)} Pathologist`,
+      lab: lab.slug,
+      role: "pathologist",
+      subspecialties: lab.slug === "south" ? ["dermatopathology", "soft tissue"] : ["soft tissue"],
+    },
     { email: `admin@${lab.slug}.example`, name: `${lab.name} admin`, lab: lab.slug, role: "lab_admin", subspecialties: [] },
   ]),
   { email: "hub-admin@pathx.example", name: "Hub administrator", role: "hub_admin", subspecialties: [] },
@@ -34,11 +40,18 @@ export const demoAccounts: DemoAccount[] = [
 /** Inserts the demo labs and accounts; returns the lab rows. */
 export async function seedDemoUsers(db: Db) {
   const passwordHash = await hashPassword(demoPassword);
-  const labRows = await db.insert(schema.labs).values([...demoLabs]).returning();
+  const labRows = await db
+    .insert(schema.labs)
+    .values([...demoLabs])
+    .returning();
   for (const account of demoAccounts) {
-    const [user] = await db.insert(schema.users).values({ email: account.email, name: account.name, passwordHash, isHubAdmin: account.role === "hub_admin" }).returning();
+    const [user] = await db
+      .insert(schema.users)
+      .values({ email: account.email, name: account.name, passwordHash, isHubAdmin: account.role === "hub_admin" })
+      .returning();
     const lab = labRows.find((l) => l.slug === account.lab);
-    if (lab && account.role !== "hub_admin") await db.insert(schema.memberships).values({ userId: user!.id, labId: lab.id, role: account.role, subspecialties: account.subspecialties });
+    if (lab && account.role !== "hub_admin")
+      await db.insert(schema.memberships).values({ userId: user!.id, labId: lab.id, role: account.role, subspecialties: account.subspecialties });
   }
   return labRows;
 }

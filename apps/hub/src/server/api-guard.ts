@@ -1,4 +1,4 @@
-import { hubEnv } from "@/env";
+import { hubEnv } from "../env";
 import { allowedOrigins, checkCsrf, securityHeaders, servedOverHttps } from "./request-guard";
 
 /**

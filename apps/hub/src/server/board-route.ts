@@ -1,6 +1,6 @@
-import { ApiError, httpStatusOf, isUuid } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { guardApiRoute } from "./api-guard";
+import { answerBoardRequest } from "./board-answer";
 import { getDeps } from "./deps";
 import { withRequestOrigin } from "./request-origin";
 
@@ -13,19 +13,10 @@ export function handleBoardRequest(
   ids: string[],
   run: (userId: string, deps: Awaited<ReturnType<typeof getDeps>>) => Promise<Response>,
 ): Promise<Response> {
-  return guardApiRoute(request, () => answerBoardRequest(ids, run));
-}
-
-async function answerBoardRequest(ids: string[], run: (userId: string, deps: Awaited<ReturnType<typeof getDeps>>) => Promise<Response>): Promise<Response> {
-  const userId = await currentUserId();
-  if (!userId) return Response.json({ error: "Sign in to take part in tumor boards." }, { status: 401 });
-  if (!ids.every(isUuid)) return Response.json({ error: "This board session does not exist." }, { status: 404 });
-  try {
-    const deps = await getDeps();
-    return await withRequestOrigin(() => run(userId, deps));
-  } catch (error) {
-    if (error instanceof ApiError) return Response.json({ error: error.message }, { status: httpStatusOf(error) });
-    console.error(error);
-    return Response.json({ error: "The hub could not do this just now; try again." }, { status: 500 });
-  }
+  return guardApiRoute(request, async () =>
+    answerBoardRequest(await currentUserId(), ids, async (userId) => {
+      const deps = await getDeps();
+      return withRequestOrigin(() => run(userId, deps));
+    }),
+  );
 }

@@ -1,4 +1,3 @@
-import { resolve } from "node:path";
 import {
   type ApiDeps,
   type AuditSigningKey,
@@ -6,17 +5,17 @@ import {
   type TileTokenSettings,
   type TilingQueue,
   createBusBoardChannel,
-  createTilingQueue,
   loadAuditSigningKey,
   readApiEnv,
-  startBoss,
 } from "@pathx/api";
-import { type DbHandle, createDb, readDbEnv } from "@pathx/db";
-import { createObjectStore, readStorageEnv } from "@pathx/storage";
+import type { DbHandle } from "@pathx/db";
+import { openTilingQueue } from "@pathx/runtime";
 import { lazyEventHub } from "./events";
+import { getServices } from "./services";
 
-// One database handle, object store, queue sender and board channel per server process (kept
-// on globalThis: route handlers and pages may load their own copies of this module).
+// One set of api dependencies, queue sender and audit key per server process (kept on
+// globalThis: route handlers and pages may load their own copies of this module). The database
+// and store come from ./services and the event hub from ./events, which import nothing of this module.
 type HubDeps = ApiDeps & { handle: DbHandle; boardChannel: BoardChannel };
 const holder = globalThis as unknown as {
   pathxDeps?: Promise<HubDeps>;
@@ -32,10 +31,7 @@ export function getAuditKey(): Promise<AuditSigningKey> {
 
 export function getDeps(): Promise<HubDeps> {
   holder.pathxDeps ??= (async () => {
-    const dbEnv = readDbEnv();
-    const storageEnv = readStorageEnv();
-    const handle = await createDb({ ...dbEnv, PGLITE_DIR: resolve(dbEnv.PGLITE_DIR) });
-    const store = createObjectStore({ ...storageEnv, STORAGE_DIR: resolve(storageEnv.STORAGE_DIR) });
+    const { handle, store } = await getServices();
     return {
       db: handle.db,
       store,
@@ -50,13 +46,9 @@ export function getDeps(): Promise<HubDeps> {
   return holder.pathxDeps;
 }
 
-/** Where the web app hands slides to the tiling workers. */
+/** Where the web app hands slides to the workers (apps/worker). */
 export function getTilingQueue(): Promise<TilingQueue> {
-  holder.pathxQueue ??= (async () => {
-    const { DATABASE_URL } = readDbEnv();
-    if (!DATABASE_URL) throw new Error("the tiling queue needs DATABASE_URL (npm start sets it for the embedded database)");
-    return createTilingQueue(await startBoss(DATABASE_URL, { role: "sender" }));
-  })();
+  holder.pathxQueue ??= (async () => openTilingQueue((await getServices()).databaseUrl))();
   return holder.pathxQueue;
 }
 

@@ -1,4 +1,4 @@
-import { hubEnv } from "@/env";
+import { hubEnv } from "../env";
 
 /**
  * A hub URL as the browser knows the hub: from AUTH_URL, never the request's own URL (behind

@@ -1,5 +1,5 @@
 import { type BodyLimits, readBoundedJson } from "@pathx/api";
-import { hubEnv } from "@/env";
+import { hubEnv } from "../env";
 
 /** A route's body limits: `limit` bytes, arriving within the hub's body timeout. */
 export function bodyLimits(limit: number): BodyLimits {

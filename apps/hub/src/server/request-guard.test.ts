@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { allowedOrigins, checkCsrf, clientAddress, contentSecurityPolicy, securityHeaders, servedOverHttps } from "./request-guard";
 
 const hub = "https://hub.example";
-const request = (method: string, path: string, headers: Record<string, string>) => ({ method, path, headers: new Headers({ host: "hub.example", ...headers }) });
+const request = (method: string, path: string, headers: Record<string, string>) => ({
+  method,
+  path,
+  headers: new Headers({ host: "hub.example", ...headers }),
+});
 const verdict = (method: string, path: string, headers: Record<string, string> = {}) => {
   const r = request(method, path, headers);
   return checkCsrf(r, allowedOrigins(r.headers, hub));
@@ -11,7 +15,10 @@ const verdict = (method: string, path: string, headers: Record<string, string> =
 describe("CSRF check", () => {
   it("refuses a form POST from a foreign origin, on any route", () => {
     for (const path of ["/admin", "/api/trpc/nodes.createEnrollmentToken", "/api/uploads/x/chunks/0", "/api/boards/sessions/x/view", "/api/auth/signout"]) {
-      expect(verdict("POST", path, { origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" })).toMatchObject({ allowed: false, status: 403 });
+      expect(verdict("POST", path, { origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" })).toMatchObject({
+        allowed: false,
+        status: 403,
+      });
     }
     expect(verdict("PUT", "/api/uploads/x/chunks/0", { "sec-fetch-site": "cross-site" })).toMatchObject({ allowed: false, status: 403 });
     expect(verdict("DELETE", "/anything", { "sec-fetch-site": "same-site" })).toMatchObject({ allowed: false, status: 403 });

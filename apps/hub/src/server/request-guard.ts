@@ -36,7 +36,11 @@ export function checkCsrf(request: GuardedRequest, origins: Set<string>): CsrfVe
   if (SAFE_METHODS.has(method)) return { allowed: true };
   const { headers, path } = request;
   if (path.startsWith("/api/node/") && /^Bearer\s+\S/i.test(headers.get("authorization") ?? "")) return { allowed: true };
-  const refused = { allowed: false, status: 403, message: "This request came from another site and was refused. Open the exchange itself and try again." } as const;
+  const refused = {
+    allowed: false,
+    status: 403,
+    message: "This request came from another site and was refused. Open the exchange itself and try again.",
+  } as const;
   const site = headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin" && site !== "none") return refused;
   const origin = headers.get("origin");

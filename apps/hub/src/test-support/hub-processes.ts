@@ -20,7 +20,11 @@ export interface HubPart {
 function launch(name: string, command: string, args: string[], cwd: string, env: Record<string, string>): HubPart {
   // Web apps and workers run in different folders: one audit signing key beside the objects.
   const auditKey = { AUDIT_KEY_FILE: join(env.STORAGE_DIR ? dirname(env.STORAGE_DIR) : resolve(root, ".data"), "audit-signing-key.pem") };
-  const child: ChildProcess = spawn(command, args, { cwd, env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...auditKey, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(command, args, {
+    cwd,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", ...auditKey, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let text = "";
   const watch = createWatch();
   const take = (data: Buffer) => {
@@ -39,7 +43,12 @@ function launch(name: string, command: string, args: string[], cwd: string, env:
     name,
     pid: child.pid!,
     output: () => text,
-    waitForOutput: (pattern, seconds = 120) => watch.until(() => pattern.exec(text), seconds, () => `${name} did not print ${pattern} within ${seconds} s:\n${text.slice(-2000)}`),
+    waitForOutput: (pattern, seconds = 120) =>
+      watch.until(
+        () => pattern.exec(text),
+        seconds,
+        () => `${name} did not print ${pattern} within ${seconds} s:\n${text.slice(-2000)}`,
+      ),
     kill9: () => signal("SIGKILL"),
     async stop() {
       const forced = setTimeout(() => child.kill("SIGKILL"), 10_000);
@@ -55,23 +64,34 @@ function launch(name: string, command: string, args: string[], cwd: string, env:
  */
 export async function startWebApp(options: { port: number; env: Record<string, string>; bindHost?: string }): Promise<HubPart & { url: string }> {
   const url = `http://127.0.0.1:${options.port}`;
-  const part = launch(`web app :${options.port}`, bin("next"), ["start", "-p", String(options.port), "-H", options.bindHost ?? "127.0.0.1"], resolve(root, "apps/hub"), {
-    AUTH_URL: url,
-    ...options.env,
-  });
+  const part = launch(
+    `web app :${options.port}`,
+    bin("next"),
+    ["start", "-p", String(options.port), "-H", options.bindHost ?? "127.0.0.1"],
+    resolve(root, "apps/hub"),
+    {
+      AUTH_URL: url,
+      ...options.env,
+    },
+  );
   const deadline = Date.now() + 120_000;
-  while (!(await fetch(`${url}/api/auth/csrf`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/api/auth/csrf`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (Date.now() > deadline) throw new Error(`${part.name} did not answer within 2 minutes:\n${part.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return { ...part, url };
 }
 
-/** One tiling worker process (apps/hub/src/worker/main.ts), ready once it waits for jobs. */
+/** One worker process (apps/worker/src/main.ts), ready once it waits for jobs. */
 export async function startWorker(options: { name: string; env: Record<string, string> }): Promise<HubPart> {
   // Node itself with tsx's loader (not the tsx command, which runs Node as a child): a kill -9
   // then hits the process doing the work.
-  const part = launch(options.name, process.execPath, ["--import", "tsx", resolve(root, "apps/hub/src/worker/main.ts")], root, options.env);
+  const part = launch(options.name, process.execPath, ["--import", "tsx", resolve(root, "apps/worker/src/main.ts")], root, options.env);
   await part.waitForOutput(/waiting for tiling jobs/);
   return part;
 }

@@ -1,7 +1,9 @@
 import { createPublicKey } from "node:crypto";
 import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { type ChainReport, type Checkpoint, ChainVerifier, type EntryTuple, type SealedEntry, keyIdOf, sealedEntryOfTuple, verifyCheckpoint } from "@pathx/audit";
+import { type ChainReport, type Checkpoint, ChainVerifier, type SealedEntry, keyIdOf, sealedEntryOfTuple, verifyCheckpoint } from "@pathx/audit";
+import { CodedError } from "@pathx/errors";
+import { nodeRoutes } from "@pathx/protocol";
 import type { NodeConfig } from "./config";
 import { HubError, callHub } from "./hub-client";
 
@@ -18,7 +20,13 @@ export interface Witnesses {
   checkpoints: Checkpoint[];
 }
 
-export class AuditError extends Error {}
+/** The hub's audit history contradicts what this node holds, or its key does not fit. */
+export class AuditError extends CodedError<"node"> {
+  override readonly name = "AuditError";
+  constructor(message: string) {
+    super("node", "AUDIT_WITNESS", message);
+  }
+}
 
 export const witnessesPath = (configPath: string) => join(dirname(configPath), "audit-witnesses.json");
 
@@ -37,23 +45,21 @@ async function saveWitnesses(path: string, witnesses: Witnesses): Promise<void> 
   await rename(temporary, path);
 }
 
-interface HubCheckpoint {
-  labId: string;
-  checkpoint: Checkpoint | null;
-  keyId: string;
-  publicKey: string;
-}
-
 /**
  * Fetches the lab's current signed checkpoint and keeps it as a witness. Refuses a checkpoint
  * that is not signed by the key this node first saw, or that contradicts one it holds.
  */
-export async function pullAuditCheckpoint(config: NodeConfig, configPath: string): Promise<{ witnesses: Witnesses; latest: Checkpoint | null; added: boolean }> {
-  const answer = await callHub<HubCheckpoint>(config.hub, "/api/node/audit", { method: "GET", credential: config.credential });
+export async function pullAuditCheckpoint(
+  config: NodeConfig,
+  configPath: string,
+): Promise<{ witnesses: Witnesses; latest: Checkpoint | null; added: boolean }> {
+  const answer = await callHub(config.hub, nodeRoutes.auditCheckpoint, { credential: config.credential });
   const path = witnessesPath(configPath);
   const held = await loadWitnesses(path);
   if (held && held.keyId !== answer.keyId) {
-    throw new AuditError(`the hub now signs audit checkpoints with key ${answer.keyId}, not ${held.keyId} as before: ask the hub operator why the key changed (witnesses kept unchanged in ${path}).`);
+    throw new AuditError(
+      `the hub now signs audit checkpoints with key ${answer.keyId}, not ${held.keyId} as before: ask the hub operator why the key changed (witnesses kept unchanged in ${path}).`,
+    );
   }
   const publicKey = createPublicKey(held?.publicKey ?? answer.publicKey);
   if (keyIdOf(publicKey) !== (held?.keyId ?? answer.keyId)) throw new AuditError("the hub's public key does not match its key id.");
@@ -61,11 +67,14 @@ export async function pullAuditCheckpoint(config: NodeConfig, configPath: string
   const latest = answer.checkpoint;
   let added = false;
   if (latest) {
-    if (latest.labId !== witnesses.labId || !verifyCheckpoint(publicKey, latest)) throw new AuditError(`the hub sent a checkpoint (entry ${latest.seq}) that is not validly signed for this lab; it was not kept.`);
+    if (latest.labId !== witnesses.labId || !verifyCheckpoint(publicKey, latest))
+      throw new AuditError(`the hub sent a checkpoint (entry ${latest.seq}) that is not validly signed for this lab; it was not kept.`);
     const same = witnesses.checkpoints.find((c) => c.seq === latest.seq);
-    if (same && same.hash !== latest.hash) throw new AuditError(`the hub signed two different histories: entry ${latest.seq} was ${same.hash.slice(0, 12)}…, now ${latest.hash.slice(0, 12)}….`);
+    if (same && same.hash !== latest.hash)
+      throw new AuditError(`the hub signed two different histories: entry ${latest.seq} was ${same.hash.slice(0, 12)}…, now ${latest.hash.slice(0, 12)}….`);
     const newest = witnesses.checkpoints.at(-1);
-    if (newest && latest.seq < newest.seq) throw new AuditError(`the hub's chain head is entry ${latest.seq}, but this node holds a checkpoint of entry ${newest.seq}: the chain was truncated.`);
+    if (newest && latest.seq < newest.seq)
+      throw new AuditError(`the hub's chain head is entry ${latest.seq}, but this node holds a checkpoint of entry ${newest.seq}: the chain was truncated.`);
     if (!same) {
       witnesses.checkpoints.push(latest);
       witnesses.checkpoints.sort((a, b) => a.seq - b.seq);
@@ -85,9 +94,9 @@ export async function verifyAuditChainAtHub(config: NodeConfig, configPath: stri
   const { witnesses } = await pullAuditCheckpoint(config, configPath);
   const verifier = new ChainVerifier(witnesses.labId, witnesses.checkpoints, createPublicKey(witnesses.publicKey));
   const readPage = async (after: number): Promise<SealedEntry[]> => {
-    const page = await callHub<{ labId: string; shape?: "tuples"; entries: SealedEntry[] | EntryTuple[] }>(config.hub, `/api/node/audit/entries?after=${after}&limit=${pageSize}&shape=tuples`, { method: "GET", credential: config.credential });
+    const page = await callHub(config.hub, nodeRoutes.auditEntries, { params: { after, limit: pageSize, shape: "tuples" }, credential: config.credential });
     // A hub from before the tuples ignores the question and sends entry objects.
-    return page.shape === "tuples" ? (page.entries as EntryTuple[]).map((t) => sealedEntryOfTuple(page.labId, t)) : (page.entries as SealedEntry[]);
+    return page.shape === "tuples" ? page.entries.map((t) => sealedEntryOfTuple(page.labId, t)) : page.entries;
   };
   let next: Promise<SealedEntry[]> | undefined = readPage(0);
   try {
@@ -109,6 +118,8 @@ export async function pullAuditCheckpointQuietly(config: NodeConfig, configPath:
     const { latest, added } = await pullAuditCheckpoint(config, configPath);
     if (added && latest) log(`audit: kept the hub's signed checkpoint of entry ${latest.seq}`);
   } catch (error) {
-    log(`audit: ${error instanceof AuditError || error instanceof HubError ? error.message : `could not fetch the audit checkpoint (${(error as Error).message})`}`);
+    log(
+      `audit: ${error instanceof AuditError || error instanceof HubError ? error.message : `could not fetch the audit checkpoint (${(error as Error).message})`}`,
+    );
   }
 }

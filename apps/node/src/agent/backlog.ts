@@ -71,7 +71,9 @@ export async function registerBacklog(
 ): Promise<BacklogReport> {
   const root = resolve(dir);
   const statePath = join(dirname(options.configPath), `backlog-${createHash("sha256").update(root).digest("hex").slice(0, 16)}.json`);
-  const resumeAfter = options.restart ? undefined : ((JSON.parse(await readFile(statePath, "utf8").catch(() => "{}")) as { lastPath?: string }).lastPath ?? undefined);
+  const resumeAfter = options.restart
+    ? undefined
+    : ((JSON.parse(await readFile(statePath, "utf8").catch(() => "{}")) as { lastPath?: string }).lastPath ?? undefined);
   if (resumeAfter) options.log(`continuing after ${resumeAfter} (from ${statePath}; --restart to start over)`);
   const batchSize = options.batchSize ?? 500;
   const started = performance.now();
@@ -82,6 +84,10 @@ export async function registerBacklog(
   // Sending: at most two batches in flight; each one's answer is counted, and the position
   // saved, only after every earlier batch is done, so the saved position is always true.
   let failure: unknown;
+  // The first failure is the one reported; later ones follow from it.
+  const rememberFailure = (error: unknown) => {
+    failure ??= error;
+  };
   let done: Promise<void> = Promise.resolve();
   const inFlight = new Set<Promise<unknown>>();
   const send = async (paths: string[], records: string[], fileNames: string[]) => {
@@ -90,7 +96,7 @@ export async function registerBacklog(
     const request = records.length ? registerIndexRecordsJson(config, records) : Promise.resolve(undefined);
     const previous = done;
     done = (async () => {
-      const answer = await request.catch((error: unknown) => void (failure ??= error));
+      const answer = await request.catch(rememberFailure);
       await previous;
       // After a failed batch nothing later counts, so the saved position never passes it.
       if (failure) return;
@@ -103,7 +109,7 @@ export async function registerBacklog(
       await writeFile(statePath, JSON.stringify({ dir: root, lastPath: paths[paths.length - 1] }));
       report.seconds = (performance.now() - started) / 1000;
       options.progress(report);
-    })().catch((error: unknown) => void (failure ??= error));
+    })().catch(rememberFailure);
     const tracked = done.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { nodeRoutes } from "@pathx/protocol";
 import { createProgressLine } from "../cli/progress";
 import { UsageError } from "../cli/usage-error";
 import { type NodeEnv, readNodeEnv } from "../env";
@@ -39,7 +40,11 @@ export async function runNodeCommand(argv: string[], io: Io): Promise<number | v
     const log = logTo(io);
     log(`waiting for the hub's orders for index-only slides (${config.hub})`);
     await pullAuditCheckpointQuietly(config, env.PATHX_NODE_CONFIG, log);
-    return serveOrders(config, await loadIndexKey(env.PATHX_NODE_CONFIG, config), { signal: stopSignal(), log, maxBytesPerSecond: parseMaxRate(values["max-rate"]) });
+    return serveOrders(config, await loadIndexKey(env.PATHX_NODE_CONFIG, config), {
+      signal: stopSignal(),
+      log,
+      maxBytesPerSecond: parseMaxRate(values["max-rate"]),
+    });
   }
   throw new UsageError(`unknown node command "${sub ?? ""}"; use enroll, publish, watch, backlog or serve.`);
 }
@@ -48,12 +53,7 @@ async function enroll(args: string[], env: NodeEnv, io: Io) {
   const { values } = parseArgs({ args, strict: true, options: { hub: { type: "string" }, token: { type: "string" }, name: { type: "string" } } });
   if (!values.hub || !values.token) throw new UsageError("pathx node enroll needs --hub URL and --token TOKEN.");
   const hub = new URL(values.hub).origin;
-  const answer = await callHub<{ nodeId: string; credential: string; lab: { slug: string; name: string } }>(
-    hub,
-    "/api/node/enroll",
-    { method: "POST", json: { token: values.token, name: values.name ?? hostname(), version: agentVersion } },
-    3,
-  );
+  const answer = await callHub(hub, nodeRoutes.enroll, { json: { token: values.token, name: values.name ?? hostname(), version: agentVersion } }, 3);
   // A re-enrolled node keeps its reference key, so the slides it registered index-only stay fetchable.
   const previous = await loadNodeConfig(env.PATHX_NODE_CONFIG).catch(() => undefined);
   await saveNodeConfig(env.PATHX_NODE_CONFIG, { hub, nodeId: answer.nodeId, credential: answer.credential, lab: answer.lab, indexKey: previous?.indexKey });
@@ -127,12 +127,19 @@ async function watch(args: string[], env: NodeEnv, io: Io): Promise<number | voi
   const indexKey = await loadIndexKey(env.PATHX_NODE_CONFIG, config);
   const seenSizes = new Map<string, number>();
   const log = logTo(io);
-  log(`watching ${positionals[0]} every ${seconds} s for slides with sidecar .json files${values["index-only"] ? " (index-only: files are sent when the hub asks)" : ""}`);
+  log(
+    `watching ${positionals[0]} every ${seconds} s for slides with sidecar .json files${values["index-only"] ? " (index-only: files are sent when the hub asks)" : ""}`,
+  );
   await pullAuditCheckpointQuietly(config, env.PATHX_NODE_CONFIG, log);
   let ordersInProgress = 0;
   // Each pass ends with a heartbeat, so the lab admin sees the node's queue and last problem.
   const pass = async () => {
-    const result = await scanFolder(positionals[0]!, config, { pseudonymKey: env.PATHX_PSEUDONYM_KEY, seenSizes, log, indexKey: values["index-only"] ? indexKey : undefined });
+    const result = await scanFolder(positionals[0]!, config, {
+      pseudonymKey: env.PATHX_PSEUDONYM_KEY,
+      seenSizes,
+      log,
+      indexKey: values["index-only"] ? indexKey : undefined,
+    });
     await heartbeat(config, result.waiting + ordersInProgress, result.lastError, log);
   };
   if (values.once) {
@@ -170,9 +177,11 @@ async function backlog(args: string[], env: NodeEnv, io: Io): Promise<number> {
   const batchSize = Number(values.batch ?? 500);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new UsageError("--batch takes 1 to 1000 slides per request.");
   const concurrency = Number(values.concurrency ?? 4);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError("--concurrency takes 1 to 64 (slides in flight per reader thread).");
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    throw new UsageError("--concurrency takes 1 to 64 (slides in flight per reader thread).");
   const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64)) throw new UsageError("--threads takes 1 to 64 reader threads (default: one per core).");
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 64))
+    throw new UsageError("--threads takes 1 to 64 reader threads (default: one per core).");
   const config = await loadNodeConfig(env.PATHX_NODE_CONFIG);
   const log = logTo(io);
   const tty = Boolean(io.stderr.isTTY);
@@ -186,7 +195,7 @@ async function backlog(args: string[], env: NodeEnv, io: Io): Promise<number> {
     restart: values.restart,
     log,
     progress: (r) => {
-      const line = `registered ${r.registered}, already known ${r.alreadyKnown}, problems ${r.problems} — ${(r.registered + r.alreadyKnown) / Math.max(r.seconds, 0.001) | 0} slides/s`;
+      const line = `registered ${r.registered}, already known ${r.alreadyKnown}, problems ${r.problems} — ${((r.registered + r.alreadyKnown) / Math.max(r.seconds, 0.001)) | 0} slides/s`;
       if (tty) io.stderr.write(`\r${line}\x1b[K`);
     },
   });
@@ -200,7 +209,7 @@ async function backlog(args: string[], env: NodeEnv, io: Io): Promise<number> {
 }
 
 async function heartbeat(config: NodeConfig, queueDepth: number, lastError: string | null, log: (line: string) => void) {
-  await callHub(config.hub, "/api/node/status", { method: "POST", credential: config.credential, json: { queueDepth, lastError } }, 2).catch((error: Error) =>
+  await callHub(config.hub, nodeRoutes.status, { credential: config.credential, json: { queueDepth, lastError } }, 2).catch((error: Error) =>
     log(`could not report status to the hub: ${error.message}`),
   );
 }

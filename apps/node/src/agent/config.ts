@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
 export interface NodeConfig {
@@ -13,11 +13,16 @@ export interface NodeConfig {
   indexKey?: string;
 }
 
-/** The node's credential, readable by its owner only (0600). */
+/**
+ * The node's credential, readable by its owner only (0600). Written whole, then renamed into
+ * place: another run of the node reading it meanwhile sees the old file or the new one.
+ */
 export async function saveNodeConfig(path: string, config: NodeConfig): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  await chmod(path, 0o600);
+  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  await chmod(temporary, 0o600);
+  await rename(temporary, path);
 }
 
 export async function loadNodeConfig(path: string): Promise<NodeConfig> {

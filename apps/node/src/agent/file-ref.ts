@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { link, readFile, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type NodeConfig, saveNodeConfig } from "./config";
+import { type NodeConfig, loadNodeConfig, saveNodeConfig } from "./config";
 
 /**
  * References to files in the lab for index-only slides. A reference is the file's absolute path
@@ -29,11 +30,24 @@ export function readFileRef(key: Buffer, ref: string): string | undefined {
   }
 }
 
-/** The node's reference key, made and saved (mode 0600, with the credential) on first use. */
+/**
+ * The node's reference key, made and saved (mode 0600, with the credential) on first use. Runs
+ * that start at once (two backlogs) agree on one key: each offers one by hard-linking a file
+ * beside the configuration, which only the first can do, and all take that one; otherwise a
+ * run's references would be sealed with a key the configuration no longer holds.
+ */
 export async function loadIndexKey(configPath: string, config: NodeConfig): Promise<Buffer> {
   if (!config.indexKey) {
-    config.indexKey = randomBytes(32).toString("base64");
-    await saveNodeConfig(configPath, config);
+    const keyPath = `${configPath}.index-key`;
+    const offer = `${keyPath}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+    await writeFile(offer, randomBytes(32).toString("base64"), { mode: 0o600 });
+    await link(offer, keyPath).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+    await rm(offer, { force: true });
+    const current = await loadNodeConfig(configPath);
+    config.indexKey = current.indexKey ?? (await readFile(keyPath, "utf8")).trim();
+    if (!current.indexKey) await saveNodeConfig(configPath, { ...current, indexKey: config.indexKey });
   }
   return Buffer.from(config.indexKey, "base64");
 }

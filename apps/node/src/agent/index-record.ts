@@ -1,34 +1,17 @@
 import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
+import { type NodeAnswer, type NodeRequestBody, nodeRoutes } from "@pathx/protocol";
 import { encodeJpeg, makeThumbnail, openSlideAt } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
 import { makeFileRef } from "./file-ref";
 import { callHub } from "./hub-client";
 
-export interface SlideMeta {
-  accessionNumber: string;
-  block: string;
-  stain: string;
-  specimen: string;
-  patientPseudonym?: string;
-}
-
 /** What the hub keeps of an index-only slide: no pixels beyond a 256-pixel thumbnail, no path. */
-export interface IndexRecord {
-  ref: string;
-  fileName: string;
-  size: number;
-  meta: SlideMeta;
-  image: { width: number; height: number; mppX: number | null; mppY: number | null; objectivePower: number | null; vendor: string };
-  thumbnail?: string;
-}
-
-export interface IndexAnswer {
-  registered: number;
-  alreadyKnown: number;
-  rejected: { index: number; reason: string }[];
-}
+export type IndexRecord = NodeRequestBody<"index">["records"][number];
+/** A slide's case details, as the hub takes them with an upload or an index record. */
+export type SlideMeta = IndexRecord["meta"];
+export type IndexAnswer = NodeAnswer<"index">;
 
 /**
  * Reads a slide's directories and smallest image only. The thumbnail is made from the file's
@@ -56,13 +39,12 @@ export async function buildIndexRecord(key: Buffer, path: string, meta: SlideMet
 }
 
 export function registerIndexRecords(config: NodeConfig, records: IndexRecord[]): Promise<IndexAnswer> {
-  return callHub<IndexAnswer>(config.hub, "/api/node/index", { method: "POST", credential: config.credential, json: { records } });
+  return callHub(config.hub, nodeRoutes.index, { credential: config.credential, json: { records } });
 }
 
 /** A batch whose records are already JSON text (serialised where they were read): joined, not re-encoded. */
 export function registerIndexRecordsJson(config: NodeConfig, records: string[]): Promise<IndexAnswer> {
-  return callHub<IndexAnswer>(config.hub, "/api/node/index", {
-    method: "POST",
+  return callHub(config.hub, nodeRoutes.index, {
     credential: config.credential,
     headers: { "content-type": "application/json" },
     body: Buffer.from(`{"records":[${records.join(",")}]}`),

@@ -1,15 +1,9 @@
 import { access } from "node:fs/promises";
+import { type FetchOrder, nodeRoutes } from "@pathx/protocol";
 import type { NodeConfig } from "./config";
 import { readFileRef } from "./file-ref";
-import { HubError, callHub } from "./hub-client";
+import { HubError, callHub, hubAnswerSeconds } from "./hub-client";
 import { publishSlide } from "./publish";
-
-export interface FetchOrder {
-  orderId: string;
-  slideId: string;
-  ref: string;
-  fileName: string;
-}
 
 const POLL_SECONDS = 25;
 const MAX_PARALLEL = 2;
@@ -34,11 +28,16 @@ export async function serveOrders(
     }
     let orders: FetchOrder[];
     try {
-      ({ orders } = await callHub<{ orders: FetchOrder[] }>(config.hub, `/api/node/orders?wait=${POLL_SECONDS}`, { method: "GET", credential: config.credential, signal: options.signal }, 1));
+      ({ orders } = await callHub(
+        config.hub,
+        nodeRoutes.orders,
+        { params: { wait: POLL_SECONDS }, credential: config.credential, signal: options.signal, answerSeconds: POLL_SECONDS + hubAnswerSeconds() },
+        1,
+      ));
       failures = 0;
     } catch (error) {
       if (options.signal.aborted) break;
-      if (error instanceof HubError && error.status === 401) throw error;
+      if (error instanceof HubError && error.hubCode === "UNAUTHORIZED") throw error;
       failures++;
       if (failures === 1 || failures % 10 === 0) options.log(`cannot fetch orders from the hub (${(error as Error).message}); retrying`);
       await sleep(Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)), options.signal);
@@ -60,14 +59,19 @@ export async function serveOrders(
 async function fulfilOrder(config: NodeConfig, indexKey: Buffer, order: FetchOrder, options: { log: (line: string) => void; maxBytesPerSecond?: number }) {
   const path = readFileRef(indexKey, order.ref);
   const fail = (reason: string) =>
-    callHub(config.hub, `/api/node/orders/${order.orderId}/fail`, { method: "POST", credential: config.credential, json: { reason } }).catch((error: Error) =>
+    callHub(config.hub, nodeRoutes.failOrder, { params: { orderId: order.orderId }, credential: config.credential, json: { reason } }).catch((error: Error) =>
       options.log(`order for ${order.fileName}: could not report the failure (${error.message})`),
     );
   if (!path) {
     options.log(`order for ${order.fileName}: registered by another node or with another key; refused`);
     return void (await fail("this node did not register the file (its reference is unknown here); register it again from this node"));
   }
-  if (!(await access(path).then(() => true, () => false))) {
+  if (
+    !(await access(path).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     options.log(`order for ${order.fileName}: ${path} is gone`);
     return void (await fail(`${order.fileName} is no longer where it was registered`));
   }
@@ -80,9 +84,9 @@ async function fulfilOrder(config: NodeConfig, indexKey: Buffer, order: FetchOrd
     options.log(`order for ${order.fileName}: sent (${result.chunksSent} chunk(s)) as slide ${result.slideId}`);
   } catch (error) {
     // The hub refused (4xx): say why on the slide. Network trouble: the hub hands the order out again.
-    if (error instanceof HubError && error.status >= 400 && error.status < 500) {
+    if (error instanceof HubError && error.code === "HUB_REFUSED") {
       options.log(`order for ${order.fileName}: the hub refused it (${error.message})`);
-      if (error.status !== 401) await fail(error.message);
+      if (error.hubCode !== "UNAUTHORIZED") await fail(error.message);
     } else {
       options.log(`order for ${order.fileName}: ${(error as Error).message}; will resume when the hub asks again`);
     }
@@ -92,6 +96,13 @@ async function fulfilOrder(config: NodeConfig, indexKey: Buffer, order: FetchOrd
 function sleep(ms: number, signal: AbortSignal) {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

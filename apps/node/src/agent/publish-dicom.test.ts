@@ -23,7 +23,11 @@ describe("a DICOM slide leaves the lab only as a re-written, de-identified insta
     const first = await writeDicomForUpload(input, a);
     const second = await writeDicomForUpload({ ...input, accessionNumber: "N26-0301", block: "" }, b); // case details travel beside the file
     const bytes = await readFile(first);
-    expect(createHash("sha256").update(bytes).digest("hex")).toBe(createHash("sha256").update(await readFile(second)).digest("hex"));
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(
+      createHash("sha256")
+        .update(await readFile(second))
+        .digest("hex"),
+    );
     expect(bytes.includes(Buffer.from("DOE^JANE"))).toBe(false);
     expect(bytes.includes(Buffer.from("7".repeat(64)))).toBe(true);
     const copy = await openSlideAt(first);

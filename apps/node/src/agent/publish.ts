@@ -3,10 +3,14 @@ import { createReadStream } from "node:fs";
 import { mkdtemp, open, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { CHUNK_SHA256_HEADER, nodeRoutes } from "@pathx/protocol";
 import { openSlideAt, writeDicomSeries, writeSlideWithout } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
-import { HubError, callHub } from "./hub-client";
+import { HubError, callHub, hubAnswerSeconds } from "./hub-client";
 import type { SlideMeta } from "./index-record";
+
+/** A slow object store's pace for the hub joining and hashing an upload's chunks. */
+const JOIN_BYTES_PER_SECOND = 16 * 1024 * 1024;
 
 export interface PublishInput extends SlideMeta {
   file: string;
@@ -17,8 +21,6 @@ export interface UploadOptions {
   /** The hub's order this upload answers: the file of an index-only slide it registered earlier. */
   orderId?: string;
 }
-
-type StartAnswer = { kind: "duplicate"; slideId: string } | { kind: "open"; uploadId: string; chunkSize: number; chunkCount: number; received: number[] };
 
 async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash("sha256");
@@ -38,7 +40,7 @@ export async function publishSlide(
 ) {
   // Label and macro show the patient's name: unless the lab's policy shares them, they are
   // removed from a copy here, and only that copy leaves the lab.
-  const policy = await callHub<{ shareLabelMacro: boolean }>(config.hub, "/api/node/policy", { method: "GET", credential: config.credential });
+  const policy = await callHub(config.hub, nodeRoutes.policy, { credential: config.credential });
   if (await isDicomSlide(input.file)) return publishDicom(config, input, progress, options);
   if (policy.shareLabelMacro) return uploadFile(config, input, progress, options);
   const work = await mkdtemp(join(tmpdir(), "pathx-publish-"));
@@ -102,12 +104,7 @@ export async function writeDicomForUpload(input: PublishInput, work: string): Pr
   return file;
 }
 
-async function uploadFile(
-  config: NodeConfig,
-  input: PublishInput,
-  progress: (done: number, total: number) => void,
-  options: UploadOptions,
-) {
+async function uploadFile(config: NodeConfig, input: PublishInput, progress: (done: number, total: number) => void, options: UploadOptions) {
   const { size } = await stat(input.file).catch(() => {
     throw new Error(`${input.file}: no such file`);
   });
@@ -121,14 +118,19 @@ async function uploadFile(
     // the hub lose chunks (a crash before they were recorded) or find the joined file damaged,
     // it refuses completion (409/422) and the next round sends what is missing.
     for (let round = 1; ; round++) {
-      const start = await callHub<StartAnswer>(config.hub, "/api/node/uploads", {
-        method: "POST",
+      const start = await callHub(config.hub, nodeRoutes.startUpload, {
         credential: config.credential,
         json: {
           fileName: basename(input.file),
           size,
           sha256,
-          meta: { accessionNumber: input.accessionNumber, block: input.block, stain: input.stain, specimen: input.specimen, patientPseudonym: input.patientPseudonym },
+          meta: {
+            accessionNumber: input.accessionNumber,
+            block: input.block,
+            stain: input.stain,
+            specimen: input.specimen,
+            patientPseudonym: input.patientPseudonym,
+          },
           orderId: options.orderId,
         },
       });
@@ -152,10 +154,17 @@ async function uploadFile(
         progress(have.size, start.chunkCount);
       }
       try {
-        const done = await callHub<{ slideId: string }>(config.hub, `/api/node/uploads/${start.uploadId}/complete`, { method: "POST", credential: config.credential, json: {} });
+        // The hub joins and hashes the whole file before it answers: allow for that at a slow store's pace.
+        const answerSeconds = hubAnswerSeconds() + size / JOIN_BYTES_PER_SECOND;
+        const done = await callHub(config.hub, nodeRoutes.completeUpload, {
+          params: { uploadId: start.uploadId },
+          credential: config.credential,
+          json: {},
+          answerSeconds,
+        });
         return { slideId: done.slideId, duplicate: false, chunksSent };
       } catch (error) {
-        if (!(error instanceof HubError && (error.status === 409 || error.status === 422)) || round >= 3) throw error;
+        if (!(error instanceof HubError && (error.hubCode === "CONFLICT" || error.hubCode === "DAMAGED")) || round >= 3) throw error;
       }
     }
   } finally {
@@ -168,14 +177,14 @@ async function sendChunk(config: NodeConfig, uploadId: string, index: number, by
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   for (let attempt = 1; ; attempt++) {
     try {
-      return await callHub(config.hub, `/api/node/uploads/${uploadId}/chunks/${index}`, {
-        method: "PUT",
+      return await callHub(config.hub, nodeRoutes.sendChunk, {
+        params: { uploadId, index },
         credential: config.credential,
         body: bytes,
-        headers: { "content-type": "application/octet-stream", "x-chunk-sha256": sha256 },
+        headers: { "content-type": "application/octet-stream", [CHUNK_SHA256_HEADER]: sha256 },
       });
     } catch (error) {
-      if (!(error instanceof HubError && error.status === 422) || attempt >= attempts) throw error;
+      if (!(error instanceof HubError && error.hubCode === "DAMAGED") || attempt >= attempts) throw error;
     }
   }
 }

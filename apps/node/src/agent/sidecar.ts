@@ -33,12 +33,19 @@ export async function readSidecar(slidePath: string, pseudonymKey: string | unde
     return { kind: "invalid", reason: "sidecar is not valid JSON" };
   }
   const parsed = sidecar.safeParse(json);
-  if (!parsed.success) return { kind: "invalid", reason: `sidecar is invalid (${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")})` };
+  if (!parsed.success)
+    return { kind: "invalid", reason: `sidecar is invalid (${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")})` };
   const m = parsed.data;
   if (m.patient && !pseudonymKey) return { kind: "invalid", reason: "has a patient id but PATHX_PSEUDONYM_KEY is not set" };
   return {
     kind: "ok",
-    meta: { accessionNumber: m.case, block: m.block, stain: m.stain, specimen: m.specimen, patientPseudonym: m.patient ? pseudonymise(m.patient, pseudonymKey!) : undefined },
+    meta: {
+      accessionNumber: m.case,
+      block: m.block,
+      stain: m.stain,
+      specimen: m.specimen,
+      patientPseudonym: m.patient ? pseudonymise(m.patient, pseudonymKey!) : undefined,
+    },
   };
 }
 

@@ -16,20 +16,28 @@ export async function runAuditCommand(argv: string[], io: Io): Promise<number> {
   try {
     if (sub === "pull") {
       const { witnesses, latest, added } = await pullAuditCheckpoint(config, env.PATHX_NODE_CONFIG);
-      const what = latest ? `entry ${latest.seq}, hash ${latest.hash.slice(0, 16)}…, signed ${latest.signedAt}${added ? "" : " (already held)"}` : "the lab's chain is empty";
-      io.stdout.write(`audit checkpoint of ${config.lab.name}: ${what}; ${witnesses.checkpoints.length} witnesses in ${witnessesPath(env.PATHX_NODE_CONFIG)}\n`);
+      const what = latest
+        ? `entry ${latest.seq}, hash ${latest.hash.slice(0, 16)}…, signed ${latest.signedAt}${added ? "" : " (already held)"}`
+        : "the lab's chain is empty";
+      io.stdout.write(
+        `audit checkpoint of ${config.lab.name}: ${what}; ${witnesses.checkpoints.length} witnesses in ${witnessesPath(env.PATHX_NODE_CONFIG)}\n`,
+      );
       return 0;
     }
     const report = await verifyAuditChainAtHub(config, env.PATHX_NODE_CONFIG);
     if (report.ok) {
-      io.stdout.write(`audit chain of ${config.lab.name}: OK, ${report.length} entries, head ${report.headHash.slice(0, 16)}…, checked against ${report.checkpoints} signed checkpoints\n`);
+      io.stdout.write(
+        `audit chain of ${config.lab.name}: OK, ${report.length} entries, head ${report.headHash.slice(0, 16)}…, checked against ${report.checkpoints} signed checkpoints\n`,
+      );
       return 0;
     }
-    io.stderr.write(`pathx: audit chain of ${config.lab.name} is BROKEN at entry ${report.broken!.seq}: ${report.broken!.problem} (entries 1–${report.length} are intact)\n`);
+    io.stderr.write(
+      `pathx: audit chain of ${config.lab.name} is BROKEN at entry ${report.broken!.seq}: ${report.broken!.problem} (entries 1–${report.length} are intact)\n`,
+    );
     return 1;
   } catch (error) {
     if (!(error instanceof AuditError)) throw error;
     io.stderr.write(`pathx: audit: ${error.message}\n`);
-    return 1;
+    return error.exitCode;
   }
 }

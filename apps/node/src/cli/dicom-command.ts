@@ -21,7 +21,8 @@ export async function runDicomCommand(args: string[], io: { stdout: NodeJS.Write
   if (positionals.length !== 1) throw new UsageError("pathx dicom takes exactly one slide file.");
   if (!values.out) throw new UsageError("pathx dicom needs --out DIR.");
   const quality = values.quality === undefined ? 90 : Number(values.quality);
-  if (!/^\d+$/.test(values.quality ?? "90") || quality < 1 || quality > 100) throw new UsageError(`--quality takes a whole number from 1 to 100 (got "${values.quality}").`);
+  if (!/^\d+$/.test(values.quality ?? "90") || quality < 1 || quality > 100)
+    throw new UsageError(`--quality takes a whole number from 1 to 100 (got "${values.quality}").`);
   const mpp = values.mpp === undefined ? undefined : Number(values.mpp);
   if (mpp !== undefined && !(mpp > 0 && mpp < 1000)) throw new UsageError(`--mpp takes microns per pixel, e.g. 0.25 (got "${values.mpp}").`);
   const slide = await openSlideAt(positionals[0]!);

@@ -23,10 +23,22 @@ async function pathx(...args: string[]) {
 describe("pathx info and tile on every format", () => {
   it("Hamamatsu NDPI, natively", async () => {
     const slide = join(work, "case.ndpi");
-    await writeNdpi(slide, { levels: [{ width: 2048, height: 1024, restartInterval: 32 }, { width: 1024, height: 512, restartInterval: 0 }], macro: { width: 300, height: 100 } });
+    await writeNdpi(slide, {
+      levels: [
+        { width: 2048, height: 1024, restartInterval: 32 },
+        { width: 1024, height: 512, restartInterval: 0 },
+      ],
+      macro: { width: 300, height: 100 },
+    });
     const info = await pathx("info", slide);
     expect(info.code, info.stderr).toBe(0);
-    expect(JSON.parse(info.stdout)).toMatchObject({ format: "hamamatsu-ndpi", vendor: "hamamatsu", width: 2048, objectivePower: 20, properties: { "hamamatsu.Reference": "S-26-04711 HE" } });
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      format: "hamamatsu-ndpi",
+      vendor: "hamamatsu",
+      width: 2048,
+      objectivePower: 20,
+      properties: { "hamamatsu.Reference": "S-26-04711 HE" },
+    });
     const tiled = await pathx("tile", slide, "--out", join(work, "ndpi"));
     expect(tiled.code, tiled.stderr).toBe(0);
     const dzi = await readFile(join(work, "ndpi", "case.dzi"), "utf8");

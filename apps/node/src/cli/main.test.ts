@@ -32,7 +32,18 @@ describe("pathx command line", () => {
 
   it("tile writes DIR/<name>.dzi and DIR/<name>_files/ and ends with one summary line", async () => {
     const out = join(work, "dz");
-    const { code, stdout, stderr } = await pathx("tile", fixturePath("OS-2-ndpi.ome.tif"), "--out", out, "--tile-size", "510", "--overlap", "2", "--quality", "80");
+    const { code, stdout, stderr } = await pathx(
+      "tile",
+      fixturePath("OS-2-ndpi.ome.tif"),
+      "--out",
+      out,
+      "--tile-size",
+      "510",
+      "--overlap",
+      "2",
+      "--quality",
+      "80",
+    );
     expect(code, stderr).toBe(0);
     expect(stdout.trim().split("\n")).toHaveLength(1);
     expect(stdout).toMatch(/^\d+ tiles written to .*OS-2-ndpi\.ome\.dzi in \d+\.\d+ s, \d+(\.\d+)? MP\/s\n$/);

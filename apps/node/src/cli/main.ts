@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { ERROR_TABLE } from "@pathx/errors";
 import { WsiError, openSlideAt } from "@pathx/wsi";
 import { runNodeCommand } from "../agent/commands";
 import { HubError } from "../agent/hub-client";
@@ -45,7 +46,6 @@ Tile options:
   --name NAME            pyramid name (default: the slide's file name without extension)
   --no-passthrough       always re-encode, even where source tiles could be copied
 `;
-
 
 function parseInteger(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -129,17 +129,18 @@ export async function runCli(argv: string[], io = { stdout: process.stdout, stde
   } catch (error) {
     if (error instanceof WsiError) {
       io.stderr.write(`pathx: ${error.message} [${error.code}]\n`);
-      return error.code === "INVALID_OPTIONS" ? 2 : 1;
+      return error.exitCode;
     }
     if (error instanceof HubError) {
       io.stderr.write(`pathx: ${error.message}\n`);
-      return 1;
+      return error.exitCode;
     }
+    // Exit codes come from the error table (@pathx/errors): node's USAGE and UNEXPECTED rows.
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       io.stderr.write(`pathx: ${(error as Error).message}\nRun "pathx --help" for usage.\n`);
-      return 2;
+      return ERROR_TABLE.node.USAGE.exit;
     }
     io.stderr.write(`pathx: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    return ERROR_TABLE.node.UNEXPECTED.exit;
   }
 }

@@ -52,7 +52,8 @@ export async function startHubProcess(options: {
   mkdirSync(options.dataDir, { recursive: true });
   const log = options.logFile ?? join(options.dataDir, "hub.log");
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) if (name === "DATABASE_URL" || name === "EMBEDDED_DB_PORT" || name.startsWith("S3_") || name.startsWith("TILES_")) delete env[name];
+  for (const name of Object.keys(env))
+    if (name === "DATABASE_URL" || name === "EMBEDDED_DB_PORT" || name.startsWith("S3_") || name.startsWith("TILES_")) delete env[name];
   Object.assign(env, {
     PORT: String(options.port),
     HOST: "127.0.0.1",
@@ -100,7 +101,13 @@ export async function startHubProcess(options: {
     const deadline = Date.now() + (options.readySeconds ?? 300) * 1000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the hub exited while starting; see ${log}`);
-      if (await fetch(`${url}/api/auth/csrf`).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(`${url}/api/auth/csrf`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       if (Date.now() > deadline) {
         await signalGroup("SIGKILL");
         throw new Error(`the hub did not answer within ${options.readySeconds ?? 300} s; see ${log}`);

@@ -30,7 +30,11 @@ export async function signInOverHttp(hub: string, email: string, password = "pat
     const response =
       kind === "query"
         ? await fetch(`${hub}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input ?? null))}`, { headers: { cookie: cookie() } })
-        : await fetch(`${hub}/api/trpc/${path}`, { method: "POST", headers: { cookie: cookie(), "content-type": "application/json" }, body: JSON.stringify(input ?? null) });
+        : await fetch(`${hub}/api/trpc/${path}`, {
+            method: "POST",
+            headers: { cookie: cookie(), "content-type": "application/json" },
+            body: JSON.stringify(input ?? null),
+          });
     const body = (await response.json()) as { result?: { data: T }; error?: { message: string } };
     if (!response.ok || !body.result) throw new Error(`${path}: ${body.error?.message ?? `HTTP ${response.status}`}`);
     return body.result.data;
@@ -79,7 +83,12 @@ export async function openEventStream(hub: string, cookie: string, topics: strin
   const stream: EventStream = {
     status: response.status,
     events,
-    waitFor: (test, seconds = 120) => watch.until(() => events.find(test), seconds, () => `no matching event within ${seconds} s (${events.length} received)`),
+    waitFor: (test, seconds = 120) =>
+      watch.until(
+        () => events.find(test),
+        seconds,
+        () => `no matching event within ${seconds} s (${events.length} received)`,
+      ),
     close: () => abort.abort(),
   };
   if (!response.ok || !response.body) {

@@ -121,7 +121,15 @@ function inputFor(name: string, actor: Actor): unknown {
     "consults.get": { id: ids.consult },
     "consults.forCase": { caseId: ids.case },
     "consults.targets": undefined,
-    "consults.create": { caseId: ids.case, slideIds: [ids.slide], question: "Which diagnosis fits best?", urgency: "routine", targetLabId: ids.labB, targetSubspecialty: "skin", shareLabel: false },
+    "consults.create": {
+      caseId: ids.case,
+      slideIds: [ids.slide],
+      question: "Which diagnosis fits best?",
+      urgency: "routine",
+      targetLabId: ids.labB,
+      targetSubspecialty: "skin",
+      shareLabel: false,
+    },
     "consults.send": { id: ids.consult },
     "consults.withdraw": { id: ids.consult },
     "consults.accept": { id: ids.consult },
@@ -165,7 +173,15 @@ function inputFor(name: string, actor: Actor): unknown {
  * A-1 on its agenda, B's member there already) or, for cross-lab, allowed only to lab A here:
  * consults.test.ts and boards.test.ts walk their audit entries.
  */
-const auditCheckedElsewhere = new Set(["cases.openPrior", "consults.send", "consults.accept", "consults.close", "boards.addMember", "boards.sessions.addCase", "boards.sessions.start"]);
+const auditCheckedElsewhere = new Set([
+  "cases.openPrior",
+  "consults.send",
+  "consults.accept",
+  "consults.close",
+  "boards.addMember",
+  "boards.sessions.addCase",
+  "boards.sessions.start",
+]);
 
 /** Calls that change nothing on the fixtures (the session is live already), so they record nothing. */
 const noOpOnFixture = new Set(["boards.sessions.start", "boards.addMember"]);
@@ -231,7 +247,9 @@ async function callAs(actor: Actor, name: string): Promise<Outcome> {
         if (!access) throw new ApiError("NOT_FOUND", "Not found.");
         return access;
       }
-      const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens, auditKey }, { headers: new Headers(), userId }));
+      const caller = createCallerFactory(appRouter)(
+        await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens, auditKey }, { headers: new Headers(), userId }),
+      );
       if (name === "route:/consults/[id]/fhir.json") return caller.consults.fhir({ id: ids.consult! });
       if (name === "route:/inbox/[id]") return caller.inbox.list();
       if (name === "route:/slides/[id]/annotations.geojson") return exportAnnotationsGeoJson(db, user, ids.slide!);
@@ -240,13 +258,16 @@ async function callAs(actor: Actor, name: string): Promise<Outcome> {
       if (name === "route:/api/boards/sessions/[id]/view")
         return moveBoardView(live, user.id, ids.session!, { kind: "view", slideId: ids.slide!, centre: [0.5, 0.4], zoom: 2, rotation: 0, sentAt: Date.now() });
       if (name === "route:/api/boards/sessions/[id]/minutes.md") return boardMinutesMarkdown(db, user.id, ids.session!, "http://hub.test");
-      if (name === "route:/api/boards/sessions/[id]/snapshots/[itemId]") return addSnapshot(live, user.id, ids.session!, ids.item!, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]));
+      if (name === "route:/api/boards/sessions/[id]/snapshots/[itemId]")
+        return addSnapshot(live, user.id, ids.session!, ids.item!, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]));
       if (name === "route:/api/boards/sessions/[id]/snapshots/[itemId]/[n]") return readSnapshot(live, user.id, ids.session!, ids.item!, 1);
       throw new Error(`${name}: no call in the access test; add one`);
     });
   }
   return answerOf(async (db) => {
-    const caller = createCallerFactory(appRouter)(await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens, auditKey }, { headers: new Headers(), userId }));
+    const caller = createCallerFactory(appRouter)(
+      await createContext({ db, store, enqueueTiling: async () => {}, boardChannel, tileTokens, auditKey }, { headers: new Headers(), userId }),
+    );
     const procedure = name.split(".").reduce<unknown>((at, part) => (at as Record<string, unknown>)[part], caller) as (input: unknown) => Promise<unknown>;
     return procedure(inputFor(name, actor));
   });
@@ -257,7 +278,13 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "access-"));
   store = createLocalStore(root);
   const db = handle.db;
-  const [labA, labB] = await db.insert(schema.labs).values([{ slug: "a", name: "Lab A" }, { slug: "b", name: "Lab B" }]).returning();
+  const [labA, labB] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "a", name: "Lab A" },
+      { slug: "b", name: "Lab B" },
+    ])
+    .returning();
   const people: [Actor, string, "pathologist" | "lab_admin"][] = [
     ["pathologist A", labA!.id, "pathologist"],
     ["admin A", labA!.id, "lab_admin"],
@@ -268,16 +295,36 @@ beforeAll(async () => {
     ["grant revoked B", labB!.id, "pathologist"],
   ];
   for (const [actor, labId, role] of people) {
-    const [u] = await db.insert(schema.users).values({ email: `${actor.replaceAll(" ", "-")}@example.org`, name: actor }).returning();
+    const [u] = await db
+      .insert(schema.users)
+      .values({ email: `${actor.replaceAll(" ", "-")}@example.org`, name: actor })
+      .returning();
     await db.insert(schema.memberships).values({ userId: u!.id, labId, role, subspecialties: ["skin"] });
     userIds[actor] = u!.id;
-    const [invitation] = await db.insert(schema.labInvitations).values({ labId: labId === labA!.id ? labB!.id : labA!.id, userId: u!.id, role: "pathologist" }).returning();
+    const [invitation] = await db
+      .insert(schema.labInvitations)
+      .values({ labId: labId === labA!.id ? labB!.id : labA!.id, userId: u!.id, role: "pathologist" })
+      .returning();
     invitationIds[actor] = invitation!.id;
   }
   const [kase] = await db.insert(schema.cases).values({ labId: labA!.id, accessionNumber: "A-1", patientPseudonym: "hmac:patient" }).returning();
   const [slide] = await db
     .insert(schema.slides)
-    .values({ labId: labA!.id, caseId: kase!.id, fileName: "s.svs", sizeBytes: 1, sha256: "s", sourceKey: "sources/s", status: "ready", tilesPrefix: "tiles/s/1", thumbnailKey: "tiles/s/1/t.jpeg", width: 1000, height: 800, mppX: 0.5, mppY: 0.5 })
+    .values({
+      labId: labA!.id,
+      caseId: kase!.id,
+      fileName: "s.svs",
+      sizeBytes: 1,
+      sha256: "s",
+      sourceKey: "sources/s",
+      status: "ready",
+      tilesPrefix: "tiles/s/1",
+      thumbnailKey: "tiles/s/1/t.jpeg",
+      width: 1000,
+      height: 800,
+      mppX: 0.5,
+      mppY: 0.5,
+    })
     .returning();
   const [node] = await db.insert(schema.nodes).values({ labId: labA!.id, name: "a-node", credentialHash: "h" }).returning();
   const [upload] = await db
@@ -295,8 +342,14 @@ beforeAll(async () => {
     status,
     sentAt: new Date(),
   });
-  const [c1, c2] = await db.insert(schema.consultRequests).values([consult("granted B", "accepted"), consult("grant expired B", "closed")]).returning();
-  await db.insert(schema.consultSlides).values([{ requestId: c1!.id, slideId: slide!.id }, { requestId: c2!.id, slideId: slide!.id }]);
+  const [c1, c2] = await db
+    .insert(schema.consultRequests)
+    .values([consult("granted B", "accepted"), consult("grant expired B", "closed")])
+    .returning();
+  await db.insert(schema.consultSlides).values([
+    { requestId: c1!.id, slideId: slide!.id },
+    { requestId: c2!.id, slideId: slide!.id },
+  ]);
   await db.insert(schema.accessGrants).values([
     { slideId: slide!.id, granteeUserId: userIds["granted B"]!, reason: "consult", sourceId: c1!.id },
     { slideId: slide!.id, granteeUserId: userIds["grant expired B"]!, reason: "consult", sourceId: c2!.id, expiresAt: new Date(Date.now() - 60_000) },
@@ -304,22 +357,62 @@ beforeAll(async () => {
   ]);
   const [note] = await db
     .insert(schema.annotations)
-    .values({ slideId: slide!.id, authorUserId: userIds["pathologist A"]!, authorLabId: labA!.id, kind: "point", feature: { type: "Feature", geometry: { type: "Point", coordinates: [5, 5] }, properties: {} } })
+    .values({
+      slideId: slide!.id,
+      authorUserId: userIds["pathologist A"]!,
+      authorLabId: labA!.id,
+      kind: "point",
+      feature: { type: "Feature", geometry: { type: "Point", coordinates: [5, 5] }, properties: {} },
+    })
     .returning();
   const [board] = await db.insert(schema.boards).values({ name: "Sarcoma panel", chairUserId: userIds["pathologist A"]! }).returning();
-  await db.insert(schema.boardMembers).values([{ boardId: board!.id, userId: userIds["pathologist A"]! }, { boardId: board!.id, userId: userIds["granted B"]! }]);
+  await db.insert(schema.boardMembers).values([
+    { boardId: board!.id, userId: userIds["pathologist A"]! },
+    { boardId: board!.id, userId: userIds["granted B"]! },
+  ]);
   const [session] = await db
     .insert(schema.boardSessions)
-    .values({ boardId: board!.id, scheduledAt: new Date(), status: "live", presenterUserId: userIds["pathologist A"]!, viewState: { slideId: slide!.id, centre: [0.5, 0.5], zoom: 1, rotation: 0 } })
+    .values({
+      boardId: board!.id,
+      scheduledAt: new Date(),
+      status: "live",
+      presenterUserId: userIds["pathologist A"]!,
+      viewState: { slideId: slide!.id, centre: [0.5, 0.5], zoom: 1, rotation: 0 },
+    })
     .returning();
-  const [item] = await db.insert(schema.boardAgendaItems).values({ sessionId: session!.id, caseId: kase!.id, position: 1, snapshotKeys: ["boards/fixture/1.jpg"] }).returning();
+  const [item] = await db
+    .insert(schema.boardAgendaItems)
+    .values({ sessionId: session!.id, caseId: kase!.id, position: 1, snapshotKeys: ["boards/fixture/1.jpg"] })
+    .returning();
   await store.put("boards/fixture/1.jpg", Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
-  const [contribution] = await db.insert(schema.boardConclusions).values({ itemId: item!.id, kind: "contribution", authorUserId: userIds["granted B"]!, text: "Wide excision." }).returning();
+  const [contribution] = await db
+    .insert(schema.boardConclusions)
+    .values({ itemId: item!.id, kind: "contribution", authorUserId: userIds["granted B"]!, text: "Wide excision." })
+    .returning();
   // An earlier, closed session of the same board: its record takes addenda only.
-  const [closedSession] = await db.insert(schema.boardSessions).values({ boardId: board!.id, scheduledAt: new Date(Date.now() - 86_400_000), status: "closed", endedAt: new Date() }).returning();
+  const [closedSession] = await db
+    .insert(schema.boardSessions)
+    .values({ boardId: board!.id, scheduledAt: new Date(Date.now() - 86_400_000), status: "closed", endedAt: new Date() })
+    .returning();
   const [closedItem] = await db.insert(schema.boardAgendaItems).values({ sessionId: closedSession!.id, caseId: kase!.id, position: 1 }).returning();
-  Object.assign(ids, { board: board!.id, session: session!.id, item: item!.id, contribution: contribution!.id, closedSession: closedSession!.id, closedItem: closedItem!.id });
-  Object.assign(ids, { annotation: note!.id, labA: labA!.id, labB: labB!.id, case: kase!.id, slide: slide!.id, node: node!.id, upload: upload!.id, consult: c1!.id });
+  Object.assign(ids, {
+    board: board!.id,
+    session: session!.id,
+    item: item!.id,
+    contribution: contribution!.id,
+    closedSession: closedSession!.id,
+    closedItem: closedItem!.id,
+  });
+  Object.assign(ids, {
+    annotation: note!.id,
+    labA: labA!.id,
+    labB: labB!.id,
+    case: kase!.id,
+    slide: slide!.id,
+    node: node!.id,
+    upload: upload!.id,
+    consult: c1!.id,
+  });
 });
 
 afterAll(async () => {
@@ -330,7 +423,9 @@ afterAll(async () => {
 describe("access rules", () => {
   it("cover every tRPC procedure", () => {
     const procedures = Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures).sort();
-    const ruled = Object.keys(accessRules).filter((k) => !k.startsWith("route:") && !k.startsWith("tiles:")).sort();
+    const ruled = Object.keys(accessRules)
+      .filter((k) => !k.startsWith("route:") && !k.startsWith("tiles:"))
+      .sort();
     expect(procedures).toEqual(ruled);
   });
 
@@ -349,12 +444,19 @@ describe("access rules", () => {
           const auditRule = (rule as AccessRule).audit;
           const crossLab = !actor.endsWith(" A");
           auditGot[actor] = auditRule === "cross-lab" ? (audited.labA ? "in lab A's chain" : "none") : audited.any ? "audited" : "none";
-          auditWant[actor] = noOpOnFixture.has(name) ? "none" : auditRule === "always" ? "audited" : auditRule === "cross-lab" && crossLab ? "in lab A's chain" : "none";
+          auditWant[actor] = noOpOnFixture.has(name)
+            ? "none"
+            : auditRule === "always"
+              ? "audited"
+              : auditRule === "cross-lab" && crossLab
+                ? "in lab A's chain"
+                : "none";
         }
         // What another lab's user is allowed to call must not hand them lab A's data.
         if (answer === "allowed" && (actor === "pathologist B" || actor === "admin B")) {
           const text = JSON.stringify(result ?? null);
-          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node, ids.annotation, ids.board, ids.session, ids.closedSession]) expect(text, `${name} as ${actor}`).not.toContain(secret);
+          for (const secret of [ids.slide, ids.case, ids.consult, ids.upload, ids.node, ids.annotation, ids.board, ids.session, ids.closedSession])
+            expect(text, `${name} as ${actor}`).not.toContain(secret);
         }
       }
       expect(got).toEqual(want);
@@ -367,14 +469,23 @@ describe("access rules", () => {
 });
 
 describe("tile service tokens", () => {
-  const expect404 = (token: string, now?: number) => expect(verifyTileToken(tileTokens.secret, token, { slideId: ids.slide!, version: "1", now }).ok).toBe(false);
+  const expect404 = (token: string, now?: number) =>
+    expect(verifyTileToken(tileTokens.secret, token, { slideId: ids.slide!, version: "1", now }).ok).toBe(false);
 
   it("a forged or expired token is refused", async () => {
     const user = (await loadSessionUser(handle.db, userIds["granted B"]!))!;
     const { token, expiresAt } = await issueTileToken(handle.db, tileTokens, user, undefined, ids.slide!);
     expect(verifyTileToken(tileTokens.secret, token, { slideId: ids.slide!, version: "1" }).ok).toBe(true);
     expect404(token, expiresAt);
-    expect404(signTileToken("forged-key-forged-key-forged-key-forged", { slideId: ids.slide!, version: "1", userId: user.id, issuedAt: Date.now(), expiresAt: Date.now() + 60_000 }));
+    expect404(
+      signTileToken("forged-key-forged-key-forged-key-forged", {
+        slideId: ids.slide!,
+        version: "1",
+        userId: user.id,
+        issuedAt: Date.now(),
+        expiresAt: Date.now() + 60_000,
+      }),
+    );
   });
 
   it("never outlives the grant: a grant ending in a minute caps the token at that minute", async () => {

@@ -72,7 +72,15 @@ async function priorOpenedAt(db: Db, userId: string, labIds: string[], slide: Sl
   const [reason] = await db
     .select({ at: auditEvents.createdAt })
     .from(auditEvents)
-    .where(and(eq(auditEvents.action, "prior.open"), eq(auditEvents.targetType, "slide"), eq(auditEvents.targetId, slide.id), eq(auditEvents.actorUserId, userId), gt(auditEvents.createdAt, since)))
+    .where(
+      and(
+        eq(auditEvents.action, "prior.open"),
+        eq(auditEvents.targetType, "slide"),
+        eq(auditEvents.targetId, slide.id),
+        eq(auditEvents.actorUserId, userId),
+        gt(auditEvents.createdAt, since),
+      ),
+    )
     .orderBy(desc(auditEvents.createdAt))
     .limit(1);
   return reason?.at;

@@ -46,6 +46,9 @@ const clean = (value: string | undefined | null): string | null => {
  */
 export function clientAddress(headers: Headers, trustedProxyHops: number): string | null {
   if (trustedProxyHops === 0) return clean(headers.get(PEER_HEADER));
-  const hops = (headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const hops = (headers.get("x-forwarded-for") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return clean(hops[hops.length - trustedProxyHops]);
 }

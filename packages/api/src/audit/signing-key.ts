@@ -19,7 +19,8 @@ function fromPem(pem: string, where: string): AuditSigningKey {
   } catch {
     throw new ApiError("INTERNAL", `${where} is not a PEM private key; set an Ed25519 key (openssl genpkey -algorithm ed25519).`);
   }
-  if (privateKey.asymmetricKeyType !== "ed25519") throw new ApiError("INTERNAL", `${where} is a ${privateKey.asymmetricKeyType} key; audit checkpoints are signed with Ed25519.`);
+  if (privateKey.asymmetricKeyType !== "ed25519")
+    throw new ApiError("INTERNAL", `${where} is a ${privateKey.asymmetricKeyType} key; audit checkpoints are signed with Ed25519.`);
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKey, keyId: keyIdOf(publicKey), publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
 }
@@ -32,7 +33,11 @@ function fromPem(pem: string, where: string): AuditSigningKey {
 export async function loadAuditSigningKey(env: { AUDIT_SIGNING_KEY?: string; AUDIT_KEY_FILE: string; PATHX_STACK?: string }): Promise<AuditSigningKey> {
   if (env.AUDIT_SIGNING_KEY) return fromPem(env.AUDIT_SIGNING_KEY.replace(/\\n/g, "\n"), "AUDIT_SIGNING_KEY");
   // Containers have no shared disk: each would make its own key and sign histories nobody can check.
-  if (env.PATHX_STACK) throw new ApiError("INTERNAL", "AUDIT_SIGNING_KEY is not set: in the cloud every hub and worker signs audit checkpoints with one key from the secret store.");
+  if (env.PATHX_STACK)
+    throw new ApiError(
+      "INTERNAL",
+      "AUDIT_SIGNING_KEY is not set: in the cloud every hub and worker signs audit checkpoints with one key from the secret store.",
+    );
   const file = resolve(env.AUDIT_KEY_FILE);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const pem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();

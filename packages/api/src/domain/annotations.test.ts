@@ -17,7 +17,14 @@ const store = new Proxy({}, { get: () => () => Promise.reject(new Error("no stor
 beforeAll(async () => {
   handle = await createTestDb();
   const db = handle.db;
-  const [north, south, east] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab" }, { slug: "south", name: "South Lab" }, { slug: "east", name: "East Lab" }]).returning();
+  const [north, south, east] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "north", name: "North Lab" },
+      { slug: "south", name: "South Lab" },
+      { slug: "east", name: "East Lab" },
+    ])
+    .returning();
   const people = await db
     .insert(schema.users)
     .values(["ana", "ari", "bo", "cy", "dee"].map((n) => ({ email: `${n}@example.org`, name: n.toUpperCase() })))
@@ -40,7 +47,10 @@ beforeAll(async () => {
       { ...slide, sha256: "b" },
     ])
     .returning();
-  const [consult] = await db.insert(schema.consultRequests).values({ requesterLabId: north!.id, requesterUserId: ana!, caseId: kase!.id, question: "Melanoma?", targetLabId: south!.id }).returning();
+  const [consult] = await db
+    .insert(schema.consultRequests)
+    .values({ requesterLabId: north!.id, requesterUserId: ana!, caseId: kase!.id, question: "Melanoma?", targetLabId: south!.id })
+    .returning();
   await db.insert(schema.consultSlides).values({ requestId: consult!.id, slideId: scaled!.id });
   const [board] = await db.insert(schema.boards).values({ name: "Skin board", chairUserId: dee! }).returning();
   const [session] = await db.insert(schema.boardSessions).values({ boardId: board!.id, scheduledAt: new Date() }).returning();
@@ -49,7 +59,19 @@ beforeAll(async () => {
     { slideId: scaled!.id, granteeUserId: bo!, reason: "consult", sourceId: consult!.id },
     { slideId: scaled!.id, granteeUserId: dee!, reason: "board", sourceId: session!.id },
   ]);
-  Object.assign(ids, { north: north!.id, south: south!.id, ana, ari, bo, cy, dee, slide: scaled!.id, unscaled: unscaled!.id, consult: consult!.id, session: session!.id });
+  Object.assign(ids, {
+    north: north!.id,
+    south: south!.id,
+    ana,
+    ari,
+    bo,
+    cy,
+    dee,
+    slide: scaled!.id,
+    unscaled: unscaled!.id,
+    consult: consult!.id,
+    session: session!.id,
+  });
 });
 afterAll(async () => {
   await handle.close();
@@ -94,7 +116,11 @@ describe("creating annotations", () => {
     expect(created).toMatchObject({ kind: "line", label: "margin", areaUm2: null, mine: true, author: { name: "ANA", lab: "North Lab" } });
     expect(created.lengthUm).toBeCloseTo(Math.hypot(15, 10), 10);
     const [row] = await handle.db.select().from(schema.annotations).where(eq(schema.annotations.id, created.id));
-    expect(row).toMatchObject({ authorLabId: ids.north, mpp: 0.5, feature: { type: "Feature", geometry: line([0, 0], [30, 40]), properties: { mppX: 0.5, mppY: 0.25 } } });
+    expect(row).toMatchObject({
+      authorLabId: ids.north,
+      mpp: 0.5,
+      feature: { type: "Feature", geometry: line([0, 0], [30, 40]), properties: { mppX: 0.5, mppY: 0.25 } },
+    });
     const area = await ana.annotations.create({ slideId: ids.slide!, kind: "rectangle", geometry: rect(0, 0, 200, 100) });
     expect(area.areaUm2).toBe(200 * 100 * 0.125);
     const text = await ana.annotations.create({ slideId: ids.slide!, kind: "text", geometry: { type: "Point", coordinates: [500, 400] }, label: "mitosis" });
@@ -131,17 +157,29 @@ describe("creating annotations", () => {
     const ana = await as(ids.ana!);
     const bo = await as(ids.bo!);
     const unrelated = "00000000-0000-4000-8000-000000000000";
-    await expect(ana.annotations.create({ slideId: ids.slide!, kind: "point", geometry: { type: "Point", coordinates: [1, 1] }, consultRequestId: unrelated })).rejects.toThrow(/not part of that consult/);
-    await expect(ana.annotations.create({ slideId: ids.unscaled!, kind: "point", geometry: { type: "Point", coordinates: [1, 1] }, consultRequestId: ids.consult })).rejects.toThrow(/not part of that consult/);
-    await expect(bo.annotations.create({ slideId: ids.slide!, kind: "point", geometry: { type: "Point", coordinates: [1, 1] }, boardSessionId: ids.session })).rejects.toThrow(/not on that board session's agenda/);
-    await expect(ana.annotations.create({ slideId: ids.slide!, kind: "point", geometry: { type: "Point", coordinates: [1, 1] }, boardSessionId: ids.session })).resolves.toMatchObject({ boardSessionId: ids.session });
+    await expect(
+      ana.annotations.create({ slideId: ids.slide!, kind: "point", geometry: { type: "Point", coordinates: [1, 1] }, consultRequestId: unrelated }),
+    ).rejects.toThrow(/not part of that consult/);
+    await expect(
+      ana.annotations.create({ slideId: ids.unscaled!, kind: "point", geometry: { type: "Point", coordinates: [1, 1] }, consultRequestId: ids.consult }),
+    ).rejects.toThrow(/not part of that consult/);
+    await expect(
+      bo.annotations.create({ slideId: ids.slide!, kind: "point", geometry: { type: "Point", coordinates: [1, 1] }, boardSessionId: ids.session }),
+    ).rejects.toThrow(/not on that board session's agenda/);
+    await expect(
+      ana.annotations.create({ slideId: ids.slide!, kind: "point", geometry: { type: "Point", coordinates: [1, 1] }, boardSessionId: ids.session }),
+    ).resolves.toMatchObject({ boardSessionId: ids.session });
   });
 });
 
 describe("who sees which annotation", () => {
   it("decides from the viewer's labs and the consults or sessions they take part in", () => {
     const viewer = { labIds: ["south"], slideLabId: "north", grantSourceIds: new Set(["consult-1"]) };
-    const facts = (authorLabId: string, consultRequestId: string | null = null, boardSessionId: string | null = null) => ({ authorLabId, consultRequestId, boardSessionId });
+    const facts = (authorLabId: string, consultRequestId: string | null = null, boardSessionId: string | null = null) => ({
+      authorLabId,
+      consultRequestId,
+      boardSessionId,
+    });
     expect(isAnnotationVisible(facts("south"), viewer)).toBe(true);
     expect(isAnnotationVisible(facts("north"), viewer)).toBe(false);
     expect(isAnnotationVisible(facts("north", "consult-1"), viewer)).toBe(true);
@@ -154,19 +192,36 @@ describe("who sees which annotation", () => {
     const [ana, ari, bo, cy, dee] = await Promise.all(["ana", "ari", "bo", "cy", "dee"].map((n) => as(ids[n]!)));
     const point = (x: number) => ({ type: "Point", coordinates: [x, 10] });
     const privateNote = await ana!.annotations.create({ slideId: ids.slide!, kind: "point", geometry: point(1), label: "north only" });
-    const forConsult = await ana!.annotations.create({ slideId: ids.slide!, kind: "point", geometry: point(2), label: "for consult", consultRequestId: ids.consult });
-    const consultantNote = await bo!.annotations.create({ slideId: ids.slide!, kind: "point", geometry: point(3), label: "consultant shared", consultRequestId: ids.consult });
+    const forConsult = await ana!.annotations.create({
+      slideId: ids.slide!,
+      kind: "point",
+      geometry: point(2),
+      label: "for consult",
+      consultRequestId: ids.consult,
+    });
+    const consultantNote = await bo!.annotations.create({
+      slideId: ids.slide!,
+      kind: "point",
+      geometry: point(3),
+      label: "consultant shared",
+      consultRequestId: ids.consult,
+    });
     const consultantPrivate = await bo!.annotations.create({ slideId: ids.slide!, kind: "point", geometry: point(4), label: "consultant private" });
     expect(consultantPrivate.author.lab).toBe("South Lab");
 
-    const labels = async (caller: typeof ana) => (await caller!.annotations.list({ slideId: ids.slide! })).map((a) => a.label).filter((l) => /north only|consult/.test(l));
+    const labels = async (caller: typeof ana) =>
+      (await caller!.annotations.list({ slideId: ids.slide! })).map((a) => a.label).filter((l) => /north only|consult/.test(l));
     expect(await labels(ana)).toEqual(["north only", "for consult", "consultant shared"]);
     expect(await labels(ari)).toEqual(["north only", "for consult", "consultant shared"]);
     expect(await labels(bo)).toEqual(["for consult", "consultant shared", "consultant private"]);
     // Through the board session's grant, not the consult's.
     expect(await labels(dee)).toEqual([]);
     expect((await dee!.annotations.list({ slideId: ids.slide! })).map((a) => a.boardSessionId)).toEqual([ids.session]);
-    for (const attempt of [cy!.annotations.list({ slideId: ids.slide! }), cy!.annotations.remove({ id: forConsult.id }), bo!.annotations.remove({ id: privateNote.id })]) {
+    for (const attempt of [
+      cy!.annotations.list({ slideId: ids.slide! }),
+      cy!.annotations.remove({ id: forConsult.id }),
+      bo!.annotations.remove({ id: privateNote.id }),
+    ]) {
       await expect(attempt).rejects.toMatchObject({ code: "NOT_FOUND" });
     }
     await expect(cy!.annotations.create({ slideId: ids.slide!, kind: "point", geometry: point(5) })).rejects.toMatchObject({ code: "NOT_FOUND" });
@@ -185,7 +240,13 @@ describe("who sees which annotation", () => {
 describe("deleting", () => {
   it("lets only the author delete", async () => {
     const [ana, ari, bo] = await Promise.all(["ana", "ari", "bo"].map((n) => as(ids[n]!)));
-    const mine = await ana!.annotations.create({ slideId: ids.slide!, kind: "point", geometry: { type: "Point", coordinates: [7, 7] }, label: "to delete", consultRequestId: ids.consult });
+    const mine = await ana!.annotations.create({
+      slideId: ids.slide!,
+      kind: "point",
+      geometry: { type: "Point", coordinates: [7, 7] },
+      label: "to delete",
+      consultRequestId: ids.consult,
+    });
     await expect(ari!.annotations.remove({ id: mine.id })).rejects.toMatchObject({ code: "FORBIDDEN", message: "Only the author can delete an annotation." });
     await expect(bo!.annotations.remove({ id: mine.id })).rejects.toMatchObject({ code: "FORBIDDEN" });
     await expect(ana!.annotations.remove({ id: "not-an-id" })).rejects.toMatchObject({ code: "NOT_FOUND" });

@@ -28,7 +28,10 @@ export const annotationCreateInput = z.object({
 export type AnnotationCreateInput = z.input<typeof annotationCreateInput>;
 
 type Position = [number, number];
-export type AnnotationGeometry = { type: "Point"; coordinates: Position } | { type: "LineString"; coordinates: Position[] } | { type: "Polygon"; coordinates: Position[][] };
+export type AnnotationGeometry =
+  | { type: "Point"; coordinates: Position }
+  | { type: "LineString"; coordinates: Position[] }
+  | { type: "Polygon"; coordinates: Position[][] };
 
 const coordinate = z.number({ error: "Coordinates must be finite numbers." });
 const position = z.tuple([coordinate, coordinate], { error: "A position is [x, y]: two numbers." });
@@ -44,7 +47,10 @@ const ring = z
   .min(4, "A polygon ring needs at least 4 positions: 3 corners and the first one again to close it.")
   .max(MAX_VERTICES + 1, `A polygon may have at most ${MAX_VERTICES} corners.`)
   .refine((r) => samePosition(r[0]!, r.at(-1)!), "A polygon ring must be closed: its last position repeats the first.");
-const polygonGeometry = z.object({ type: z.literal("Polygon"), coordinates: z.array(ring).length(1, "A polygon has exactly one ring (holes are not supported).") });
+const polygonGeometry = z.object({
+  type: z.literal("Polygon"),
+  coordinates: z.array(ring).length(1, "A polygon has exactly one ring (holes are not supported)."),
+});
 
 /** Four corners on two x and two y values, each side changing one of them: an axis-aligned rectangle. */
 function isAxisAlignedRectangle(r: Position[]): boolean {
@@ -69,7 +75,13 @@ const geometryOf: Record<AnnotationKind, z.ZodType<AnnotationGeometry>> = {
   rectangle: rectangleGeometry,
   polygon: polygonGeometry,
 };
-const geometryTypeOf: Record<AnnotationKind, AnnotationGeometry["type"]> = { point: "Point", text: "Point", line: "LineString", rectangle: "Polygon", polygon: "Polygon" };
+const geometryTypeOf: Record<AnnotationKind, AnnotationGeometry["type"]> = {
+  point: "Point",
+  text: "Point",
+  line: "LineString",
+  rectangle: "Polygon",
+  polygon: "Polygon",
+};
 
 function vertices(geometry: AnnotationGeometry): Position[] {
   if (geometry.type === "Point") return [geometry.coordinates];
@@ -91,7 +103,8 @@ function shoelace(ring: Position[]): number {
 export function validateGeometry(kind: AnnotationKind, geometry: unknown, label: string, slide: { width: number; height: number }): AnnotationGeometry {
   const expected = geometryTypeOf[kind];
   const type = (geometry as { type?: unknown } | null)?.type;
-  if (type !== expected) throw new ApiError("BAD_REQUEST", `A ${kind} annotation needs a GeoJSON ${expected} geometry${typeof type === "string" ? `, not ${type}` : ""}.`);
+  if (type !== expected)
+    throw new ApiError("BAD_REQUEST", `A ${kind} annotation needs a GeoJSON ${expected} geometry${typeof type === "string" ? `, not ${type}` : ""}.`);
   const parsed = geometryOf[kind].safeParse(geometry);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -100,7 +113,8 @@ export function validateGeometry(kind: AnnotationKind, geometry: unknown, label:
   }
   const value = parsed.data;
   if (kind === "text" && !label.trim()) throw new ApiError("BAD_REQUEST", "A text annotation needs its text: give a label.");
-  if (value.type === "Polygon" && shoelace(value.coordinates[0]!) === 0) throw new ApiError("BAD_REQUEST", `The ${kind} encloses no area: draw at least 3 corners that are not on one line.`);
+  if (value.type === "Polygon" && shoelace(value.coordinates[0]!) === 0)
+    throw new ApiError("BAD_REQUEST", `The ${kind} encloses no area: draw at least 3 corners that are not on one line.`);
   const mx = slide.width * EDGE_MARGIN;
   const my = slide.height * EDGE_MARGIN;
   const outside = vertices(value).find(([x, y]) => x < -mx || y < -my || x > slide.width + mx || y > slide.height + my);
@@ -251,11 +265,17 @@ export async function createAnnotation(db: Db, user: SessionUser, actingLabId: s
   const geometry = validateGeometry(kind, input.geometry, label, { width: slide.width, height: slide.height });
   const authorLab = user.memberships.find((m) => m.labId === (access.via === "own-lab" ? slide.labId : actingLabId)) ?? user.memberships[0];
   if (!authorLab) throw new ApiError("FORBIDDEN", "Your account belongs to no lab yet; ask your lab administrator.");
-  const sources: ShareSource[] = [...(consultRequestId ? [{ kind: "consult" as const, id: consultRequestId }] : []), ...(boardSessionId ? [{ kind: "board" as const, id: boardSessionId }] : [])];
+  const sources: ShareSource[] = [
+    ...(consultRequestId ? [{ kind: "consult" as const, id: consultRequestId }] : []),
+    ...(boardSessionId ? [{ kind: "board" as const, id: boardSessionId }] : []),
+  ];
   const viewer = sources.length ? await viewerOf(db, user, access) : undefined;
   for (const source of sources) {
     if (!(await mayShareWith(db, access, viewer!, source))) {
-      throw new ApiError("BAD_REQUEST", source.kind === "consult" ? "This slide is not part of that consult." : "This slide is not on that board session's agenda.");
+      throw new ApiError(
+        "BAD_REQUEST",
+        source.kind === "consult" ? "This slide is not part of that consult." : "This slide is not on that board session's agenda.",
+      );
     }
   }
   const { lengthUm, areaUm2 } = measureGeometry(geometry, slide.mppX, slide.mppY);
@@ -277,7 +297,14 @@ export async function createAnnotation(db: Db, user: SessionUser, actingLabId: s
     })
     .returning();
   if (access.via !== "own-lab") {
-    await recordAudit(db, { labId: slide.labId, actorUserId: user.id, action: "annotation.create", targetType: "slide", targetId: slideId, detail: { annotationId: row!.id, kind, viewerLabId: authorLab.labId } });
+    await recordAudit(db, {
+      labId: slide.labId,
+      actorUserId: user.id,
+      action: "annotation.create",
+      targetType: "slide",
+      targetId: slideId,
+      detail: { annotationId: row!.id, kind, viewerLabId: authorLab.labId },
+    });
   }
   return viewOf(row!, { name: user.name, lab: authorLab.labName }, user.id);
 }
@@ -295,7 +322,14 @@ export async function deleteAnnotation(db: Db, user: SessionUser, annotationId: 
 export async function exportAnnotationsGeoJson(db: Db, user: SessionUser, slideId: string) {
   const access = await requireSlide(db, user, slideId);
   const list = await visibleAnnotations(db, user, access);
-  await recordAudit(db, { labId: access.slide.labId, actorUserId: user.id, action: "annotation.export.geojson", targetType: "slide", targetId: access.slide.id, detail: { via: access.via, annotations: list.length } });
+  await recordAudit(db, {
+    labId: access.slide.labId,
+    actorUserId: user.id,
+    action: "annotation.export.geojson",
+    targetType: "slide",
+    targetId: access.slide.id,
+    detail: { via: access.via, annotations: list.length },
+  });
   return {
     type: "FeatureCollection" as const,
     pathx: {

@@ -29,12 +29,24 @@ afterAll(async () => {
 
 let n = 0;
 beforeEach(async () => {
-  const [lab] = await db.insert(schema.labs).values({ slug: `lab-${++n}`, name: `Lab ${n}` }).returning();
+  const [lab] = await db
+    .insert(schema.labs)
+    .values({ slug: `lab-${++n}`, name: `Lab ${n}` })
+    .returning();
   labId = lab!.id;
 });
 
 async function writeEntries(count: number, lab = labId) {
-  for (let i = 1; i <= count; i++) await recordAudit(db, { labId: lab, actorUserId: null, action: "slide.view", targetType: "slide", targetId: `slide-${i}`, detail: { i, note: "é\u0001" }, ip: "192.0.2.10" });
+  for (let i = 1; i <= count; i++)
+    await recordAudit(db, {
+      labId: lab,
+      actorUserId: null,
+      action: "slide.view",
+      targetType: "slide",
+      targetId: `slide-${i}`,
+      detail: { i, note: "é\u0001" },
+      ip: "192.0.2.10",
+    });
 }
 
 /** What a database owner can do despite the trigger: switch it off, change rows, switch it on. */
@@ -54,13 +66,25 @@ describe("the audit chain in the database", () => {
     await writeEntries(20);
     const report = await verify();
     expect(report).toMatchObject({ ok: true, length: 20 });
-    const rows = await db.select({ seq: schema.auditEvents.seq }).from(schema.auditEvents).where(eq(schema.auditEvents.labId, labId)).orderBy(schema.auditEvents.seq);
+    const rows = await db
+      .select({ seq: schema.auditEvents.seq })
+      .from(schema.auditEvents)
+      .where(eq(schema.auditEvents.labId, labId))
+      .orderBy(schema.auditEvents.seq);
     expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
   it("reads pages as JSON text that give exactly the entries the rows hold", async () => {
     await writeEntries(9);
-    await recordAudit(db, { labId, actorUserId: labId, action: "x", targetType: "t", targetId: "\u{1f600}", detail: { b: [1.5, null, { z: "\n" }], a: 1e21 }, ip: null });
+    await recordAudit(db, {
+      labId,
+      actorUserId: labId,
+      action: "x",
+      targetType: "t",
+      targetId: "\u{1f600}",
+      detail: { b: [1.5, null, { z: "\n" }], a: 1e21 },
+      ip: null,
+    });
     // Microseconds (a row written by hand) are cut as a JS Date cuts them, before and after 1970.
     await asOwnerBypassingTrigger(
       sql`UPDATE audit_events SET created_at = '2026-06-30 23:59:59.9996+02' WHERE lab_id = ${labId} AND seq = 3`,
@@ -78,7 +102,11 @@ describe("the audit chain in the database", () => {
   it("refuses UPDATE, DELETE, TRUNCATE and an insert that does not extend the chain", async () => {
     await writeEntries(3);
     await checkpointAuditChain(db, key, labId);
-    const refusal = (s: ReturnType<typeof sql>) => db.execute(s).then(() => "done", (e: Error & { cause?: Error }) => String(e.cause?.message ?? e.message));
+    const refusal = (s: ReturnType<typeof sql>) =>
+      db.execute(s).then(
+        () => "done",
+        (e: Error & { cause?: Error }) => String(e.cause?.message ?? e.message),
+      );
     expect(await refusal(sql`UPDATE audit_events SET action = 'nothing' WHERE lab_id = ${labId}`)).toMatch(/append-only: UPDATE refused/);
     expect(await refusal(sql`DELETE FROM audit_events WHERE lab_id = ${labId}`)).toMatch(/append-only: DELETE refused/);
     expect(await refusal(sql`TRUNCATE audit_events`)).toMatch(/append-only: TRUNCATE refused/);
@@ -127,17 +155,31 @@ describe("the audit chain in the database", () => {
     await db.execute(sql`ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_append_only`);
     await db.execute(sql`DELETE FROM audit_checkpoints WHERE lab_id = ${labId}`);
     await db.execute(sql`ALTER TABLE audit_checkpoints ENABLE TRIGGER audit_checkpoints_append_only`);
-    for (let i = 1; i <= 6; i++) await recordAudit(db, { labId, actorUserId: null, action: "slide.view", targetType: "slide", targetId: `forged-${i}`, ip: null });
+    for (let i = 1; i <= 6; i++)
+      await recordAudit(db, { labId, actorUserId: null, action: "slide.view", targetType: "slide", targetId: `forged-${i}`, ip: null });
     expect((await verify()).ok).toBe(true);
-    expect(await verifyAuditChain(db, key.publicKey, labId, [witness!])).toMatchObject({ ok: false, broken: { seq: 6, problem: expect.stringMatching(/differs from the checkpoint/) } });
-    const forgedKey = await loadAuditSigningKey({ AUDIT_SIGNING_KEY: other.privateKey.export({ type: "pkcs8", format: "pem" }).toString(), AUDIT_KEY_FILE: "unused" });
+    expect(await verifyAuditChain(db, key.publicKey, labId, [witness!])).toMatchObject({
+      ok: false,
+      broken: { seq: 6, problem: expect.stringMatching(/differs from the checkpoint/) },
+    });
+    const forgedKey = await loadAuditSigningKey({
+      AUDIT_SIGNING_KEY: other.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      AUDIT_KEY_FILE: "unused",
+    });
     await checkpointAuditChain(db, forgedKey, labId);
     expect(await verify()).toMatchObject({ ok: false, broken: { seq: 6, problem: expect.stringMatching(/no valid signature/) } });
   });
 
   it("keeps 50 labs' chains gap-free when they all write at once", async () => {
-    const labs = await db.insert(schema.labs).values(Array.from({ length: 50 }, (_, i) => ({ slug: `many-${i}`, name: `Many ${i}` }))).returning();
-    await Promise.all(labs.flatMap((lab) => Array.from({ length: 8 }, (_, i) => recordAudit(db, { labId: lab.id, actorUserId: null, action: "member.add", targetType: "user", targetId: `u${i}` }))));
+    const labs = await db
+      .insert(schema.labs)
+      .values(Array.from({ length: 50 }, (_, i) => ({ slug: `many-${i}`, name: `Many ${i}` })))
+      .returning();
+    await Promise.all(
+      labs.flatMap((lab) =>
+        Array.from({ length: 8 }, (_, i) => recordAudit(db, { labId: lab.id, actorUserId: null, action: "member.add", targetType: "user", targetId: `u${i}` })),
+      ),
+    );
     for (const lab of labs) expect(await verify(lab.id), lab.slug).toMatchObject({ ok: true, length: 8 });
   });
 });
@@ -168,7 +210,9 @@ describe("audit rows from before the chain", () => {
       await old.migrate();
       const [lab] = await old.db.insert(schema.labs).values({ slug: "old", name: "Old" }).returning();
       for (const [i, at] of ["2026-01-01T10:00:00.123456Z", "2026-01-01T09:00:00Z", "2026-01-02T00:00:00Z"].entries()) {
-        await old.db.execute(sql`INSERT INTO audit_events (lab_id, action, target_type, target_id, detail, created_at) VALUES (${lab!.id}, 'slide.view', 'slide', ${`s${i}`}, '{"a":1}', ${at})`);
+        await old.db.execute(
+          sql`INSERT INTO audit_events (lab_id, action, target_type, target_id, detail, created_at) VALUES (${lab!.id}, 'slide.view', 'slide', ${`s${i}`}, '{"a":1}', ${at})`,
+        );
       }
       await writeFile(journalPath, full);
       await old.migrate();

@@ -59,7 +59,13 @@ export async function checkpointAllAuditChains(db: Db, key: AuditSigningKey): Pr
  * caller brings (a node's witnesses): the first broken link, or OK. The next page is asked for
  * before this one is hashed, so a PostgreSQL server builds it while this process checks.
  */
-export async function verifyAuditChain(db: Db, publicKey: KeyObject, labId: string | null, witnesses: Checkpoint[] = [], pageSize = 5000): Promise<ChainReport> {
+export async function verifyAuditChain(
+  db: Db,
+  publicKey: KeyObject,
+  labId: string | null,
+  witnesses: Checkpoint[] = [],
+  pageSize = 5000,
+): Promise<ChainReport> {
   const verifier = new ChainVerifier(labId, [...(await listAuditCheckpoints(db, labId)), ...witnesses], publicKey);
   let next: Promise<SealedEntry[]> | undefined = readAuditChainPage(db, labId, 0, pageSize);
   try {
@@ -95,4 +101,3 @@ export async function readAuditChainState(db: Db, key: AuditSigningKey, labId: s
     verification: await verifyAuditChain(db, key.publicKey, labId),
   };
 }
-

@@ -37,7 +37,18 @@ export async function recordAudit(db: Db, event: AuditEvent): Promise<{ seq: num
       head = await readAuditHead(tx, labId);
     }
     const createdAt = new Date();
-    const entry = { labId, seq: head.seq + 1, prevHash: head.hash!, createdAt: createdAt.toISOString(), actorUserId: event.actorUserId, action: event.action, targetType: event.targetType, targetId: event.targetId, detail, ip };
+    const entry = {
+      labId,
+      seq: head.seq + 1,
+      prevHash: head.hash!,
+      createdAt: createdAt.toISOString(),
+      actorUserId: event.actorUserId,
+      action: event.action,
+      targetType: event.targetType,
+      targetId: event.targetId,
+      detail,
+      ip,
+    };
     const hash = hashEntry(entry);
     await tx.insert(auditEvents).values({ ...entry, createdAt, hash });
     return { seq: entry.seq, hash };
@@ -53,17 +64,28 @@ export async function readAuditChainPage(db: Db, labId: string | null, afterSeq:
 /** Who from outside the lab viewed its slides, when and why: for the lab's administrators. */
 export async function listRemoteViews(db: Db, labId: string, limit = 200) {
   const rows = await db
-    .select({ at: auditEvents.createdAt, action: auditEvents.action, slideId: auditEvents.targetId, detail: auditEvents.detail, viewer: users.name, viewerEmail: users.email })
+    .select({
+      id: auditEvents.id,
+      at: auditEvents.createdAt,
+      action: auditEvents.action,
+      slideId: auditEvents.targetId,
+      detail: auditEvents.detail,
+      viewer: users.name,
+      viewerEmail: users.email,
+    })
     .from(auditEvents)
     .leftJoin(users, eq(users.id, auditEvents.actorUserId))
     .where(and(eq(auditEvents.labId, labId), inArray(auditEvents.action, ["prior.open", "slide.view"])))
     .orderBy(desc(auditEvents.createdAt))
     .limit(limit);
   const labIds = [...new Set(rows.map((r) => (r.detail as { viewerLabId?: string }).viewerLabId).filter((x): x is string => Boolean(x)))];
-  const names = labIds.length ? new Map((await db.select({ id: labs.id, name: labs.name }).from(labs).where(inArray(labs.id, labIds))).map((l) => [l.id, l.name])) : new Map();
+  const names = labIds.length
+    ? new Map((await db.select({ id: labs.id, name: labs.name }).from(labs).where(inArray(labs.id, labIds))).map((l) => [l.id, l.name]))
+    : new Map();
   return rows.map((r) => {
     const detail = r.detail as { reason?: string; via?: string; viewerLabId?: string; accession?: string };
     return {
+      id: r.id,
       at: r.at,
       action: r.action,
       slideId: r.slideId,

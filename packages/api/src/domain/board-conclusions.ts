@@ -24,14 +24,24 @@ function cleanText(text: string, what: string): string {
 /** Every conclusion, mark and addendum goes into the audit chain of the case's lab. */
 async function auditConclusion(db: Db, userId: string, sessionId: string, item: { id: string; caseId: string }, action: string, conclusionId: string) {
   const [kase] = await db.select({ labId: cases.labId }).from(cases).where(eq(cases.id, item.caseId));
-  await recordAudit(db, { labId: kase?.labId ?? null, actorUserId: userId, action, targetType: "board_session", targetId: sessionId, detail: { itemId: item.id, caseId: item.caseId, conclusionId } });
+  await recordAudit(db, {
+    labId: kase?.labId ?? null,
+    actorUserId: userId,
+    action,
+    targetType: "board_session",
+    targetId: sessionId,
+    detail: { itemId: item.id, caseId: item.caseId, conclusionId },
+  });
 }
 
 /** Any member adds their contribution while the session is not closed. */
 export async function addContribution(deps: Deps, userId: string, sessionId: string, itemId: string, text: string) {
   const { session, item } = await requireAgendaItem(deps.db, userId, sessionId, itemId);
   if (session.status === "closed") throw new ApiError("BAD_REQUEST", "The session is closed and its conclusions are final: add a signed addendum instead.");
-  const [row] = await deps.db.insert(boardConclusions).values({ itemId: item.id, kind: "contribution", authorUserId: userId, text: cleanText(text, "contribution") }).returning({ id: boardConclusions.id });
+  const [row] = await deps.db
+    .insert(boardConclusions)
+    .values({ itemId: item.id, kind: "contribution", authorUserId: userId, text: cleanText(text, "contribution") })
+    .returning({ id: boardConclusions.id });
   await auditConclusion(deps.db, userId, session.id, item, "board.conclude", row!.id);
   await deps.channel.publish(session.id, { type: "agenda" });
   return { id: row!.id };
@@ -42,9 +52,14 @@ export async function markAgreedConclusion(deps: Deps, userId: string, sessionId
   const { session, board, item } = await requireAgendaItem(deps.db, userId, sessionId, itemId);
   if (board.chairUserId !== userId) throw new ApiError("FORBIDDEN", "Only the chair marks the agreed conclusion.");
   if (session.status === "closed") throw new ApiError("BAD_REQUEST", "The session is closed and its conclusions are final: add a signed addendum instead.");
-  const [chosen] = /^[0-9a-f-]{36}$/i.test(contributionId) ? await deps.db.select().from(boardConclusions).where(eq(boardConclusions.id, contributionId)).limit(1) : [];
+  const [chosen] = /^[0-9a-f-]{36}$/i.test(contributionId)
+    ? await deps.db.select().from(boardConclusions).where(eq(boardConclusions.id, contributionId)).limit(1)
+    : [];
   if (!chosen || chosen.itemId !== item.id || chosen.kind !== "contribution") throw notFound("Contribution");
-  const [row] = await deps.db.insert(boardConclusions).values({ itemId: item.id, kind: "agreed", authorUserId: userId, text: chosen.text, basedOn: chosen.id }).returning({ id: boardConclusions.id });
+  const [row] = await deps.db
+    .insert(boardConclusions)
+    .values({ itemId: item.id, kind: "agreed", authorUserId: userId, text: chosen.text, basedOn: chosen.id })
+    .returning({ id: boardConclusions.id });
   await auditConclusion(deps.db, userId, session.id, item, "board.agree", row!.id);
   await deps.channel.publish(session.id, { type: "agenda" });
 }

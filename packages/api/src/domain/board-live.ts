@@ -46,7 +46,13 @@ export async function handOverPresenter(deps: LiveDeps, chairId: string, session
   const member = (await listBoardMembers(db, board.id)).find((m) => m.userId === userId);
   if (!member) throw notFound("Member");
   await db.update(boardSessions).set({ presenterUserId: member.userId }).where(eq(boardSessions.id, session.id));
-  await recordAudit(db, { actorUserId: chairId, action: "board.session.handover", targetType: "board_session", targetId: session.id, detail: { presenterUserId: member.userId } });
+  await recordAudit(db, {
+    actorUserId: chairId,
+    action: "board.session.handover",
+    targetType: "board_session",
+    targetId: session.id,
+    detail: { presenterUserId: member.userId },
+  });
   await channel.publish(session.id, { type: "presenter", presenterUserId: member.userId, presenterName: member.name });
 }
 
@@ -120,5 +126,12 @@ export async function recordAttendance(db: Db, userId: string, sessionId: string
     .where(and(eq(auditEvents.action, "board.session.join"), eq(auditEvents.targetId, sessionId), eq(auditEvents.actorUserId, userId)))
     .limit(1);
   // Called from a live stream's event callback too, where the request's origin is not in scope: the caller passes it.
-  if (!seen) await recordAudit(db, { actorUserId: userId, action: "board.session.join", targetType: "board_session", targetId: sessionId, ...(ip !== undefined ? { ip } : {}) });
+  if (!seen)
+    await recordAudit(db, {
+      actorUserId: userId,
+      action: "board.session.join",
+      targetType: "board_session",
+      targetId: sessionId,
+      ...(ip !== undefined ? { ip } : {}),
+    });
 }

@@ -27,7 +27,11 @@ export async function boardMinutesMarkdown(db: Db, userId: string, sessionId: st
   const chair = s.members.find((m) => m.userId === s.board.chairUserId);
   const who = (m: { name: string; labNames: string[] }) => `${md(m.name)} (${m.labNames.map(md).join(", ") || "no lab"})`;
   const state =
-    s.status === "closed" ? `closed ${s.endedAt ? formatUtc(s.endedAt) : ""}`.trim() : s.status === "live" ? "in progress: these minutes are a draft" : "not started yet: these minutes are a draft";
+    s.status === "closed"
+      ? `closed ${s.endedAt ? formatUtc(s.endedAt) : ""}`.trim()
+      : s.status === "live"
+        ? "in progress: these minutes are a draft"
+        : "not started yet: these minutes are a draft";
   const lines = [
     `# ${md(s.board.name)}: minutes`,
     "",
@@ -45,7 +49,12 @@ export async function boardMinutesMarkdown(db: Db, userId: string, sessionId: st
     const { agreed, history } = item.conclusions;
     const quote = (text: string) => text.split(/\r?\n/).map((line) => `> ${md(line)}`);
     if (agreed) {
-      lines.push(`**Agreed conclusion** (proposed by ${md(agreed.proposedBy ?? "a member")}, marked agreed by ${md(agreed.author)}, ${formatUtc(agreed.at)}):`, "", ...quote(agreed.text), "");
+      lines.push(
+        `**Agreed conclusion** (proposed by ${md(agreed.proposedBy ?? "a member")}, marked agreed by ${md(agreed.author)}, ${formatUtc(agreed.at)}):`,
+        "",
+        ...quote(agreed.text),
+        "",
+      );
     } else {
       lines.push("_No agreed conclusion._", "");
     }
@@ -63,11 +72,23 @@ export async function boardMinutesMarkdown(db: Db, userId: string, sessionId: st
     }
   }
   // An export of every agenda case: each owning lab's chain records it.
-  const caseLabs = await db.selectDistinct({ labId: schema.cases.labId }).from(schema.cases).where(inArray(schema.cases.id, s.agenda.map((i) => i.caseId ?? "")));
+  const caseLabs = await db
+    .selectDistinct({ labId: schema.cases.labId })
+    .from(schema.cases)
+    .where(
+      inArray(
+        schema.cases.id,
+        s.agenda.map((i) => i.caseId ?? ""),
+      ),
+    );
   for (const { labId } of caseLabs.length ? caseLabs : [{ labId: null }]) {
     await recordAudit(db, { labId, actorUserId: userId, action: "board.minutes.export", targetType: "board_session", targetId: s.id });
   }
   const date = s.scheduledAt.toISOString().slice(0, 10);
-  const slug = s.board.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "board";
+  const slug =
+    s.board.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "board";
   return { fileName: `${slug}-${date}-minutes.md`, markdown: lines.join("\n") };
 }

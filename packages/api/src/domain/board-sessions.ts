@@ -30,13 +30,25 @@ export async function getBoardSession(db: Db, userId: string, sessionId: string)
   const caseIds = items.map((i) => i.item.caseId);
   const slideRows = caseIds.length
     ? await db
-        .select({ id: slides.id, caseId: slides.caseId, block: slides.block, stain: slides.stain, status: slides.status, width: slides.width, height: slides.height, mppX: slides.mppX })
+        .select({
+          id: slides.id,
+          caseId: slides.caseId,
+          block: slides.block,
+          stain: slides.stain,
+          status: slides.status,
+          width: slides.width,
+          height: slides.height,
+          mppX: slides.mppX,
+        })
         .from(slides)
         .where(inArray(slides.caseId, caseIds))
         .orderBy(asc(slides.block), asc(slides.stain))
     : [];
   const presenter = members.find((m) => m.userId === session.presenterUserId);
-  const conclusions = await listConclusions(db, items.map((i) => i.item.id));
+  const conclusions = await listConclusions(
+    db,
+    items.map((i) => i.item.id),
+  );
   return {
     id: session.id,
     board: { id: board.id, name: board.name, chairUserId: board.chairUserId },
@@ -70,9 +82,16 @@ export async function addAgendaCase(deps: { db: Db; channel: BoardChannel }, use
   const { session, board } = await requireSessionMember(db, sessionId, userId);
   if (session.status === "closed") throw new ApiError("BAD_REQUEST", "This session is closed: put the case on a later session.");
   const accession = accessionNumber.trim();
-  const [kase] = await db.select().from(cases).where(and(eq(cases.labId, lab.labId), eq(cases.accessionNumber, accession))).limit(1);
+  const [kase] = await db
+    .select()
+    .from(cases)
+    .where(and(eq(cases.labId, lab.labId), eq(cases.accessionNumber, accession)))
+    .limit(1);
   if (!kase) throw new ApiError("NOT_FOUND", `${lab.labName} has no case ${accession || "without an accession number"}: check the accession number.`);
-  const [last] = await db.select({ position: max(boardAgendaItems.position) }).from(boardAgendaItems).where(eq(boardAgendaItems.sessionId, session.id));
+  const [last] = await db
+    .select({ position: max(boardAgendaItems.position) })
+    .from(boardAgendaItems)
+    .where(eq(boardAgendaItems.sessionId, session.id));
   const [item] = await db
     .insert(boardAgendaItems)
     .values({ sessionId: session.id, caseId: kase.id, position: (last?.position ?? 0) + 1 })
@@ -86,7 +105,14 @@ export async function addAgendaCase(deps: { db: Db; channel: BoardChannel }, use
     members.map((m) => m.userId).filter((id) => id !== userId),
     { kind: "board.agenda", title: `${board.name}, ${formatUtc(session.scheduledAt)}: ${accession} is on the agenda`, link: `/boards/sessions/${session.id}` },
   );
-  await recordAudit(db, { labId: kase.labId, actorUserId: userId, action: "board.agenda.add", targetType: "board_session", targetId: session.id, detail: { caseId: kase.id, accessionNumber: accession } });
+  await recordAudit(db, {
+    labId: kase.labId,
+    actorUserId: userId,
+    action: "board.agenda.add",
+    targetType: "board_session",
+    targetId: session.id,
+    detail: { caseId: kase.id, accessionNumber: accession },
+  });
   await channel.publish(session.id, { type: "agenda" });
   return { itemId: item.id };
 }
@@ -95,7 +121,11 @@ export async function addAgendaCase(deps: { db: Db; channel: BoardChannel }, use
 export async function requireAgendaItem(db: Db, userId: string, sessionId: string, itemId: string) {
   const found = await requireSessionMember(db, sessionId, userId);
   const [item] = /^[0-9a-f-]{36}$/i.test(itemId)
-    ? await db.select().from(boardAgendaItems).where(and(eq(boardAgendaItems.id, itemId), eq(boardAgendaItems.sessionId, found.session.id))).limit(1)
+    ? await db
+        .select()
+        .from(boardAgendaItems)
+        .where(and(eq(boardAgendaItems.id, itemId), eq(boardAgendaItems.sessionId, found.session.id)))
+        .limit(1)
     : [];
   if (!item) throw notFound("Agenda item");
   return { ...found, item };
@@ -111,7 +141,13 @@ export function snapshotTooLarge(): ApiError {
  * The presenter keeps a JPEG of the current view with a case: stored under
  * boards/<session>/<item>/<n>.jpg, its key appended to the item's snapshots.
  */
-export async function addSnapshot(deps: { db: Db; store: ObjectStore; channel: BoardChannel }, userId: string, sessionId: string, itemId: string, jpeg: Uint8Array) {
+export async function addSnapshot(
+  deps: { db: Db; store: ObjectStore; channel: BoardChannel },
+  userId: string,
+  sessionId: string,
+  itemId: string,
+  jpeg: Uint8Array,
+) {
   const { db, store, channel } = deps;
   const { session, item } = await requireAgendaItem(db, userId, sessionId, itemId);
   if (session.status !== "live") throw new ApiError("BAD_REQUEST", "Snapshots are taken during the live session.");
@@ -121,7 +157,9 @@ export async function addSnapshot(deps: { db: Db; store: ObjectStore; channel: B
   // The row lock makes concurrent snapshots take consecutive numbers.
   const [claimed] = await db
     .update(boardAgendaItems)
-    .set({ snapshotKeys: sql`${boardAgendaItems.snapshotKeys} || jsonb_build_array('boards/' || ${session.id}::text || '/' || ${item.id}::text || '/' || (jsonb_array_length(${boardAgendaItems.snapshotKeys}) + 1) || '.jpg')` })
+    .set({
+      snapshotKeys: sql`${boardAgendaItems.snapshotKeys} || jsonb_build_array('boards/' || ${session.id}::text || '/' || ${item.id}::text || '/' || (jsonb_array_length(${boardAgendaItems.snapshotKeys}) + 1) || '.jpg')`,
+    })
     .where(eq(boardAgendaItems.id, item.id))
     .returning({ keys: boardAgendaItems.snapshotKeys });
   const keys = claimed!.keys as string[];
@@ -129,7 +167,10 @@ export async function addSnapshot(deps: { db: Db; store: ObjectStore; channel: B
   try {
     await store.put(key, jpeg, { contentType: "image/jpeg" });
   } catch (error) {
-    await db.update(boardAgendaItems).set({ snapshotKeys: sql`${boardAgendaItems.snapshotKeys} - ${key}::text` }).where(eq(boardAgendaItems.id, item.id));
+    await db
+      .update(boardAgendaItems)
+      .set({ snapshotKeys: sql`${boardAgendaItems.snapshotKeys} - ${key}::text` })
+      .where(eq(boardAgendaItems.id, item.id));
     throw error;
   }
   await channel.publish(session.id, { type: "agenda" });

@@ -29,7 +29,14 @@ beforeAll(async () => {
   store = createLocalStore(root);
   channel = createInProcessBoardChannel();
   const db = handle.db;
-  const [north, south, east] = await db.insert(schema.labs).values([{ slug: "north", name: "North Lab" }, { slug: "south", name: "South Lab" }, { slug: "east", name: "East Lab" }]).returning();
+  const [north, south, east] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "north", name: "North Lab" },
+      { slug: "south", name: "South Lab" },
+      { slug: "east", name: "East Lab" },
+    ])
+    .returning();
   const people = await db
     .insert(schema.users)
     .values([
@@ -59,8 +66,30 @@ beforeAll(async () => {
   const slideRows = await db
     .insert(schema.slides)
     .values([
-      { labId: north!.id, caseId: kase!.id, block: "A1", stain: "H&E", fileName: "a1.svs", sizeBytes: 1, sha256: "a1", status: "ready", width: 4000, height: 3000 },
-      { labId: north!.id, caseId: kase!.id, block: "A2", stain: "Desmin", fileName: "a2.svs", sizeBytes: 1, sha256: "a2", status: "ready", width: 4000, height: 3000 },
+      {
+        labId: north!.id,
+        caseId: kase!.id,
+        block: "A1",
+        stain: "H&E",
+        fileName: "a1.svs",
+        sizeBytes: 1,
+        sha256: "a1",
+        status: "ready",
+        width: 4000,
+        height: 3000,
+      },
+      {
+        labId: north!.id,
+        caseId: kase!.id,
+        block: "A2",
+        stain: "Desmin",
+        fileName: "a2.svs",
+        sizeBytes: 1,
+        sha256: "a2",
+        status: "ready",
+        width: 4000,
+        height: 3000,
+      },
       { labId: south!.id, caseId: southCase!.id, block: "1", stain: "H&E", fileName: "s1.svs", sizeBytes: 1, sha256: "s1", status: "ready" },
     ])
     .returning();
@@ -87,7 +116,10 @@ const caller = async (userId: string) =>
 const live = () => ({ db: handle.db, channel });
 const canSee = async (userId: string, slideId: string) => (await resolveSlideAccess(handle.db, (await loadSessionUser(handle.db, userId))!, slideId))?.via;
 const grantsOf = (userId: string, sessionId: string) =>
-  handle.db.select().from(schema.accessGrants).where(and(eq(schema.accessGrants.granteeUserId, userId), eq(schema.accessGrants.sourceId, sessionId)));
+  handle.db
+    .select()
+    .from(schema.accessGrants)
+    .where(and(eq(schema.accessGrants.granteeUserId, userId), eq(schema.accessGrants.sourceId, sessionId)));
 function listen(sessionId: string) {
   const events: BoardEvent[] = [];
   const stop = channel.subscribe(sessionId, (e) => events.push(e));
@@ -176,7 +208,10 @@ describe("tumor boards", () => {
     expect(events).toEqual([{ type: "agenda" }]);
     const boGrants = await grantsOf(ids.bo!, sessionId);
     expect(boGrants.map((g) => [g.slideId, g.reason, g.expiresAt, g.revokedAt]).sort()).toEqual(
-      [[ids.slideA1, "board", null, null], [ids.slideA2, "board", null, null]].sort(),
+      [
+        [ids.slideA1, "board", null, null],
+        [ids.slideA2, "board", null, null],
+      ].sort(),
     );
     expect(await grantsOf(ids.eve!, sessionId)).toEqual([]);
     expect(await grantsOf(ids.ana!, sessionId)).toEqual([]);
@@ -185,9 +220,15 @@ describe("tumor boards", () => {
     expect(await canSee(ids.dee!, ids.slideA1!)).toBeUndefined();
     const inbox = await handle.db.select().from(schema.notifications).where(eq(schema.notifications.kind, "board.agenda"));
     expect(inbox.map((n) => n.userId).sort()).toEqual([ids.bo, ids.eve].sort());
-    expect(inbox[0]).toMatchObject({ title: "Regional sarcoma panel, 2026-12-01 14:00 UTC: N26-0042 is on the agenda", link: `/boards/sessions/${sessionId}`, readAt: null });
+    expect(inbox[0]).toMatchObject({
+      title: "Regional sarcoma panel, 2026-12-01 14:00 UTC: N26-0042 is on the agenda",
+      link: `/boards/sessions/${sessionId}`,
+      readAt: null,
+    });
     const session = await (await caller(ids.bo!)).boards.sessions.get({ id: sessionId });
-    expect(session.agenda).toMatchObject([{ accessionNumber: "N26-0042", specimen: "Soft tissue, thigh", labName: "North Lab", conclusions: { history: [], agreed: null }, snapshots: 0 }]);
+    expect(session.agenda).toMatchObject([
+      { accessionNumber: "N26-0042", specimen: "Soft tissue, thigh", labName: "North Lab", conclusions: { history: [], agreed: null }, snapshots: 0 },
+    ]);
     expect(session.agenda[0]!.slides.map((s) => `${s.block} ${s.stain}`)).toEqual(["A1 H&E", "A2 Desmin"]);
   });
 
@@ -202,7 +243,12 @@ describe("tumor boards", () => {
     await expect(moveBoardView(live(), ids.ana!, sessionId, view)).rejects.toThrow(/not started yet/);
     const { events, stop } = listen(sessionId);
     await (await caller(ids.ana!)).boards.sessions.start({ sessionId });
-    expect(await openLiveSession(handle.db, ids.bo!, sessionId)).toMatchObject({ status: "live", presenterUserId: ids.ana, presenterName: "Ana North", view: null });
+    expect(await openLiveSession(handle.db, ids.bo!, sessionId)).toMatchObject({
+      status: "live",
+      presenterUserId: ids.ana,
+      presenterName: "Ana North",
+      view: null,
+    });
     await expect(moveBoardView(live(), ids.bo!, sessionId, view)).rejects.toMatchObject({ code: "FORBIDDEN" });
     await expect(moveBoardView(live(), ids.eastAdmin!, sessionId, view)).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(moveBoardView(live(), ids.ana!, sessionId, { ...view, slideId: ids.southSlide! })).rejects.toThrow(/not on this session's agenda/);
@@ -246,7 +292,12 @@ describe("tumor boards", () => {
       ["agreed", "Ana North"],
       ["agreed", "Ana North"],
     ]);
-    expect(conclusions.agreed).toMatchObject({ text: "Leiomyosarcoma, FNCLCC grade 2.\nRe-excision *recommended*.", author: "Ana North", proposedBy: "Eve North", basedOn: eves });
+    expect(conclusions.agreed).toMatchObject({
+      text: "Leiomyosarcoma, FNCLCC grade 2.\nRe-excision *recommended*.",
+      author: "Ana North",
+      proposedBy: "Eve North",
+      basedOn: eves,
+    });
     expect(conclusions.history.every((h) => h.at instanceof Date)).toBe(true);
     const deps = { db: handle.db, store, channel };
     await expect(addSnapshot(deps, ids.ana!, sessionId, itemId, jpeg)).rejects.toMatchObject({ code: "FORBIDDEN" });
@@ -287,8 +338,10 @@ describe("tumor boards", () => {
     expect(markdown).toContain("**Attended the live session:** Bo South");
     expect(markdown).toContain("## 1. N26-0042 — Soft tissue, thigh");
     expect(markdown).toContain("**Slides:** A1 · H&E; A2 · Desmin");
-    expect(markdown).toMatch(/\*\*Agreed conclusion\*\* \(proposed by Eve North, marked agreed by Ana North, [\d-]+ [\d:]+ UTC\):\n\n> Leiomyosarcoma, FNCLCC grade 2\.\n> Re-excision \\\*recommended\\\*\./);
-    expect(markdown).toMatch(/- Dee East, [\d-]+ [\d:]+ UTC:\n  > Favour leiomyosarcoma; grade 3 cannot be excluded\./);
+    expect(markdown).toMatch(
+      /\*\*Agreed conclusion\*\* \(proposed by Eve North, marked agreed by Ana North, [\d-]+ [\d:]+ UTC\):\n\n> Leiomyosarcoma, FNCLCC grade 2\.\n> Re-excision \\\*recommended\\\*\./,
+    );
+    expect(markdown).toMatch(/- Dee East, [\d-]+ [\d:]+ UTC:\n {2}> Favour leiomyosarcoma; grade 3 cannot be excluded\./);
     expect(markdown).toContain(`![Snapshot 2 of N26-0042](https://hub.example/api/boards/sessions/${sessionId}/snapshots/${itemId}/2)`);
   });
 
@@ -297,7 +350,10 @@ describe("tumor boards", () => {
     const endedAt = new Date(Date.now() - (BOARD_GRANT_GRACE_HOURS + 1) * 3600_000);
     await endBoardSession(live(), ids.ana!, sessionId, endedAt);
     const grants = await grantsOf(ids.dee!, sessionId);
-    expect(grants.map((g) => g.expiresAt?.getTime())).toEqual([endedAt.getTime() + BOARD_GRANT_GRACE_HOURS * 3600_000, endedAt.getTime() + BOARD_GRANT_GRACE_HOURS * 3600_000]);
+    expect(grants.map((g) => g.expiresAt?.getTime())).toEqual([
+      endedAt.getTime() + BOARD_GRANT_GRACE_HOURS * 3600_000,
+      endedAt.getTime() + BOARD_GRANT_GRACE_HOURS * 3600_000,
+    ]);
     expect(await canSee(ids.dee!, ids.slideA1!)).toBeUndefined();
     await expect((await caller(ids.ana!)).boards.sessions.addCase({ sessionId, accessionNumber: "N26-0042" })).rejects.toThrow(/session is closed/);
     await expect(moveBoardView(live(), ids.ana!, sessionId, { kind: "pointer", slideId: ids.slideA1!, at: null, sentAt: 1 })).rejects.toThrow(/has ended/);
@@ -310,7 +366,9 @@ describe("tumor boards", () => {
     const minutes = (await boardMinutesMarkdown(handle.db, ids.ana!, sessionId, "")).markdown;
     expect(minutes).toMatch(/\*\*Addendum\*\* signed by Dee East, [\d-]+ [\d:]+ UTC:\n\n> Desmin and h-caldesmon positive on review\./);
     expect(minutes).toContain("marked agreed by Ana North");
-    expect((await boardMinutesMarkdown(handle.db, ids.ana!, sessionId, "")).markdown).toContain(`(closed ${endedAt.toISOString().slice(0, 16).replace("T", " ")} UTC)`);
+    expect((await boardMinutesMarkdown(handle.db, ids.ana!, sessionId, "")).markdown).toContain(
+      `(closed ${endedAt.toISOString().slice(0, 16).replace("T", " ")} UTC)`,
+    );
   });
 
   it("a session closed just now keeps the grants for the grace period", async () => {

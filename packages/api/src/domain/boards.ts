@@ -47,7 +47,6 @@ export function requireChair(board: BoardRow, userId: string, what: string): voi
   if (board.chairUserId !== userId) throw new ApiError("FORBIDDEN", `Only the board's chair can ${what}.`);
 }
 
-
 /** Members with the labs they belong to (a grant is needed only outside those labs). */
 export async function listBoardMembers(db: Db, boardId: string) {
   const rows = await db
@@ -90,7 +89,11 @@ export async function listMyBoards(db: Db, userId: string) {
     .orderBy(asc(boards.name));
   if (mine.length === 0) return [];
   const ids = mine.map((b) => b.id);
-  const memberCounts = await db.select({ boardId: boardMembers.boardId, n: count() }).from(boardMembers).where(inArray(boardMembers.boardId, ids)).groupBy(boardMembers.boardId);
+  const memberCounts = await db
+    .select({ boardId: boardMembers.boardId, n: count() })
+    .from(boardMembers)
+    .where(inArray(boardMembers.boardId, ids))
+    .groupBy(boardMembers.boardId);
   const next = await db
     .select({ boardId: boardSessions.boardId, at: sql<Date>`min(${boardSessions.scheduledAt})`.mapWith(boardSessions.scheduledAt) })
     .from(boardSessions)
@@ -108,7 +111,13 @@ export async function getBoard(db: Db, userId: string, boardId: string) {
   const board = await requireBoardMember(db, boardId, userId);
   const members = await listBoardMembers(db, board.id);
   const sessions = await db
-    .select({ id: boardSessions.id, scheduledAt: boardSessions.scheduledAt, status: boardSessions.status, endedAt: boardSessions.endedAt, cases: count(boardAgendaItems.id) })
+    .select({
+      id: boardSessions.id,
+      scheduledAt: boardSessions.scheduledAt,
+      status: boardSessions.status,
+      endedAt: boardSessions.endedAt,
+      cases: count(boardAgendaItems.id),
+    })
     .from(boardSessions)
     .leftJoin(boardAgendaItems, eq(boardAgendaItems.sessionId, boardSessions.id))
     .where(eq(boardSessions.boardId, board.id))
@@ -131,7 +140,10 @@ export async function addBoardMember(db: Db, chairId: string, boardId: string, e
   const added = await db.insert(boardMembers).values({ boardId: board.id, userId: user.id }).onConflictDoNothing().returning();
   if (added.length === 0) return answer;
   // Sessions still to come (or running) share their agenda slides with the new member too.
-  const open = await db.select({ id: boardSessions.id }).from(boardSessions).where(and(eq(boardSessions.boardId, board.id), ne(boardSessions.status, "closed")));
+  const open = await db
+    .select({ id: boardSessions.id })
+    .from(boardSessions)
+    .where(and(eq(boardSessions.boardId, board.id), ne(boardSessions.status, "closed")));
   for (const s of open) await syncSessionGrants(db, s.id);
   await recordAudit(db, { actorUserId: chairId, action: "board.member.add", targetType: "board", targetId: board.id, detail: { userId: user.id } });
   return answer;
@@ -146,15 +158,31 @@ export async function removeBoardMember(deps: { db: Db; channel: BoardChannel },
   const board = await requireBoardMember(db, boardId, chairId);
   requireChair(board, chairId, "remove members");
   if (userId === board.chairUserId) throw new ApiError("BAD_REQUEST", "The chair cannot be removed from the board.");
-  const removed = await db.delete(boardMembers).where(and(eq(boardMembers.boardId, board.id), eq(boardMembers.userId, userId))).returning();
+  const removed = await db
+    .delete(boardMembers)
+    .where(and(eq(boardMembers.boardId, board.id), eq(boardMembers.userId, userId)))
+    .returning();
   if (removed.length === 0) throw notFound("Member");
-  const sessions = await db.select({ id: boardSessions.id, status: boardSessions.status, presenterUserId: boardSessions.presenterUserId }).from(boardSessions).where(eq(boardSessions.boardId, board.id));
+  const sessions = await db
+    .select({ id: boardSessions.id, status: boardSessions.status, presenterUserId: boardSessions.presenterUserId })
+    .from(boardSessions)
+    .where(eq(boardSessions.boardId, board.id));
   const revoked =
     sessions.length > 0
       ? await db
           .update(accessGrants)
           .set({ revokedAt: new Date() })
-          .where(and(eq(accessGrants.granteeUserId, userId), eq(accessGrants.reason, "board"), inArray(accessGrants.sourceId, sessions.map((s) => s.id)), isNull(accessGrants.revokedAt)))
+          .where(
+            and(
+              eq(accessGrants.granteeUserId, userId),
+              eq(accessGrants.reason, "board"),
+              inArray(
+                accessGrants.sourceId,
+                sessions.map((s) => s.id),
+              ),
+              isNull(accessGrants.revokedAt),
+            ),
+          )
           .returning({ userId: accessGrants.granteeUserId, slideId: accessGrants.slideId })
       : [];
   // Their tiles stop within seconds and their open event streams (the board's live view) end.
@@ -175,7 +203,13 @@ export async function scheduleBoardSession(db: Db, chairId: string, boardId: str
   requireChair(board, chairId, "schedule sessions");
   if (Number.isNaN(scheduledAt.getTime())) throw new ApiError("BAD_REQUEST", "Give the session's date and time.");
   const [session] = await db.insert(boardSessions).values({ boardId: board.id, scheduledAt }).returning({ id: boardSessions.id });
-  await recordAudit(db, { actorUserId: chairId, action: "board.session.schedule", targetType: "board_session", targetId: session!.id, detail: { boardId: board.id, scheduledAt } });
+  await recordAudit(db, {
+    actorUserId: chairId,
+    action: "board.session.schedule",
+    targetType: "board_session",
+    targetId: session!.id,
+    detail: { boardId: board.id, scheduledAt },
+  });
   return { id: session!.id };
 }
 

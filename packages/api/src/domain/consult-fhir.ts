@@ -24,7 +24,8 @@ export async function exportConsultFhir(db: Db, user: SessionUser, id: string) {
   const c = await getConsult(db, user, id);
   const [owner] = await db.select({ labId: schema.consultRequests.requesterLabId }).from(schema.consultRequests).where(eq(schema.consultRequests.id, c.id));
   await recordAudit(db, { labId: owner!.labId, actorUserId: user.id, action: "consult.export.fhir", targetType: "consult", targetId: c.id });
-  const ref = (type: string) => `urn:uuid:${type === "ServiceRequest" ? c.id : type === "Task" ? `${c.id.slice(0, 24)}000000000001` : `${c.id.slice(0, 24)}000000000002`}`;
+  const ref = (type: string) =>
+    `urn:uuid:${type === "ServiceRequest" ? c.id : type === "Task" ? `${c.id.slice(0, 24)}000000000001` : `${c.id.slice(0, 24)}000000000002`}`;
   const iso = (d: Date | null) => (d ? new Date(d).toISOString() : undefined);
   const specimen = { display: `Case ${c.case.accessionNumber}${c.case.specimen ? ` — ${c.case.specimen}` : ""}` };
   const serviceRequest = {
@@ -69,7 +70,9 @@ export async function exportConsultFhir(db: Db, user: SessionUser, id: string) {
         id: ref("DiagnosticReport").slice(9),
         status: "final",
         basedOn: [{ reference: ref("ServiceRequest") }],
-        category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/v2-0074", code: "PAT", display: "Pathology (gross & histopath, not surgical)" }] }],
+        category: [
+          { coding: [{ system: "http://terminology.hl7.org/CodeSystem/v2-0074", code: "PAT", display: "Pathology (gross & histopath, not surgical)" }] },
+        ],
         code: { text: "Pathology second-opinion report" },
         subject: serviceRequest.subject,
         issued: iso(c.report.at),

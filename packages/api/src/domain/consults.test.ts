@@ -6,7 +6,18 @@ import { resolveSlideAccess } from "../access/slide-access";
 import { listRemoteViews } from "./audit";
 import { exportConsultFhir } from "./consult-fhir";
 import { validateFhirR4 } from "./fhir-r4-schema.test-support";
-import { acceptConsult, closeConsult, consultReportInput, createConsultDraft, declineConsult, getConsult, listConsults, reportConsult, sendConsult, withdrawConsult } from "./consults";
+import {
+  acceptConsult,
+  closeConsult,
+  consultReportInput,
+  createConsultDraft,
+  declineConsult,
+  getConsult,
+  listConsults,
+  reportConsult,
+  sendConsult,
+  withdrawConsult,
+} from "./consults";
 import { countUnread, listInbox, markRead, notify } from "./notifications";
 import { listPriors, openPrior, setCaseStatus } from "./priors";
 import { getViewableSlide } from "./slides";
@@ -19,10 +30,22 @@ const users: Record<string, SessionUser> = {};
 beforeAll(async () => {
   handle = await createTestDb();
   const db = handle.db;
-  const [north, south, east] = await db.insert(schema.labs).values([{ slug: "north", name: "North" }, { slug: "south", name: "South" }, { slug: "east", name: "East" }]).returning();
+  const [north, south, east] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "north", name: "North" },
+      { slug: "south", name: "South" },
+      { slug: "east", name: "East" },
+    ])
+    .returning();
   const people = await db
     .insert(schema.users)
-    .values([{ email: "ana@n", name: "Ana" }, { email: "bo@s", name: "Bo" }, { email: "cy@s", name: "Cy" }, { email: "di@e", name: "Di" }])
+    .values([
+      { email: "ana@n", name: "Ana" },
+      { email: "bo@s", name: "Bo" },
+      { email: "cy@s", name: "Cy" },
+      { email: "di@e", name: "Di" },
+    ])
     .returning();
   const [ana, bo, cy, di] = people;
   await db.insert(schema.memberships).values([
@@ -39,9 +62,32 @@ beforeAll(async () => {
       { labId: east!.id, accessionNumber: "E1", patientPseudonym: "hmac:p2" },
     ])
     .returning();
-  const slide = (labId: string, caseId: string, block: string) => ({ labId, caseId, block, stain: "H&E", fileName: `${block}.svs`, sizeBytes: 1, sha256: `${block}-sha`, sourceKey: `sources/${block}` });
-  const [a1, a2, s1] = await db.insert(schema.slides).values([slide(north!.id, kase!.id, "A1"), slide(north!.id, kase!.id, "A2"), slide(south!.id, southCase!.id, "S1")]).returning();
-  Object.assign(ids, { north: north!.id, south: south!.id, east: east!.id, case: kase!.id, southCase: southCase!.id, eastCase: eastCase!.id, a1: a1!.id, a2: a2!.id, s1: s1!.id, bo: bo!.id });
+  const slide = (labId: string, caseId: string, block: string) => ({
+    labId,
+    caseId,
+    block,
+    stain: "H&E",
+    fileName: `${block}.svs`,
+    sizeBytes: 1,
+    sha256: `${block}-sha`,
+    sourceKey: `sources/${block}`,
+  });
+  const [a1, a2, s1] = await db
+    .insert(schema.slides)
+    .values([slide(north!.id, kase!.id, "A1"), slide(north!.id, kase!.id, "A2"), slide(south!.id, southCase!.id, "S1")])
+    .returning();
+  Object.assign(ids, {
+    north: north!.id,
+    south: south!.id,
+    east: east!.id,
+    case: kase!.id,
+    southCase: southCase!.id,
+    eastCase: eastCase!.id,
+    a1: a1!.id,
+    a2: a2!.id,
+    s1: s1!.id,
+    bo: bo!.id,
+  });
   for (const [key, u] of Object.entries({ ana, bo, cy, di })) users[key] = (await loadSessionUser(db, u!.id))!;
 });
 afterAll(() => handle.close());
@@ -76,7 +122,10 @@ describe("second opinion", () => {
     await sendConsult(db, users.ana!, id);
     expect(await countUnread(db, users.bo!.id)).toBe(1);
     // Their open pages hear of it through the event bus.
-    const inboxEvents = await db.select().from(schema.events).where(eq(schema.events.topic, `inbox:${users.bo!.id}`));
+    const inboxEvents = await db
+      .select()
+      .from(schema.events)
+      .where(eq(schema.events.topic, `inbox:${users.bo!.id}`));
     expect(inboxEvents.map((e) => e.payload)).toEqual([{ kind: "consult.request" }]);
     expect((await listInbox(db, users.cy!.id))[0]).toMatchObject({ kind: "consult.request", link: `/consults/${id}`, title: expect.stringMatching(/^URGENT/) });
     // Not addressed to East, and the pool members see it before anyone accepts.
@@ -135,7 +184,10 @@ describe("second opinion", () => {
     await closeConsult(db, users.ana!, id);
     // The consultant keeps access for the grace period, then loses it.
     expect(await resolveSlideAccess(db, users.bo!, ids.a1!)).toBeDefined();
-    await db.update(schema.accessGrants).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(schema.accessGrants.sourceId, id));
+    await db
+      .update(schema.accessGrants)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(schema.accessGrants.sourceId, id));
     expect(await resolveSlideAccess(db, users.bo!, ids.a1!)).toBeUndefined();
     // Every step, the view and the export are in the requesting (owning) lab's audit chain, by whom.
     expect(await consultAudit(id)).toEqual([
@@ -151,7 +203,15 @@ describe("second opinion", () => {
   it("declines with a reason, withdraws, and refuses wrong addressing", async () => {
     const db = handle.db;
     const draft = (extra: object) =>
-      createConsultDraft(db, users.ana!, lab(users.ana!), { caseId: ids.case!, slideIds: [ids.a2!], question: "Second look at margin please.", urgency: "routine", targetLabId: ids.south!, shareLabel: true, ...extra });
+      createConsultDraft(db, users.ana!, lab(users.ana!), {
+        caseId: ids.case!,
+        slideIds: [ids.a2!],
+        question: "Second look at margin please.",
+        urgency: "routine",
+        targetLabId: ids.south!,
+        shareLabel: true,
+        ...extra,
+      });
     await expect(draft({ targetLabId: ids.north!, targetUserId: users.bo!.id })).rejects.toThrow(/another lab/);
     await expect(draft({ targetUserId: users.di!.id })).rejects.toThrow(/not a member/);
     await expect(draft({})).rejects.toThrow(/Address the request/);

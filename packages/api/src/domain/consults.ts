@@ -35,7 +35,10 @@ type Role = "requester" | "consultant" | "candidate";
 
 /** The subspecialty pools the user answers for, per lab. */
 async function poolsOf(db: Db, userId: string): Promise<Map<string, string[]>> {
-  const rows = await db.select({ labId: memberships.labId, subspecialties: memberships.subspecialties }).from(memberships).where(eq(memberships.userId, userId));
+  const rows = await db
+    .select({ labId: memberships.labId, subspecialties: memberships.subspecialties })
+    .from(memberships)
+    .where(eq(memberships.userId, userId));
   return new Map(rows.map((r) => [r.labId, r.subspecialties]));
 }
 
@@ -79,9 +82,16 @@ async function addressees(db: Db, consult: Consult): Promise<string[]> {
 const link = (id: string) => `/consults/${id}`;
 
 export async function createConsultDraft(db: Db, user: SessionUser, lab: Membership, input: z.infer<typeof consultDraftInput>) {
-  const [kase] = await db.select().from(cases).where(and(eq(cases.id, input.caseId), eq(cases.labId, lab.labId))).limit(1);
+  const [kase] = await db
+    .select()
+    .from(cases)
+    .where(and(eq(cases.id, input.caseId), eq(cases.labId, lab.labId)))
+    .limit(1);
   if (!kase) throw notFound("Case");
-  const picked = await db.select({ id: slides.id }).from(slides).where(and(eq(slides.caseId, kase.id), inArray(slides.id, input.slideIds)));
+  const picked = await db
+    .select({ id: slides.id })
+    .from(slides)
+    .where(and(eq(slides.caseId, kase.id), inArray(slides.id, input.slideIds)));
   if (picked.length !== new Set(input.slideIds).size) throw new ApiError("BAD_REQUEST", "Every slide must belong to this case.");
   if (input.targetLabId === lab.labId) throw new ApiError("BAD_REQUEST", "Ask a pathologist of another lab; colleagues in your lab see the case already.");
   const [target] = await db.select({ id: labs.id }).from(labs).where(eq(labs.id, input.targetLabId));
@@ -117,11 +127,21 @@ export async function createConsultDraft(db: Db, user: SessionUser, lab: Members
 
 /** Every step of a second opinion is audited in the requesting lab's chain (whose case and slides it is). */
 function auditConsult(db: Db, user: SessionUser, consult: Consult, step: string, detail: Record<string, unknown> = {}) {
-  return recordAudit(db, { labId: consult.requesterLabId, actorUserId: user.id, action: `consult.${step}`, targetType: "consult", targetId: consult.id, detail: { targetLabId: consult.targetLabId, ...detail } });
+  return recordAudit(db, {
+    labId: consult.requesterLabId,
+    actorUserId: user.id,
+    action: `consult.${step}`,
+    targetType: "consult",
+    targetId: consult.id,
+    detail: { targetLabId: consult.targetLabId, ...detail },
+  });
 }
 
 async function setStatus(db: Db, id: string, values: Partial<Consult>) {
-  await db.update(consultRequests).set({ ...values, updatedAt: new Date() }).where(eq(consultRequests.id, id));
+  await db
+    .update(consultRequests)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(consultRequests.id, id));
 }
 
 export async function sendConsult(db: Db, user: SessionUser, id: string) {
@@ -129,10 +149,15 @@ export async function sendConsult(db: Db, user: SessionUser, id: string) {
   if (role !== "requester") throw notFound("Request");
   expectStatus(consult, ["draft"], "sent");
   const to = await addressees(db, consult);
-  if (to.length === 0) throw new ApiError("BAD_REQUEST", `Nobody at that lab is in the ${consult.targetSubspecialty} pool; address a named pathologist instead.`);
+  if (to.length === 0)
+    throw new ApiError("BAD_REQUEST", `Nobody at that lab is in the ${consult.targetSubspecialty} pool; address a named pathologist instead.`);
   await setStatus(db, id, { status: "sent", sentAt: new Date() });
   await auditConsult(db, user, consult, "send");
-  await notify(db, to, { kind: "consult.request", title: `${consult.urgency === "urgent" ? "URGENT " : ""}Second opinion requested by ${user.name}`, link: link(id) });
+  await notify(db, to, {
+    kind: "consult.request",
+    title: `${consult.urgency === "urgent" ? "URGENT " : ""}Second opinion requested by ${user.name}`,
+    link: link(id),
+  });
 }
 
 export async function withdrawConsult(db: Db, user: SessionUser, id: string) {
@@ -142,7 +167,12 @@ export async function withdrawConsult(db: Db, user: SessionUser, id: string) {
   await setStatus(db, id, { status: "withdrawn", closedAt: new Date() });
   await auditConsult(db, user, consult, "withdraw");
   await endGrants(db, id, new Date());
-  if (consult.consultantUserId) await notify(db, [consult.consultantUserId], { kind: "consult.withdrawn", title: `A second-opinion request was withdrawn by ${user.name}`, link: link(id) });
+  if (consult.consultantUserId)
+    await notify(db, [consult.consultantUserId], {
+      kind: "consult.withdrawn",
+      title: `A second-opinion request was withdrawn by ${user.name}`,
+      link: link(id),
+    });
 }
 
 /** The consultant takes it: read-only access to exactly the request's slides, label only if the requesting lab allows. */
@@ -159,7 +189,9 @@ export async function acceptConsult(db: Db, user: SessionUser, id: string) {
       .where(and(eq(consultRequests.id, id), eq(consultRequests.status, "sent")))
       .returning({ id: consultRequests.id });
     if (!won) throw new ApiError("CONFLICT", "Someone else accepted this request first.");
-    await tx.insert(accessGrants).values(chosen.map((c) => ({ slideId: c.slideId, granteeUserId: user.id, reason: "consult" as const, sourceId: id, shareLabel: consult.shareLabel })));
+    await tx
+      .insert(accessGrants)
+      .values(chosen.map((c) => ({ slideId: c.slideId, granteeUserId: user.id, reason: "consult" as const, sourceId: id, shareLabel: consult.shareLabel })));
     await auditConsult(tx as unknown as Db, user, consult, "accept", { slideIds: chosen.map((c) => c.slideId) });
   });
   await notify(db, [consult.requesterUserId], { kind: "consult.accepted", title: `${user.name} accepted your second-opinion request`, link: link(id) });
@@ -170,7 +202,12 @@ export async function declineConsult(db: Db, user: SessionUser, id: string, reas
   if (role !== "candidate" && role !== "consultant") throw notFound("Request");
   expectStatus(consult, ["sent", "accepted"], "declined");
   if (!reason.trim()) throw new ApiError("BAD_REQUEST", "Say why you decline, so the requester can ask someone else.");
-  await setStatus(db, id, { status: "declined", declineReason: reason.trim().slice(0, 2000), consultantUserId: consult.consultantUserId ?? user.id, closedAt: new Date() });
+  await setStatus(db, id, {
+    status: "declined",
+    declineReason: reason.trim().slice(0, 2000),
+    consultantUserId: consult.consultantUserId ?? user.id,
+    closedAt: new Date(),
+  });
   await auditConsult(db, user, consult, "decline");
   await endGrants(db, id, new Date());
   await notify(db, [consult.requesterUserId], { kind: "consult.declined", title: `${user.name} declined your second-opinion request`, link: link(id) });
@@ -186,7 +223,11 @@ export async function reportConsult(db: Db, user: SessionUser, id: string, input
     await auditConsult(tx as unknown as Db, user, consult, "report");
   });
   const requesterLab = await db.select({ userId: memberships.userId }).from(memberships).where(eq(memberships.labId, consult.requesterLabId));
-  await notify(db, [consult.requesterUserId, ...requesterLab.map((m) => m.userId)], { kind: "consult.report", title: `Second-opinion report from ${user.name}`, link: link(id) });
+  await notify(db, [consult.requesterUserId, ...requesterLab.map((m) => m.userId)], {
+    kind: "consult.report",
+    title: `Second-opinion report from ${user.name}`,
+    link: link(id),
+  });
 }
 
 /** The requester closes it; the consultant keeps access for the grace period. */
@@ -220,9 +261,17 @@ export async function getConsult(db: Db, user: SessionUser, id: string) {
   const people = await db
     .select({ id: users.id, name: users.name, email: users.email })
     .from(users)
-    .where(inArray(users.id, [consult.requesterUserId, consult.targetUserId, consult.consultantUserId].filter((x): x is string => Boolean(x))));
+    .where(
+      inArray(
+        users.id,
+        [consult.requesterUserId, consult.targetUserId, consult.consultantUserId].filter((x): x is string => Boolean(x)),
+      ),
+    );
   const name = (uid: string | null) => people.find((p) => p.id === uid)?.name ?? null;
-  const labRows = await db.select({ id: labs.id, name: labs.name }).from(labs).where(inArray(labs.id, [consult.requesterLabId, consult.targetLabId]));
+  const labRows = await db
+    .select({ id: labs.id, name: labs.name })
+    .from(labs)
+    .where(inArray(labs.id, [consult.requesterLabId, consult.targetLabId]));
   const [kase] = await db.select().from(cases).where(eq(cases.id, consult.caseId));
   const slideRows = await db
     .select({ id: slides.id, block: slides.block, stain: slides.stain, status: slides.status, hasThumbnail: sql<boolean>`${slides.thumbnailKey} is not null` })
@@ -240,11 +289,17 @@ export async function getConsult(db: Db, user: SessionUser, id: string) {
     shareLabel: consult.shareLabel,
     declineReason: consult.declineReason,
     requester: { name: name(consult.requesterUserId), lab: labRows.find((l) => l.id === consult.requesterLabId)?.name ?? "" },
-    target: { lab: labRows.find((l) => l.id === consult.targetLabId)?.name ?? "", pathologist: name(consult.targetUserId), subspecialty: consult.targetSubspecialty },
+    target: {
+      lab: labRows.find((l) => l.id === consult.targetLabId)?.name ?? "",
+      pathologist: name(consult.targetUserId),
+      subspecialty: consult.targetSubspecialty,
+    },
     consultant: name(consult.consultantUserId),
     case: { id: kase!.id, accessionNumber: kase!.accessionNumber, specimen: kase!.specimen },
     slides: slideRows,
-    report: report ? { diagnosis: report.diagnosis, comment: report.comment, codes: readStoredCodes(report.codes), at: report.createdAt, author: name(report.authorUserId) } : null,
+    report: report
+      ? { diagnosis: report.diagnosis, comment: report.comment, codes: readStoredCodes(report.codes), at: report.createdAt, author: name(report.authorUserId) }
+      : null,
     times: { created: consult.createdAt, sent: consult.sentAt, accepted: consult.acceptedAt, reported: consult.reportedAt, closed: consult.closedAt },
     /** Hours from sending to the report (or to now while open). */
     turnaroundHours: hoursBetween(consult.sentAt, consult.reportedAt ?? (consult.sentAt && !consult.closedAt ? new Date() : null)),
@@ -262,7 +317,12 @@ export async function listConsults(db: Db, user: SessionUser) {
       or(
         labIds.length ? inArray(consultRequests.requesterLabId, labIds) : undefined,
         eq(consultRequests.consultantUserId, user.id),
-        labIds.length ? and(inArray(consultRequests.targetLabId, labIds), inArray(consultRequests.status, ["sent", "accepted", "reported", "declined", "closed", "withdrawn"])) : undefined,
+        labIds.length
+          ? and(
+              inArray(consultRequests.targetLabId, labIds),
+              inArray(consultRequests.status, ["sent", "accepted", "reported", "declined", "closed", "withdrawn"]),
+            )
+          : undefined,
       ),
     )
     .orderBy(desc(consultRequests.updatedAt))
@@ -271,16 +331,35 @@ export async function listConsults(db: Db, user: SessionUser) {
   const visible = [];
   for (const r of rows) {
     const role = await roleIn(db, user, r.c, pools);
-    if (role) visible.push({ id: r.c.id, role, status: r.c.status, urgency: r.c.urgency, accessionNumber: r.accession, question: r.c.question, updatedAt: r.c.updatedAt, sentAt: r.c.sentAt, reportedAt: r.c.reportedAt, turnaroundHours: hoursBetween(r.c.sentAt, r.c.reportedAt) });
+    if (role)
+      visible.push({
+        id: r.c.id,
+        role,
+        status: r.c.status,
+        urgency: r.c.urgency,
+        accessionNumber: r.accession,
+        question: r.c.question,
+        updatedAt: r.c.updatedAt,
+        sentAt: r.c.sentAt,
+        reportedAt: r.c.reportedAt,
+        turnaroundHours: hoursBetween(r.c.sentAt, r.c.reportedAt),
+      });
   }
   return visible;
 }
 
 /** Requests about one case of the lab, with their reports: shown on the case page. */
 export async function listCaseConsults(db: Db, user: SessionUser, lab: Membership, caseId: string) {
-  const [kase] = await db.select({ id: cases.id }).from(cases).where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId)));
+  const [kase] = await db
+    .select({ id: cases.id })
+    .from(cases)
+    .where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId)));
   if (!kase) throw notFound("Case");
-  const rows = await db.select({ id: consultRequests.id }).from(consultRequests).where(and(eq(consultRequests.caseId, caseId), eq(consultRequests.requesterLabId, lab.labId))).orderBy(desc(consultRequests.createdAt));
+  const rows = await db
+    .select({ id: consultRequests.id })
+    .from(consultRequests)
+    .where(and(eq(consultRequests.caseId, caseId), eq(consultRequests.requesterLabId, lab.labId)))
+    .orderBy(desc(consultRequests.createdAt));
   return Promise.all(rows.map((r) => getConsult(db, user, r.id)));
 }
 

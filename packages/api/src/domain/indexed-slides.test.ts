@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbHandle, schema } from "@pathx/db";
 import { createTestDb } from "@pathx/db/test-support";
 import { type ObjectStore, createLocalStore } from "@pathx/storage";
-import { claimFetchOrders, describeFetch, failFetchOrder, findOpenOrder, readThumbnail, registerIndexedSlides, requestSlideFetch, type IndexRecord } from "./indexed-slides";
+import {
+  claimFetchOrders,
+  describeFetch,
+  failFetchOrder,
+  findOpenOrder,
+  readThumbnail,
+  registerIndexedSlides,
+  requestSlideFetch,
+  type IndexRecord,
+} from "./indexed-slides";
 import { createEnrollmentToken, enrollNode, revokeNode } from "./nodes";
 import { getLabSlide } from "./slides";
 import { completeUpload, receiveChunk, startUpload } from "./uploads";
@@ -59,7 +68,11 @@ afterAll(async () => {
 
 describe("index-only slides", () => {
   it("registers a batch once, under its cases, with thumbnails, and reports what it could not take", async () => {
-    const batch = [record("ref-aaaaaaaaaaaaaaaa"), record("ref-bbbbbbbbbbbbbbbb", "N26-0101"), record("ref-cccccccccccccccc", "N26-0100", { fileName: "notes.docx" })];
+    const batch = [
+      record("ref-aaaaaaaaaaaaaaaa"),
+      record("ref-bbbbbbbbbbbbbbbb", "N26-0101"),
+      record("ref-cccccccccccccccc", "N26-0100", { fileName: "notes.docx" }),
+    ];
     const first = await registerIndexedSlides(handle.db, store, nodeA, batch);
     expect(first).toEqual({ registered: 2, alreadyKnown: 0, rejected: [{ index: 2, reason: expect.stringMatching(/not a slide file/) }] });
     expect(await registerIndexedSlides(handle.db, store, nodeA, batch.slice(0, 2))).toMatchObject({ registered: 0, alreadyKnown: 2 });
@@ -84,12 +97,20 @@ describe("index-only slides", () => {
     expect(answers.reduce((sum, a) => sum + a.registered, 0)).toBe(30);
     expect(answers.map((a) => a.registered + a.alreadyKnown)).toEqual([20, 20, 30]);
     const rows = await handle.db.select().from(schema.slides).where(eq(schema.slides.labId, labA));
-    expect(rows.filter((r) => r.nodeRef!.startsWith("ref-race-")).map((r) => r.nodeRef).sort()).toEqual(refs);
-    for (const row of rows.filter((r) => r.nodeRef!.startsWith("ref-race-"))) expect(await readThumbnail(store, row.thumbnailKey!)).toEqual(Buffer.from(thumbnail, "base64"));
+    expect(
+      rows
+        .filter((r) => r.nodeRef!.startsWith("ref-race-"))
+        .map((r) => r.nodeRef)
+        .sort(),
+    ).toEqual(refs);
+    for (const row of rows.filter((r) => r.nodeRef!.startsWith("ref-race-")))
+      expect(await readThumbnail(store, row.thumbnailKey!)).toEqual(Buffer.from(thumbnail, "base64"));
   });
 
   it("rejects a thumbnail that is not a JPEG", async () => {
-    const answer = await registerIndexedSlides(handle.db, store, nodeA, [record("ref-dddddddddddddddd", "N26-0100", { thumbnail: Buffer.from("<svg/>").toString("base64") })]);
+    const answer = await registerIndexedSlides(handle.db, store, nodeA, [
+      record("ref-dddddddddddddddd", "N26-0100", { thumbnail: Buffer.from("<svg/>").toString("base64") }),
+    ]);
     expect(answer.rejected[0]!.reason).toMatch(/must be a JPEG/);
   });
 
@@ -108,7 +129,14 @@ describe("index-only slides", () => {
 
     const file = Buffer.alloc(3000, 9);
     const sha = createHash("sha256").update(file).digest("hex");
-    const start = await startUpload(handle.db, labA, null, { fileName: "x.svs", size: file.length, sha256: sha, meta: { accessionNumber: "ignored", block: "", stain: "", specimen: "" } }, nodeA.id, slide!.id);
+    const start = await startUpload(
+      handle.db,
+      labA,
+      null,
+      { fileName: "x.svs", size: file.length, sha256: sha, meta: { accessionNumber: "ignored", block: "", stain: "", specimen: "" } },
+      nodeA.id,
+      slide!.id,
+    );
     if (start.kind !== "open") throw new Error("expected an open upload");
     await receiveChunk(handle.db, store, labA, start.uploadId, 0, file, sha);
     expect((await describeFetch(handle.db, slide!.id))?.fraction).toBe(1);
@@ -128,7 +156,11 @@ describe("index-only slides", () => {
     await requestSlideFetch(handle.db, labA, slide!.id, user);
     const [order] = await claimFetchOrders(handle.db, nodeA.id);
     await failFetchOrder(handle.db, nodeA.id, order!.orderId, "the file is no longer in the archive");
-    expect(await getLabSlide(handle.db, labA, slide!.id)).toMatchObject({ status: "failed", indexOnly: true, failureReason: expect.stringMatching(/no longer in the archive/) });
+    expect(await getLabSlide(handle.db, labA, slide!.id)).toMatchObject({
+      status: "failed",
+      indexOnly: true,
+      failureReason: expect.stringMatching(/no longer in the archive/),
+    });
     expect(await requestSlideFetch(handle.db, labA, slide!.id, user)).toEqual({ status: "fetching" });
     expect(await claimFetchOrders(handle.db, nodeA.id)).toHaveLength(1);
   });

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { ApiError, notFound } from "../errors";
@@ -8,34 +7,18 @@ import { publishEvent } from "../events/bus";
 import { labSlidesTopic, publishSlideChange } from "../events/topics";
 import type { SlideAccess } from "../access/slide-access";
 import { recordAudit } from "./audit";
-import { SLIDE_FILE, uploadMetaInput } from "./uploads";
+import { MAX_THUMBNAIL_BYTES, type IndexRecord } from "@pathx/protocol";
+import { SLIDE_FILE } from "./uploads";
 export { isPackedThumbnail, parseThumbnailKey, readThumbnail } from "./thumbnail-key";
 
 const { slides, cases, fetchOrders, nodes, uploads } = schema;
 
-const MAX_THUMBNAIL_BYTES = 256 * 1024;
 /** A taken order whose node went quiet this long is handed out again (the node skips orders it is still working on). */
 const REDELIVER_AFTER_SECONDS = 60;
 
-/** One slide a node makes findable without sending its pixels: metadata and a small JPEG thumbnail. */
-export const indexRecordInput = z.object({
-  ref: z.string().regex(/^[\w-]{16,4096}$/, "ref must be the node's opaque file reference"),
-  fileName: z.string().min(1).max(255),
-  size: z.number().int().positive(),
-  meta: uploadMetaInput,
-  image: z.object({
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    mppX: z.number().positive().nullable(),
-    mppY: z.number().positive().nullable(),
-    objectivePower: z.number().positive().nullable(),
-    vendor: z.string().max(64),
-  }),
-  /** Base64 JPEG, at most 256 KB. */
-  thumbnail: z.string().max(Math.ceil((MAX_THUMBNAIL_BYTES * 4) / 3) + 4).optional(),
-});
-export const indexBatchInput = z.object({ records: z.array(indexRecordInput).min(1).max(1000) });
-export type IndexRecord = z.infer<typeof indexRecordInput>;
+// What a node sends (indexRecordInput, indexBatchInput) is part of the node protocol: @pathx/protocol.
+export { indexBatchInput, indexRecordInput } from "@pathx/protocol";
+export type { IndexRecord };
 
 const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows);
 
@@ -52,11 +35,18 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
   const rejected: { index: number; reason: string }[] = [];
   const accepted: { index: number; record: IndexRecord; thumbnail?: Buffer }[] = [];
   records.forEach((record, index) => {
-    if (!SLIDE_FILE.test(record.fileName)) return rejected.push({ index, reason: `${record.fileName} is not a slide file (.svs, .ndpi, .tif, .tiff, .dcm)` });
-    if (!record.meta.accessionNumber.trim()) return rejected.push({ index, reason: `${record.fileName}: no accession number` });
+    if (!SLIDE_FILE.test(record.fileName)) {
+      rejected.push({ index, reason: `${record.fileName} is not a slide file (.svs, .ndpi, .tif, .tiff, .dcm)` });
+      return;
+    }
+    if (!record.meta.accessionNumber.trim()) {
+      rejected.push({ index, reason: `${record.fileName}: no accession number` });
+      return;
+    }
     const thumbnail = record.thumbnail ? Buffer.from(record.thumbnail, "base64") : undefined;
     if (thumbnail && (thumbnail.length > MAX_THUMBNAIL_BYTES || thumbnail[0] !== 0xff || thumbnail[1] !== 0xd8)) {
-      return rejected.push({ index, reason: `${record.fileName}: the thumbnail must be a JPEG of at most 256 KB` });
+      rejected.push({ index, reason: `${record.fileName}: the thumbnail must be a JPEG of at most 256 KB` });
+      return;
     }
     accepted.push({ index, record, thumbnail });
   });
@@ -137,7 +127,8 @@ export async function registerIndexedSlides(db: Db, store: ObjectStore, node: { 
   // Every reference was registered by another batch at the same moment: nothing points at the pack.
   if (inserted.length === 0 && parts.length) await store.delete(pack).catch(() => {});
   // One event per batch, not per slide: a backlog registers thousands.
-  if (inserted.length > 0) await publishEvent(db, { topic: labSlidesTopic(node.labId), labId: node.labId, payload: { kind: "slides-indexed", count: inserted.length } });
+  if (inserted.length > 0)
+    await publishEvent(db, { topic: labSlidesTopic(node.labId), labId: node.labId, payload: { kind: "slides-indexed", count: inserted.length } });
   return { registered: inserted.length, alreadyKnown: known.length + fresh.length - inserted.length, rejected };
 }
 
@@ -149,9 +140,14 @@ const toTextArray = (values: string[]) => sql`${`{${values.map((v) => `"${v.repl
  * again while an order is out changes nothing; a failed fetch can be asked for again.
  */
 export async function requestSlideFetch(db: Db, labId: string, slideId: string, userId: string, via: SlideAccess["via"] = "own-lab") {
-  const [slide] = await db.select().from(slides).where(and(eq(slides.labId, labId), eq(slides.id, slideId))).limit(1);
+  const [slide] = await db
+    .select()
+    .from(slides)
+    .where(and(eq(slides.labId, labId), eq(slides.id, slideId)))
+    .limit(1);
   if (!slide) throw notFound("Slide");
-  if (via !== "own-lab") await recordAudit(db, { labId, actorUserId: userId, action: "slide.fetch.request", targetType: "slide", targetId: slideId, detail: { via } });
+  if (via !== "own-lab")
+    await recordAudit(db, { labId, actorUserId: userId, action: "slide.fetch.request", targetType: "slide", targetId: slideId, detail: { via } });
   const fetchable = slide.status === "indexed" || (slide.status === "failed" && !slide.sourceKey && slide.nodeRef);
   if (!fetchable) return { status: slide.status };
   const [node] = slide.publishedByNodeId ? await db.select().from(nodes).where(eq(nodes.id, slide.publishedByNodeId)).limit(1) : [];
@@ -216,7 +212,12 @@ export async function claimFetchOrders(db: Db, nodeId: string, max = 4) {
   const rows = await db
     .select({ slideId: slides.id, ref: slides.nodeRef, fileName: slides.fileName, size: slides.sizeBytes })
     .from(slides)
-    .where(inArray(slides.id, list.map((o) => o.slide_id)));
+    .where(
+      inArray(
+        slides.id,
+        list.map((o) => o.slide_id),
+      ),
+    );
   const bySlide = new Map(rows.map((r) => [r.slideId, r]));
   return list.map((o) => ({ orderId: o.id, slideId: o.slide_id, ref: bySlide.get(o.slide_id)?.ref ?? "", fileName: bySlide.get(o.slide_id)?.fileName ?? "" }));
 }
@@ -224,7 +225,11 @@ export async function claimFetchOrders(db: Db, nodeId: string, max = 4) {
 /** The order a node is sending a file for; only that node's own, still open, orders count. */
 export async function findOpenOrder(db: Db, nodeId: string, orderId: string) {
   if (!/^[0-9a-f-]{36}$/.test(orderId)) throw notFound("Order");
-  const [order] = await db.select().from(fetchOrders).where(and(eq(fetchOrders.id, orderId), eq(fetchOrders.nodeId, nodeId))).limit(1);
+  const [order] = await db
+    .select()
+    .from(fetchOrders)
+    .where(and(eq(fetchOrders.id, orderId), eq(fetchOrders.nodeId, nodeId)))
+    .limit(1);
   if (!order) throw notFound("Order");
   if (order.status === "done") throw new ApiError("CONFLICT", "This order is already fulfilled.");
   return order;

@@ -12,15 +12,31 @@ const ids: Record<string, string> = {};
 beforeAll(async () => {
   handle = await createTestDb();
   const db = handle.db;
-  const [north, south, east] = await db.insert(schema.labs).values([{ slug: "north", name: "North" }, { slug: "south", name: "South" }, { slug: "east", name: "East" }]).returning();
+  const [north, south, east] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "north", name: "North" },
+      { slug: "south", name: "South" },
+      { slug: "east", name: "East" },
+    ])
+    .returning();
   const people = [
     ["nadmin", [[north!.id, "lab_admin"]]],
     ["sam", [[south!.id, "pathologist"]]],
     // A pathologist at North who administers East: acting for North must be refused.
-    ["mixed", [[north!.id, "pathologist"], [east!.id, "lab_admin"]]],
+    [
+      "mixed",
+      [
+        [north!.id, "pathologist"],
+        [east!.id, "lab_admin"],
+      ],
+    ],
   ] as const;
   for (const [name, labs] of people) {
-    const [u] = await db.insert(schema.users).values({ email: `${name}@example.org`, name }).returning();
+    const [u] = await db
+      .insert(schema.users)
+      .values({ email: `${name}@example.org`, name })
+      .returning();
     for (const [labId, role] of labs) await db.insert(schema.memberships).values({ userId: u!.id, labId, role });
     ids[name] = u!.id;
   }
@@ -29,9 +45,17 @@ beforeAll(async () => {
 
 afterAll(() => handle.close());
 
-const caller = async (userId: string) => createCallerFactory(appRouter)(await createContext({ db: handle.db, store: createLocalStore("/nonexistent") }, { headers: new Headers(), userId }));
+const caller = async (userId: string) =>
+  createCallerFactory(appRouter)(await createContext({ db: handle.db, store: createLocalStore("/nonexistent") }, { headers: new Headers(), userId }));
 const labsOf = async (userId: string) =>
-  (await handle.db.select({ labId: schema.memberships.labId, role: schema.memberships.role }).from(schema.memberships).where(eq(schema.memberships.userId, userId))).map((m) => `${m.labId === ids.north ? "north" : m.labId === ids.south ? "south" : "east"}:${m.role}`).sort();
+  (
+    await handle.db
+      .select({ labId: schema.memberships.labId, role: schema.memberships.role })
+      .from(schema.memberships)
+      .where(eq(schema.memberships.userId, userId))
+  )
+    .map((m) => `${m.labId === ids.north ? "north" : m.labId === ids.south ? "south" : "east"}:${m.role}`)
+    .sort();
 
 it("adding another lab's pathologist is an invitation: no lab change until they accept", async () => {
   const nadmin = await caller(ids.nadmin!);
@@ -54,8 +78,16 @@ it("adding another lab's pathologist is an invitation: no lab change until they 
 
 it("answers the same whether or not an e-mail has an account", async () => {
   const nadmin = await caller(ids.nadmin!);
-  const existing = await nadmin.members.add({ labId: ids.north!, email: "mixed@example.org", name: "", role: "pathologist", password: "a-long-first-password" }).catch((e: unknown) => e);
-  const unknown = await nadmin.members.add({ labId: ids.north!, email: "brand-new@example.org", name: "New", role: "pathologist", password: "a-long-first-password" });
+  const existing = await nadmin.members
+    .add({ labId: ids.north!, email: "mixed@example.org", name: "", role: "pathologist", password: "a-long-first-password" })
+    .catch((e: unknown) => e);
+  const unknown = await nadmin.members.add({
+    labId: ids.north!,
+    email: "brand-new@example.org",
+    name: "New",
+    role: "pathologist",
+    password: "a-long-first-password",
+  });
   // mixed is already a member of North: that is North's own business, and says nothing of other labs.
   expect(existing).toMatchObject({ code: "CONFLICT" });
   const other = await nadmin.members.add({ labId: ids.north!, email: "someone-at-east@example.org", name: "", role: "pathologist" });
@@ -68,7 +100,9 @@ it("answers the same whether or not an e-mail has an account", async () => {
   expect(shape(invited)).toEqual(shape(unknown));
   expect(shape(other)).toEqual(shape(unknown));
   // A short password is refused whoever the e-mail belongs to.
-  await expect(nadmin.members.add({ labId: ids.north!, email: "eve@example.org", name: "", role: "pathologist", password: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  await expect(nadmin.members.add({ labId: ids.north!, email: "eve@example.org", name: "", role: "pathologist", password: "short" })).rejects.toMatchObject({
+    code: "BAD_REQUEST",
+  });
 });
 
 it("acts only for the lab named, and only where the caller is its administrator", async () => {
@@ -78,5 +112,7 @@ it("acts only for the lab named, and only where the caller is its administrator"
   await mixed.members.add({ labId: ids.east!, email: "x1@example.org", name: "", role: "pathologist" });
   const [x1] = await handle.db.select().from(schema.users).where(eq(schema.users.email, "x1@example.org"));
   expect(await labsOf(x1!.id)).toEqual(["east:pathologist"]);
-  await expect((await caller(ids.sam!)).members.add({ labId: ids.north!, email: "x2@example.org", name: "", role: "pathologist" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  await expect((await caller(ids.sam!)).members.add({ labId: ids.north!, email: "x2@example.org", name: "", role: "pathologist" })).rejects.toMatchObject({
+    code: "FORBIDDEN",
+  });
 });

@@ -12,7 +12,14 @@ type Role = "pathologist" | "lab_admin";
 
 export async function listLabMembers(db: Db, labId: string) {
   return db
-    .select({ userId: users.id, email: users.email, name: users.name, role: memberships.role, subspecialties: memberships.subspecialties, since: memberships.createdAt })
+    .select({
+      userId: users.id,
+      email: users.email,
+      name: users.name,
+      role: memberships.role,
+      subspecialties: memberships.subspecialties,
+      since: memberships.createdAt,
+    })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(memberships.labId, labId))
@@ -25,7 +32,11 @@ export async function listLabMembers(db: Db, labId: string) {
  * password given, or none for sign-in through the lab's identity provider); an existing account
  * gets an invitation in its inbox and joins only if that person accepts.
  */
-export async function addLabMember(db: Db, actor: { id: string; memberships: Membership[] }, input: { labId: string; email: string; name: string; role: Role; password?: string }) {
+export async function addLabMember(
+  db: Db,
+  actor: { id: string; memberships: Membership[] },
+  input: { labId: string; email: string; name: string; role: Role; password?: string },
+) {
   const lab = actingAdminLab(actor, input.labId);
   if (input.password !== undefined && input.password.length < 10) throw new ApiError("BAD_REQUEST", "A first password needs at least 10 characters.");
   const email = input.email.trim().toLowerCase();
@@ -37,19 +48,49 @@ export async function addLabMember(db: Db, actor: { id: string; memberships: Mem
   const passwordHash = input.password ? await hashPassword(input.password) : null;
   const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
   if (!user) {
-    const [created] = await db.insert(users).values({ email, name: input.name.trim() || email, passwordHash }).onConflictDoNothing().returning();
+    const [created] = await db
+      .insert(users)
+      .values({ email, name: input.name.trim() || email, passwordHash })
+      .onConflictDoNothing()
+      .returning();
     if (created) {
       await db.insert(memberships).values({ labId: lab.labId, userId: created.id, role: input.role });
-      await recordAudit(db, { labId: lab.labId, actorUserId: actor.id, action: "member.create", targetType: "user", targetId: created.id, detail: { role: input.role } });
+      await recordAudit(db, {
+        labId: lab.labId,
+        actorUserId: actor.id,
+        action: "member.create",
+        targetType: "user",
+        targetId: created.id,
+        detail: { role: input.role },
+      });
     }
     return answer;
   }
-  const [existing] = await db.select().from(memberships).where(and(eq(memberships.labId, lab.labId), eq(memberships.userId, user.id))).limit(1);
+  const [existing] = await db
+    .select()
+    .from(memberships)
+    .where(and(eq(memberships.labId, lab.labId), eq(memberships.userId, user.id)))
+    .limit(1);
   if (existing) throw new ApiError("CONFLICT", `${email} is already a member of this lab.`);
-  const [invitation] = await db.insert(labInvitations).values({ labId: lab.labId, userId: user.id, role: input.role, invitedBy: actor.id }).onConflictDoNothing().returning({ id: labInvitations.id });
+  const [invitation] = await db
+    .insert(labInvitations)
+    .values({ labId: lab.labId, userId: user.id, role: input.role, invitedBy: actor.id })
+    .onConflictDoNothing()
+    .returning({ id: labInvitations.id });
   if (invitation) {
-    await notify(db, [user.id], { kind: "invitation", title: `${lab.labName} invites you to join as ${input.role === "lab_admin" ? "lab administrator" : "pathologist"}`, link: "/inbox#invitations" });
-    await recordAudit(db, { labId: lab.labId, actorUserId: actor.id, action: "member.invite", targetType: "user", targetId: user.id, detail: { role: input.role } });
+    await notify(db, [user.id], {
+      kind: "invitation",
+      title: `${lab.labName} invites you to join as ${input.role === "lab_admin" ? "lab administrator" : "pathologist"}`,
+      link: "/inbox#invitations",
+    });
+    await recordAudit(db, {
+      labId: lab.labId,
+      actorUserId: actor.id,
+      action: "member.invite",
+      targetType: "user",
+      targetId: user.id,
+      detail: { role: input.role },
+    });
   }
   return answer;
 }
@@ -82,7 +123,14 @@ export async function answerInvitation(db: Db, userId: string, invitationId: str
       .returning();
     if (!invitation) throw notFound("Invitation");
     if (accept) await tx.insert(memberships).values({ labId: invitation.labId, userId, role: invitation.role }).onConflictDoNothing();
-    await recordAudit(tx as unknown as Db, { labId: invitation.labId, actorUserId: userId, action: accept ? "member.accept" : "member.decline", targetType: "user", targetId: userId, detail: { role: invitation.role } });
+    await recordAudit(tx as unknown as Db, {
+      labId: invitation.labId,
+      actorUserId: userId,
+      action: accept ? "member.accept" : "member.decline",
+      targetType: "user",
+      targetId: userId,
+      detail: { role: invitation.role },
+    });
     return { labId: invitation.labId, accepted: accept };
   });
 }
@@ -95,7 +143,10 @@ export async function setLabMemberRole(db: Db, labId: string, userId: string, ro
   if (member.role === "lab_admin" && role !== "lab_admin" && members.filter((m) => m.role === "lab_admin").length === 1) {
     throw new ApiError("BAD_REQUEST", "The lab needs at least one administrator: make someone else administrator first.");
   }
-  await db.update(memberships).set({ role }).where(and(eq(memberships.labId, labId), eq(memberships.userId, userId)));
+  await db
+    .update(memberships)
+    .set({ role })
+    .where(and(eq(memberships.labId, labId), eq(memberships.userId, userId)));
 }
 
 /** The subspecialty pools a member answers second opinions for. */
@@ -122,7 +173,11 @@ export async function removeLabMember(db: Db, labId: string, userId: string) {
 
 /** A lab admin's "sign out everywhere" for a member of their lab: every session of theirs ends. */
 export async function signOutMemberEverywhere(db: Db, labId: string, userId: string) {
-  const [member] = await db.select().from(memberships).where(and(eq(memberships.labId, labId), eq(memberships.userId, userId))).limit(1);
+  const [member] = await db
+    .select()
+    .from(memberships)
+    .where(and(eq(memberships.labId, labId), eq(memberships.userId, userId)))
+    .limit(1);
   if (!member) throw notFound("Member");
   return { ended: await endUserSessions(db, userId, "signed-out-everywhere") };
 }

@@ -23,7 +23,8 @@ it("redeems a one-time enrolment token exactly once when 50 nodes race for it", 
   const outcomes = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => enrollNode(handle.db, token, { name: `node ${i}` })));
   const won = outcomes.filter((o) => o.status === "fulfilled");
   expect(won).toHaveLength(1);
-  for (const lost of outcomes.filter((o) => o.status === "rejected")) expect(String((lost as PromiseRejectedResult).reason)).toContain("unknown, used or expired");
+  for (const lost of outcomes.filter((o) => o.status === "rejected"))
+    expect(String((lost as PromiseRejectedResult).reason)).toContain("unknown, used or expired");
   const nodes = await handle.db.select().from(schema.nodes).where(eq(schema.nodes.labId, labId));
   expect(nodes).toHaveLength(1);
   const [row] = await handle.db.select().from(schema.enrollmentTokens);

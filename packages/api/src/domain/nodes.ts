@@ -31,13 +31,26 @@ export async function enrollNode(db: Db, token: string, input: { name: string; v
     if (!spent) return undefined;
     const [node] = await tx
       .insert(nodes)
-      .values({ labId: spent.labId, name: input.name.trim().slice(0, 200) || "lab node", credentialHash: hash(credential), version: input.version?.slice(0, 100), lastSeenAt: new Date() })
+      .values({
+        labId: spent.labId,
+        name: input.name.trim().slice(0, 200) || "lab node",
+        credentialHash: hash(credential),
+        version: input.version?.slice(0, 100),
+        lastSeenAt: new Date(),
+      })
       .returning({ id: nodes.id, name: nodes.name });
     await tx.update(enrollmentTokens).set({ nodeId: node!.id }).where(eq(enrollmentTokens.id, spent.id));
     return { nodeId: node!.id, name: node!.name, labId: spent.labId, createdBy: spent.createdBy };
   });
   if (!enrolled) throw new ApiError("UNAUTHORIZED", "This enrolment token is unknown, used or expired; ask your lab administrator for a new one.");
-  await recordAudit(db, { labId: enrolled.labId, actorUserId: null, action: "node.enrol", targetType: "node", targetId: enrolled.nodeId, detail: { name: enrolled.name, tokenCreatedBy: enrolled.createdBy } });
+  await recordAudit(db, {
+    labId: enrolled.labId,
+    actorUserId: null,
+    action: "node.enrol",
+    targetType: "node",
+    targetId: enrolled.nodeId,
+    detail: { name: enrolled.name, tokenCreatedBy: enrolled.createdBy },
+  });
   const [lab] = await db.select({ slug: labs.slug, name: labs.name }).from(labs).where(eq(labs.id, enrolled.labId));
   return { nodeId: enrolled.nodeId, credential, lab: lab! };
 }
@@ -45,9 +58,16 @@ export async function enrollNode(db: Db, token: string, input: { name: string; v
 /** The node behind a credential, if it is not revoked; records that it was seen. */
 export async function authenticateNode(db: Db, credential: string, version?: string) {
   if (!credential.startsWith("pxn_")) return undefined;
-  const [node] = await db.select().from(nodes).where(eq(nodes.credentialHash, hash(credential))).limit(1);
+  const [node] = await db
+    .select()
+    .from(nodes)
+    .where(eq(nodes.credentialHash, hash(credential)))
+    .limit(1);
   if (!node || node.revokedAt) return undefined;
-  await db.update(nodes).set({ lastSeenAt: new Date(), ...(version ? { version } : {}) }).where(eq(nodes.id, node.id));
+  await db
+    .update(nodes)
+    .set({ lastSeenAt: new Date(), ...(version ? { version } : {}) })
+    .where(eq(nodes.id, node.id));
   return { id: node.id, labId: node.labId, name: node.name };
 }
 
@@ -84,6 +104,10 @@ export async function reportNodeStatus(db: Db, nodeId: string, status: { queueDe
 }
 
 export async function revokeNode(db: Db, labId: string, nodeId: string) {
-  const [node] = await db.update(nodes).set({ revokedAt: new Date() }).where(and(eq(nodes.labId, labId), eq(nodes.id, nodeId))).returning({ id: nodes.id });
+  const [node] = await db
+    .update(nodes)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(nodes.labId, labId), eq(nodes.id, nodeId)))
+    .returning({ id: nodes.id });
   if (!node) throw notFound("Node");
 }

@@ -13,7 +13,10 @@ export async function notify(db: Db, userIds: string[], entry: { kind: string; t
   if (unique.length === 0) return;
   await db.transaction(async (tx) => {
     await tx.insert(notifications).values(unique.map((userId) => ({ userId, ...entry, title: entry.title.slice(0, 300) })));
-    await publishEvents(tx as unknown as Db, unique.map((userId) => ({ topic: inboxTopic(userId), labId: null, payload: { kind: entry.kind } })));
+    await publishEvents(
+      tx as unknown as Db,
+      unique.map((userId) => ({ topic: inboxTopic(userId), labId: null, payload: { kind: entry.kind } })),
+    );
   });
 }
 
@@ -22,7 +25,10 @@ export async function listInbox(db: Db, userId: string, limit = 50) {
 }
 
 export async function countUnread(db: Db, userId: string): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(notifications).where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
+  const [row] = await db
+    .select({ n: count() })
+    .from(notifications)
+    .where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
   return Number(row?.n ?? 0);
 }
 

@@ -24,7 +24,14 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "priors-"));
   store = createLocalStore(root);
   const db = handle.db;
-  const [north, south, west] = await db.insert(schema.labs).values([{ slug: "north", name: "North" }, { slug: "south", name: "South" }, { slug: "west", name: "West" }]).returning();
+  const [north, south, west] = await db
+    .insert(schema.labs)
+    .values([
+      { slug: "north", name: "North" },
+      { slug: "south", name: "South" },
+      { slug: "west", name: "West" },
+    ])
+    .returning();
   const people = [
     ["ana", north!.id, "pathologist"],
     ["nadmin", north!.id, "lab_admin"],
@@ -33,7 +40,10 @@ beforeAll(async () => {
     ["wes", west!.id, "pathologist"],
   ] as const;
   for (const [name, labId, role] of people) {
-    const [u] = await db.insert(schema.users).values({ email: `${name}@example.org`, name }).returning();
+    const [u] = await db
+      .insert(schema.users)
+      .values({ email: `${name}@example.org`, name })
+      .returning();
     await db.insert(schema.memberships).values({ userId: u!.id, labId, role });
     ids[name] = u!.id;
   }
@@ -46,12 +56,22 @@ beforeAll(async () => {
       { labId: west!.id, accessionNumber: "W1", patientPseudonym: patient },
     ])
     .returning();
-  const slide = (labId: string, caseId: string, status: "ready" | "failed" | "indexed") => ({ labId, caseId, fileName: "s.svs", sizeBytes: 1, status, sourceKey: status === "indexed" ? null : "sources/x" });
+  const slide = (labId: string, caseId: string, status: "ready" | "failed" | "indexed") => ({
+    labId,
+    caseId,
+    fileName: "s.svs",
+    sizeBytes: 1,
+    status,
+    sourceKey: status === "indexed" ? null : "sources/x",
+  });
   // West's only slide of this patient is junk that failed tiling: West has no real slide of them.
   await db.insert(schema.slides).values([slide(north!.id, n1!.id, "indexed"), slide(south!.id, s1!.id, "ready"), slide(west!.id, w1!.id, "failed")]);
   // More patients West made junk cases for, to look up.
   for (let i = 0; i < FLAGGED_LOOKUPS_PER_HOUR + 1; i++) {
-    const [c] = await db.insert(schema.cases).values({ labId: west!.id, accessionNumber: `WJ${i}`, patientPseudonym: pseudonym(`other-${i}`) }).returning();
+    const [c] = await db
+      .insert(schema.cases)
+      .values({ labId: west!.id, accessionNumber: `WJ${i}`, patientPseudonym: pseudonym(`other-${i}`) })
+      .returning();
     await db.insert(schema.slides).values(slide(west!.id, c!.id, "failed"));
     ids[`junk${i}`] = c!.id;
   }
@@ -70,8 +90,21 @@ describe("patient pseudonyms", () => {
   const meta = (patientPseudonym?: string) => ({ accessionNumber: "X1", block: "A1", stain: "H&E", specimen: "", patientPseudonym });
   it("are accepted only as hmac-sha256:<hex> (or none) from a lab node's upload and index records", () => {
     const start = (p?: string) => uploadStartInput.safeParse({ fileName: "x.svs", size: 100, sha256: "a".repeat(64), meta: meta(p) }).success;
-    expect([start(raw), start("hmac-sha256:xyz"), start(`hmac-sha256:${"A".repeat(64)}`), start(pseudonym("p")), start(undefined), start("")]).toEqual([false, false, false, true, true, true]);
-    const record = (p?: string) => ({ ref: "r".repeat(20), fileName: "x.svs", size: 1, meta: meta(p), image: { width: 1, height: 1, mppX: null, mppY: null, objectivePower: null, vendor: "" } });
+    expect([start(raw), start("hmac-sha256:xyz"), start(`hmac-sha256:${"A".repeat(64)}`), start(pseudonym("p")), start(undefined), start("")]).toEqual([
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
+    const record = (p?: string) => ({
+      ref: "r".repeat(20),
+      fileName: "x.svs",
+      size: 1,
+      meta: meta(p),
+      image: { width: 1, height: 1, mppX: null, mppY: null, objectivePower: null, vendor: "" },
+    });
     expect(indexBatchInput.safeParse({ records: [record(raw)] }).success).toBe(false);
     expect(indexBatchInput.safeParse({ records: [record(pseudonym("p"))] }).success).toBe(true);
   });
@@ -101,7 +134,9 @@ describe("prior look-ups", () => {
   it("by a lab with no real slide of the patient are flagged, and limited per hour", async () => {
     const wes = await caller(ids.wes!);
     expect((await wes.cases.priors({ id: ids.w1! })).flagged).toBe(true);
-    expect(await (await caller(ids.sadmin!)).audit.priorLookups()).toContainEqual(expect.objectContaining({ viewer: "wes", viewerLab: "West", accession: "W1", flagged: true }));
+    expect(await (await caller(ids.sadmin!)).audit.priorLookups()).toContainEqual(
+      expect.objectContaining({ viewer: "wes", viewerLab: "West", accession: "W1", flagged: true }),
+    );
     for (let i = 0; i < FLAGGED_LOOKUPS_PER_HOUR - 1; i++) await wes.cases.priors({ id: ids[`junk${i}`]! });
     const refused = await wes.cases.priors({ id: ids[`junk${FLAGGED_LOOKUPS_PER_HOUR}`]! }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(TRPCError);

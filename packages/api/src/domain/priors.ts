@@ -27,7 +27,11 @@ export const openPriorInput = z.object({
  * another lab's asks for a reason (openPrior).
  */
 export async function listPriors(db: Db, user: SessionUser, lab: Membership, caseId: string) {
-  const [kase] = await db.select().from(cases).where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId))).limit(1);
+  const [kase] = await db
+    .select()
+    .from(cases)
+    .where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId)))
+    .limit(1);
   if (!kase) throw notFound("Case");
   if (kase.patientPseudonym.startsWith("unlinked-")) return { linked: false, caseOpen: kase.status === "open", flagged: false, groups: [] };
   const rows = await db
@@ -41,7 +45,15 @@ export async function listPriors(db: Db, user: SessionUser, lab: Membership, cas
   // counts) is looking up someone else's patient: flagged, and limited per hour.
   const flagged = !rows.some((r) => r.slide.labId === lab.labId && r.slide.status !== "failed");
   await auditPriorLookup(db, user, lab, kase, flagged, [...new Set(rows.map((r) => r.slide.labId))]);
-  const groups = new Map<string, { labId: string; labName: string; own: boolean; cases: Map<string, { caseId: string; accessionNumber: string; date: Date; specimen: string; current: boolean; slides: object[] }> }>();
+  const groups = new Map<
+    string,
+    {
+      labId: string;
+      labName: string;
+      own: boolean;
+      cases: Map<string, { caseId: string; accessionNumber: string; date: Date; specimen: string; current: boolean; slides: object[] }>;
+    }
+  >();
   for (const r of rows) {
     const group = groups.get(r.slide.labId) ?? { labId: r.slide.labId, labName: r.labName, own: r.slide.labId === lab.labId, cases: new Map() };
     groups.set(r.slide.labId, group);
@@ -54,7 +66,14 @@ export async function listPriors(db: Db, user: SessionUser, lab: Membership, cas
       slides: [],
     };
     group.cases.set(r.kase.id, entry);
-    entry.slides.push({ id: r.slide.id, block: r.slide.block, stain: r.slide.stain, status: r.slide.status, indexOnly: Boolean(r.slide.nodeRef) && !r.slide.sourceKey, hasThumbnail: Boolean(r.slide.thumbnailKey) });
+    entry.slides.push({
+      id: r.slide.id,
+      block: r.slide.block,
+      stain: r.slide.stain,
+      status: r.slide.status,
+      indexOnly: Boolean(r.slide.nodeRef) && !r.slide.sourceKey,
+      hasThumbnail: Boolean(r.slide.thumbnailKey),
+    });
   }
   const ordered = [...groups.values()].sort((a, b) => Number(b.own) - Number(a.own) || a.labName.localeCompare(b.labName));
   return { linked: true, caseOpen: kase.status === "open", flagged, groups: ordered.map((g) => ({ ...g, cases: [...g.cases.values()] })) };
@@ -80,7 +99,14 @@ async function auditPriorLookup(db: Db, user: SessionUser, lab: Membership, kase
   const [seen] = await db
     .select({ id: auditEvents.id })
     .from(auditEvents)
-    .where(and(ofLab, eq(auditEvents.actorUserId, user.id), eq(auditEvents.targetId, kase.id), gt(auditEvents.createdAt, new Date(Date.now() - LOOKUP_AUDIT_MINUTES * 60_000))))
+    .where(
+      and(
+        ofLab,
+        eq(auditEvents.actorUserId, user.id),
+        eq(auditEvents.targetId, kase.id),
+        gt(auditEvents.createdAt, new Date(Date.now() - LOOKUP_AUDIT_MINUTES * 60_000)),
+      ),
+    )
     .limit(1);
   if (seen) return;
   const detail = { viewerLabId: lab.labId, caseId: kase.id, accession: kase.accessionNumber, flagged };
@@ -92,17 +118,27 @@ async function auditPriorLookup(db: Db, user: SessionUser, lab: Membership, kase
 /** Who from other labs listed this lab's slides as priors of their patient, when, for which case, and whether flagged. */
 export async function listPriorLookups(db: Db, labId: string, limit = 200) {
   const rows = await db
-    .select({ at: auditEvents.createdAt, detail: auditEvents.detail, viewer: users.name, viewerEmail: users.email })
+    .select({ id: auditEvents.id, at: auditEvents.createdAt, detail: auditEvents.detail, viewer: users.name, viewerEmail: users.email })
     .from(auditEvents)
     .leftJoin(users, eq(users.id, auditEvents.actorUserId))
     .where(and(eq(auditEvents.labId, labId), eq(auditEvents.action, "prior.lookup"), sql`${auditEvents.detail}->>'viewerLabId' <> ${labId}`))
     .orderBy(desc(auditEvents.createdAt))
     .limit(limit);
   const labIds = [...new Set(rows.map((r) => (r.detail as { viewerLabId: string }).viewerLabId))];
-  const names = new Map(labIds.length ? (await db.select({ id: labs.id, name: labs.name }).from(labs).where(inArray(labs.id, labIds))).map((l) => [l.id, l.name]) : []);
+  const names = new Map(
+    labIds.length ? (await db.select({ id: labs.id, name: labs.name }).from(labs).where(inArray(labs.id, labIds))).map((l) => [l.id, l.name]) : [],
+  );
   return rows.map((r) => {
     const detail = r.detail as { viewerLabId: string; accession?: string; flagged?: boolean };
-    return { at: r.at, viewer: r.viewer ?? "deleted user", viewerEmail: r.viewerEmail ?? "", viewerLab: names.get(detail.viewerLabId) ?? "", accession: detail.accession ?? "", flagged: detail.flagged === true };
+    return {
+      id: r.id,
+      at: r.at,
+      viewer: r.viewer ?? "deleted user",
+      viewerEmail: r.viewerEmail ?? "",
+      viewerLab: names.get(detail.viewerLabId) ?? "",
+      accession: detail.accession ?? "",
+      flagged: detail.flagged === true,
+    };
   });
 }
 
@@ -111,9 +147,18 @@ export async function listPriorLookups(db: Db, labId: string, limit = 200) {
  * only while the user's lab has an open case for the same patient.
  */
 export async function openPrior(db: Db, user: SessionUser, lab: Membership, input: z.infer<typeof openPriorInput>) {
-  const [kase] = await db.select().from(cases).where(and(eq(cases.id, input.caseId), eq(cases.labId, lab.labId))).limit(1);
+  const [kase] = await db
+    .select()
+    .from(cases)
+    .where(and(eq(cases.id, input.caseId), eq(cases.labId, lab.labId)))
+    .limit(1);
   if (!kase) throw notFound("Case");
-  const [prior] = await db.select({ slide: slides, kase: cases }).from(slides).innerJoin(cases, eq(cases.id, slides.caseId)).where(eq(slides.id, input.slideId)).limit(1);
+  const [prior] = await db
+    .select({ slide: slides, kase: cases })
+    .from(slides)
+    .innerJoin(cases, eq(cases.id, slides.caseId))
+    .where(eq(slides.id, input.slideId))
+    .limit(1);
   if (!prior || prior.kase.patientPseudonym !== kase.patientPseudonym || kase.patientPseudonym.startsWith("unlinked-")) throw notFound("Slide");
   if (prior.slide.labId === lab.labId) return { slideId: prior.slide.id };
   if (kase.status !== "open" || !(await hasOpenCaseForPatientOf(db, [lab.labId], prior.kase.id))) {
@@ -132,7 +177,11 @@ export async function openPrior(db: Db, user: SessionUser, lab: Membership, inpu
 
 /** Open or sign out a case: priors of other labs can be opened only while it is open. */
 export async function setCaseStatus(db: Db, lab: Membership, caseId: string, status: "open" | "signed_out") {
-  const [row] = await db.update(cases).set({ status }).where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId))).returning({ id: cases.id, pseudonym: cases.patientPseudonym });
+  const [row] = await db
+    .update(cases)
+    .set({ status })
+    .where(and(eq(cases.id, caseId), eq(cases.labId, lab.labId)))
+    .returning({ id: cases.id, pseudonym: cases.patientPseudonym });
   if (!row) throw notFound("Case");
   if (status === "signed_out") await revokePriorAccess(db, lab.labId, caseId, row.pseudonym);
 }

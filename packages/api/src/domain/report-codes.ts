@@ -19,7 +19,8 @@ export const reportCodeInput = z
   })
   .superRefine((c, ctx) => {
     const system = reportCodeSystems[c.system];
-    if (!system.pattern.test(c.code)) ctx.addIssue({ code: "custom", path: ["code"], message: `${c.code} is not a valid ${system.name} code (e.g. ${system.example}).` });
+    if (!system.pattern.test(c.code))
+      ctx.addIssue({ code: "custom", path: ["code"], message: `${c.code} is not a valid ${system.name} code (e.g. ${system.example}).` });
   });
 export type ReportCode = z.infer<typeof reportCodeInput>;
 
@@ -39,5 +40,8 @@ export function describeCode(c: ReportCode): string {
 
 /** A FHIR R4 CodeableConcept with the standard system URI. */
 export function toFhirConcept(c: ReportCode) {
-  return { coding: [{ system: reportCodeSystems[c.system].uri, code: c.code, ...(c.display ? { display: c.display } : {}) }], text: c.display || describeCode(c) };
+  return {
+    coding: [{ system: reportCodeSystems[c.system].uri, code: c.code, ...(c.display ? { display: c.display } : {}) }],
+    text: c.display || describeCode(c),
+  };
 }

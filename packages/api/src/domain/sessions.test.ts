@@ -14,9 +14,22 @@ const signIn = (userId: string) => startSession(handle.db, { userId, method: "pa
 
 beforeAll(async () => {
   handle = await createTestDb();
-  const [lab, other] = await handle.db.insert(schema.labs).values([{ slug: "a", name: "Lab A" }, { slug: "b", name: "Lab B" }]).returning();
-  for (const [name, labId, role] of [["admin", lab!.id, "lab_admin"], ["member", lab!.id, "pathologist"], ["elsewhere", other!.id, "pathologist"]] as const) {
-    const [u] = await handle.db.insert(schema.users).values({ email: `${name}@x.example`, name }).returning();
+  const [lab, other] = await handle.db
+    .insert(schema.labs)
+    .values([
+      { slug: "a", name: "Lab A" },
+      { slug: "b", name: "Lab B" },
+    ])
+    .returning();
+  for (const [name, labId, role] of [
+    ["admin", lab!.id, "lab_admin"],
+    ["member", lab!.id, "pathologist"],
+    ["elsewhere", other!.id, "pathologist"],
+  ] as const) {
+    const [u] = await handle.db
+      .insert(schema.users)
+      .values({ email: `${name}@x.example`, name })
+      .returning();
     await handle.db.insert(schema.memberships).values({ userId: u!.id, labId, role });
     ids[name] = u!.id;
   }

@@ -27,7 +27,10 @@ export async function activeSessionUser(db: Db, sessionId: string, now = new Dat
 }
 
 export async function endSession(db: Db, sessionId: string, reason: SessionEndReason = "signed-out"): Promise<void> {
-  await db.update(sessions).set({ endedAt: sql`now()`, endReason: reason }).where(and(eq(sessions.id, sessionId), isNull(sessions.endedAt)));
+  await db
+    .update(sessions)
+    .set({ endedAt: sql`now()`, endReason: reason })
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.endedAt)));
 }
 
 /** Ends every open session of the user (all hubs see it at their next request); how many ended. */

@@ -43,7 +43,7 @@ export async function listLabSlides(db: Db, labId: string, search?: string, node
     .select({ slide: slides, accessionNumber: cases.accessionNumber, specimen: cases.specimen })
     .from(slides)
     .innerJoin(cases, eq(cases.id, slides.caseId))
-        .where(
+    .where(
       and(
         eq(slides.labId, labId),
         term ? or(ilike(cases.accessionNumber, `%${term}%`), ilike(slides.fileName, `%${term}%`)) : undefined,
@@ -64,13 +64,26 @@ export async function getLabSlide(db: Db, labId: string, slideId: string) {
     .limit(1);
   if (!row) throw notFound("Slide");
   const fetch = row.slide.nodeRef ? await describeFetch(db, row.slide.id) : undefined;
-  return { ...publicSlide(row.slide), mppY: row.slide.mppY, fetch, case: { id: row.kase.id, accessionNumber: row.kase.accessionNumber, specimen: row.kase.specimen } };
+  return {
+    ...publicSlide(row.slide),
+    mppY: row.slide.mppY,
+    fetch,
+    case: { id: row.kase.id, accessionNumber: row.kase.accessionNumber, specimen: row.kase.specimen },
+  };
 }
 
 export async function getLabCase(db: Db, labId: string, caseId: string) {
-  const [kase] = await db.select().from(cases).where(and(eq(cases.labId, labId), eq(cases.id, caseId))).limit(1);
+  const [kase] = await db
+    .select()
+    .from(cases)
+    .where(and(eq(cases.labId, labId), eq(cases.id, caseId)))
+    .limit(1);
   if (!kase) throw notFound("Case");
-  const rows = await db.select().from(slides).where(and(eq(slides.labId, labId), eq(slides.caseId, caseId))).orderBy(slides.block, slides.stain);
+  const rows = await db
+    .select()
+    .from(slides)
+    .where(and(eq(slides.labId, labId), eq(slides.caseId, caseId)))
+    .orderBy(slides.block, slides.stain);
   return {
     id: kase.id,
     accessionNumber: kase.accessionNumber,

@@ -29,11 +29,18 @@ export const pyramidVersionOf = (tilesPrefix: string) => tilesPrefix.slice(tiles
  * outlives the access it stands for (a grant's or a prior's expiry), so a renewal is refused
  * once that passed. Another lab's slide: one audited view per viewing session.
  */
-export async function issueTileToken(db: Db, settings: TileTokenSettings, user: SessionUser, lab: Membership | undefined, slideId: string): Promise<TileAccessGrant> {
+export async function issueTileToken(
+  db: Db,
+  settings: TileTokenSettings,
+  user: SessionUser,
+  lab: Membership | undefined,
+  slideId: string,
+): Promise<TileAccessGrant> {
   const access = await resolveSlideAccess(db, user, slideId);
   if (!access) throw notFound("Slide");
   const { slide } = access;
-  if (slide.status !== "ready" || !slide.tilesPrefix) throw new ApiError("CONFLICT", "The slide is not ready for viewing yet; this page updates by itself when it is.");
+  if (slide.status !== "ready" || !slide.tilesPrefix)
+    throw new ApiError("CONFLICT", "The slide is not ready for viewing yet; this page updates by itself when it is.");
   const now = Date.now();
   const expiresAt = Math.min(now + settings.lifetimeSeconds * 1000, access.until?.getTime() ?? Number.POSITIVE_INFINITY);
   const version = pyramidVersionOf(slide.tilesPrefix);

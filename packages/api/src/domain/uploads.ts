@@ -6,12 +6,12 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
-import { z } from "zod";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
-import { HEADER_BYTES, checkSlideHeader, isWsiError, openSlideAt, writeSlideWithout } from "@pathx/wsi";
+import { type UploadMeta, type UploadState, uploadMetaInput, uploadStartInput } from "@pathx/protocol";
+import { checkSlideHeader, isWsiError, openSlideAt, writeSlideWithout } from "@pathx/wsi";
 import { ApiError, notFound } from "../errors";
-import { prepareSlideForViewing } from "./tiling";
+import { prepareSlideForViewing } from "./slide-viewing";
 import { publishSlideChange } from "../events/topics";
 import { isUuid } from "../http/ids";
 import { labSharesLabelMacro } from "./lab-policy";
@@ -23,41 +23,12 @@ const MAX_SIZE = 100 * 1024 ** 3;
 const COMPLETION_LEASE_MS = 30 * 60 * 1000;
 export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi|dcm)$/i;
 
-/** The only patient link the hub accepts: HMAC-SHA-256 of the patient id under the labs' key, which the hub never sees. */
-export const PSEUDONYM = /^hmac-sha256:[0-9a-f]{64}$/;
-const pseudonymInput = z
-  .string()
-  .trim()
-  .regex(PSEUDONYM, "patientPseudonym must be hmac-sha256:<64 hex digits>, computed by the lab's node; a patient id is never sent")
-  .optional()
-  .or(z.literal("").transform(() => undefined));
-
-/** What starting an upload takes, checked the same way for browsers (tRPC) and lab nodes (HTTP). */
-export const uploadMetaInput = z.object({
-  accessionNumber: z.string().max(64),
-  block: z.string().max(32),
-  stain: z.string().max(64),
-  specimen: z.string().max(500),
-  patientPseudonym: pseudonymInput,
-});
-
-export const uploadStartInput = z.object({
-  fileName: z.string().min(1).max(255),
-  size: z.number().int().positive(),
-  sha256: z.string(),
-  meta: uploadMetaInput,
-  /** The file's first bytes (base64, up to 64 KiB): a file that is no slide is refused before it is sent. */
-  header: z.string().max(Math.ceil(HEADER_BYTES / 3) * 4).optional(),
-});
+// What starting an upload takes is part of the node protocol (@pathx/protocol): browsers (tRPC)
+// and lab nodes (HTTP) are checked by the same schema.
+export { uploadMetaInput, uploadStartInput, type UploadMeta, type UploadState };
 
 /** A browser upload carries no patient link at all: the slide stays unlinked (only a lab's node pseudonymises). */
 export const browserUploadStartInput = uploadStartInput.extend({ meta: uploadMetaInput.omit({ patientPseudonym: true }).strict() });
-
-export type UploadMeta = z.infer<typeof uploadStartInput>["meta"];
-
-export type UploadState =
-  | { kind: "duplicate"; slideId: string }
-  | { kind: "open"; uploadId: string; chunkSize: number; chunkCount: number; received: number[] };
 
 function chunkCount(size: number, chunkSize: number) {
   return Math.max(1, Math.ceil(size / chunkSize));
@@ -87,9 +58,13 @@ export async function startUpload(
   if (!SLIDE_FILE.test(input.fileName)) throw new ApiError("BAD_REQUEST", `${input.fileName} is not a slide file: upload an .svs, .tif or .tiff file.`);
   // A DICOM header names the patient: only a lab node's de-identified copy may come in.
   if (/\.dcm$/i.test(input.fileName) && !nodeId) {
-    throw new ApiError("BAD_REQUEST", `${input.fileName}: publish DICOM slides with the lab's node (pathx node publish), which removes the patient's identity from the file.`);
+    throw new ApiError(
+      "BAD_REQUEST",
+      `${input.fileName}: publish DICOM slides with the lab's node (pathx node publish), which removes the patient's identity from the file.`,
+    );
   }
-  if (!Number.isSafeInteger(input.size) || input.size < 16 || input.size > MAX_SIZE) throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
+  if (!Number.isSafeInteger(input.size) || input.size < 16 || input.size > MAX_SIZE)
+    throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
   if (!forSlideId && !input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
   if (input.header !== undefined) {
     const refused = await checkSlideHeader(Buffer.from(input.header, "base64"), input.size, input.fileName);
@@ -97,7 +72,11 @@ export async function startUpload(
     if (refused) throw new ApiError("BAD_REQUEST", `${input.fileName} cannot be taken: ${refused.message.replace(`${input.fileName}: `, "")}`);
   }
   if (!forSlideId) {
-    const [existingSlide] = await db.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, sha256))).limit(1);
+    const [existingSlide] = await db
+      .select({ id: slides.id })
+      .from(slides)
+      .where(and(eq(slides.labId, labId), eq(slides.sha256, sha256)))
+      .limit(1);
     if (existingSlide) return { kind: "duplicate", slideId: existingSlide.id };
   }
   const [open] = await db
@@ -111,14 +90,29 @@ export async function startUpload(
   const count = chunkCount(input.size, CHUNK_SIZE);
   const [created] = await db
     .insert(uploads)
-    .values({ labId, userId, nodeId, slideId: forSlideId, fileName: input.fileName, sizeBytes: input.size, sha256, chunkSize: CHUNK_SIZE, receivedChunks: "0".repeat(count), meta: input.meta })
+    .values({
+      labId,
+      userId,
+      nodeId,
+      slideId: forSlideId,
+      fileName: input.fileName,
+      sizeBytes: input.size,
+      sha256,
+      chunkSize: CHUNK_SIZE,
+      receivedChunks: "0".repeat(count),
+      meta: input.meta,
+    })
     .returning();
   return { kind: "open", uploadId: created!.id, chunkSize: CHUNK_SIZE, chunkCount: count, received: [] };
 }
 
 async function findOpenUpload(db: Db, labId: string, uploadId: string) {
   if (!isUuid(uploadId)) throw notFound("Upload");
-  const [row] = await db.select().from(uploads).where(and(eq(uploads.labId, labId), eq(uploads.id, uploadId))).limit(1);
+  const [row] = await db
+    .select()
+    .from(uploads)
+    .where(and(eq(uploads.labId, labId), eq(uploads.id, uploadId)))
+    .limit(1);
   if (!row) throw notFound("Upload");
   return row;
 }
@@ -167,7 +161,13 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
   const [claimed] = await db
     .update(uploads)
     .set({ completingAt: new Date() })
-    .where(and(eq(uploads.id, uploadId), eq(uploads.status, "open"), or(isNull(uploads.completingAt), lt(uploads.completingAt, new Date(Date.now() - COMPLETION_LEASE_MS)))))
+    .where(
+      and(
+        eq(uploads.id, uploadId),
+        eq(uploads.status, "open"),
+        or(isNull(uploads.completingAt), lt(uploads.completingAt, new Date(Date.now() - COMPLETION_LEASE_MS))),
+      ),
+    )
     .returning({ id: uploads.id });
   if (!claimed) {
     const [now] = await db.select({ status: uploads.status, slideId: uploads.slideId }).from(uploads).where(eq(uploads.id, uploadId));
@@ -217,13 +217,19 @@ async function joinAndRegister(db: Db, store: ObjectStore, enqueue: (slideId: st
     if (hash.digest("hex") !== upload.sha256) {
       if (!work) await store.delete(sourceKey);
       await store.deletePrefix(`uploads/${uploadId}/`);
-      await db.update(uploads).set({ receivedChunks: "0".repeat(count), updatedAt: new Date() }).where(eq(uploads.id, uploadId));
+      await db
+        .update(uploads)
+        .set({ receivedChunks: "0".repeat(count), updatedAt: new Date() })
+        .where(eq(uploads.id, uploadId));
       throw new ApiError("DAMAGED", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
     }
     if (work) {
       const clean = await withoutLabelAndMacro(join(work, "joined"), join(work, "clean")).catch((error: unknown) => {
         if (isWsiError(error))
-          throw new ApiError("BAD_REQUEST", `${upload.fileName} is not a slide the hub can read, so it was not stored: upload an Aperio .svs, Hamamatsu .ndpi, DICOM WSI .dcm, pyramidal .tif or OME-TIFF.`);
+          throw new ApiError(
+            "BAD_REQUEST",
+            `${upload.fileName} is not a slide the hub can read, so it was not stored: upload an Aperio .svs, Hamamatsu .ndpi, DICOM WSI .dcm, pyramidal .tif or OME-TIFF.`,
+          );
         throw error;
       });
       await store.put(sourceKey, createReadStream(clean));
@@ -242,9 +248,18 @@ async function joinAndRegister(db: Db, store: ObjectStore, enqueue: (slideId: st
   const slideId = await db.transaction(async (tx) => {
     await tx
       .insert(cases)
-      .values({ labId, accessionNumber: meta.accessionNumber.trim(), patientPseudonym: meta.patientPseudonym?.trim() || `unlinked-${randomUUID()}`, specimen: meta.specimen ?? "", receivedAt: new Date() })
+      .values({
+        labId,
+        accessionNumber: meta.accessionNumber.trim(),
+        patientPseudonym: meta.patientPseudonym?.trim() || `unlinked-${randomUUID()}`,
+        specimen: meta.specimen ?? "",
+        receivedAt: new Date(),
+      })
       .onConflictDoNothing();
-    const [kase] = await tx.select({ id: cases.id }).from(cases).where(and(eq(cases.labId, labId), eq(cases.accessionNumber, meta.accessionNumber.trim())));
+    const [kase] = await tx
+      .select({ id: cases.id })
+      .from(cases)
+      .where(and(eq(cases.labId, labId), eq(cases.accessionNumber, meta.accessionNumber.trim())));
     const [slide] = await tx
       .insert(slides)
       .values({
@@ -274,10 +289,22 @@ async function joinAndRegister(db: Db, store: ObjectStore, enqueue: (slideId: st
 async function attachFetchedFile(db: Db, labId: string, slideId: string, file: { uploadId: string; sourceKey: string; sha256: string; sizeBytes: number }) {
   await db.transaction(async (tx) => {
     // The lab may also hold this very file as a published slide; the checksum stays with that one.
-    const [twin] = await tx.select({ id: slides.id }).from(slides).where(and(eq(slides.labId, labId), eq(slides.sha256, file.sha256))).limit(1);
+    const [twin] = await tx
+      .select({ id: slides.id })
+      .from(slides)
+      .where(and(eq(slides.labId, labId), eq(slides.sha256, file.sha256)))
+      .limit(1);
     await tx
       .update(slides)
-      .set({ status: "received", progress: 0, failureReason: null, sourceKey: file.sourceKey, sizeBytes: file.sizeBytes, sha256: twin ? null : file.sha256, updatedAt: new Date() })
+      .set({
+        status: "received",
+        progress: 0,
+        failureReason: null,
+        sourceKey: file.sourceKey,
+        sizeBytes: file.sizeBytes,
+        sha256: twin ? null : file.sha256,
+        updatedAt: new Date(),
+      })
       .where(and(eq(slides.labId, labId), eq(slides.id, slideId)));
     await tx.update(schema.fetchOrders).set({ status: "done", finishedAt: new Date(), error: null }).where(eq(schema.fetchOrders.slideId, slideId));
     await tx.update(uploads).set({ status: "complete", updatedAt: new Date() }).where(eq(uploads.id, file.uploadId));

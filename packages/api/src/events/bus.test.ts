@@ -96,7 +96,13 @@ describe("event bus on one database (PGlite in process)", () => {
       .insert(schema.slides)
       .values({ labId: south!.id, caseId: kase!.id, fileName: "s.svs", sizeBytes: 1, sha256: "x", sourceKey: "sources/s.svs" })
       .returning();
-    const user: SessionUser = { id: "00000000-0000-4000-8000-00000000000a", email: "u@n", name: "U", isHubAdmin: false, memberships: [{ labId: north!.id, labSlug: "n", labName: "North", role: "pathologist" }] };
+    const user: SessionUser = {
+      id: "00000000-0000-4000-8000-00000000000a",
+      email: "u@n",
+      name: "U",
+      isHubAdmin: false,
+      memberships: [{ labId: north!.id, labSlug: "n", labName: "North", role: "pathologist" }],
+    };
     const southern = { ...user, memberships: [{ labId: south!.id, labSlug: "s", labName: "South", role: "pathologist" as const }] };
     expect(await refusedTopics(handle.db, user, [labSlidesTopic(north!.id)])).toEqual([]);
     expect(await refusedTopics(handle.db, user, [labSlidesTopic(south!.id), slideTopic(slide!.id), "anything", `lab:${north!.id}:other`])).toEqual([
@@ -107,7 +113,9 @@ describe("event bus on one database (PGlite in process)", () => {
     ]);
     expect(await refusedTopics(handle.db, southern, [labSlidesTopic(south!.id), slideTopic(slide!.id)])).toEqual([]);
     // A user's inbox topic is theirs alone.
-    expect(await refusedTopics(handle.db, user, [`inbox:${user.id}`, "inbox:00000000-0000-4000-8000-00000000000b"])).toEqual(["inbox:00000000-0000-4000-8000-00000000000b"]);
+    expect(await refusedTopics(handle.db, user, [`inbox:${user.id}`, "inbox:00000000-0000-4000-8000-00000000000b"])).toEqual([
+      "inbox:00000000-0000-4000-8000-00000000000b",
+    ]);
     // A slide change goes to the slide's topic and its lab's.
     const both = collect(hub, [slideTopic(slide!.id), labSlidesTopic(south!.id)], 2);
     await publishSlideChange(handle.db, { labId: south!.id, slideId: slide!.id, status: "tiling", progress: 0.5 });

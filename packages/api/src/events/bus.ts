@@ -49,10 +49,7 @@ export async function publishEvent(db: Db, event: EventInput): Promise<number> {
 
 /** Deletes events older than the given hours (a reconnecting client catches up within that). */
 export async function pruneEvents(db: Db, olderThanHours: number): Promise<number> {
-  const deleted = await db
-    .delete(events)
-    .where(sql`${events.createdAt} < now() - make_interval(hours => ${olderThanHours})`)
-    .returning({ id: events.id });
+  const deleted = await db.delete(events).where(sql`${events.createdAt} < now() - make_interval(hours => ${olderThanHours})`).returning({ id: events.id });
   return deleted.length;
 }
 
@@ -77,7 +74,13 @@ interface Subscriber {
   held: BusEvent[] | undefined;
 }
 
-const toEvent = (row: typeof events.$inferSelect): BusEvent => ({ id: row.id, topic: row.topic, labId: row.labId, payload: row.payload, createdAt: row.createdAt });
+const toEvent = (row: typeof events.$inferSelect): BusEvent => ({
+  id: row.id,
+  topic: row.topic,
+  labId: row.labId,
+  payload: row.payload,
+  createdAt: row.createdAt,
+});
 
 /**
  * One per process: a single LISTEN connection and a single reader fan every new event out to
@@ -161,7 +164,12 @@ export async function createEventHub(
       const catchUp = sinceId !== undefined && sinceId < upTo;
       // A client that saw newer ids through another hub process than this one has read yet
       // must not get them twice.
-      const subscriber: Subscriber = { topics: new Set(topics), last: catchUp ? sinceId : Math.max(upTo, sinceId ?? 0), deliver, held: catchUp ? [] : undefined };
+      const subscriber: Subscriber = {
+        topics: new Set(topics),
+        last: catchUp ? sinceId : Math.max(upTo, sinceId ?? 0),
+        deliver,
+        held: catchUp ? [] : undefined,
+      };
       subscribers.add(subscriber);
       if (catchUp && topics.length > 0) {
         void (async () => {

@@ -17,9 +17,24 @@ describe("open event streams lose topics whose rights are gone", () => {
     handle = await createTestDb();
     hub = await createEventHub(handle);
     const db = handle.db;
-    const [north, south] = await db.insert(schema.labs).values([{ slug: "north", name: "North" }, { slug: "south", name: "South" }]).returning();
-    const [chair, member] = await db.insert(schema.users).values([{ email: "chair@north.example", name: "Chair" }, { email: "member@south.example", name: "Member" }]).returning();
-    await db.insert(schema.memberships).values([{ userId: chair!.id, labId: north!.id, role: "pathologist" }, { userId: member!.id, labId: south!.id, role: "pathologist" }]);
+    const [north, south] = await db
+      .insert(schema.labs)
+      .values([
+        { slug: "north", name: "North" },
+        { slug: "south", name: "South" },
+      ])
+      .returning();
+    const [chair, member] = await db
+      .insert(schema.users)
+      .values([
+        { email: "chair@north.example", name: "Chair" },
+        { email: "member@south.example", name: "Member" },
+      ])
+      .returning();
+    await db.insert(schema.memberships).values([
+      { userId: chair!.id, labId: north!.id, role: "pathologist" },
+      { userId: member!.id, labId: south!.id, role: "pathologist" },
+    ]);
     const board = await createBoard(db, (await loadSessionUser(db, chair!.id))!, "Sarcoma");
     await addBoardMember(db, chair!.id, board.id, "member@south.example");
     const session = await scheduleBoardSession(db, chair!.id, board.id, new Date());

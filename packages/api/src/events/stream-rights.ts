@@ -10,7 +10,14 @@ import { refusedTopics } from "./topics";
  * are checked again and `onRefused` is called if one is no longer theirs (the caller ends the
  * stream; a reconnect is then refused). Returns the unsubscribe.
  */
-export function watchTopicRights(hub: Pick<EventHub, "subscribe">, db: Db, userId: string, topics: string[], onRefused: (refused: string[]) => void): () => void {
+export function watchTopicRights(
+  hub: Pick<EventHub, "subscribe">,
+  db: Db,
+  userId: string,
+  topics: string[],
+  onRefused: (refused: string[]) => void,
+): () => void {
+  // biome-ignore lint/correctness/noUnusedVariables: read by `??=` below, so one re-check runs at a time.
   let checking: Promise<void> | undefined;
   let done = false;
   const unsubscribe = hub.subscribe([REVOCATIONS_TOPIC], undefined, (event) => {

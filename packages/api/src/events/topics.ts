@@ -30,7 +30,11 @@ const rules: TopicRule[] = [
   { pattern: new RegExp(`^inbox:(${UUID})$`), allows: async (_db, user, [userId]) => user.id === userId },
   {
     pattern: new RegExp(`^board:(${UUID})$`),
-    allows: (db, user, [sessionId]) => requireSessionMember(db, sessionId!, user.id).then(() => true, () => false),
+    allows: (db, user, [sessionId]) =>
+      requireSessionMember(db, sessionId!, user.id).then(
+        () => true,
+        () => false,
+      ),
   },
 ];
 

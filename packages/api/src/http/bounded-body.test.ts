@@ -21,7 +21,11 @@ function streamed(chunks: number, size: number) {
   return { stream, seen };
 }
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => "ok", (error: unknown) => (error instanceof ApiError ? error.code : String(error)));
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "ok",
+    (error: unknown) => (error instanceof ApiError ? error.code : String(error)),
+  );
 
 it("returns a body within the limit", async () => {
   expect(Buffer.from(await readBoundedBody(post("hello"), { limit: 5, timeoutMs: 1000 })).toString()).toBe("hello");
@@ -45,5 +49,7 @@ it("counts a chunked body while it streams and stops reading once past the limit
 it("ends a body that does not arrive in time", async () => {
   // Ten bytes of a declared 10 MB, then nothing.
   const stream = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new Uint8Array(10)) });
-  expect(await codeOf(readBoundedBody(post(stream, { "content-length": String(10 * 1024 * 1024) }), { limit: 20 * 1024 * 1024, timeoutMs: 200 }))).toBe("TIMEOUT");
+  expect(await codeOf(readBoundedBody(post(stream, { "content-length": String(10 * 1024 * 1024) }), { limit: 20 * 1024 * 1024, timeoutMs: 200 }))).toBe(
+    "TIMEOUT",
+  );
 });

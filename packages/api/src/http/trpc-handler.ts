@@ -9,7 +9,10 @@ import { BODY_LIMITS, MAX_TRPC_BATCH, readBoundedBody } from "./bounded-body";
  * body is read, the body is bounded while it streams (smaller without a session), and a batch
  * holds at most MAX_TRPC_BATCH calls.
  */
-export async function handleTrpcRequest(request: Request, options: { endpoint: string; deps: ApiDeps; userId: string | undefined; timeoutMs: number }): Promise<Response> {
+export async function handleTrpcRequest(
+  request: Request,
+  options: { endpoint: string; deps: ApiDeps; userId: string | undefined; timeoutMs: number },
+): Promise<Response> {
   let req = request;
   if (request.method !== "GET" && request.method !== "HEAD") {
     try {
@@ -18,7 +21,10 @@ export async function handleTrpcRequest(request: Request, options: { endpoint: s
       req = new Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      return Response.json({ error: { message: error.message, code: -32600, data: { code: error.code, httpStatus: httpStatusOf(error) } } }, { status: httpStatusOf(error) });
+      return Response.json(
+        { error: { message: error.message, code: -32600, data: { code: error.code, httpStatus: httpStatusOf(error) } } },
+        { status: httpStatusOf(error) },
+      );
     }
   }
   return fetchRequestHandler({

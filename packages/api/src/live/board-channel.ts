@@ -51,7 +51,10 @@ export function createInProcessBoardChannel(): BoardChannel {
     },
     subscribe(sessionId, listener) {
       let set = listeners.get(sessionId);
-      if (!set) listeners.set(sessionId, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        listeners.set(sessionId, set);
+      }
       set.add(listener);
       return () => {
         set.delete(listener);

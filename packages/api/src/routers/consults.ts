@@ -29,8 +29,12 @@ export const consultsRouter = router({
   send: signedInProcedure.input(byId).mutation(({ ctx, input }) => sendConsult(ctx.db, ctx.user, input.id)),
   withdraw: signedInProcedure.input(byId).mutation(({ ctx, input }) => withdrawConsult(ctx.db, ctx.user, input.id)),
   accept: signedInProcedure.input(byId).mutation(({ ctx, input }) => acceptConsult(ctx.db, ctx.user, input.id)),
-  decline: signedInProcedure.input(byId.extend({ reason: z.string().max(2000) })).mutation(({ ctx, input }) => declineConsult(ctx.db, ctx.user, input.id, input.reason)),
-  report: signedInProcedure.input(byId.extend({ report: consultReportInput })).mutation(({ ctx, input }) => reportConsult(ctx.db, ctx.user, input.id, input.report)),
+  decline: signedInProcedure
+    .input(byId.extend({ reason: z.string().max(2000) }))
+    .mutation(({ ctx, input }) => declineConsult(ctx.db, ctx.user, input.id, input.reason)),
+  report: signedInProcedure
+    .input(byId.extend({ report: consultReportInput }))
+    .mutation(({ ctx, input }) => reportConsult(ctx.db, ctx.user, input.id, input.report)),
   close: signedInProcedure.input(byId).mutation(({ ctx, input }) => closeConsult(ctx.db, ctx.user, input.id)),
   fhir: signedInProcedure.input(byId).query(({ ctx, input }) => exportConsultFhir(ctx.db, ctx.user, input.id)),
 });

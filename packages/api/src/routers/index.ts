@@ -1,7 +1,16 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { schema } from "@pathx/db";
-import { addLabMember, answerInvitation, listLabMembers, listMyInvitations, removeLabMember, setLabMemberRole, setMemberSubspecialties, signOutMemberEverywhere } from "../domain/members";
+import {
+  addLabMember,
+  answerInvitation,
+  listLabMembers,
+  listMyInvitations,
+  removeLabMember,
+  setLabMemberRole,
+  setMemberSubspecialties,
+  signOutMemberEverywhere,
+} from "../domain/members";
 import { endUserSessions } from "../domain/sessions";
 import { annotationsRouter } from "./annotations";
 import { boardsRouter } from "./boards";
@@ -52,12 +61,16 @@ export const appRouter = router({
     add: signedInProcedure
       .input(z.object({ labId: id, email: z.string().email().max(200), name: z.string().max(200), role, password: z.string().max(200).optional() }))
       .mutation(({ ctx, input }) => addLabMember(ctx.db, ctx.user, input)),
-    setRole: labAdminProcedure.input(z.object({ userId: id, role })).mutation(({ ctx, input }) => setLabMemberRole(ctx.db, ctx.lab.labId, input.userId, input.role)),
+    setRole: labAdminProcedure
+      .input(z.object({ userId: id, role }))
+      .mutation(({ ctx, input }) => setLabMemberRole(ctx.db, ctx.lab.labId, input.userId, input.role)),
     setSubspecialties: labAdminProcedure
       .input(z.object({ userId: id, subspecialties: z.array(z.string().trim().toLowerCase().min(2).max(80)).max(10) }))
       .mutation(({ ctx, input }) => setMemberSubspecialties(ctx.db, ctx.lab.labId, input.userId, input.subspecialties)),
     remove: labAdminProcedure.input(z.object({ userId: id })).mutation(({ ctx, input }) => removeLabMember(ctx.db, ctx.lab.labId, input.userId)),
-    signOutEverywhere: labAdminProcedure.input(z.object({ userId: id })).mutation(({ ctx, input }) => signOutMemberEverywhere(ctx.db, ctx.lab.labId, input.userId)),
+    signOutEverywhere: labAdminProcedure
+      .input(z.object({ userId: id }))
+      .mutation(({ ctx, input }) => signOutMemberEverywhere(ctx.db, ctx.lab.labId, input.userId)),
   }),
   sessions: router({
     /** Ends every session of the caller, this one included. */
@@ -68,9 +81,13 @@ export const appRouter = router({
       const [lab] = await ctx.db.select({ shareLabelMacro: schema.labs.shareLabelMacro }).from(schema.labs).where(eq(schema.labs.id, ctx.lab.labId));
       return { shareLabelMacro: lab?.shareLabelMacro ?? false };
     }),
-    setShareLabelMacro: labAdminProcedure
-      .input(z.object({ share: z.boolean() }))
-      .mutation(({ ctx, input }) => ctx.db.update(schema.labs).set({ shareLabelMacro: input.share }).where(eq(schema.labs.id, ctx.lab.labId)).then(() => undefined)),
+    setShareLabelMacro: labAdminProcedure.input(z.object({ share: z.boolean() })).mutation(({ ctx, input }) =>
+      ctx.db
+        .update(schema.labs)
+        .set({ shareLabelMacro: input.share })
+        .where(eq(schema.labs.id, ctx.lab.labId))
+        .then(() => undefined),
+    ),
   }),
   nodes: router({
     list: labAdminProcedure.query(({ ctx }) => listLabNodes(ctx.db, ctx.lab.labId)),
@@ -78,9 +95,7 @@ export const appRouter = router({
     revoke: labAdminProcedure.input(z.object({ nodeId: id })).mutation(({ ctx, input }) => revokeNode(ctx.db, ctx.lab.labId, input.nodeId)),
   }),
   uploads: router({
-    start: labProcedure
-      .input(browserUploadStartInput)
-      .mutation(({ ctx, input }) => startUpload(ctx.db, ctx.lab.labId, ctx.user.id, input)),
+    start: labProcedure.input(browserUploadStartInput).mutation(({ ctx, input }) => startUpload(ctx.db, ctx.lab.labId, ctx.user.id, input)),
     complete: labProcedure.input(z.object({ uploadId: id })).mutation(({ ctx, input }) => {
       const enqueue = ctx.enqueueTiling;
       if (!enqueue) throw new ApiError("INTERNAL", "Tiling is not available on this server.");
@@ -90,7 +105,9 @@ export const appRouter = router({
   annotations: annotationsRouter,
   cases: router({
     get: labProcedure.input(z.object({ id })).query(({ ctx, input }) => getLabCase(ctx.db, ctx.lab.labId, input.id)),
-    setStatus: labProcedure.input(z.object({ id, status: z.enum(["open", "signed_out"]) })).mutation(({ ctx, input }) => setCaseStatus(ctx.db, ctx.lab, input.id, input.status)),
+    setStatus: labProcedure
+      .input(z.object({ id, status: z.enum(["open", "signed_out"]) }))
+      .mutation(({ ctx, input }) => setCaseStatus(ctx.db, ctx.lab, input.id, input.status)),
     priors: labProcedure.input(z.object({ id })).query(({ ctx, input }) => listPriors(ctx.db, ctx.user, ctx.lab, input.id)),
     openPrior: labProcedure.input(openPriorInput).mutation(({ ctx, input }) => openPrior(ctx.db, ctx.user, ctx.lab, input)),
   }),

@@ -22,21 +22,32 @@ const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 
  * undefined when they end before the scan starts (read more and try again).
  */
 export function parseJpegHeader(bytes: Uint8Array, where: string): JpegHeader | undefined {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new WsiError("CORRUPT", `${where}: the image data does not start with a JPEG header; the file is damaged.`);
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8)
+    throw new WsiError("CORRUPT", `${where}: the image data does not start with a JPEG header; the file is damaged.`);
   let at = 2;
   let sofAt = -1;
-  let width = 0, height = 0, components = 0, maxH = 1, maxV = 1, scanComponents = 0, restartInterval = 0;
+  let width = 0,
+    height = 0,
+    components = 0,
+    maxH = 1,
+    maxV = 1,
+    scanComponents = 0,
+    restartInterval = 0;
   while (true) {
     if (at + 4 > bytes.length) return undefined;
     if (bytes[at] !== 0xff) throw new WsiError("CORRUPT", `${where}: expected a JPEG marker at header byte ${at}; the file is damaged.`);
     const marker = bytes[at + 1]!;
-    if (marker === 0xff) { at++; continue; } // fill byte
+    if (marker === 0xff) {
+      at++;
+      continue;
+    } // fill byte
     const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
     if (length < 2) throw new WsiError("CORRUPT", `${where}: a JPEG header segment has length ${length}; the file is damaged.`);
     if (at + 2 + length > bytes.length) return undefined;
     const body = at + 4;
     if (isSof(marker)) {
-      if (marker !== 0xc0 && marker !== 0xc1) throw new WsiError("UNSUPPORTED_COMPRESSION", `${where}: uses a JPEG process (SOF${marker - 0xc0}) other than baseline; not supported.`);
+      if (marker !== 0xc0 && marker !== 0xc1)
+        throw new WsiError("UNSUPPORTED_COMPRESSION", `${where}: uses a JPEG process (SOF${marker - 0xc0}) other than baseline; not supported.`);
       sofAt = at;
       height = (bytes[body + 1]! << 8) | bytes[body + 2]!;
       width = (bytes[body + 3]! << 8) | bytes[body + 4]!;
@@ -85,7 +96,13 @@ export function withFrameSize(header: JpegHeader, width: number, height: number)
  * Checks that every segment ends in the marker expected there (RSTn of its interval number,
  * EOI for the image's last): offsets from the file are not trusted.
  */
-export function spliceRestartIntervals(header: JpegHeader, width: number, height: number, segments: { bytes: Uint8Array; ends: { at: number; marker: number }[] }[], where: string): Buffer {
+export function spliceRestartIntervals(
+  header: JpegHeader,
+  width: number,
+  height: number,
+  segments: { bytes: Uint8Array; ends: { at: number; marker: number }[] }[],
+  where: string,
+): Buffer {
   const head = withFrameSize(header, width, height);
   const total = head.length + segments.reduce((n, s) => n + s.bytes.length, 0);
   const out = Buffer.allocUnsafe(total);

@@ -17,9 +17,7 @@ export function useBlockingCodecs(on = true): void {
   blocking = on;
 }
 
-const ADOBE_RGB_MARKER = Uint8Array.from([
-  0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00,
-]);
+const ADOBE_RGB_MARKER = Uint8Array.from([0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00]);
 
 function hasColourMarker(jpeg: Uint8Array): boolean {
   // Scan the header segments up to the first frame or scan header.
@@ -66,7 +64,9 @@ export async function decodeJpeg(jpeg: Uint8Array, into?: Buffer): Promise<RgbIm
         : await jpegTurbo.decompress(input, options);
     return { width: out.width, height: out.height, data: out.data };
   } catch (error) {
-    throw new WsiError("CORRUPT", `a JPEG tile could not be decoded (${error instanceof Error ? error.message : String(error)}); the file is damaged.`, { cause: error });
+    throw new WsiError("CORRUPT", `a JPEG tile could not be decoded (${error instanceof Error ? error.message : String(error)}); the file is damaged.`, {
+      cause: error,
+    });
   }
 }
 
@@ -75,7 +75,9 @@ export function decodeJpegSync(jpeg: Uint8Array): RgbImage {
     const out = jpegTurbo.decompressSync(Buffer.from(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength), { format: jpegTurbo.FORMAT_RGB });
     return { width: out.width, height: out.height, data: out.data };
   } catch (error) {
-    throw new WsiError("CORRUPT", `a JPEG image could not be decoded (${error instanceof Error ? error.message : String(error)}); the file is damaged.`, { cause: error });
+    throw new WsiError("CORRUPT", `a JPEG image could not be decoded (${error instanceof Error ? error.message : String(error)}); the file is damaged.`, {
+      cause: error,
+    });
   }
 }
 

@@ -5,10 +5,36 @@ import type { RgbImage } from "../image";
 // OpenJPEG compiled to WebAssembly (@cornerstonejs/codec-openjpeg): no native build, runs
 // wherever Node runs. Decoding is synchronous inside the module (bench/codec has its cost).
 
-interface FrameInfo { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned: boolean; isUsingColorTransform?: boolean }
-interface Decoder { getEncodedBuffer(length: number): Uint8Array; decode(): void; decodeSubResolution(level: number, layer: number): void; getFrameInfo(): FrameInfo; getDecodedBuffer(): Uint8Array; calculateSizeAtDecompositionLevel(level: number): { width: number; height: number }; getNumDecompositions(): number; delete?(): void }
-interface Encoder { getDecodedBuffer(info: FrameInfo): Uint8Array; encode(): void; getEncodedBuffer(): Uint8Array; setQuality(lossless: boolean, quality: number): void; setCompressionRatio(layer: number, ratio: number): void; delete?(): void }
-interface OpenJpegModule { J2KDecoder: new () => Decoder; J2KEncoder: new () => Encoder }
+interface FrameInfo {
+  width: number;
+  height: number;
+  bitsPerSample: number;
+  componentCount: number;
+  isSigned: boolean;
+  isUsingColorTransform?: boolean;
+}
+interface Decoder {
+  getEncodedBuffer(length: number): Uint8Array;
+  decode(): void;
+  decodeSubResolution(level: number, layer: number): void;
+  getFrameInfo(): FrameInfo;
+  getDecodedBuffer(): Uint8Array;
+  calculateSizeAtDecompositionLevel(level: number): { width: number; height: number };
+  getNumDecompositions(): number;
+  delete?(): void;
+}
+interface Encoder {
+  getDecodedBuffer(info: FrameInfo): Uint8Array;
+  encode(): void;
+  getEncodedBuffer(): Uint8Array;
+  setQuality(lossless: boolean, quality: number): void;
+  setCompressionRatio(layer: number, ratio: number): void;
+  delete?(): void;
+}
+interface OpenJpegModule {
+  J2KDecoder: new () => Decoder;
+  J2KEncoder: new () => Encoder;
+}
 
 let loading: Promise<{ module: OpenJpegModule; decoder: Decoder }> | undefined;
 
@@ -20,7 +46,9 @@ function load() {
     return { module, decoder: new module.J2KDecoder() };
   })().catch((error: unknown) => {
     loading = undefined;
-    throw new WsiError("IO_ERROR", `the JPEG 2000 decoder (OpenJPEG WebAssembly) could not be loaded: ${String(error)}. Reinstall dependencies (npm ci).`, { cause: error });
+    throw new WsiError("IO_ERROR", `the JPEG 2000 decoder (OpenJPEG WebAssembly) could not be loaded: ${String(error)}. Reinstall dependencies (npm ci).`, {
+      cause: error,
+    });
   });
   return loading;
 }
@@ -34,7 +62,10 @@ function codestreamOf(bytes: Uint8Array): Uint8Array {
     let length = view.readUInt32BE(at);
     const type = view.toString("latin1", at + 4, at + 8);
     let header = 8;
-    if (length === 1 && at + 16 <= view.length) { length = Number(view.readBigUInt64BE(at + 8)); header = 16; }
+    if (length === 1 && at + 16 <= view.length) {
+      length = Number(view.readBigUInt64BE(at + 8));
+      header = 16;
+    }
     if (length === 0) length = view.length - at;
     if (type === "jp2c") return bytes.subarray(at + header, at + length);
     if (length < header) break;
@@ -46,7 +77,9 @@ function codestreamOf(bytes: Uint8Array): Uint8Array {
 /** YCbCr (full range, as JPEG 2000's irreversible colour transform defines it) to RGB, in place. */
 function ycbcrToRgb(data: Uint8Array): void {
   for (let i = 0; i + 2 < data.length; i += 3) {
-    const y = data[i]!, cb = data[i + 1]! - 128, cr = data[i + 2]! - 128;
+    const y = data[i]!,
+      cb = data[i + 1]! - 128,
+      cr = data[i + 2]! - 128;
     data[i] = clamp(y + 1.402 * cr);
     data[i + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
     data[i + 2] = clamp(y + 1.772 * cb);
@@ -74,12 +107,19 @@ export async function decodeJpeg2000(bytes: Uint8Array, options: Jpeg2000DecodeO
     // A failed decode may leave the instance in any state: later tiles get a fresh one.
     decoder = new module.J2KDecoder();
     loading = Promise.resolve({ module, decoder });
-    throw new WsiError("CORRUPT", `a JPEG 2000 tile could not be decoded (${error instanceof Error ? error.message : "OpenJPEG error"}); the file is damaged.`, { cause: error });
+    throw new WsiError(
+      "CORRUPT",
+      `a JPEG 2000 tile could not be decoded (${error instanceof Error ? error.message : "OpenJPEG error"}); the file is damaged.`,
+      { cause: error },
+    );
   }
   const info = decoder.getFrameInfo();
   const size = options.reduce ? decoder.calculateSizeAtDecompositionLevel(options.reduce) : info;
   if (info.bitsPerSample !== 8 || info.isSigned) {
-    throw new WsiError("UNSUPPORTED_FORMAT", `a JPEG 2000 tile has ${info.isSigned ? "signed " : ""}${info.bitsPerSample}-bit samples; only 8-bit brightfield slides are supported.`);
+    throw new WsiError(
+      "UNSUPPORTED_FORMAT",
+      `a JPEG 2000 tile has ${info.isSigned ? "signed " : ""}${info.bitsPerSample}-bit samples; only 8-bit brightfield slides are supported.`,
+    );
   }
   const samples = info.componentCount;
   const pixels = size.width * size.height;
@@ -127,7 +167,14 @@ export async function loadJpeg2000Encoder(): Promise<(image: RgbImage, options?:
 function encodeWith(module: OpenJpegModule, image: RgbImage, options: Jpeg2000EncodeOptions): Uint8Array {
   const encoder = new module.J2KEncoder();
   try {
-    const input = encoder.getDecodedBuffer({ width: image.width, height: image.height, bitsPerSample: 8, componentCount: 3, isSigned: false, isUsingColorTransform: true });
+    const input = encoder.getDecodedBuffer({
+      width: image.width,
+      height: image.height,
+      bitsPerSample: 8,
+      componentCount: 3,
+      isSigned: false,
+      isUsingColorTransform: true,
+    });
     input.set(image.data.subarray(0, image.width * image.height * 3));
     const ratio = options.ratio ?? 10;
     encoder.setQuality(ratio === 0, 0);
@@ -146,7 +193,10 @@ function clearColourTransform(codestream: Uint8Array): void {
   for (let at = 2; at + 9 < codestream.length; ) {
     if (codestream[at] !== 0xff) break;
     const marker = codestream[at + 1]!;
-    if (marker === 0x52) { codestream[at + 8] = 0; return; } // COD: Lcod(2) Scod(1) order(1) layers(2) MCT(1)
+    if (marker === 0x52) {
+      codestream[at + 8] = 0;
+      return;
+    } // COD: Lcod(2) Scod(1) order(1) layers(2) MCT(1)
     if (marker === 0x90) break; // first tile-part: main header over
     at += 2 + ((codestream[at + 2]! << 8) | codestream[at + 3]!);
   }

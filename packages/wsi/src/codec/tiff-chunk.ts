@@ -37,7 +37,13 @@ export function checkDecodable(name: string, d: TiffDirectory): void {
   if (d.planarConfiguration !== 1 && d.samplesPerPixel > 1) {
     throw new WsiError("UNSUPPORTED_FORMAT", `${name}: ${d.label} stores colour planes separately; not supported.`);
   }
-  if (d.compression !== Compression.Jpeg && !isJpeg2000(d.compression) && d.photometric !== 1 && d.photometric !== 2 && !(d.photometric === 0 && d.samplesPerPixel === 1)) {
+  if (
+    d.compression !== Compression.Jpeg &&
+    !isJpeg2000(d.compression) &&
+    d.photometric !== 1 &&
+    d.photometric !== 2 &&
+    !(d.photometric === 0 && d.samplesPerPixel === 1)
+  ) {
     throw new WsiError("UNSUPPORTED_FORMAT", `${name}: ${d.label} uses photometric interpretation ${d.photometric}; not supported.`);
   }
 }

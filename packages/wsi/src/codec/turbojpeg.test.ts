@@ -23,7 +23,8 @@ describe("libturbojpeg (reduced-scale decode)", () => {
         }
         // Each pixel is about the mean of its 2 × 2 block at full size.
         const [fx, fy] = [2 * (x - side / 2), 2 * y];
-        const mean = (c: number) => [0, 1, side, side + 1].reduce((s, d) => s + full.data[((fy + (d >= side ? 1 : 0)) * side + fx + (d % side)) * 3 + c]!, 0) / 4;
+        const mean = (c: number) =>
+          [0, 1, side, side + 1].reduce((s, d) => s + full.data[((fy + (d >= side ? 1 : 0)) * side + fx + (d % side)) * 3 + c]!, 0) / 4;
         for (let c = 0; c < 3; c++) expect(Math.abs(out[at + c]! - mean(c))).toBeLessThanOrEqual(6);
       }
     }
@@ -32,7 +33,9 @@ describe("libturbojpeg (reduced-scale decode)", () => {
   it("answers CORRUPT for damaged data, and refuses a region that does not fit", async () => {
     const jpeg = await encodeJpeg({ width: side, height: side, data: gradient }, 80);
     const truncated = jpeg.subarray(0, jpeg.length >> 1);
-    await expect(decodeJpegScaledInto(truncated, 2, Buffer.alloc(32 * 32 * 3), 0, 32 * 3, { width: side, height: side })).rejects.toMatchObject({ code: "CORRUPT" });
+    await expect(decodeJpegScaledInto(truncated, 2, Buffer.alloc(32 * 32 * 3), 0, 32 * 3, { width: side, height: side })).rejects.toMatchObject({
+      code: "CORRUPT",
+    });
     for (const damaged of [Buffer.from([0xff, 0xd8, 0xff, 0xd9]), Buffer.from([1, 2, 3, 4, 5, 6]), jpeg.subarray(0, 40)]) {
       expect(() => readJpegSize(damaged)).toThrow(expect.objectContaining({ code: "CORRUPT" }));
     }

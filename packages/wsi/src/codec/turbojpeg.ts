@@ -14,7 +14,18 @@ interface Api {
   initDecompress(): Handle | null;
   header: (h: Handle, jpeg: Uint8Array, size: number, width: [number], height: [number], subsampling: [number], colourspace: [number]) => number;
   decompress: {
-    async: (h: Handle, jpeg: Uint8Array, size: number, into: Uint8Array, width: number, pitch: number, height: number, format: number, flags: number, done: (error: unknown, result: number) => void) => void;
+    async: (
+      h: Handle,
+      jpeg: Uint8Array,
+      size: number,
+      into: Uint8Array,
+      width: number,
+      pitch: number,
+      height: number,
+      format: number,
+      flags: number,
+      done: (error: unknown, result: number) => void,
+    ) => void;
   };
   errorOf(h: Handle): string;
 }
@@ -35,7 +46,15 @@ function loadApi(): Api | null {
     const handle = koffi.pointer(koffi.opaque("tjhandle_"));
     api = {
       initDecompress: lib.func("tjInitDecompress", handle, []),
-      header: lib.func("tjDecompressHeader3", "int", [handle, "const uint8_t *", "unsigned long", koffi.inout(koffi.pointer("int")), koffi.inout(koffi.pointer("int")), koffi.inout(koffi.pointer("int")), koffi.inout(koffi.pointer("int"))]),
+      header: lib.func("tjDecompressHeader3", "int", [
+        handle,
+        "const uint8_t *",
+        "unsigned long",
+        koffi.inout(koffi.pointer("int")),
+        koffi.inout(koffi.pointer("int")),
+        koffi.inout(koffi.pointer("int")),
+        koffi.inout(koffi.pointer("int")),
+      ]),
       decompress: lib.func("tjDecompress2", "int", [handle, "const uint8_t *", "unsigned long", "uint8_t *", "int", "int", "int", "int", "int"]),
       errorOf: lib.func("tjGetErrorStr2", "const char *", [handle]),
     } as unknown as Api;
@@ -93,7 +112,14 @@ export function readJpegSize(jpeg: Uint8Array): { width: number; height: number 
  * into `into` from byte `offset`, rows `pitch` bytes apart: a region of a larger image. The caller
  * has checked the JPEG's size (readJpegSize) so the region fits. Runs on a worker thread.
  */
-export async function decodeJpegScaledInto(jpeg: Uint8Array, divisor: 2 | 4 | 8, into: Buffer, offset: number, pitch: number, size: { width: number; height: number }): Promise<void> {
+export async function decodeJpegScaledInto(
+  jpeg: Uint8Array,
+  divisor: 2 | 4 | 8,
+  into: Buffer,
+  offset: number,
+  pitch: number,
+  size: { width: number; height: number },
+): Promise<void> {
   const lib = loadApi();
   if (!lib) throw new WsiError("INVALID_OPTIONS", "reduced-scale JPEG decoding needs the Debian package libturbojpeg0.");
   const width = Math.ceil(size.width / divisor);

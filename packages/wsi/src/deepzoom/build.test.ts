@@ -70,12 +70,23 @@ describe("buildDeepZoom", () => {
     const slide = await openSlide(createMemorySource(writeTestTiff(images).bytes, "pyr.tif"));
     const out = join(work, "pyr");
     const reads: number[] = [];
-    const tracked = { ...slide, decodeTile: (l: number, c: number, r: number, into?: Buffer) => (reads.push(l), slide.decodeTile(l, c, r, into)) };
+    const tracked = {
+      ...slide,
+      decodeTile: (l: number, c: number, r: number, into?: Buffer) => {
+        reads.push(l);
+        return slide.decodeTile(l, c, r, into);
+      },
+    };
     await buildDeepZoom(tracked, createFolderSink(out), { tileSize: 256, overlap: 0, quality: 90 });
     expect(new Set(reads)).toEqual(new Set([0, 1, 2])); // every source level was read
     const files = join(out, "pyr_files");
     // Source levels were written point-sampled (pixel(x·s, y·s)); level 8 is level 2 halved.
-    for (const [level, sourceScale, shrink] of [[11, 1, 1], [10, 2, 1], [9, 4, 1], [8, 4, 2]] as const) {
+    for (const [level, sourceScale, shrink] of [
+      [11, 1, 1],
+      [10, 2, 1],
+      [9, 4, 1],
+      [8, 4, 2],
+    ] as const) {
       const tile = await readJpegFile(join(files, `${level}/0_0.jpeg`));
       const levelPixel = (x: number, y: number) => tissuePixel(x * sourceScale, y * sourceScale);
       const size = { width: Math.ceil(1500 / sourceScale), height: Math.ceil(1100 / sourceScale) };

@@ -72,9 +72,12 @@ export function resolveDeepZoomOptions(slide: Slide, options: DeepZoomOptions) {
   if (options.tileSize === "source" && base.tileWidth !== base.tileHeight) {
     throw new WsiError("INVALID_OPTIONS", `the slide's tiles are ${base.tileWidth} × ${base.tileHeight}, not square; give --tile-size as a number.`);
   }
-  if (!Number.isInteger(tileSize) || tileSize < 1 || tileSize > 8192) throw new WsiError("INVALID_OPTIONS", `tile size must be a whole number from 1 to 8192 (got ${tileSize}).`);
-  if (!Number.isInteger(overlap) || overlap < 0 || overlap > tileSize / 2) throw new WsiError("INVALID_OPTIONS", `overlap must be a whole number from 0 to half the tile size (got ${overlap}).`);
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new WsiError("INVALID_OPTIONS", `quality must be a whole number from 1 to 100 (got ${quality}).`);
+  if (!Number.isInteger(tileSize) || tileSize < 1 || tileSize > 8192)
+    throw new WsiError("INVALID_OPTIONS", `tile size must be a whole number from 1 to 8192 (got ${tileSize}).`);
+  if (!Number.isInteger(overlap) || overlap < 0 || overlap > tileSize / 2)
+    throw new WsiError("INVALID_OPTIONS", `overlap must be a whole number from 0 to half the tile size (got ${overlap}).`);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+    throw new WsiError("INVALID_OPTIONS", `quality must be a whole number from 1 to 100 (got ${quality}).`);
   if (format !== "jpeg" && format !== "png") throw new WsiError("INVALID_OPTIONS", `format must be jpeg or png (got ${String(format)}).`);
   const name = options.name ?? slide.metadata.name.replace(/\.[^.]*$/, "");
   return { tileSize, overlap, quality, format, name, passthrough: options.passthrough ?? true, inFlight: options.inFlight ?? 64 };
@@ -118,7 +121,9 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
     const packed = image.stride && image.stride !== image.width ? cropImage(image, 0, 0, image.width, image.height) : image;
     // sharp (libvips) only for PNG: loading it costs ~100 ms of start-up that JPEG runs skip.
     return import("sharp").then(({ default: sharp }) =>
-      sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer(),
+      sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+        .png({ compressionLevel: 6 })
+        .toBuffer(),
     );
   };
 
@@ -150,14 +155,35 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
     await sink.abort().catch(() => {});
     throw toWsiError(error, "CORRUPT", slide.metadata.name);
   }
-  return { name: o.name, width, height, tileSize: o.tileSize, overlap: o.overlap, format: o.format, levels: levels.length, tilesWritten, tilesPassedThrough, dzi };
+  return {
+    name: o.name,
+    width,
+    height,
+    tileSize: o.tileSize,
+    overlap: o.overlap,
+    format: o.format,
+    levels: levels.length,
+    tilesWritten,
+    tilesPassedThrough,
+    dzi,
+  };
 }
 
 type Write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => void;
 type Encode = (image: RgbImage) => Promise<Uint8Array>;
 
 /** A level that exists in the source at this exact geometry: copy interior tiles, re-encode cropped edge tiles. */
-async function copyLevel(slide: Slide, sourceLevel: number, level: DeepZoomLevel, size: number, inFlight: InFlight, limit: number, write: Write, encode: Encode, signal?: AbortSignal): Promise<number> {
+async function copyLevel(
+  slide: Slide,
+  sourceLevel: number,
+  level: DeepZoomLevel,
+  size: number,
+  inFlight: InFlight,
+  limit: number,
+  write: Write,
+  encode: Encode,
+  signal?: AbortSignal,
+): Promise<number> {
   let copied = 0;
   for (let row = 0; row < level.rows; row++) {
     checkAborted(signal);
@@ -165,7 +191,12 @@ async function copyLevel(slide: Slide, sourceLevel: number, level: DeepZoomLevel
       const interior = (col + 1) * size <= level.width && (row + 1) * size <= level.height;
       if (interior) {
         copied++;
-        write(level.level, col, row, slide.readRawTile(sourceLevel, col, row).then((raw) => raw.bytes));
+        write(
+          level.level,
+          col,
+          row,
+          slide.readRawTile(sourceLevel, col, row).then((raw) => raw.bytes),
+        );
       } else {
         write(level.level, col, row, slide.readTile(sourceLevel, col, row).then(encode));
       }
@@ -210,7 +241,10 @@ async function streamPass(
     const needWidth = Math.min(source.tileWidth, source.width - col * source.tileWidth);
     const needHeight = Math.min(source.tileHeight, source.height - row * source.tileHeight);
     if (image.width < needWidth || image.height < needHeight) {
-      throw new WsiError("CORRUPT", `${slide.metadata.name}: a JPEG tile is ${image.width} × ${image.height}, smaller than the declared ${needWidth} × ${needHeight}.`);
+      throw new WsiError(
+        "CORRUPT",
+        `${slide.metadata.name}: a JPEG tile is ${image.width} × ${image.height}, smaller than the declared ${needWidth} × ${needHeight}.`,
+      );
     }
     return { image, raw: raw.bytes };
   };
@@ -226,4 +260,3 @@ async function streamPass(
   });
   return copied;
 }
-

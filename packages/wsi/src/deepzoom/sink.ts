@@ -81,4 +81,3 @@ export function createFolderSink(outDir: string): TileSink {
 function ignoreMissing(error: NodeJS.ErrnoException): void {
   if (error.code !== "ENOENT") throw error;
 }
-

@@ -69,7 +69,12 @@ const cases: [string, () => Promise<() => Promise<unknown>>, WsiErrorCode, RegEx
     "UNSUPPORTED_FORMAT",
     /open the series folder/,
   ],
-  ["a DICOM file that is not a whole-slide image", async () => () => openSlide(createMemorySource(nonWsiDicom(), "ct.dcm")), "UNSUPPORTED_FORMAT", /not a whole-slide image/],
+  [
+    "a DICOM file that is not a whole-slide image",
+    async () => () => openSlide(createMemorySource(nonWsiDicom(), "ct.dcm")),
+    "UNSUPPORTED_FORMAT",
+    /not a whole-slide image/,
+  ],
   [
     "a folder of instances of two series",
     async () => {

@@ -25,10 +25,16 @@ export function frameCodingOf(instance: DicomInstance): FrameCoding {
   else if (ts === DicomTransferSyntax.jpeg2000 || ts === DicomTransferSyntax.jpeg2000Lossless) coding = "jpeg2000";
   else if (ts === DicomTransferSyntax.explicitLittle || ts === DicomTransferSyntax.implicitLittle) coding = "none";
   else {
-    throw new WsiError("UNSUPPORTED_COMPRESSION", `${name}: its frames use DICOM transfer syntax ${ts || "(none)"}, which pathx does not decode (it reads JPEG baseline, JPEG 2000 and uncompressed frames).`);
+    throw new WsiError(
+      "UNSUPPORTED_COMPRESSION",
+      `${name}: its frames use DICOM transfer syntax ${ts || "(none)"}, which pathx does not decode (it reads JPEG baseline, JPEG 2000 and uncompressed frames).`,
+    );
   }
   if (instance.bitsAllocated !== 8 || (instance.samplesPerPixel !== 3 && instance.samplesPerPixel !== 1)) {
-    throw new WsiError("UNSUPPORTED_COMPRESSION", `${name}: has ${instance.samplesPerPixel} samples of ${instance.bitsAllocated} bits per pixel; pathx reads 8-bit RGB and greyscale.`);
+    throw new WsiError(
+      "UNSUPPORTED_COMPRESSION",
+      `${name}: has ${instance.samplesPerPixel} samples of ${instance.bitsAllocated} bits per pixel; pathx reads 8-bit RGB and greyscale.`,
+    );
   }
   return coding;
 }
@@ -84,9 +90,15 @@ export async function decodeFrame(instance: DicomInstance, coding: FrameCoding, 
   const image =
     coding === "jpeg2000"
       ? await decodeJpeg2000(bytes, { colour: instance.photometric.startsWith("YBR_FULL") ? "ycbcr" : "rgb" })
-      : await decodeJpeg(instance.photometric === "RGB" ? rawFrame(instance, coding, bytes).bytes : bytes, into && into.length >= instance.tileWidth * instance.tileHeight * 3 ? into : undefined);
+      : await decodeJpeg(
+          instance.photometric === "RGB" ? rawFrame(instance, coding, bytes).bytes : bytes,
+          into && into.length >= instance.tileWidth * instance.tileHeight * 3 ? into : undefined,
+        );
   if (image.width < instance.tileWidth || image.height < instance.tileHeight) {
-    throw new WsiError("CORRUPT", `${instance.source.name}: a frame decoded to ${image.width} × ${image.height}, not the ${instance.tileWidth} × ${instance.tileHeight} the header says.`);
+    throw new WsiError(
+      "CORRUPT",
+      `${instance.source.name}: a frame decoded to ${image.width} × ${image.height}, not the ${instance.tileWidth} × ${instance.tileHeight} the header says.`,
+    );
   }
   return image;
 }

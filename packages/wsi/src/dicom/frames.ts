@@ -30,7 +30,10 @@ export async function locateFrames(instance: DicomInstance): Promise<(index: num
   if (!instance.encapsulated) {
     const frameBytes = instance.tileWidth * instance.tileHeight * instance.samplesPerPixel * (instance.bitsAllocated / 8);
     if (instance.pixelDataLength < frameBytes * frames) {
-      throw new WsiError("TRUNCATED", `${name}: the pixel data holds ${instance.pixelDataLength} bytes, not the ${frameBytes * frames} of ${frames} frames; the file is truncated.`);
+      throw new WsiError(
+        "TRUNCATED",
+        `${name}: the pixel data holds ${instance.pixelDataLength} bytes, not the ${frameBytes * frames} of ${frames} frames; the file is truncated.`,
+      );
     }
     return (index) => source.read(instance.pixelDataOffset + index * frameBytes, frameBytes);
   }
@@ -51,13 +54,15 @@ export async function locateFrames(instance: DicomInstance): Promise<(index: num
     const bytes = await source.read(instance.pixelDataOffset + 8, table.length);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const offsets = Array.from({ length: frames }, (_, i) => view.getUint32(i * 4, true));
-    if (offsets.some((o, i) => i > 0 && o <= offsets[i - 1]!)) throw new WsiError("CORRUPT", `${name}: the Basic Offset Table is not in ascending order; the file is damaged.`);
+    if (offsets.some((o, i) => i > 0 && o <= offsets[i - 1]!))
+      throw new WsiError("CORRUPT", `${name}: the Basic Offset Table is not in ascending order; the file is damaged.`);
     return async (index) => {
       const at = firstFragment + offsets[index]!;
       if (index + 1 === frames) return collectUntil(instance, at, undefined);
       const bytes = await source.read(at, checkFrameSize(instance, offsets[index + 1]! - offsets[index]!));
       const frame = splitItems(instance, bytes, at);
-      if (!frame) throw new WsiError("CORRUPT", `${name}: frame ${index + 1}'s fragments do not fill the space the Basic Offset Table gives it; the file is damaged.`);
+      if (!frame)
+        throw new WsiError("CORRUPT", `${name}: frame ${index + 1}'s fragments do not fill the space the Basic Offset Table gives it; the file is damaged.`);
       return frame;
     };
   }
@@ -72,7 +77,8 @@ export async function locateFrames(instance: DicomInstance): Promise<(index: num
 }
 
 function checkFrameSize(instance: DicomInstance, bytes: number): number {
-  if (bytes > limits.maxChunkBytes) throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);
+  if (bytes > limits.maxChunkBytes)
+    throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);
   return bytes;
 }
 
@@ -103,7 +109,8 @@ async function collectFragments(instance: DicomInstance, at: number, length: num
   let total = 0;
   while (total < length) {
     const item = await readItemHeader(instance, at);
-    if (item.tag !== ITEM || item.length === 0xffffffff) throw new WsiError("CORRUPT", `${instance.source.name}: a frame's fragments end early; the file is damaged.`);
+    if (item.tag !== ITEM || item.length === 0xffffffff)
+      throw new WsiError("CORRUPT", `${instance.source.name}: a frame's fragments end early; the file is damaged.`);
     parts.push([at + 8, item.length]);
     total += item.length;
     at += 8 + item.length;
@@ -118,10 +125,12 @@ async function collectUntil(instance: DicomInstance, at: number, end: number | u
   while (end === undefined || at < end) {
     const item = await readItemHeader(instance, at);
     if (item.tag === SEQUENCE_END) break;
-    if (item.tag !== ITEM || item.length === 0xffffffff) throw new WsiError("CORRUPT", `${instance.source.name}: unexpected item in the pixel data at byte ${at}; the file is damaged.`);
+    if (item.tag !== ITEM || item.length === 0xffffffff)
+      throw new WsiError("CORRUPT", `${instance.source.name}: unexpected item in the pixel data at byte ${at}; the file is damaged.`);
     parts.push([at + 8, item.length]);
     total += item.length;
-    if (total > limits.maxChunkBytes) throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);
+    if (total > limits.maxChunkBytes)
+      throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);
     at += 8 + item.length; // the last frame runs to the sequence delimiter
   }
   if (parts.length === 0) throw new WsiError("CORRUPT", `${instance.source.name}: a frame has no fragments; the file is damaged.`);
@@ -135,11 +144,13 @@ async function walkFragments(instance: DicomInstance, at: number): Promise<Frame
   while (at + 8 <= size) {
     const header = await instance.source.read(at, Math.min(10, size - at));
     const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
-    if (view.getUint16(0, true) !== 0xfffe) throw new WsiError("CORRUPT", `${instance.source.name}: the pixel data's item structure is broken at byte ${at}; the file is damaged.`);
+    if (view.getUint16(0, true) !== 0xfffe)
+      throw new WsiError("CORRUPT", `${instance.source.name}: the pixel data's item structure is broken at byte ${at}; the file is damaged.`);
     const tag = view.getUint16(2, true);
     if (tag === SEQUENCE_END) break;
     const length = view.getUint32(4, true);
-    if (tag !== ITEM || length === 0xffffffff) throw new WsiError("CORRUPT", `${instance.source.name}: unexpected item in the pixel data at byte ${at}; the file is damaged.`);
+    if (tag !== ITEM || length === 0xffffffff)
+      throw new WsiError("CORRUPT", `${instance.source.name}: unexpected item in the pixel data at byte ${at}; the file is damaged.`);
     const marker = header.length >= 10 ? (header[8]! << 8) | header[9]! : 0;
     fragments.push({ at: at + 8, length, start: marker === 0xffd8 || marker === 0xff4f });
     if (fragments.length > limits.maxChunksPerImage) throw new WsiError("TOO_LARGE", `${instance.source.name}: too many fragments.`);
@@ -152,7 +163,8 @@ async function walkFragments(instance: DicomInstance, at: number): Promise<Frame
     if (f.start || frames.length === 0) frames.push({ parts: [] });
     frames[frames.length - 1]!.parts.push([f.at, f.length]);
   }
-  if (frames.length > instance.frames) throw new WsiError("CORRUPT", `${instance.source.name}: the pixel data holds ${frames.length} frames, not ${instance.frames}.`);
+  if (frames.length > instance.frames)
+    throw new WsiError("CORRUPT", `${instance.source.name}: the pixel data holds ${frames.length} frames, not ${instance.frames}.`);
   return frames;
 }
 
@@ -160,6 +172,7 @@ async function walkFragments(instance: DicomInstance, at: number): Promise<Frame
 async function readParts(instance: DicomInstance, location: FrameLocation): Promise<Uint8Array> {
   if (location.parts.length === 1) return instance.source.read(location.parts[0]![0], location.parts[0]![1]);
   const total = location.parts.reduce((sum, [, length]) => sum + length, 0);
-  if (total > limits.maxChunkBytes) throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);
+  if (total > limits.maxChunkBytes)
+    throw new WsiError("TOO_LARGE", `${instance.source.name}: a frame is over ${limits.maxChunkBytes >> 20} MiB; refusing to read it.`);
   return Buffer.concat(await Promise.all(location.parts.map(([offset, length]) => instance.source.read(offset, length))));
 }

@@ -78,7 +78,10 @@ async function readHeader(source: ByteSource): Promise<DataSet> {
       // dicom-parser throws strings, or { exception, dataSet } once it has parsed part of the file.
       const detail = String((failure as { exception?: unknown })?.exception ?? (failure instanceof Error ? failure.message : failure));
       const truncated = /past end|overrun|buffer/i.test(detail);
-      throw new WsiError(truncated ? "TRUNCATED" : "CORRUPT", `${source.name}: the DICOM header cannot be read (${detail.replace(/^[\w.]+:\s*/, "")}); the file is ${truncated ? "truncated" : "damaged"}.`);
+      throw new WsiError(
+        truncated ? "TRUNCATED" : "CORRUPT",
+        `${source.name}: the DICOM header cannot be read (${detail.replace(/^[\w.]+:\s*/, "")}); the file is ${truncated ? "truncated" : "damaged"}.`,
+      );
     }
     if (length >= MAX_HEADER) throw new WsiError("TOO_LARGE", `${source.name}: the DICOM header is over ${MAX_HEADER >> 20} MiB; refusing to read it.`);
     length = Math.min(size, length * 4, MAX_HEADER);
@@ -90,7 +93,8 @@ const number = (d: DataSet, tag: string, what: string, name: string): number => 
   const element = d.elements[tag];
   let value: number | undefined;
   if (element) value = element.vr === "UL" ? d.uint32(tag) : element.vr === "US" ? d.uint16(tag) : d.intString(tag);
-  if (value === undefined || !Number.isFinite(value)) throw new WsiError("CORRUPT", `${name}: the DICOM attribute ${what} is missing; not a readable whole-slide image.`);
+  if (value === undefined || !Number.isFinite(value))
+    throw new WsiError("CORRUPT", `${name}: the DICOM attribute ${what} is missing; not a readable whole-slide image.`);
   return value;
 };
 const item = (d: DataSet | undefined, tag: string): DataSet | undefined => d?.elements[tag]?.items?.[0]?.dataSet;
@@ -108,7 +112,10 @@ function readSpacing(d: DataSet): { mppX?: number; mppY?: number } {
 function readPositions(d: DataSet, frames: number, name: string): Int32Array {
   const items = d.elements.x52009230?.items;
   if (!items || items.length !== frames) {
-    throw new WsiError("CORRUPT", `${name}: a TILED_SPARSE instance needs one per-frame functional group per frame (found ${items?.length ?? 0} for ${frames} frames).`);
+    throw new WsiError(
+      "CORRUPT",
+      `${name}: a TILED_SPARSE instance needs one per-frame functional group per frame (found ${items?.length ?? 0} for ${frames} frames).`,
+    );
   }
   const positions = new Int32Array(frames * 2);
   items.forEach((entry, i) => {
@@ -140,7 +147,10 @@ export async function readDicomInstance(source: ByteSource): Promise<DicomInstan
   const d = await readHeader(source);
   const sopClass = text(d, "x00080016");
   if (sopClass !== WSI_SOP_CLASS_UID) {
-    throw new WsiError("UNSUPPORTED_FORMAT", `${name}: is a DICOM file but not a whole-slide image (SOP class ${sopClass || "missing"}); pathx reads VL Whole Slide Microscopy instances.`);
+    throw new WsiError(
+      "UNSUPPORTED_FORMAT",
+      `${name}: is a DICOM file but not a whole-slide image (SOP class ${sopClass || "missing"}); pathx reads VL Whole Slide Microscopy instances.`,
+    );
   }
   const imageType = (d.string("x00080008") ?? "").split("\\").map((v) => v.trim());
   const flavour = (["LABEL", "OVERVIEW", "THUMBNAIL"] as const).find((f) => imageType[2] === f) ?? "VOLUME";

@@ -38,7 +38,10 @@ export function groupImages(instances: DicomInstance[]): DicomImage[] {
       let expected = 0;
       for (const part of parts) {
         if (part.concatenation!.frameOffset !== expected) {
-          throw new WsiError("CORRUPT", `${part.source.name}: its concatenation frame offset is ${part.concatenation!.frameOffset}, expected ${expected}; the series is damaged.`);
+          throw new WsiError(
+            "CORRUPT",
+            `${part.source.name}: its concatenation frame offset is ${part.concatenation!.frameOffset}, expected ${expected}; the series is damaged.`,
+          );
         }
         expected += part.frames;
       }
@@ -107,7 +110,10 @@ function buildFrameIndex(image: DicomImage, across: number, down: number): (col:
   if (first.tiledFull) {
     // Frames run along rows, then down; further focal planes and optical paths follow: we show the first.
     if (total < tiles) {
-      throw new WsiError("TRUNCATED", `${first.source.name}: holds ${total} frames but a ${across} × ${down} tile grid needs ${tiles}; instances or frames are missing.`);
+      throw new WsiError(
+        "TRUNCATED",
+        `${first.source.name}: holds ${total} frames but a ${across} × ${down} tile grid needs ${tiles}; instances or frames are missing.`,
+      );
     }
     return (col, row) => refAt(row * across + col);
   }
@@ -119,7 +125,10 @@ function buildFrameIndex(image: DicomImage, across: number, down: number): (col:
       const x = positions[i * 2]! - 1;
       const y = positions[i * 2 + 1]! - 1;
       if (x < 0 || y < 0 || x % first.tileWidth || y % first.tileHeight) {
-        throw new WsiError("CORRUPT", `${instance.source.name}: frame ${i + 1} sits at ${x + 1},${y + 1}, off the tile grid; pathx reads tiles aligned to the grid.`);
+        throw new WsiError(
+          "CORRUPT",
+          `${instance.source.name}: frame ${i + 1} sits at ${x + 1},${y + 1}, off the tile grid; pathx reads tiles aligned to the grid.`,
+        );
       }
       const tile = (y / first.tileHeight) * across + x / first.tileWidth;
       if (x / first.tileWidth < across && y / first.tileHeight < down && map[tile] === -1) map[tile] = global; // first focal plane wins

@@ -21,7 +21,12 @@ describe("Part 10 encoder", () => {
       { tag: 0x00080060, vr: "CS", value: "SM" },
     ]);
     expect(out.readUInt16LE(0)).toBe(0x0008);
-    expect(() => encodeDataset([{ tag: 0x00080060, vr: "CS", value: "SM" }, { tag: 0x00080060, vr: "CS", value: "CT" }])).toThrow(/given twice/);
+    expect(() =>
+      encodeDataset([
+        { tag: 0x00080060, vr: "CS", value: "SM" },
+        { tag: 0x00080060, vr: "CS", value: "CT" },
+      ]),
+    ).toThrow(/given twice/);
     expect(() => encodeElement({ tag: 0x00081090, vr: "LO", value: "x".repeat(70_000) })).toThrow(/too long/);
   });
 

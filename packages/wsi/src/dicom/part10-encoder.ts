@@ -6,8 +6,29 @@ import { createHash, randomUUID } from "node:crypto";
  */
 
 export type Vr =
-  | "AE" | "AT" | "CS" | "DA" | "DS" | "DT" | "FD" | "FL" | "IS" | "LO" | "LT" | "OB" | "PN"
-  | "OV" | "SH" | "SL" | "SQ" | "ST" | "TM" | "UI" | "UL" | "US" | "UT";
+  | "AE"
+  | "AT"
+  | "CS"
+  | "DA"
+  | "DS"
+  | "DT"
+  | "FD"
+  | "FL"
+  | "IS"
+  | "LO"
+  | "LT"
+  | "OB"
+  | "PN"
+  | "OV"
+  | "SH"
+  | "SL"
+  | "SQ"
+  | "ST"
+  | "TM"
+  | "UI"
+  | "UL"
+  | "US"
+  | "UT";
 
 export interface DicomElement {
   tag: number; // (group << 16) | element
@@ -46,31 +67,41 @@ function encodeValue(element: DicomElement): Buffer {
     case "US": {
       const values = list(value as number | number[]);
       const out = Buffer.alloc(values.length * 2);
-      values.forEach((v, i) => out.writeUInt16LE(v, i * 2));
+      values.forEach((v, i) => {
+        out.writeUInt16LE(v, i * 2);
+      });
       return out;
     }
     case "SL": {
       const values = list(value as number | number[]);
       const out = Buffer.alloc(values.length * 4);
-      values.forEach((v, i) => out.writeInt32LE(v, i * 4));
+      values.forEach((v, i) => {
+        out.writeInt32LE(v, i * 4);
+      });
       return out;
     }
     case "UL": {
       const values = list(value as number | number[]);
       const out = Buffer.alloc(values.length * 4);
-      values.forEach((v, i) => out.writeUInt32LE(v, i * 4));
+      values.forEach((v, i) => {
+        out.writeUInt32LE(v, i * 4);
+      });
       return out;
     }
     case "FL": {
       const values = list(value as number | number[]);
       const out = Buffer.alloc(values.length * 4);
-      values.forEach((v, i) => out.writeFloatLE(v, i * 4));
+      values.forEach((v, i) => {
+        out.writeFloatLE(v, i * 4);
+      });
       return out;
     }
     case "FD": {
       const values = list(value as number | number[]);
       const out = Buffer.alloc(values.length * 8);
-      values.forEach((v, i) => out.writeDoubleLE(v, i * 8));
+      values.forEach((v, i) => {
+        out.writeDoubleLE(v, i * 8);
+      });
       return out;
     }
     case "AT": {

@@ -39,7 +39,11 @@ describe("reading DICOM WSI fixtures", () => {
     expect(slide.metadata.levels[0]).toMatchObject({ width: 50, height: 50, tileWidth: 10, tileHeight: 10, compression: "none" });
     const script = "import sys, pydicom; d = pydicom.dcmread(sys.argv[1]); sys.stdout.buffer.write(d.pixel_array.tobytes())";
     const frames = execFileSync("/usr/bin/python3", ["-c", script, path], { maxBuffer: 1 << 24 });
-    for (const [col, row] of [[0, 0], [2, 3], [4, 4]] as const) {
+    for (const [col, row] of [
+      [0, 0],
+      [2, 3],
+      [4, 4],
+    ] as const) {
       const index = row * 5 + col;
       const tile = await slide.readTile(0, col, row);
       expect(tile.data.equals(frames.subarray(index * 300, (index + 1) * 300))).toBe(true);
@@ -48,7 +52,11 @@ describe("reading DICOM WSI fixtures", () => {
   });
 });
 
-async function expectMatchesTruth(slide: Slide, frame: (level: number, col: number, row: number) => Promise<RgbImage>, omitted: (c: number, r: number) => boolean = () => false) {
+async function expectMatchesTruth(
+  slide: Slide,
+  frame: (level: number, col: number, row: number) => Promise<RgbImage>,
+  omitted: (c: number, r: number) => boolean = () => false,
+) {
   for (const level of slide.metadata.levels) {
     for (let row = 0; row * level.tileHeight < level.height; row++) {
       for (let col = 0; col * level.tileWidth < level.width; col++) {
@@ -69,13 +77,29 @@ describe("reading DICOM WSI series folders", () => {
     ["TILED_FULL, Extended Offset Table, with a label", { layout: { offsetTable: "extended" as const }, label: true }],
     ["TILED_FULL, Basic Offset Table, level 0 a concatenation of 3 instances", { concatenationParts: 3 }],
     ["TILED_FULL, no offset table, frames over 3 fragments", { layout: { offsetTable: "empty" as const, fragmentsPerFrame: 3 } }],
-    ["TILED_SPARSE with unscanned tiles, no offset table", { omitTile: (c: number, r: number) => (c + r) % 3 === 0, layout: { offsetTable: "empty" as const } }],
+    [
+      "TILED_SPARSE with unscanned tiles, no offset table",
+      { omitTile: (c: number, r: number) => (c + r) % 3 === 0, layout: { offsetTable: "empty" as const } },
+    ],
     ["TILED_FULL, JPEG 2000 frames (YBR_ICT)", { jpeg2000: true }],
-    ["TILED_SPARSE in a concatenation, Basic Offset Table, 2 fragments a frame", { omitTile: (c: number, r: number) => c === r, concatenationParts: 2, layout: { fragmentsPerFrame: 2 } }],
+    [
+      "TILED_SPARSE in a concatenation, Basic Offset Table, 2 fragments a frame",
+      { omitTile: (c: number, r: number) => c === r, concatenationParts: 2, layout: { fragmentsPerFrame: 2 } },
+    ],
   ])("%s", async (_label, options) => {
-    const written = await writeTestDicomSeries(join(work, `series-${Math.random().toString(36).slice(2)}`), { width: 1000, height: 700, tileSize: 128, levels: 3, ...options });
+    const written = await writeTestDicomSeries(join(work, `series-${Math.random().toString(36).slice(2)}`), {
+      width: 1000,
+      height: 700,
+      tileSize: 128,
+      levels: 3,
+      ...options,
+    });
     const slide = await openSlideAt(written.dir);
-    expect(slide.metadata.levels.map((l) => [l.width, l.height, l.tileWidth])).toEqual([[1000, 700, 128], [500, 350, 128], [250, 175, 128]]);
+    expect(slide.metadata.levels.map((l) => [l.width, l.height, l.tileWidth])).toEqual([
+      [1000, 700, 128],
+      [500, 350, 128],
+      [250, 175, 128],
+    ]);
     expect(slide.metadata.mppX).toBeCloseTo(0.25, 6);
     expect(slide.metadata.associated.map((a) => a.name)).toEqual("label" in options ? ["label"] : []);
     await expectMatchesTruth(slide, written.frame, "omitTile" in options ? options.omitTile : undefined);

@@ -24,7 +24,9 @@ function srgbCurve(): Buffer {
   const out = Buffer.alloc(12 + params.length * 4);
   out.write("para", 0, "ascii");
   out.writeUInt16BE(3, 8);
-  params.forEach((p, i) => out.writeInt32BE(s15Fixed16(p), 12 + i * 4));
+  params.forEach((p, i) => {
+    out.writeInt32BE(s15Fixed16(p), 12 + i * 4);
+  });
   return out;
 }
 

@@ -20,7 +20,15 @@ function verify(path: string): { errors: string[]; warnings: string[] } {
 }
 
 /** pydicom (Debian python3-pydicom) as an independent reader: a few attributes and frame sizes. */
-function readWithPydicom(path: string): { frames: number; rows: number; photometric: string; patientId: string; study: string; series: string; frameSizes: number[] } {
+function readWithPydicom(path: string): {
+  frames: number;
+  rows: number;
+  photometric: string;
+  patientId: string;
+  study: string;
+  series: string;
+  frameSizes: number[];
+} {
   const script = `
 import json, sys, pydicom
 from pydicom.encaps import generate_pixel_data_frame

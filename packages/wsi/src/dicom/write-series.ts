@@ -5,23 +5,8 @@ import { type JpegHeaderInfo, photometricOfJpeg, readJpegHeader } from "../codec
 import { WsiError, toWsiError } from "../errors";
 import type { RgbImage } from "../image";
 import type { Slide } from "../slide";
-import {
-  TransferSyntax,
-  createUid,
-  encodeDataset,
-  encodeElementHeader,
-  encodeFileMeta,
-  encodeItemHeader,
-  encodeSequenceDelimiter,
-} from "./part10-encoder";
-import {
-  COMPRESSION_RATIO_PLACEHOLDER,
-  type InstanceGeometry,
-  type SeriesIdentity,
-  WSI_SOP_CLASS_UID,
-  buildWsiDataset,
-  formatDs,
-} from "./wsi-dataset";
+import { TransferSyntax, createUid, encodeDataset, encodeElementHeader, encodeFileMeta, encodeItemHeader, encodeSequenceDelimiter } from "./part10-encoder";
+import { COMPRESSION_RATIO_PLACEHOLDER, type InstanceGeometry, type SeriesIdentity, WSI_SOP_CLASS_UID, buildWsiDataset, formatDs } from "./wsi-dataset";
 
 export interface DicomExportOptions {
   /** PatientID (and PatientName) of every instance: the lab's pseudonym, never the real id. */
@@ -63,7 +48,8 @@ const SECTION_THICKNESS_MM = 0.004;
 export async function writeDicomSeries(slide: Slide, outDir: string, options: DicomExportOptions = {}): Promise<DicomExportResult> {
   const meta = slide.metadata;
   const quality = options.quality ?? 90;
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) throw new WsiError("INVALID_OPTIONS", `quality must be a whole number from 1 to 100 (got ${quality}).`);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+    throw new WsiError("INVALID_OPTIONS", `quality must be a whole number from 1 to 100 (got ${quality}).`);
   const mppX = meta.mppX ?? options.mpp;
   const mppY = meta.mppY ?? options.mpp;
   if (!mppX || !mppY) {
@@ -128,7 +114,10 @@ export async function writeDicomSeries(slide: Slide, outDir: string, options: Di
     files.push(path);
   }
   if (options.includeLabel) {
-    for (const [name, kind] of [["label", "LABEL"], ["macro", "OVERVIEW"]] as const) {
+    for (const [name, kind] of [
+      ["label", "LABEL"],
+      ["macro", "OVERVIEW"],
+    ] as const) {
       if (!meta.associated.some((a) => a.name === name)) continue;
       const image = await slide.readAssociated(name);
       const bytes = await encodeJpeg(image, quality, { subsampled: true });
@@ -182,6 +171,7 @@ function splitPseudonym(pseudonym: string | undefined): { patientId: string; pat
   if (!pseudonym) return { patientId: "", patientIdIssuer: "" };
   const match = /^(hmac-sha256):([0-9a-f]{64})$/.exec(pseudonym);
   if (match) return { patientId: match[2]!, patientIdIssuer: `pathx ${match[1]} pseudonym` };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the check refuses.
   if (pseudonym.length > 64 || /[\\\x00-\x1f]/.test(pseudonym)) {
     throw new WsiError("INVALID_OPTIONS", "the patient pseudonym must be an hmac-sha256:<hex> pseudonym or at most 64 plain characters.");
   }
@@ -258,7 +248,13 @@ export async function writeDicomInstance(
   try {
     file = await open(partial, "w");
     const eight = new Uint8Array(image.frames * 8);
-    const extended = tableKind === "extended" ? [{ tag: 0x7fe00001, vr: "OV" as const, value: eight }, { tag: 0x7fe00002, vr: "OV" as const, value: eight }] : [];
+    const extended =
+      tableKind === "extended"
+        ? [
+            { tag: 0x7fe00001, vr: "OV" as const, value: eight },
+            { tag: 0x7fe00002, vr: "OV" as const, value: eight },
+          ]
+        : [];
     const basicBytes = tableKind === "basic" ? image.frames * 4 : 0;
     const dataset = encodeDataset([...buildWsiDataset(series, image), ...extended]);
     const meta = encodeFileMeta(WSI_SOP_CLASS_UID, image.sopInstanceUid, layout.transferSyntax ?? TransferSyntax.jpegBaseline);
@@ -293,15 +289,23 @@ export async function writeDicomInstance(
     }
     if (tableKind === "extended") {
       const table = Buffer.alloc(image.frames * 16 + 12);
-      offsets.forEach((offset, i) => table.writeBigUInt64LE(BigInt(offset), i * 8));
+      offsets.forEach((offset, i) => {
+        table.writeBigUInt64LE(BigInt(offset), i * 8);
+      });
       encodeElementHeader(0x7fe00002, "OV", eight.length).copy(table, image.frames * 8);
-      lengths.forEach((length, i) => table.writeBigUInt64LE(BigInt(length), image.frames * 8 + 12 + i * 8));
+      lengths.forEach((length, i) => {
+        table.writeBigUInt64LE(BigInt(length), image.frames * 8 + 12 + i * 8);
+      });
       await file.write(table, 0, table.length, extendedPosition);
       await file.close();
       file = undefined;
     } else if (tableKind === "empty" || offsets[offsets.length - 1]! <= 0xffffffff) {
       const table = tableKind === "empty" ? Buffer.alloc(0) : Buffer.alloc(image.frames * 4);
-      if (tableKind === "basic") offsets.forEach((offset, i) => table.writeUInt32LE(offset, i * 4));
+      if (tableKind === "basic") {
+        offsets.forEach((offset, i) => {
+          table.writeUInt32LE(offset, i * 4);
+        });
+      }
       await file.write(table, 0, table.length, tablePosition);
       await file.close();
       file = undefined;

@@ -105,8 +105,18 @@ export function buildWsiDataset(series: SeriesIdentity, image: InstanceGeometry)
     el(0x00201040, "LO", "SLIDE_CORNER"),
     el(0x00209221, "SQ", [[el(0x00209164, "UI", series.dimensionOrganizationUid)]]),
     el(0x00209222, "SQ", [
-      [el(0x00209164, "UI", series.dimensionOrganizationUid), el(0x00209165, "AT", 0x0048021f), el(0x00209167, "AT", 0x0048021a), el(0x00209421, "LO", "Row Position")],
-      [el(0x00209164, "UI", series.dimensionOrganizationUid), el(0x00209165, "AT", 0x0048021e), el(0x00209167, "AT", 0x0048021a), el(0x00209421, "LO", "Column Position")],
+      [
+        el(0x00209164, "UI", series.dimensionOrganizationUid),
+        el(0x00209165, "AT", 0x0048021f),
+        el(0x00209167, "AT", 0x0048021a),
+        el(0x00209421, "LO", "Row Position"),
+      ],
+      [
+        el(0x00209164, "UI", series.dimensionOrganizationUid),
+        el(0x00209165, "AT", 0x0048021e),
+        el(0x00209167, "AT", 0x0048021a),
+        el(0x00209421, "LO", "Column Position"),
+      ],
     ]),
     el(0x00209311, "CS", image.sparsePositions ? "TILED_SPARSE" : "TILED_FULL"),
     el(0x00280002, "US", 3),
@@ -129,12 +139,7 @@ export function buildWsiDataset(series: SeriesIdentity, image: InstanceGeometry)
     el(0x00400518, "SQ", [code("433466003", "SCT", "Microscope slide")]),
     el(0x00400555, "SQ", []),
     el(0x00400560, "SQ", [
-      [
-        el(0x00400551, "LO", series.containerId),
-        el(0x00400554, "UI", series.specimenUid),
-        el(0x00400562, "SQ", []),
-        el(0x00400610, "SQ", []),
-      ],
+      [el(0x00400551, "LO", series.containerId), el(0x00400554, "UI", series.specimenUid), el(0x00400562, "SQ", []), el(0x00400610, "SQ", [])],
     ]),
     el(0x00480006, "UL", image.totalWidth),
     el(0x00480007, "UL", image.totalHeight),
@@ -200,10 +205,7 @@ function perFramePositions(positions: Int32Array, spacing: { x: number; y: numbe
 }
 
 function sharedFunctionalGroups(image: InstanceGeometry, frameType: string[]): DicomElement[] {
-  const groups: DicomElement[] = [
-    el(0x00400710, "SQ", [[el(0x00089007, "CS", frameType)]]),
-    el(0x00480207, "SQ", [[el(0x00480106, "SH", "1")]]),
-  ];
+  const groups: DicomElement[] = [el(0x00400710, "SQ", [[el(0x00089007, "CS", frameType)]]), el(0x00480207, "SQ", [[el(0x00480106, "SH", "1")]])];
   groups.push(
     el(0x00289110, "SQ", [
       [el(0x00180050, "DS", formatDs(image.sectionThicknessMm)), el(0x00280030, "DS", [formatDs(image.spacingMm.y), formatDs(image.spacingMm.x)])],

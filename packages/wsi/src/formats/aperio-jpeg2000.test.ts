@@ -33,13 +33,24 @@ describe("Aperio SVS with JPEG 2000 tiles", () => {
       const theirs = await openslideProperties(path);
       const slide = await openSlideAt(path);
       expect(slide.metadata).toMatchObject({ format: "aperio-svs", width: 1500, height: 1100, mppX: 0.499 });
-      expect(slide.metadata.levels.map((l) => [l.width, l.height, l.compression])).toEqual([[1500, 1100, "jpeg2000"], [750, 550, "jpeg2000"]]);
+      expect(slide.metadata.levels.map((l) => [l.width, l.height, l.compression])).toEqual([
+        [1500, 1100, "jpeg2000"],
+        [750, 550, "jpeg2000"],
+      ]);
       expect(theirs["openslide.level[1].width"]).toBe("750");
-      for (const [level, x, y, w, h] of [[0, 200, 300, 500, 400], [1, 500, 400, 250, 150]] as const) {
+      for (const [level, x, y, w, h] of [
+        [0, 200, 300, 500, 400],
+        [1, 500, 400, 250, 150],
+      ] as const) {
         const ours = await readSlideRegion(slide, level, x, y, w, h);
         const scale = 2 ** level;
         expect(psnr(ours, await openslideRegion(path, level, x * scale, y * scale, w, h))).toBeGreaterThan(38);
-        expect(psnr(ours, renderRegion((px, py) => tissuePixel(px * scale, py * scale), x, y, w, h))).toBeGreaterThan(30);
+        expect(
+          psnr(
+            ours,
+            renderRegion((px, py) => tissuePixel(px * scale, py * scale), x, y, w, h),
+          ),
+        ).toBeGreaterThan(30);
       }
       const raw = await slide.readRawTile(0, 1, 1);
       expect(raw.kind).toBe("other"); // browsers do not show JPEG 2000: tiles are re-encoded

@@ -17,7 +17,10 @@ export function hasDicomMagic(head: Uint8Array): boolean {
 async function assembleSeries(name: string, instances: DicomInstance[], close: () => Promise<void>): Promise<SlideParts> {
   const series = new Set(instances.map((i) => i.seriesUid));
   if (series.size > 1) {
-    throw new WsiError("UNSUPPORTED_FORMAT", `${name}: holds instances of ${series.size} different DICOM series; a slide is one series: put each series in its own folder.`);
+    throw new WsiError(
+      "UNSUPPORTED_FORMAT",
+      `${name}: holds instances of ${series.size} different DICOM series; a slide is one series: put each series in its own folder.`,
+    );
   }
   const images = groupImages(instances);
   const volumes = images.filter((i) => i.first.flavour === "VOLUME").sort((a, b) => b.first.totalWidth - a.first.totalWidth);
@@ -27,10 +30,17 @@ async function assembleSeries(name: string, instances: DicomInstance[], close: (
     if (!levels.some((l) => l.first.totalWidth === image.first.totalWidth && l.first.totalHeight === image.first.totalHeight)) levels.push(image);
   }
   if (levels.length === 0) {
-    throw new WsiError("UNSUPPORTED_FORMAT", `${name}: has no VOLUME image (only ${[...new Set(images.map((i) => i.first.flavour.toLowerCase()))].join(", ")}); give the series' pyramid levels too.`);
+    throw new WsiError(
+      "UNSUPPORTED_FORMAT",
+      `${name}: has no VOLUME image (only ${[...new Set(images.map((i) => i.first.flavour.toLowerCase()))].join(", ")}); give the series' pyramid levels too.`,
+    );
   }
   const associated: Partial<Record<AssociatedName, ReturnType<typeof dicomAssociated>>> = {};
-  for (const [flavour, as] of [["LABEL", "label"], ["OVERVIEW", "macro"], ["THUMBNAIL", "thumbnail"]] as const) {
+  for (const [flavour, as] of [
+    ["LABEL", "label"],
+    ["OVERVIEW", "macro"],
+    ["THUMBNAIL", "thumbnail"],
+  ] as const) {
     const image = images.find((i) => i.first.flavour === flavour);
     if (image) associated[as] = dicomAssociated(image);
   }
@@ -87,7 +97,10 @@ async function fileHasDicomMagic(path: string): Promise<boolean> {
 
 async function dicomFilesIn(folder: string): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true });
-  const files = entries.filter((e) => e.isFile() && !e.name.startsWith(".")).map((e) => join(folder, e.name)).sort();
+  const files = entries
+    .filter((e) => e.isFile() && !e.name.startsWith("."))
+    .map((e) => join(folder, e.name))
+    .sort();
   const flags = await Promise.all(files.map(fileHasDicomMagic));
   return files.filter((_, i) => flags[i]);
 }

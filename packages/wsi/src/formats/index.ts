@@ -17,7 +17,10 @@ export const formatReaders: readonly FormatReader[] = [aperioReader, omeReader, 
 export function layoutSlide(file: TiffFile, name: string): SlideLayout {
   const reader = formatReaders.find((r) => r.detect(file));
   if (!reader) {
-    throw new WsiError("UNSUPPORTED_FORMAT", `${name}: is a TIFF without tiles, so not a whole-slide image. Supported: Aperio SVS, tiled pyramidal TIFF, OME-TIFF.`);
+    throw new WsiError(
+      "UNSUPPORTED_FORMAT",
+      `${name}: is a TIFF without tiles, so not a whole-slide image. Supported: Aperio SVS, tiled pyramidal TIFF, OME-TIFF.`,
+    );
   }
   const layout = reader.layout(file, name);
   if (layout.levels.length === 0) {

@@ -54,7 +54,11 @@ describe("Hamamatsu NDPI, native", () => {
     m.levels.forEach((l, i) => {
       expect([l.width, l.height]).toEqual([Number(theirs[`openslide.level[${i}].width`]), Number(theirs[`openslide.level[${i}].height`])]);
     });
-    expect(m.levels.map((l) => [l.tileWidth, l.tileHeight])).toEqual([[512, 512], [512, 512], [512, 384]]);
+    expect(m.levels.map((l) => [l.tileWidth, l.tileHeight])).toEqual([
+      [512, 512],
+      [512, 512],
+      [512, 384],
+    ]);
     expect(m.mppX).toBeCloseTo(Number(theirs["openslide.mpp-x"]), 6);
     expect(String(m.objectivePower)).toBe(theirs["openslide.objective-power"]);
     for (const key of Object.keys(theirs).filter((k) => k.startsWith("hamamatsu."))) expect([key, m.properties[key]]).toEqual([key, theirs[key]]);
@@ -81,7 +85,12 @@ describe("Hamamatsu NDPI, native", () => {
 
   it("a level over 65 535 px wide (SOF width 0)", async () => {
     const path = join(work, "wide.ndpi");
-    await writeNdpi(path, { levels: [{ width: 66_560, height: 48, restartInterval: 32 }, { width: 33_280, height: 24, restartInterval: 0 }] });
+    await writeNdpi(path, {
+      levels: [
+        { width: 66_560, height: 48, restartInterval: 32 },
+        { width: 33_280, height: 24, restartInterval: 0 },
+      ],
+    });
     const theirs = await openslideProperties(path);
     expect(theirs["openslide.level[0].width"]).toBe("66560");
     const slide = await openSlideAt(path);
@@ -92,7 +101,13 @@ describe("Hamamatsu NDPI, native", () => {
 
   it("a file over 4 GiB (sparse): 64-bit directory offsets and restored high offset bits", async () => {
     const path = join(work, "big.ndpi");
-    const written = await writeNdpi(path, { levels: [{ width: 1024, height: 512, restartInterval: 16 }, { width: 512, height: 256, restartInterval: 0 }], gapBytes: 4.5 * 2 ** 30 });
+    const written = await writeNdpi(path, {
+      levels: [
+        { width: 1024, height: 512, restartInterval: 16 },
+        { width: 512, height: 256, restartInterval: 0 },
+      ],
+      gapBytes: 4.5 * 2 ** 30,
+    });
     expect(written.images[0]!.stripOffset).toBeGreaterThan(2 ** 32);
     expect(Number((await openslideProperties(path))["openslide.level[0].width"])).toBe(1024);
     await expectSameAsOpenslide(path, 0, 200, 100, 700, 400);

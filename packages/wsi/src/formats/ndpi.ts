@@ -22,19 +22,24 @@ async function readStrip(source: ByteSource, size: number, d: NdpiDirectory): Pr
   const where = `${source.name}: NDPI directory ${d.index}`;
   const width = (await d.number(Tag.ImageWidth)) ?? 0;
   const height = (await d.number(Tag.ImageLength)) ?? 0;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new WsiError("CORRUPT", `${where} has no valid image size (${width} × ${height}).`);
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    throw new WsiError("CORRUPT", `${where} has no valid image size (${width} × ${height}).`);
   if (width > limits.maxImageSide || height > limits.maxImageSide) {
     throw new WsiError("TOO_LARGE", `${where} claims ${width} × ${height} pixels, more than the ${limits.maxImageSide} px per side this engine accepts.`);
   }
   const rowsPerStrip = (await d.number(Tag.RowsPerStrip)) ?? height;
-  if (rowsPerStrip !== height) throw new WsiError("CORRUPT", `${where} has ${rowsPerStrip} rows per strip for an image ${height} high; an NDPI level is one strip.`);
+  if (rowsPerStrip !== height)
+    throw new WsiError("CORRUPT", `${where} has ${rowsPerStrip} rows per strip for an image ${height} high; an NDPI level is one strip.`);
   const compression = (await d.number(Tag.Compression)) ?? 1;
   if (compression !== 7) throw new WsiError("UNSUPPORTED_COMPRESSION", `${where} uses TIFF compression ${compression}; NDPI images are JPEG.`);
   const offset = await d.fileOffset(Tag.StripOffsets);
   const byteCount = (await d.number(Tag.StripByteCounts)) ?? 0;
   if (offset === undefined || byteCount < 4) throw new WsiError("CORRUPT", `${where} has no image data.`);
   if (offset + byteCount > size) {
-    throw new WsiError("TRUNCATED", `${where} has image data up to byte ${offset + byteCount} but the file ends at byte ${size}; it is truncated (incomplete copy or upload). Copy it again.`);
+    throw new WsiError(
+      "TRUNCATED",
+      `${where} has image data up to byte ${offset + byteCount} but the file ends at byte ${size}; it is truncated (incomplete copy or upload). Copy it again.`,
+    );
   }
   return { where, width, height, offset, byteCount };
 }
@@ -44,11 +49,15 @@ async function readHeader(source: ByteSource, strip: Strip): Promise<JpegHeader>
     const bytes = await source.read(strip.offset, Math.min(length, strip.byteCount));
     const header = parseJpegHeader(bytes, strip.where);
     if (header) {
-      if (header.components !== 3) throw new WsiError("UNSUPPORTED_FORMAT", `${strip.where}: a ${header.components}-component JPEG; only colour (3-component) NDPI is supported.`);
+      if (header.components !== 3)
+        throw new WsiError("UNSUPPORTED_FORMAT", `${strip.where}: a ${header.components}-component JPEG; only colour (3-component) NDPI is supported.`);
       // SOF says 0 (or wraps) for sides over 65 535: the TIFF size is the truth then.
       const agrees = (sof: number, tiff: number) => sof === 0 || sof === tiff || tiff > 65_535;
       if (!agrees(header.width, strip.width) || !agrees(header.height, strip.height)) {
-        throw new WsiError("CORRUPT", `${strip.where}: the JPEG is ${header.width} × ${header.height} but the directory says ${strip.width} × ${strip.height}; the file is damaged.`);
+        throw new WsiError(
+          "CORRUPT",
+          `${strip.where}: the JPEG is ${header.width} × ${header.height} but the directory says ${strip.width} × ${strip.height}; the file is damaged.`,
+        );
       }
       return header;
     }
@@ -61,19 +70,26 @@ async function readHeader(source: ByteSource, strip: Strip): Promise<JpegHeader>
 function wholeJpeg(source: ByteSource, strip: Strip, header: JpegHeader, limit: number) {
   const read = async () => {
     if (strip.width * strip.height > limit) {
-      throw new WsiError("TOO_LARGE", `${strip.where}: a ${strip.width} × ${strip.height} image without restart markers would have to be decoded whole; refusing.`);
+      throw new WsiError(
+        "TOO_LARGE",
+        `${strip.where}: a ${strip.width} × ${strip.height} image without restart markers would have to be decoded whole; refusing.`,
+      );
     }
     if (strip.byteCount > limits.maxChunkBytes) throw new WsiError("TOO_LARGE", `${strip.where}: ${strip.byteCount} bytes of JPEG to decode whole; refusing.`);
     const data = await source.read(strip.offset, strip.byteCount);
     return Buffer.concat([withFrameSize(header, strip.width, strip.height), data.subarray(header.bytes.length)]);
   };
-  return { read, decode: async (into?: Buffer) => checkSize(await decodeJpeg(await read(), fits(into, strip.width, strip.height)), strip.width, strip.height, strip.where) };
+  return {
+    read,
+    decode: async (into?: Buffer) => checkSize(await decodeJpeg(await read(), fits(into, strip.width, strip.height)), strip.width, strip.height, strip.where),
+  };
 }
 
 const fits = (into: Buffer | undefined, w: number, h: number) => (into && into.length >= w * h * 3 ? into : undefined);
 
 function checkSize<T extends { width: number; height: number }>(image: T, width: number, height: number, where: string): T {
-  if (image.width !== width || image.height !== height) throw new WsiError("CORRUPT", `${where}: a JPEG decoded to ${image.width} × ${image.height}, ${width} × ${height} expected.`);
+  if (image.width !== width || image.height !== height)
+    throw new WsiError("CORRUPT", `${where}: a JPEG decoded to ${image.width} × ${image.height}, ${width} × ${height} expected.`);
   return image;
 }
 
@@ -81,7 +97,8 @@ async function restartLevel(source: ByteSource, d: NdpiDirectory, strip: Strip, 
   const { where, width, height } = strip;
   const ri = header.restartInterval;
   const mcusPerRow = Math.ceil(width / header.mcuWidth);
-  if (mcusPerRow % ri !== 0) throw new WsiError("UNSUPPORTED_FORMAT", `${where}: restart intervals of ${ri} MCUs do not divide a row of ${mcusPerRow} MCUs; not a layout NDPI writes.`);
+  if (mcusPerRow % ri !== 0)
+    throw new WsiError("UNSUPPORTED_FORMAT", `${where}: restart intervals of ${ri} MCUs do not divide a row of ${mcusPerRow} MCUs; not a layout NDPI writes.`);
   const perRow = mcusPerRow / ri;
   const mcuRows = Math.ceil(height / header.mcuHeight);
   const count = perRow * mcuRows;
@@ -119,11 +136,16 @@ async function restartLevel(source: ByteSource, d: NdpiDirectory, strip: Strip, 
       }
       const unique = [...new Set(markers)];
       if (unique.length !== count - 1) {
-        throw new WsiError("CORRUPT", `${where}: found ${unique.length} restart markers where a ${width} × ${height} image needs ${count - 1}; the image data is damaged.`);
+        throw new WsiError(
+          "CORRUPT",
+          `${where}: found ${unique.length} restart markers where a ${width} × ${height} image needs ${count - 1}; the image data is damaged.`,
+        );
       }
       const found = new Float64Array(count + 1);
       found[0] = dataStart;
-      unique.forEach((p, i) => (found[i + 1] = p));
+      unique.forEach((p, i) => {
+        found[i + 1] = p;
+      });
       found[count] = dataEnd;
       return found;
     })());
@@ -140,15 +162,21 @@ async function restartLevel(source: ByteSource, d: NdpiDirectory, strip: Strip, 
   const askBand = (row: number, table: Float64Array, r0: number, r1: number) => {
     const asks = (bandAsks.get(row) ?? 0) + 1;
     bandAsks.set(row, asks);
-    const from = table[r0 * perRow]! - (r0 > 0 ? 2 : 0), to = table[r1 * perRow]!;
+    const from = table[r0 * perRow]! - (r0 > 0 ? 2 : 0),
+      to = table[r1 * perRow]!;
     if (asks !== 2 || bands.has(row) || !(to > from) || to - from > limits.maxChunkBytes) return;
-    bands.set(row, source.read(from, to - from).then((bytes) => ({ from, bytes })));
+    bands.set(
+      row,
+      source.read(from, to - from).then((bytes) => ({ from, bytes })),
+    );
     if (bands.size > 3) bands.delete(bands.keys().next().value!);
   };
 
   const tileJpeg = async (col: number, row: number, table: Float64Array) => {
-    const c0 = col * across, c1 = Math.min(c0 + across, perRow);
-    const r0 = row * down, r1 = Math.min(r0 + down, mcuRows);
+    const c0 = col * across,
+      c1 = Math.min(c0 + across, perRow);
+    const r0 = row * down,
+      r1 = Math.min(r0 + down, mcuRows);
     askBand(row, table, r0, r1);
     const tileWidth = Math.min((c1 - c0) * intervalWidth, width - c0 * intervalWidth);
     const tileHeight = Math.min((r1 - r0) * header.mcuHeight, height - r0 * header.mcuHeight);
@@ -156,8 +184,10 @@ async function restartLevel(source: ByteSource, d: NdpiDirectory, strip: Strip, 
       Array.from({ length: r1 - r0 }, async (_, i) => {
         const first = (r0 + i) * perRow + c0;
         const last = (r0 + i) * perRow + c1;
-        const from = table[first]!, to = table[last]!;
-        if (!(to > from) || to - from > limits.maxChunkBytes) throw new WsiError("CORRUPT", `${where}: restart interval ${first} has an impossible extent; the marker positions are wrong.`);
+        const from = table[first]!,
+          to = table[last]!;
+        if (!(to > from) || to - from > limits.maxChunkBytes)
+          throw new WsiError("CORRUPT", `${where}: restart interval ${first} has an impossible extent; the marker positions are wrong.`);
         // The interval before ends in a marker just before `from`: read it too, so a start is checked as well as an end.
         const lead = first > 0 ? 2 : 0;
         const read = await readRange(row, from - lead, to);
@@ -224,7 +254,12 @@ async function ndpiProperties(d: NdpiDirectory): Promise<Pick<SlideParts, "mppX"
   if (yOffset !== undefined) properties["hamamatsu.YOffsetFromSlideCentre"] = String(yOffset);
   const reference = await d.text(Tag.NdpiReference);
   if (reference) properties["hamamatsu.Reference"] = reference;
-  for (const [tag, key] of [[271, "tiff.Make"], [272, "tiff.Model"], [305, "tiff.Software"], [306, "tiff.DateTime"]] as const) {
+  for (const [tag, key] of [
+    [271, "tiff.Make"],
+    [272, "tiff.Model"],
+    [305, "tiff.Software"],
+    [306, "tiff.DateTime"],
+  ] as const) {
     const value = await d.text(tag);
     if (value) properties[key] = value;
   }
@@ -255,7 +290,8 @@ export const ndpiFormat: SourceFormat = {
     let macro: AssociatedReader | undefined;
     for (const d of directories) {
       const lens = await d.number(Tag.NdpiSourceLens);
-      if (lens === undefined || Number.isNaN(lens)) throw new WsiError("CORRUPT", `${source.name}: NDPI directory ${d.index} has no SourceLens (tag 65421); the file is damaged.`);
+      if (lens === undefined || Number.isNaN(lens))
+        throw new WsiError("CORRUPT", `${source.name}: NDPI directory ${d.index} has no SourceLens (tag 65421); the file is damaged.`);
       if (lens === -2 || (lens > 0 && ((await d.number(Tag.NdpiFocalPlane)) ?? 0) !== 0)) continue; // map; other focal planes
       if (lens !== -1 && !(lens > 0)) continue;
       const strip = await readStrip(source, size, d);

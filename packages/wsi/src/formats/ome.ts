@@ -1,7 +1,7 @@
 import type { TiffDirectory } from "../tiff/directory";
 import { type AssociatedName, type FormatReader, mppFromResolution, pyramidOf } from "./types";
 
-const unitToMicrons: Record<string, number> = { "µm": 1, "\u00c2\u00b5m": 1, um: 1, micron: 1, nm: 0.001, mm: 1000, cm: 10_000, m: 1_000_000 };
+const unitToMicrons: Record<string, number> = { µm: 1, "\u00c2\u00b5m": 1, um: 1, micron: 1, nm: 0.001, mm: 1000, cm: 10_000, m: 1_000_000 };
 
 interface OmeImage {
   name: string;

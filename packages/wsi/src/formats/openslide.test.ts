@@ -22,15 +22,25 @@ describe("other vendors through OpenSlide (koffi + libopenslide0)", () => {
     const slide = await openSlideAt(path);
     const m = slide.metadata;
     expect(m).toMatchObject({ format: "openslide", vendor: "philips", width: 1500, height: 1100, mppX: 0.25, mppY: 0.25 });
-    expect(m.levels.map((l) => [l.width, l.height, l.downsample])).toEqual([0, 1, 2].map((i) => [Number(theirs[`openslide.level[${i}].width`]), Number(theirs[`openslide.level[${i}].height`]), 2 ** i]));
+    expect(m.levels.map((l) => [l.width, l.height, l.downsample])).toEqual(
+      [0, 1, 2].map((i) => [Number(theirs[`openslide.level[${i}].width`]), Number(theirs[`openslide.level[${i}].height`]), 2 ** i]),
+    );
     expect(m.properties["philips.DICOM_MANUFACTURER"]).toBe("PHILIPS");
     expect(m.associated.map((a) => [a.name, a.width, a.height])).toEqual([["label", 300, 200]]);
     const label = await slide.readAssociated("label");
     expect([...label.data.subarray(0, 3)].map((v) => Math.round(v / 10))).toEqual([4, 9, 20]);
-    for (const [level, x, y, w, h] of [[0, 400, 300, 700, 600], [2, 0, 0, 375, 275]] as const) {
+    for (const [level, x, y, w, h] of [
+      [0, 400, 300, 700, 600],
+      [2, 0, 0, 375, 275],
+    ] as const) {
       const ours = await readSlideRegion(slide, level, x, y, w, h);
       expect(psnr(ours, await openslideRegion(path, level, x * 2 ** level, y * 2 ** level, w, h))).toBe(Infinity); // the same library's pixels
-      expect(psnr(ours, renderRegion((px, py) => tissuePixel(px * 2 ** level, py * 2 ** level), x, y, w, h))).toBeGreaterThan(25);
+      expect(
+        psnr(
+          ours,
+          renderRegion((px, py) => tissuePixel(px * 2 ** level, py * 2 ** level), x, y, w, h),
+        ),
+      ).toBeGreaterThan(25);
     }
     const raw = await slide.readRawTile(1, 1, 0); // edge tile: 750 − 512 wide
     expect(raw.kind).toBe("jpeg");
@@ -42,7 +52,10 @@ describe("other vendors through OpenSlide (koffi + libopenslide0)", () => {
   it("an .mrxs without its folder: says the folder is missing", async () => {
     const path = join(work, "CMU-7.mrxs");
     await writeFile(path, "");
-    await expect(openSlideAt(path)).rejects.toMatchObject({ code: "NOT_FOUND", message: expect.stringMatching(/CMU-7\/ \(with Slidedat.ini\) is missing.*copy both/) });
+    await expect(openSlideAt(path)).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: expect.stringMatching(/CMU-7\/ \(with Slidedat.ini\) is missing.*copy both/),
+    });
   });
 
   it("a damaged MRXS folder: OpenSlide's reason, in one line", async () => {

@@ -53,13 +53,23 @@ export function loadOpenslide(library = "libopenslide.so.0"): Api | null {
       close: lib.func("openslide_close", "void", [osr]),
       error: lib.func("openslide_get_error", "const char *", [osr]),
       levelCount: lib.func("openslide_get_level_count", "int32_t", [osr]),
-      levelDimensions: lib.func("openslide_get_level_dimensions", "void", [osr, "int32_t", koffi.out(koffi.pointer("int64_t")), koffi.out(koffi.pointer("int64_t"))]),
+      levelDimensions: lib.func("openslide_get_level_dimensions", "void", [
+        osr,
+        "int32_t",
+        koffi.out(koffi.pointer("int64_t")),
+        koffi.out(koffi.pointer("int64_t")),
+      ]),
       levelDownsample: lib.func("openslide_get_level_downsample", "double", [osr, "int32_t"]),
       readRegion: lib.func("openslide_read_region", "void", [osr, "void *", "int64_t", "int64_t", "int32_t", "int64_t", "int64_t"]),
       propertyNames: lib.func("openslide_get_property_names", "void *", [osr]),
       propertyValue: lib.func("openslide_get_property_value", "const char *", [osr, "const char *"]),
       associatedNames: lib.func("openslide_get_associated_image_names", "void *", [osr]),
-      associatedDimensions: lib.func("openslide_get_associated_image_dimensions", "void", [osr, "const char *", koffi.out(koffi.pointer("int64_t")), koffi.out(koffi.pointer("int64_t"))]),
+      associatedDimensions: lib.func("openslide_get_associated_image_dimensions", "void", [
+        osr,
+        "const char *",
+        koffi.out(koffi.pointer("int64_t")),
+        koffi.out(koffi.pointer("int64_t")),
+      ]),
       readAssociated: lib.func("openslide_read_associated_image", "void", [osr, "const char *", "void *"]),
     } as unknown as Api;
   } catch {
@@ -90,13 +100,19 @@ function argbToRgb(argb: Buffer, pixels: number): Buffer {
   const out = Buffer.allocUnsafe(pixels * 3);
   for (let i = 0; i < pixels; i++) {
     const a = argb[i * 4 + 3]!;
-    const b = argb[i * 4]!, g = argb[i * 4 + 1]!, r = argb[i * 4 + 2]!;
+    const b = argb[i * 4]!,
+      g = argb[i * 4 + 1]!,
+      r = argb[i * 4 + 2]!;
     if (a === 255) {
-      out[i * 3] = r; out[i * 3 + 1] = g; out[i * 3 + 2] = b;
+      out[i * 3] = r;
+      out[i * 3 + 1] = g;
+      out[i * 3 + 2] = b;
     } else {
       // Premultiplied: colour + (1 − alpha) × white. Transparent (no scan there) becomes white glass.
       const rest = 255 - a;
-      out[i * 3] = Math.min(255, r + rest); out[i * 3 + 1] = Math.min(255, g + rest); out[i * 3 + 2] = Math.min(255, b + rest);
+      out[i * 3] = Math.min(255, r + rest);
+      out[i * 3 + 1] = Math.min(255, g + rest);
+      out[i * 3 + 2] = Math.min(255, b + rest);
     }
   }
   return out;
@@ -108,15 +124,18 @@ function checkError(osr: Api, handle: Handle, name: string): void {
 }
 
 function openslideLevel(osr: Api, handle: Handle, name: string, level: number): LevelReader {
-  const w: [number] = [0], h: [number] = [0];
+  const w: [number] = [0],
+    h: [number] = [0];
   osr.levelDimensions(handle, level, w, h);
-  const width = Number(w[0]), height = Number(h[0]);
+  const width = Number(w[0]),
+    height = Number(h[0]);
   const downsample = osr.levelDownsample(handle, level);
   const decode = async (col: number, row: number): Promise<RgbImage> => {
     const tw = Math.min(tileSide, width - col * tileSide);
     const th = Math.min(tileSide, height - row * tileSide);
     const argb = Buffer.alloc(tw * th * 4);
-    const x = Math.round(col * tileSide * downsample), y = Math.round(row * tileSide * downsample);
+    const x = Math.round(col * tileSide * downsample),
+      y = Math.round(row * tileSide * downsample);
     await callAsync((done) => osr.readRegion.async(handle, argb, x, y, level, tw, th, done));
     checkError(osr, handle, name);
     return { width: tw, height: th, data: argbToRgb(argb, tw * th) };
@@ -133,15 +152,18 @@ function openslideLevel(osr: Api, handle: Handle, name: string, level: number): 
 }
 
 function openslideAssociated(osr: Api, handle: Handle, name: string, which: string): AssociatedReader {
-  const w: [number] = [0], h: [number] = [0];
+  const w: [number] = [0],
+    h: [number] = [0];
   osr.associatedDimensions(handle, which, w, h);
-  const width = Number(w[0]), height = Number(h[0]);
+  const width = Number(w[0]),
+    height = Number(h[0]);
   return {
     width,
     height,
     compression: "openslide",
     async read() {
-      if (width * height > limits.maxAssociatedPixels) throw new WsiError("TOO_LARGE", `${name}: the ${which} image is ${width} × ${height}; refusing to decode it.`);
+      if (width * height > limits.maxAssociatedPixels)
+        throw new WsiError("TOO_LARGE", `${name}: the ${which} image is ${width} × ${height}; refusing to decode it.`);
       const argb = Buffer.alloc(width * height * 4);
       await callAsync((done) => osr.readAssociated.async(handle, which, argb, done));
       checkError(osr, handle, name);
@@ -155,7 +177,10 @@ function checkCompanions(path: string): void {
   if (extname(path).toLowerCase() !== ".mrxs") return;
   const folder = join(dirname(path), basename(path, extname(path)));
   if (!existsSync(join(folder, "Slidedat.ini"))) {
-    throw new WsiError("NOT_FOUND", `${basename(path)}: its data folder ${basename(folder)}/ (with Slidedat.ini) is missing; an MRXS slide is the .mrxs file plus that folder beside it, so copy both.`);
+    throw new WsiError(
+      "NOT_FOUND",
+      `${basename(path)}: its data folder ${basename(folder)}/ (with Slidedat.ini) is missing; an MRXS slide is the .mrxs file plus that folder beside it, so copy both.`,
+    );
   }
 }
 

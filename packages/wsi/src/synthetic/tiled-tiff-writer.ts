@@ -14,7 +14,10 @@ export interface TiledTiffWriter {
   abort(): Promise<void>;
 }
 
-export async function createTiledTiffWriter(path: string, image: { width: number; height: number; tileSize: number; micronsPerPixel?: number }): Promise<TiledTiffWriter> {
+export async function createTiledTiffWriter(
+  path: string,
+  image: { width: number; height: number; tileSize: number; micronsPerPixel?: number },
+): Promise<TiledTiffWriter> {
   const { width, height, tileSize } = image;
   const count = Math.ceil(width / tileSize) * Math.ceil(height / tileSize);
   const offsets = Buffer.alloc(count * 8);
@@ -58,7 +61,15 @@ export async function createTiledTiffWriter(path: string, image: { width: number
 }
 
 /** One BigTIFF directory (RGB, JPEG, tiled), values inline; no next directory. */
-export function bigTiffDirectory(d: { width: number; height: number; tileSize: number; micronsPerPixel?: number; count: number; offsetsAt: number; countsAt: number }): Buffer {
+export function bigTiffDirectory(d: {
+  width: number;
+  height: number;
+  tileSize: number;
+  micronsPerPixel?: number;
+  count: number;
+  offsetsAt: number;
+  countsAt: number;
+}): Buffer {
   // [tag, type, count, value]; type 3 SHORT, 4 LONG, 5 RATIONAL, 16 LONG8.
   const entries: [number, number, number, number][] = [
     [256, 4, 1, d.width],
@@ -88,8 +99,11 @@ export function bigTiffDirectory(d: { width: number; height: number; tileSize: n
     ifd.writeUInt16LE(tag, e);
     ifd.writeUInt16LE(type, e + 2);
     ifd.writeBigUInt64LE(BigInt(n), e + 4);
-    if (tag === 258) [8, 8, 8].forEach((v, j) => ifd.writeUInt16LE(v, e + 12 + j * 2));
-    else if (type === 5) {
+    if (tag === 258) {
+      [8, 8, 8].forEach((v, j) => {
+        ifd.writeUInt16LE(v, e + 12 + j * 2);
+      });
+    } else if (type === 5) {
       // Pixels per centimetre as a rational.
       ifd.writeUInt32LE(Math.round(10_000_000 / d.micronsPerPixel!), e + 12);
       ifd.writeUInt32LE(1000, e + 16);

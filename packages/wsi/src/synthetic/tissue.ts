@@ -79,7 +79,14 @@ class Lattice {
 /** Everything about the texture that depends only on the seed, made once. */
 function makeTexture(seed: number) {
   const cells = NUCLEUS_CELLS * NUCLEUS_CELLS;
-  const nuclei = { x: new Float32Array(cells), y: new Float32Array(cells), radius: new Float32Array(cells), stretch: new Float32Array(cells), gate: new Float32Array(cells), positive: new Uint8Array(cells) };
+  const nuclei = {
+    x: new Float32Array(cells),
+    y: new Float32Array(cells),
+    radius: new Float32Array(cells),
+    stretch: new Float32Array(cells),
+    gate: new Float32Array(cells),
+    positive: new Uint8Array(cells),
+  };
   for (let j = 0; j < NUCLEUS_CELLS; j++) {
     for (let i = 0; i < NUCLEUS_CELLS; i++) {
       const k = j * NUCLEUS_CELLS + i;
@@ -111,7 +118,10 @@ const textures = new Map<number, ReturnType<typeof makeTexture>>();
 export function renderTissue(x0: number, y0: number, w: number, h: number, stain: Stain, seed = 1): Buffer {
   const p = palettes[stain];
   let tex = textures.get(seed);
-  if (!tex) textures.set(seed, (tex = makeTexture(seed)));
+  if (!tex) {
+    tex = makeTexture(seed);
+    textures.set(seed, tex);
+  }
   const { nuclei } = tex;
   const out = Buffer.allocUnsafe(w * h * 3);
   const wrap = NUCLEUS_CELLS - 1;

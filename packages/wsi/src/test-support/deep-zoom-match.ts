@@ -30,7 +30,16 @@ export async function matchDeepZoomBuilder(slide: Slide, view: DeepZoomView, qua
   const out = await mkdtemp(join(tmpdir(), "wsi-dz-match-"));
   try {
     const built = await buildDeepZoom(slide, createFolderSink(out), { tileSize: view.tileSize, overlap: 0, quality, name: "b" });
-    const match: DeepZoomMatch = { dziEqual: view.dzi === built.dzi, passthrough: 0, computed: 0, identical: 0, passthroughDiffering: [], minPsnr: Infinity, worst: "", tilesPassedThrough: built.tilesPassedThrough };
+    const match: DeepZoomMatch = {
+      dziEqual: view.dzi === built.dzi,
+      passthrough: 0,
+      computed: 0,
+      identical: 0,
+      passthroughDiffering: [],
+      minPsnr: Infinity,
+      worst: "",
+      tilesPassedThrough: built.tilesPassedThrough,
+    };
     for (let level = 0; level <= view.maxLevel; level++) {
       const scale = 2 ** (view.maxLevel - level);
       const cols = Math.ceil(Math.ceil(view.width / scale) / view.tileSize);

@@ -55,7 +55,14 @@ export interface WrittenNdpi {
   images: WrittenNdpiImage[];
 }
 
-const enum T { Short = 3, Long = 4, Ascii = 2, Rational = 5, Slong = 9, Float = 11 }
+enum T {
+  Short = 3,
+  Long = 4,
+  Ascii = 2,
+  Rational = 5,
+  Slong = 9,
+  Float = 11,
+}
 
 type Entry = [tag: number, type: T, values: number[] | string];
 
@@ -67,7 +74,8 @@ function segmentsOf(jpeg: Buffer): { tables: Buffer; sof: Buffer; sos: Buffer; e
     const marker = jpeg[at + 1]!;
     const length = jpeg.readUInt16BE(at + 2);
     const segment = jpeg.subarray(at, at + 2 + length);
-    if (marker === 0xda) return { tables: Buffer.concat(tables), sof: Buffer.from(sof!), sos: segment, entropy: jpeg.subarray(at + 2 + length, jpeg.length - 2) };
+    if (marker === 0xda)
+      return { tables: Buffer.concat(tables), sof: Buffer.from(sof!), sos: segment, entropy: jpeg.subarray(at + 2 + length, jpeg.length - 2) };
     if (marker === 0xc0) sof = segment;
     else if (marker === 0xdb || marker === 0xc4) tables.push(segment);
     at += 2 + length;
@@ -102,7 +110,9 @@ function restartJpeg(level: NdpiLevelSpec, pixel: NonNullable<NdpiOptions["pixel
   let length = 0;
   for (let row = 0; row < down; row++) {
     for (let col = 0; col < across; col++) {
-      const s = segmentsOf(encode(render(pixel, scale, col * intervalWidth, row * mcuHeight, intervalWidth, mcuHeight), intervalWidth, mcuHeight, quality, subsampling));
+      const s = segmentsOf(
+        encode(render(pixel, scale, col * intervalWidth, row * mcuHeight, intervalWidth, mcuHeight), intervalWidth, mcuHeight, quality, subsampling),
+      );
       if (!head) {
         head = s;
         const sof = Buffer.from(s.sof);
@@ -139,7 +149,10 @@ function valueBytes(type: T, values: number[] | string): Buffer {
     else if (type === T.Long) out.writeUInt32LE(v % 2 ** 32, i * 4);
     else if (type === T.Slong) out.writeInt32LE(v, i * 4);
     else if (type === T.Float) out.writeFloatLE(v, i * 4);
-    else { out.writeUInt32LE(Math.round(v * 1000), i * 8); out.writeUInt32LE(1000, i * 8 + 4); }
+    else {
+      out.writeUInt32LE(Math.round(v * 1000), i * 8);
+      out.writeUInt32LE(1000, i * 8 + 4);
+    }
   });
   return out;
 }
@@ -195,8 +208,14 @@ export async function writeNdpi(path: string, options: NdpiOptions): Promise<Wri
       }
       entries.push([65427, T.Ascii, "S-26-04711 HE"]);
       if (first) {
-        const map = { "Created": "2026/11/30", "Updated": "2026/11/30", "NDP.S/N": "400112", "Macro.Obj.Lens": "1.0", ...options.properties };
-        entries.push([65449, T.Ascii, `${Object.entries(map).map(([k, v]) => `${k}=${v}`).join("\r\n")}\r\n`]);
+        const map = { Created: "2026/11/30", Updated: "2026/11/30", "NDP.S/N": "400112", "Macro.Obj.Lens": "1.0", ...options.properties };
+        entries.push([
+          65449,
+          T.Ascii,
+          `${Object.entries(map)
+            .map(([k, v]) => `${k}=${v}`)
+            .join("\r\n")}\r\n`,
+        ]);
       }
       entries.sort((a, b) => a[0] - b[0]);
       // Out-of-line values first, then the directory: both after the data they describe.
@@ -242,7 +261,16 @@ export async function writeNdpi(path: string, options: NdpiOptions): Promise<Wri
       const sticker = (x: number, y: number): [number, number, number] => (x < width / 3 ? [240, 200, 60] : tissuePixel(x * 8, y * 8));
       await writeImage(width, height, plainJpeg(width, height, sticker, 1, 90), [], -1, 1, false);
     }
-    if (options.map) await writeImage(64, 32, plainJpeg(64, 32, () => [90, 90, 90], 1, 90), [], -2, 1, false);
+    if (options.map)
+      await writeImage(
+        64,
+        32,
+        plainJpeg(64, 32, () => [90, 90, 90], 1, 90),
+        [],
+        -2,
+        1,
+        false,
+      );
     return { size: at, images };
   } finally {
     await file.close();

@@ -9,8 +9,10 @@ import { pyramidImages, tissuePixel, writeTestTiff } from "./tiff-writer";
 export async function writePhilipsTiff(path: string, options: { width: number; height: number; levels: number; micronsPerPixel?: number }): Promise<void> {
   const mm = (options.micronsPerPixel ?? 0.25) / 1000;
   const spacing = (scale: number) => `"${(mm * scale).toFixed(9)}" "${(mm * scale).toFixed(9)}"`;
-  const representations = Array.from({ length: options.levels }, (_, i) =>
-    `<DataObject ObjectType="PixelDataRepresentation"><Attribute Name="DICOM_PIXEL_SPACING" Group="0x0028" Element="0x0030" PMSVR="IDoubleArray">${spacing(2 ** i)}</Attribute><Attribute Name="PIIM_PIXEL_DATA_REPRESENTATION_NUMBER" Group="0x101D" Element="0x1009" PMSVR="IUInt32">${i}</Attribute></DataObject>`,
+  const representations = Array.from(
+    { length: options.levels },
+    (_, i) =>
+      `<DataObject ObjectType="PixelDataRepresentation"><Attribute Name="DICOM_PIXEL_SPACING" Group="0x0028" Element="0x0030" PMSVR="IDoubleArray">${spacing(2 ** i)}</Attribute><Attribute Name="PIIM_PIXEL_DATA_REPRESENTATION_NUMBER" Group="0x101D" Element="0x1009" PMSVR="IUInt32">${i}</Attribute></DataObject>`,
   ).join("");
   const xml =
     `<?xml version="1.0" encoding="UTF-8" ?><DataObject ObjectType="DPUfsImport">` +
@@ -22,6 +24,11 @@ export async function writePhilipsTiff(path: string, options: { width: number; h
     `</Array></Attribute></DataObject>`;
   const levels = pyramidImages(options.width, options.height, 256, options.levels, { extraTags: [[305, 2, "Philips DP v1.0"]] });
   levels[0]!.description = xml;
-  const label = { width: 300, height: 200, description: "Label", pixel: (x: number, y: number): [number, number, number] => (x < 150 ? [40, 90, 200] : tissuePixel(x, y)) };
+  const label = {
+    width: 300,
+    height: 200,
+    description: "Label",
+    pixel: (x: number, y: number): [number, number, number] => (x < 150 ? [40, 90, 200] : tissuePixel(x, y)),
+  };
   await writeFile(path, writeTestTiff([...levels, label]).bytes);
 }

@@ -8,7 +8,12 @@ import { tissuePixel } from "./tiff-writer";
  * through a pool of distinct textured tiles. The engine still decodes, shrinks and encodes
  * every tile of every level, so memory and time behave as for a real slide of that size.
  */
-export async function writeRepeatingSlide(path: string, width: number, height: number, options: { poolSize?: number; micronsPerPixel?: number } = {}): Promise<void> {
+export async function writeRepeatingSlide(
+  path: string,
+  width: number,
+  height: number,
+  options: { poolSize?: number; micronsPerPixel?: number } = {},
+): Promise<void> {
   const poolSize = options.poolSize ?? 97;
   const tile = 256;
   const across = Math.ceil(width / tile);

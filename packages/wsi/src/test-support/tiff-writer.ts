@@ -121,7 +121,8 @@ export function writeTestTiff(images: TestImage[], options: { bigTiff?: boolean 
       [284, 3, [1]],
     ];
     if (image.description !== undefined) tags.push([270, 2, image.description]);
-    if (image.pixelsPerCm) tags.push([282, 5, [Math.round(image.pixelsPerCm * 1000), 1000]], [283, 5, [Math.round(image.pixelsPerCm * 1000), 1000]], [296, 3, [3]]);
+    if (image.pixelsPerCm)
+      tags.push([282, 5, [Math.round(image.pixelsPerCm * 1000), 1000]], [283, 5, [Math.round(image.pixelsPerCm * 1000), 1000]], [296, 3, [3]]);
     if (tiled) tags.push([322, 3, [cw]], [323, 3, [ch]], [324, LONG, offsets], [325, 4, counts]);
     else tags.push([273, LONG, offsets], [278, 4, [ch]], [279, 4, counts]);
     if (subOffsets.length) tags.push([330, bigTiff ? 18 : 13, subOffsets]);

@@ -81,7 +81,10 @@ async function checkEntryTable(source: ByteSource, file: { size: number; bigTiff
   const countBytes = file.bigTiff ? 8 : 2;
   const entryBytes = file.bigTiff ? 20 : 12;
   if (offset < 8 || offset + countBytes > file.size) {
-    throw new WsiError(offset >= file.size ? "TRUNCATED" : "CORRUPT", `${source.name}: ${label} starts at byte ${offset}, outside the file (${file.size} bytes); the file is damaged or truncated.`);
+    throw new WsiError(
+      offset >= file.size ? "TRUNCATED" : "CORRUPT",
+      `${source.name}: ${label} starts at byte ${offset}, outside the file (${file.size} bytes); the file is damaged or truncated.`,
+    );
   }
   const head = await source.read(offset, countBytes);
   const count = readUint(new DataView(head.buffer, head.byteOffset, head.byteLength), 0, countBytes as 2 | 8, file.le);
@@ -213,7 +216,12 @@ function checkGeometry(name: string, d: Omit<TiffDirectory, "loadChunks">): void
   if (d.width > limits.maxImageSide || d.height > limits.maxImageSide) {
     throw new WsiError("TOO_LARGE", `${where} claims ${d.width} × ${d.height} pixels, more than the ${limits.maxImageSide} px per side this engine accepts.`);
   }
-  if (d.chunkWidth < 1 || d.chunkHeight < 1 || d.chunkWidth > limits.maxImageSide || (d.tiled && (d.chunkWidth > limits.maxTileSide || d.chunkHeight > limits.maxTileSide))) {
+  if (
+    d.chunkWidth < 1 ||
+    d.chunkHeight < 1 ||
+    d.chunkWidth > limits.maxImageSide ||
+    (d.tiled && (d.chunkWidth > limits.maxTileSide || d.chunkHeight > limits.maxTileSide))
+  ) {
     throw new WsiError(d.tiled ? "TOO_LARGE" : "CORRUPT", `${where} has an unusable ${d.tiled ? "tile" : "strip"} size ${d.chunkWidth} × ${d.chunkHeight}.`);
   }
 }
@@ -230,7 +238,10 @@ async function loadChunkTable(name: string, fileSize: number, ifd: ImageFileDire
     const offsets = numberList(await ifd.loadValue(d.tiled ? Tag.TileOffsets : Tag.StripOffsets));
     const byteCounts = numberList(await ifd.loadValue(d.tiled ? Tag.TileByteCounts : Tag.StripByteCounts));
     if (offsets.length < expected || byteCounts.length < expected) {
-      throw new WsiError("CORRUPT", `${name}: ${d.label} lists ${Math.min(offsets.length, byteCounts.length)} ${d.tiled ? "tiles" : "strips"} but its size needs ${expected}.`);
+      throw new WsiError(
+        "CORRUPT",
+        `${name}: ${d.label} lists ${Math.min(offsets.length, byteCounts.length)} ${d.tiled ? "tiles" : "strips"} but its size needs ${expected}.`,
+      );
     }
     for (let i = 0; i < expected; i++) {
       const end = offsets[i]! + byteCounts[i]!;
@@ -300,14 +311,18 @@ export async function readTiff(source: ByteSource): Promise<TiffFile> {
       for (const [i, subOffset] of subOffsets.entries()) {
         const subLabel = `${label} / subifd ${i}`;
         const sub = await parse(subOffset, subLabel);
-        subIfds.push(await describeDirectory(source, file, sub, subOffset, subLabel, []).catch((e: unknown) => {
-          throw toWsiError(e, "CORRUPT", `${source.name}: ${subLabel}`);
-        }));
+        subIfds.push(
+          await describeDirectory(source, file, sub, subOffset, subLabel, []).catch((e: unknown) => {
+            throw toWsiError(e, "CORRUPT", `${source.name}: ${subLabel}`);
+          }),
+        );
       }
     }
-    directories.push(await describeDirectory(source, file, ifd, offset, label, subIfds).catch((e: unknown) => {
-      throw toWsiError(e, "CORRUPT", `${source.name}: ${label}`);
-    }));
+    directories.push(
+      await describeDirectory(source, file, ifd, offset, label, subIfds).catch((e: unknown) => {
+        throw toWsiError(e, "CORRUPT", `${source.name}: ${label}`);
+      }),
+    );
     offset = ifd.nextIFDByteOffset;
   }
   if (directories.length === 0) throw new WsiError("CORRUPT", `${source.name}: the TIFF has no image directory.`);

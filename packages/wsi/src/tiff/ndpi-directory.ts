@@ -41,19 +41,48 @@ function readValues(bytes: Uint8Array, type: number, count: number): number[] {
   const out: number[] = new Array(count);
   for (let i = 0; i < count; i++) {
     switch (type) {
-      case 1: case 2: case 7: out[i] = view.getUint8(i); break;
-      case 6: out[i] = view.getInt8(i); break;
-      case 3: out[i] = view.getUint16(i * 2, true); break;
-      case 8: out[i] = view.getInt16(i * 2, true); break;
-      case 4: case 13: out[i] = view.getUint32(i * 4, true); break;
-      case 9: out[i] = view.getInt32(i * 4, true); break;
-      case 11: out[i] = view.getFloat32(i * 4, true); break;
-      case 12: out[i] = view.getFloat64(i * 8, true); break;
-      case 5: out[i] = view.getUint32(i * 8, true) / (view.getUint32(i * 8 + 4, true) || Number.NaN); break;
-      case 10: out[i] = view.getInt32(i * 8, true) / (view.getInt32(i * 8 + 4, true) || Number.NaN); break;
-      case 16: case 18: out[i] = Number(view.getBigUint64(i * 8, true)); break;
-      case 17: out[i] = Number(view.getBigInt64(i * 8, true)); break;
-      default: out[i] = Number.NaN;
+      case 1:
+      case 2:
+      case 7:
+        out[i] = view.getUint8(i);
+        break;
+      case 6:
+        out[i] = view.getInt8(i);
+        break;
+      case 3:
+        out[i] = view.getUint16(i * 2, true);
+        break;
+      case 8:
+        out[i] = view.getInt16(i * 2, true);
+        break;
+      case 4:
+      case 13:
+        out[i] = view.getUint32(i * 4, true);
+        break;
+      case 9:
+        out[i] = view.getInt32(i * 4, true);
+        break;
+      case 11:
+        out[i] = view.getFloat32(i * 4, true);
+        break;
+      case 12:
+        out[i] = view.getFloat64(i * 8, true);
+        break;
+      case 5:
+        out[i] = view.getUint32(i * 8, true) / (view.getUint32(i * 8 + 4, true) || Number.NaN);
+        break;
+      case 10:
+        out[i] = view.getInt32(i * 8, true) / (view.getInt32(i * 8 + 4, true) || Number.NaN);
+        break;
+      case 16:
+      case 18:
+        out[i] = Number(view.getBigUint64(i * 8, true));
+        break;
+      case 17:
+        out[i] = Number(view.getBigInt64(i * 8, true));
+        break;
+      default:
+        out[i] = Number.NaN;
     }
   }
   return out;
@@ -62,7 +91,10 @@ function readValues(bytes: Uint8Array, type: number, count: number): number[] {
 async function readDirectory(source: ByteSource, size: number, offset: number, index: number): Promise<{ directory: NdpiDirectory; next: number }> {
   const label = `${source.name}: NDPI directory ${index}`;
   if (offset < 8 || offset + 2 > size) {
-    throw new WsiError(offset >= size ? "TRUNCATED" : "CORRUPT", `${label} starts at byte ${offset}, outside the file (${size} bytes); the file is damaged or truncated.`);
+    throw new WsiError(
+      offset >= size ? "TRUNCATED" : "CORRUPT",
+      `${label} starts at byte ${offset}, outside the file (${size} bytes); the file is damaged or truncated.`,
+    );
   }
   const head = await source.read(offset, 2);
   const count = head[0]! | (head[1]! << 8);
@@ -86,7 +118,10 @@ async function readDirectory(source: ByteSource, size: number, offset: number, i
       const valueOffset = fixNdpiOffset(offset, view.getUint32(at + 8, true));
       if (bytes > limits.maxChunkBytes) throw new WsiError("TOO_LARGE", `${label} tag ${tag} holds ${bytes} bytes; refusing.`);
       if (valueOffset + bytes > size) {
-        throw new WsiError("TRUNCATED", `${label} tag ${tag} points to bytes ${valueOffset}–${valueOffset + bytes}, past the end of the file (${size} bytes); it is truncated.`);
+        throw new WsiError(
+          "TRUNCATED",
+          `${label} tag ${tag} points to bytes ${valueOffset}–${valueOffset + bytes}, past the end of the file (${size} bytes); it is truncated.`,
+        );
       }
       entries.set(tag, { type, count: n, offset: valueOffset });
     }
@@ -110,7 +145,9 @@ async function readDirectory(source: ByteSource, size: number, offset: number, i
       const e = entries.get(tag);
       if (!e) return undefined;
       if (e.count > limits.maxTextBytes) throw new WsiError("TOO_LARGE", `${label} tag ${tag} is ${e.count} bytes of text; refusing.`);
-      return Buffer.from(await valueBytes(e)).toString("latin1").replace(/\0+$/, "");
+      return Buffer.from(await valueBytes(e))
+        .toString("latin1")
+        .replace(/\0+$/, "");
     },
     async fileOffset(tag) {
       const value = await directory.number(tag);

@@ -36,12 +36,22 @@ it("removes the macro from an NDPI (8-byte directory links): unlinked, zeroed, O
   const { openslideProperties } = await import("../test-support/openslide-check");
   const { openSlideAt } = await import("../slide");
   const original = join(work, "case.ndpi");
-  const written = await writeNdpi(original, { levels: [{ width: 1024, height: 512, restartInterval: 16 }, { width: 512, height: 256, restartInterval: 0 }], macro: { width: 400, height: 120 }, map: true });
+  const written = await writeNdpi(original, {
+    levels: [
+      { width: 1024, height: 512, restartInterval: 16 },
+      { width: 512, height: 256, restartInterval: 0 },
+    ],
+    macro: { width: 400, height: 120 },
+    map: true,
+  });
   const copy = join(work, "case-clean.ndpi");
   expect(await writeSlideWithout(original, copy, ["label", "macro"])).toEqual(["macro"]);
   const after = await openSlideAt(copy);
   expect(after.metadata.associated).toEqual([]);
-  expect(after.metadata.levels.map((l) => [l.width, l.height])).toEqual([[1024, 512], [512, 256]]);
+  expect(after.metadata.levels.map((l) => [l.width, l.height])).toEqual([
+    [1024, 512],
+    [512, 256],
+  ]);
   expect((await after.readTile(0, 1, 0)).width).toBe(512);
   await after.close();
   const macro = written.images[2]!;

@@ -25,7 +25,15 @@ export async function writeSlideWithout(path: string, destination: string, names
     try {
       const { pointerSize, countBytes, entryBytes, littleEndian } = shape;
       const readUint = (bytes: Buffer, size: number) =>
-        size === 8 ? Number(littleEndian ? bytes.readBigUInt64LE(0) : bytes.readBigUInt64BE(0)) : size === 4 ? (littleEndian ? bytes.readUInt32LE(0) : bytes.readUInt32BE(0)) : littleEndian ? bytes.readUInt16LE(0) : bytes.readUInt16BE(0);
+        size === 8
+          ? Number(littleEndian ? bytes.readBigUInt64LE(0) : bytes.readBigUInt64BE(0))
+          : size === 4
+            ? littleEndian
+              ? bytes.readUInt32LE(0)
+              : bytes.readUInt32BE(0)
+            : littleEndian
+              ? bytes.readUInt16LE(0)
+              : bytes.readUInt16BE(0);
       const readPointer = async (at: number) => {
         const bytes = Buffer.alloc(pointerSize);
         await out.read(bytes, 0, pointerSize, at);
@@ -61,7 +69,9 @@ export async function writeSlideWithout(path: string, destination: string, names
     return removed;
   } catch (error) {
     await rm(partial, { force: true });
-    throw error instanceof WsiError ? error : new WsiError("IO_ERROR", `${source.name}: could not write a copy without ${names.join(" and ")} (${String(error)}).`, { cause: error });
+    throw error instanceof WsiError
+      ? error
+      : new WsiError("IO_ERROR", `${source.name}: could not write a copy without ${names.join(" and ")} (${String(error)}).`, { cause: error });
   } finally {
     await source.close();
   }
@@ -101,7 +111,11 @@ async function describeChain(source: ByteSource, names: AssociatedName[]): Promi
     const directory = layout.associated[name];
     if (!directory) continue;
     const chunks = await directory.loadChunks();
-    targets.push({ name, offset: directory.offset, ranges: Array.from({ length: chunks.offsets.length }, (_, i) => [chunks.offsets[i]!, chunks.byteCounts[i]!] as [number, number]) });
+    targets.push({
+      name,
+      offset: directory.offset,
+      ranges: Array.from({ length: chunks.offsets.length }, (_, i) => [chunks.offsets[i]!, chunks.byteCounts[i]!] as [number, number]),
+    });
   }
   return {
     littleEndian: file.littleEndian,

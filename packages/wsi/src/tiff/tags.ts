@@ -37,7 +37,22 @@ export const Tag = {
 
 /** Byte size of each TIFF field type; 0 marks an unknown type. */
 export const fieldTypeSize: Record<number, number> = {
-  1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8,
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  13: 4,
+  16: 8,
+  17: 8,
+  18: 8,
 };
 
 export const Compression = {
@@ -54,19 +69,31 @@ export const Compression = {
 
 export function describeCompression(code: number): string {
   switch (code) {
-    case 1: return "none";
-    case 5: return "lzw";
-    case 6: return "old-jpeg";
-    case 7: return "jpeg";
+    case 1:
+      return "none";
+    case 5:
+      return "lzw";
+    case 6:
+      return "old-jpeg";
+    case 7:
+      return "jpeg";
     case 8:
-    case 32946: return "deflate";
-    case 32773: return "packbits";
+    case 32946:
+      return "deflate";
+    case 32773:
+      return "packbits";
     case 33003:
-    case 33005: return "jpeg2000";
-    case 34712: return "jpeg2000";
-    case 50000: return "zstd";
-    case 50001: return "webp";
-    case 34887: return "lerc";
-    default: return `tiff-compression-${code}`;
+    case 33005:
+      return "jpeg2000";
+    case 34712:
+      return "jpeg2000";
+    case 50000:
+      return "zstd";
+    case 50001:
+      return "webp";
+    case 34887:
+      return "lerc";
+    default:
+      return `tiff-compression-${code}`;
   }
 }

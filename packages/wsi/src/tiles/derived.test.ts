@@ -39,7 +39,19 @@ describe("writeDerivedPyramid", () => {
     expect(derived!.metadata.format).toBe("generic-tiff");
     expect(derived!.metadata.bigTiff).toBe(true);
     expect(derived!.metadata.levels.map((l) => [l.width, l.height, l.tileWidth, l.compression])).toEqual(
-      [[1024, 768], [512, 384], [256, 192], [128, 96], [64, 48], [32, 24], [16, 12], [8, 6], [4, 3], [2, 2], [1, 1]].map(([w, h]) => [w, h, 256, "jpeg"]),
+      [
+        [1024, 768],
+        [512, 384],
+        [256, 192],
+        [128, 96],
+        [64, 48],
+        [32, 24],
+        [16, 12],
+        [8, 6],
+        [4, 3],
+        [2, 2],
+        [1, 1],
+      ].map(([w, h]) => [w, h, 256, "jpeg"]),
     );
   });
 
@@ -89,7 +101,10 @@ describe("writeDerivedPyramid", () => {
     const png = join(work, "region.png");
     execFileSync("openslide-write-png", [file, "0", "0", "1", "240", "240", png]);
     const sharp = (await import("sharp")).default;
-    const { data, info } = await sharp(await readFile(png)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(await readFile(png))
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const ours = await derived!.readTile(1, 0, 0);
     expect(psnr({ width: info.width, height: info.height, data }, ours)).toBeGreaterThan(45);
     await slide.close();
@@ -101,8 +116,14 @@ describe("writeDerivedPyramid", () => {
     const { derived } = await derive(slide);
     const source: Slide = {
       ...slide,
-      decodeTile: (...args: Parameters<Slide["decodeTile"]>) => (reads++, slide.decodeTile(...args)),
-      readRawTile: (...args: Parameters<Slide["readRawTile"]>) => (reads++, slide.readRawTile(...args)),
+      decodeTile: (...args: Parameters<Slide["decodeTile"]>) => {
+        reads++;
+        return slide.decodeTile(...args);
+      },
+      readRawTile: (...args: Parameters<Slide["readRawTile"]>) => {
+        reads++;
+        return slide.readRawTile(...args);
+      },
     };
     let reads = 0;
     const view = openDeepZoomView(source, { derived });
@@ -120,9 +141,17 @@ describe("writeDerivedPyramid", () => {
     const chunks: Buffer[] = [];
     let header: Uint8Array | undefined;
     const decodes: number[] = [];
-    const counted: Slide = { ...slide, decodeTile: (l, c, r, into) => (decodes.push(l), slide.decodeTile(l, c, r, into)) };
+    const counted: Slide = {
+      ...slide,
+      decodeTile: (l, c, r, into) => {
+        decodes.push(l);
+        return slide.decodeTile(l, c, r, into);
+      },
+    };
     const result = await writeDerivedPyramid(counted, async (chunk) => void chunks.push(Buffer.from(chunk)), {
-      patchHeader: async (bytes) => void (header = bytes),
+      patchHeader: async (bytes) => {
+        header = bytes;
+      },
     });
     expect(decodes.length).toBe(48); // every source tile once (two passes would read each twice)
     const bytes = Buffer.concat(chunks);
@@ -132,8 +161,15 @@ describe("writeDerivedPyramid", () => {
     const once = await openSlide(createMemorySource(bytes, "once.tif"));
     const { derived: twice } = await derive(slide);
     expect(once.metadata.levels.map((l) => [l.width, l.height])).toEqual(twice!.metadata.levels.map((l) => [l.width, l.height]));
-    for (const [level, col, row] of [[0, 0, 0], [0, 3, 2], [1, 1, 1], [10, 0, 0]]) {
-      expect(Buffer.compare(Buffer.from((await once.readRawTile(level!, col!, row!)).bytes), Buffer.from((await twice!.readRawTile(level!, col!, row!)).bytes))).toBe(0);
+    for (const [level, col, row] of [
+      [0, 0, 0],
+      [0, 3, 2],
+      [1, 1, 1],
+      [10, 0, 0],
+    ]) {
+      expect(
+        Buffer.compare(Buffer.from((await once.readRawTile(level!, col!, row!)).bytes), Buffer.from((await twice!.readRawTile(level!, col!, row!)).bytes)),
+      ).toBe(0);
     }
     const file = join(work, "once.tif");
     await writeFile(file, bytes);

@@ -53,7 +53,11 @@ const inFlight = 64;
  * A level whose side has stopped shrinking (1 px) cannot be a TIFF pyramid level; the few
  * such tiny levels are left to the view, which computes them from the smallest level here.
  */
-export async function writeDerivedPyramid(slide: Slide, write: (chunk: Uint8Array) => Promise<void>, options: DerivedPyramidOptions = {}): Promise<DerivedPyramidResult> {
+export async function writeDerivedPyramid(
+  slide: Slide,
+  write: (chunk: Uint8Array) => Promise<void>,
+  options: DerivedPyramidOptions = {},
+): Promise<DerivedPyramidResult> {
   const quality = checkQuality(options.quality ?? 80);
   const tileSize = viewTileSize(slide);
   const { name } = slide.metadata;
@@ -79,7 +83,8 @@ export async function writeDerivedPyramid(slide: Slide, write: (chunk: Uint8Arra
       options.onProgress(done / (rounds * tiles));
     }
   };
-  const stream = (onTile: OnTile) => streamLevels(slide, passes, new Map(included.map((l, i) => [l, i])), { tileSize, quality, signal: options.signal }, onTile);
+  const stream = (onTile: OnTile) =>
+    streamLevels(slide, passes, new Map(included.map((l, i) => [l, i])), { tileSize, quality, signal: options.signal }, onTile);
   const out = chunkedWriter(write);
   const result = () => ({ levels: included.length, bytes: out.written, tiles });
 

@@ -25,8 +25,16 @@ function tracked(slide: Slide) {
   const reads: string[] = [];
   const wrapped: Slide = {
     ...slide,
-    decodeTile: (l, c, r, into) => (decodes.push(`${l}/${c}/${r}`), reads.push(`${l}/${c}/${r}`), slide.decodeTile(l, c, r, into)),
-    readRawTile: (l, c, r) => (raws.push(`${l}/${c}/${r}`), reads.push(`${l}/${c}/${r}`), slide.readRawTile(l, c, r)),
+    decodeTile: (l, c, r, into) => {
+      decodes.push(`${l}/${c}/${r}`);
+      reads.push(`${l}/${c}/${r}`);
+      return slide.decodeTile(l, c, r, into);
+    },
+    readRawTile: (l, c, r) => {
+      raws.push(`${l}/${c}/${r}`);
+      reads.push(`${l}/${c}/${r}`);
+      return slide.readRawTile(l, c, r);
+    },
   };
   return { slide: wrapped, decodes, raws, reads };
 }
@@ -135,7 +143,8 @@ describe("openDeepZoomView against buildDeepZoom", () => {
 describe("openDeepZoomView requests", () => {
   let cached: ReturnType<typeof writeTestTiff> | undefined;
   const makeSlide = async (source?: (bytes: Buffer) => ByteSource) => {
-    const tiff = (cached ??= writeTestTiff(pyramidImages(2048, 1536, 256, 1, { quality: 85 })));
+    cached ??= writeTestTiff(pyramidImages(2048, 1536, 256, 1, { quality: 85 }));
+    const tiff = cached;
     return { tiff, slide: await openSlide(source ? source(tiff.bytes) : createMemorySource(tiff.bytes, "one.tif")) };
   };
 
@@ -143,7 +152,17 @@ describe("openDeepZoomView requests", () => {
     const { slide } = await makeSlide();
     const view = openDeepZoomView(slide);
     expect(view.maxLevel).toBe(11);
-    for (const [level, col, row] of [[-1, 0, 0], [12, 0, 0], [1.5, 0, 0], [11, 8, 0], [11, 0, 6], [11, -1, 0], [0, 1, 0], [Number.NaN, 0, 0], [11, 0.5, 0]]) {
+    for (const [level, col, row] of [
+      [-1, 0, 0],
+      [12, 0, 0],
+      [1.5, 0, 0],
+      [11, 8, 0],
+      [11, 0, 6],
+      [11, -1, 0],
+      [0, 1, 0],
+      [Number.NaN, 0, 0],
+      [11, 0.5, 0],
+    ]) {
       await expect(view.getTile(level!, col!, row!), `${level}/${col}_${row}`).rejects.toMatchObject({ code: "NOT_FOUND" });
     }
     await expect(view.getTile(11, 7, 5)).resolves.toMatchObject({ passthrough: true });
@@ -190,7 +209,12 @@ describe("openDeepZoomView requests", () => {
   it("gives the same bytes whether tiles are asked for one at a time or all at once (buffers are reused)", async () => {
     const { slide } = await makeSlide();
     const addresses: [number, number, number][] = [];
-    for (const [level, cols, rows] of [[11, 8, 6], [10, 4, 3], [9, 2, 2], [8, 1, 1]] as const) {
+    for (const [level, cols, rows] of [
+      [11, 8, 6],
+      [10, 4, 3],
+      [9, 2, 2],
+      [8, 1, 1],
+    ] as const) {
       for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) addresses.push([level, col, row]);
     }
     const one = openDeepZoomView(slide);
@@ -198,7 +222,9 @@ describe("openDeepZoomView requests", () => {
     for (const [level, col, row] of addresses) sequential.push((await one.getTile(level, col, row)).bytes);
     const all = openDeepZoomView(slide, { cache: createTileCache({ maxBytes: 0 }) });
     const concurrent = await Promise.all(addresses.map(([level, col, row]) => all.getTile(level, col, row)));
-    concurrent.forEach((tile, i) => expect(Buffer.compare(Buffer.from(tile.bytes), Buffer.from(sequential[i]!)), addresses[i]!.join("/")).toBe(0));
+    concurrent.forEach((tile, i) => {
+      expect(Buffer.compare(Buffer.from(tile.bytes), Buffer.from(sequential[i]!)), addresses[i]!.join("/")).toBe(0);
+    });
   });
 
   it("answers CORRUPT for damaged stored tiles and keeps serving the others", async () => {

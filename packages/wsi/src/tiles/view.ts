@@ -33,6 +33,8 @@ export interface DeepZoomView {
    * IO_ERROR ("cancelled") once `signal` aborts: reading stops when no other request waits for the tile.
    */
   getTile(level: number, col: number, row: number, signal?: AbortSignal): Promise<DeepZoomTile>;
+  /** A tile's JPEG if the cache holds it (passthrough or computed), without I/O: a server answers it at once. */
+  peekTile(level: number, col: number, row: number): Uint8Array | undefined;
 }
 
 export interface DeepZoomViewOptions {
@@ -71,7 +73,10 @@ function giveBack(image: RgbImage): void {
   if (!into) return;
   lent.delete(image.data);
   let list = spares.get(into.length);
-  if (!list) spares.set(into.length, (list = []));
+  if (!list) {
+    list = [];
+    spares.set(into.length, list);
+  }
   if (list.length < 32) list.push(into);
 }
 
@@ -139,12 +144,16 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     const key = `${prefix}${source.tag}${source.index}/${col}/${row}`;
     const hit = cache.get<RgbImage>(key);
     if (hit) return Promise.resolve(hit);
-    return cache.share(key, async (own) => {
-      throwIfAborted(own);
-      const image = await source.slide.decodeTile(source.index, col, row);
-      cache.set(key, image, image.data.length);
-      return image;
-    }, signal);
+    return cache.share(
+      key,
+      async (own) => {
+        throwIfAborted(own);
+        const image = await source.slide.decodeTile(source.index, col, row);
+        cache.set(key, image, image.data.length);
+        return image;
+      },
+      signal,
+    );
   };
 
   // A stored tile in the Deep Zoom geometry serves one Deep Zoom tile, whose pixels or JPEG get
@@ -216,7 +225,14 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
    * loop; this does neither. Undefined when it does not apply (edge tiles, other codecs, no
    * libturbojpeg): the caller shrinks full decodes instead.
    */
-  const halvedStored = async (finer: LevelSource | undefined, level: number, col: number, row: number, signal: AbortSignal, keep: boolean): Promise<RgbImage | undefined> => {
+  const halvedStored = async (
+    finer: LevelSource | undefined,
+    level: number,
+    col: number,
+    row: number,
+    signal: AbortSignal,
+    keep: boolean,
+  ): Promise<RgbImage | undefined> => {
     if (!scaledDecode || finer?.kind !== "stored" || !finer.passthrough || tileSize % 2 !== 0) return undefined;
     const { w, h } = tileRect(level, col, row);
     const half = tileSize / 2;
@@ -253,27 +269,44 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     const finerSource = (exact ? plain : sources)[level + 1];
     // The tile asked for (not kept) is made outside the shared computation, in a lent buffer
     // only its own caller sees; pixels shared with other callers get a buffer of their own.
-    if (!keep) return halvedStored(finerSource, level, col, row, signal, false).then((fast) => fast ?? halvedOrShrunk(key, finerSource, level, col, row, signal, w, h, false));
+    if (!keep)
+      return halvedStored(finerSource, level, col, row, signal, false).then(
+        (fast) => fast ?? halvedOrShrunk(key, finerSource, level, col, row, signal, w, h, false),
+      );
     return halvedOrShrunk(key, finerSource, level, col, row, signal, w, h, true);
   };
 
-  const halvedOrShrunk = (key: string, finerSource: LevelSource | undefined, level: number, col: number, row: number, signal: AbortSignal, w: number, h: number, keep: boolean): Promise<RgbImage> =>
-    cache.share(key, async (own) => {
-      const fast = keep ? await halvedStored(finerSource, level, col, row, own, true) : undefined;
-      if (fast) {
-        cache.set(key, fast, fast.data.length);
-        return fast;
-      }
-      const finer = levels[level + 1]!;
-      const cols = [2 * col, 2 * col + 1].filter((c) => c < finer.cols);
-      const rows = [2 * row, 2 * row + 1].filter((r) => r < finer.rows);
-      const grid = await Promise.all(rows.map((r) => Promise.all(cols.map((c) => pixels(level + 1, c, r, own, true)))));
-      throwIfAborted(own);
-      const image = shrinkTileBlock(grid, w, h);
-      grid.flat().forEach(giveBack);
-      if (keep) cache.set(key, image, image.data.length);
-      return image;
-    }, signal);
+  const halvedOrShrunk = (
+    key: string,
+    finerSource: LevelSource | undefined,
+    level: number,
+    col: number,
+    row: number,
+    signal: AbortSignal,
+    w: number,
+    h: number,
+    keep: boolean,
+  ): Promise<RgbImage> =>
+    cache.share(
+      key,
+      async (own) => {
+        const fast = keep ? await halvedStored(finerSource, level, col, row, own, true) : undefined;
+        if (fast) {
+          cache.set(key, fast, fast.data.length);
+          return fast;
+        }
+        const finer = levels[level + 1]!;
+        const cols = [2 * col, 2 * col + 1].filter((c) => c < finer.cols);
+        const rows = [2 * row, 2 * row + 1].filter((r) => r < finer.rows);
+        const grid = await Promise.all(rows.map((r) => Promise.all(cols.map((c) => pixels(level + 1, c, r, own, true)))));
+        throwIfAborted(own);
+        const image = shrinkTileBlock(grid, w, h);
+        grid.flat().forEach(giveBack);
+        if (keep) cache.set(key, image, image.data.length);
+        return image;
+      },
+      signal,
+    );
 
   const checkAddress = (level: number, col: number, row: number) => {
     const l = Number.isInteger(level) && level >= 0 && level <= maxLevel ? levels[level]! : undefined;
@@ -292,30 +325,43 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     maxLevel,
     passthroughLevels: sources.flatMap((s, level) => (s.kind === "stored" && s.passthrough ? [level] : [])),
     missingLevels: plain.flatMap((s, level) => (s.kind === "computed" ? [level] : [])),
+    peekTile(level, col, row) {
+      return cache.get<Uint8Array>(`${prefix}j${level}/${col}/${row}`);
+    },
     async getTile(level, col, row, signal) {
       checkAddress(level, col, row);
       throwIfAborted(signal);
       const source = sources[level]!;
       const { x, y, w, h } = tileRect(level, col, row);
+      const key = `${prefix}j${level}/${col}/${row}`;
       try {
         if (source.kind === "stored" && source.passthrough && w === tileSize && h === tileSize && x + w <= source.info.width && y + h <= source.info.height) {
+          const hit = cache.get<Uint8Array>(key);
+          if (hit) return { bytes: hit, contentType: "image/jpeg", passthrough: true };
           const raw = await source.slide.readRawTile(source.index, col, row);
           if (raw.kind === "jpeg") {
             checkJpegComplete(raw.bytes, `${source.slide.metadata.name}: level ${source.index} tile ${col},${row}`);
-            return { bytes: raw.bytes, contentType: "image/jpeg", passthrough: true };
+            // Kept like a computed tile (a viewer asks again on every pan back): a copy when it is a
+            // view into a larger read, so the cache does not hold the larger buffer.
+            const bytes = raw.bytes.byteLength === raw.bytes.buffer.byteLength ? raw.bytes : Uint8Array.prototype.slice.call(raw.bytes);
+            cache.set(key, bytes, bytes.byteLength);
+            return { bytes, contentType: "image/jpeg", passthrough: true };
           }
         }
-        const key = `${prefix}j${level}/${col}/${row}`;
         const hit = cache.get<Uint8Array>(key);
         if (hit) return { bytes: hit, contentType: "image/jpeg", passthrough: false };
-        const bytes = await cache.share(key, async (own) => {
-          const image = await pixels(level, col, row, own, false);
-          throwIfAborted(own);
-          const jpeg = await encodeJpeg(image, quality);
-          giveBack(image);
-          cache.set(key, jpeg, jpeg.length);
-          return jpeg;
-        }, signal);
+        const bytes = await cache.share(
+          key,
+          async (own) => {
+            const image = await pixels(level, col, row, own, false);
+            throwIfAborted(own);
+            const jpeg = await encodeJpeg(image, quality);
+            giveBack(image);
+            cache.set(key, jpeg, jpeg.length);
+            return jpeg;
+          },
+          signal,
+        );
         return { bytes, contentType: "image/jpeg", passthrough: false };
       } catch (error) {
         throw toWsiError(error, "CORRUPT", name);

@@ -93,7 +93,13 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                       await perform((a) => a.members.setSubspecialties({ userId: m.userId, subspecialties: pools }), `${m.name}'s pools were saved.`);
                     }}
                   >
-                    <input name="pools" defaultValue={m.subspecialties.join(", ")} placeholder="e.g. dermatopathology" aria-label={`Pools of ${m.name}`} size={22} />
+                    <input
+                      name="pools"
+                      defaultValue={m.subspecialties.join(", ")}
+                      placeholder="e.g. dermatopathology"
+                      aria-label={`Pools of ${m.name}`}
+                      size={22}
+                    />
                     <button className="plain" type="submit">
                       Save
                     </button>
@@ -104,7 +110,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                     action={async () => {
                       "use server";
                       const next = m.role === "lab_admin" ? "pathologist" : "lab_admin";
-                      await perform((a) => a.members.setRole({ userId: m.userId, role: next }), `${m.name} is now ${next === "lab_admin" ? "a lab admin" : "a pathologist"}.`);
+                      await perform(
+                        (a) => a.members.setRole({ userId: m.userId, role: next }),
+                        `${m.name} is now ${next === "lab_admin" ? "a lab admin" : "a pathologist"}.`,
+                      );
                     }}
                   >
                     <button className="plain" type="submit">
@@ -148,7 +157,10 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
           action={async () => {
             "use server";
             const share = !policy.shareLabelMacro;
-            await perform((a) => a.lab.setShareLabelMacro({ share }), share ? "Nodes now send label and macro images." : "Nodes now keep label and macro images in the lab.");
+            await perform(
+              (a) => a.lab.setShareLabelMacro({ share }),
+              share ? "Nodes now send label and macro images." : "Nodes now keep label and macro images in the lab.",
+            );
           }}
         >
           <p style={{ marginTop: 0 }}>
@@ -193,7 +205,7 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
               <tr key={n.id}>
                 <td>{n.name}</td>
                 <td>{n.version ?? "—"}</td>
-                <td>{n.revokedAt ? "revoked" : n.lastSeenAt ? new Date(n.lastSeenAt).toISOString().replace("T", " ").slice(0, 19) + " UTC" : "never"}</td>
+                <td>{n.revokedAt ? "revoked" : n.lastSeenAt ? `${new Date(n.lastSeenAt).toISOString().replace("T", " ").slice(0, 19)} UTC` : "never"}</td>
                 <td>
                   <Link href={`/?node=${n.id}`}>
                     {n.published} {n.published === 1 ? "slide" : "slides"}
@@ -201,7 +213,11 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
                 </td>
                 <td>
                   {n.queueDepth}
-                  {n.lastError ? <div className="error" style={{ fontSize: ".85rem" }}>{n.lastError}</div> : null}
+                  {n.lastError ? (
+                    <div className="error" style={{ fontSize: ".85rem" }}>
+                      {n.lastError}
+                    </div>
+                  ) : null}
                 </td>
                 <td>
                   {n.revokedAt ? null : (
@@ -247,8 +263,8 @@ export default async function AdminPage({ searchParams }: { searchParams: Promis
               </tr>
             </thead>
             <tbody>
-              {remoteViews.map((v, i) => (
-                <tr key={i}>
+              {remoteViews.map((v) => (
+                <tr key={v.id}>
                   <td>{new Date(v.at).toISOString().replace("T", " ").slice(0, 16)} UTC</td>
                   <td>
                     {v.viewer} <span className="muted">({v.viewerLab || v.viewerEmail})</span>

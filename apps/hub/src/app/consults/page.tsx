@@ -29,7 +29,11 @@ export default async function ConsultsPage() {
             <tr key={c.id}>
               <td>
                 <Link href={`/consults/${c.id}`}>{c.accessionNumber}</Link>
-                {c.urgency === "urgent" ? <span className="status declined" style={{ marginLeft: ".4rem" }}>urgent</span> : null}
+                {c.urgency === "urgent" ? (
+                  <span className="status declined" style={{ marginLeft: ".4rem" }}>
+                    urgent
+                  </span>
+                ) : null}
               </td>
               <td>{c.question.length > 90 ? `${c.question.slice(0, 90)}…` : c.question}</td>
               <td>

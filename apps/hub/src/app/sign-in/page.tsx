@@ -67,6 +67,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
           }}
         >
           <label htmlFor="email">Email</label>
+          {/* biome-ignore lint/a11y/noAutofocus: signing in is the page's only task, and the email field is its first step. */}
           <input id="email" name="email" type="email" autoComplete="username" required autoFocus />
           <label htmlFor="password">Password</label>
           <input id="password" name="password" type="password" autoComplete="current-password" required />

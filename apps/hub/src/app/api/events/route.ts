@@ -7,7 +7,8 @@ export const dynamic = "force-dynamic";
 
 const HEARTBEAT_MS = 15_000;
 const MAX_TOPICS = 20;
-const plain = (status: number, text: string) => new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+const plain = (status: number, text: string) =>
+  new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 
 /**
  * Live events as Server-Sent Events: `GET /api/events?topics=lab:<id>:slides,slide:<id>`.
@@ -18,7 +19,14 @@ const plain = (status: number, text: string) => new Response(text, { status, hea
 export async function GET(request: Request) {
   const userId = await currentUserId();
   if (!userId) return plain(401, "Sign in to receive live updates.");
-  const topics = [...new Set((new URL(request.url).searchParams.get("topics") ?? "").split(",").map((t) => t.trim()).filter(Boolean))];
+  const topics = [
+    ...new Set(
+      (new URL(request.url).searchParams.get("topics") ?? "")
+        .split(",")
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  ];
   if (topics.length === 0 || topics.length > MAX_TOPICS) return plain(400, `Name 1 to ${MAX_TOPICS} topics, separated by commas.`);
   const { db } = await getDeps();
   const user = await loadSessionUser(db, userId);

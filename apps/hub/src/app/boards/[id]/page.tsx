@@ -11,7 +11,13 @@ export const dynamic = "force-dynamic";
 
 const statusLabel = { planned: "planned", live: "live now", closed: "closed" } as const;
 
-export default async function BoardPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ message?: string; error?: string }> }) {
+export default async function BoardPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ message?: string; error?: string }>;
+}) {
   const { id } = await params;
   const { message, error } = await searchParams;
   const { api, context } = await serverCaller();
@@ -23,12 +29,20 @@ export default async function BoardPage({ params, searchParams }: { params: Prom
   async function addMember(form: FormData) {
     "use server";
     const email = String(form.get("email") ?? "");
-    await runFormAction(path, (a) => a.boards.addMember({ boardId: id, email }).then(() => undefined), `If ${email.trim()} signs in to the hub as a member of a lab, they are now a member of this board.`);
+    await runFormAction(
+      path,
+      (a) => a.boards.addMember({ boardId: id, email }).then(() => undefined),
+      `If ${email.trim()} signs in to the hub as a member of a lab, they are now a member of this board.`,
+    );
   }
   async function schedule(form: FormData) {
     "use server";
     const scheduledAt = String(form.get("scheduledAt") ?? "");
-    await runFormAction(path, async (a) => `/boards/sessions/${(await a.boards.schedule({ boardId: id, scheduledAt: new Date(scheduledAt) })).id}`, "Session scheduled: put cases on its agenda.");
+    await runFormAction(
+      path,
+      async (a) => `/boards/sessions/${(await a.boards.schedule({ boardId: id, scheduledAt: new Date(scheduledAt) })).id}`,
+      "Session scheduled: put cases on its agenda.",
+    );
   }
 
   return (
@@ -96,7 +110,11 @@ export default async function BoardPage({ params, searchParams }: { params: Prom
                     <form
                       action={async () => {
                         "use server";
-                        await runFormAction(path, (a) => a.boards.removeMember({ boardId: id, userId: m.userId }), `${m.name} was removed; their access to the board's slides ended.`);
+                        await runFormAction(
+                          path,
+                          (a) => a.boards.removeMember({ boardId: id, userId: m.userId }),
+                          `${m.name} was removed; their access to the board's slides ended.`,
+                        );
                       }}
                     >
                       <button className="plain" type="submit" aria-label={`Remove ${m.name}`}>

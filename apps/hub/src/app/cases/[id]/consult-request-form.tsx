@@ -9,7 +9,17 @@ type Target = { value: string; label: string };
  * Asks for a second opinion, sharing the minimum: no slide is ticked until the pathologist picks
  * it, and the summary above the buttons names exactly what the consultant will see.
  */
-export function ConsultRequestForm({ caseId, slides, targets, action }: { caseId: string; slides: Slide[]; targets: Target[]; action: (form: FormData) => Promise<void> }) {
+export function ConsultRequestForm({
+  caseId,
+  slides,
+  targets,
+  action,
+}: {
+  caseId: string;
+  slides: Slide[];
+  targets: Target[];
+  action: (form: FormData) => Promise<void>;
+}) {
   const [chosen, setChosen] = useState<string[]>([]);
   const [target, setTarget] = useState(targets[0]?.value ?? "");
   const [shareLabel, setShareLabel] = useState(false);
@@ -23,7 +33,8 @@ export function ConsultRequestForm({ caseId, slides, targets, action }: { caseId
         <legend>Slides to share (read-only, while the request is open)</legend>
         {slides.map((s) => (
           <label key={s.id} className="row">
-            <input type="checkbox" name="slideIds" value={s.id} checked={chosen.includes(s.id)} onChange={(e) => toggle(s.id, e.target.checked)} /> {s.block} · {s.stain}
+            <input type="checkbox" name="slideIds" value={s.id} checked={chosen.includes(s.id)} onChange={(e) => toggle(s.id, e.target.checked)} /> {s.block} ·{" "}
+            {s.stain}
           </label>
         ))}
       </fieldset>
@@ -49,8 +60,8 @@ export function ConsultRequestForm({ caseId, slides, targets, action }: { caseId
         </select>
       </label>
       <label className="row">
-        <input type="checkbox" name="shareLabel" checked={shareLabel} onChange={(e) => setShareLabel(e.target.checked)} /> Show the slide label to the consultant (it may show the
-        patient&apos;s name)
+        <input type="checkbox" name="shareLabel" checked={shareLabel} onChange={(e) => setShareLabel(e.target.checked)} /> Show the slide label to the
+        consultant (it may show the patient&apos;s name)
       </label>
       <p className="card" aria-live="polite" data-testid="share-summary">
         {picked.length === 0 ? (

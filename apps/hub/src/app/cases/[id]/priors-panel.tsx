@@ -7,7 +7,11 @@ const reasons = ["current diagnosis", "tumor board", "comparison with earlier sp
 async function openPrior(form: FormData) {
   "use server";
   const { api } = await serverCaller();
-  const { slideId } = await api.cases.openPrior({ caseId: String(form.get("caseId")), slideId: String(form.get("slideId")), reason: String(form.get("reason") ?? "") });
+  const { slideId } = await api.cases.openPrior({
+    caseId: String(form.get("caseId")),
+    slideId: String(form.get("slideId")),
+    reason: String(form.get("reason") ?? ""),
+  });
   redirect(`/slides/${slideId}`);
 }
 
@@ -23,7 +27,9 @@ export async function PriorsPanel({ caseId }: { caseId: string }) {
     return (
       <section className="panel" aria-labelledby="priors">
         <h2 id="priors">Priors</h2>
-        <p className="error" role="alert">{priors.refused}</p>
+        <p className="error" role="alert">
+          {priors.refused}
+        </p>
       </section>
     );
   }

@@ -40,9 +40,15 @@ async function act(form: FormData) {
   );
 }
 
-const when = (d: Date | null) => (d ? new Date(d).toISOString().replace("T", " ").slice(0, 16) + " UTC" : null);
+const when = (d: Date | null) => (d ? `${new Date(d).toISOString().replace("T", " ").slice(0, 16)} UTC` : null);
 
-export default async function ConsultPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ message?: string; error?: string; confirm?: string }> }) {
+export default async function ConsultPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ message?: string; error?: string; confirm?: string }>;
+}) {
   const { id } = await params;
   const { message, error, confirm } = await searchParams;
   const { api, context } = await serverCaller();
@@ -68,12 +74,16 @@ export default async function ConsultPage({ params, searchParams }: { params: Pr
         </p>
         <h1>
           Second opinion on case {c.case.accessionNumber} <span className={`status ${c.status}`}>{c.status}</span>
-          {c.urgency === "urgent" ? <span className="status declined" style={{ marginLeft: ".4rem" }}>urgent</span> : null}
+          {c.urgency === "urgent" ? (
+            <span className="status declined" style={{ marginLeft: ".4rem" }}>
+              urgent
+            </span>
+          ) : null}
         </h1>
         <div className="card">
           <p style={{ marginTop: 0 }}>
-            From <strong>{c.requester.name}</strong> ({c.requester.lab}) to{" "}
-            <strong>{c.target.pathologist ?? `the ${c.target.subspecialty} pool`}</strong> ({c.target.lab})
+            From <strong>{c.requester.name}</strong> ({c.requester.lab}) to <strong>{c.target.pathologist ?? `the ${c.target.subspecialty} pool`}</strong> (
+            {c.target.lab})
             {c.consultant ? (
               <>
                 {" "}

@@ -1,17 +1,9 @@
-import { appRouter, createCallerFactory, createContext } from "@pathx/api";
 import { currentUserId } from "@/auth";
 import { getDeps } from "@/server/deps";
-import { publicUrl } from "@/server/public-url";
+import { openInboxEntry } from "@/server/inbox-open";
 
 /** Opening an inbox entry marks it read and goes where it points (only the user's own entries). */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const userId = await currentUserId();
-  if (!userId) return Response.redirect(publicUrl("/sign-in?next=/inbox", request), 303);
-  const api = createCallerFactory(appRouter)(await createContext(await getDeps(), { headers: request.headers, userId }));
-  const entry = /^[0-9a-f-]{36}$/.test(id) ? (await api.inbox.list()).find((e) => e.id === id) : undefined;
-  if (!entry) return Response.redirect(publicUrl("/inbox", request), 303);
-  await api.inbox.markRead({ ids: [id] });
-  // Links are hub paths written by the hub itself; anything else goes to the inbox.
-  return Response.redirect(publicUrl(entry.link.startsWith("/") && !entry.link.startsWith("//") ? entry.link : "/inbox", request), 303);
+  return openInboxEntry(request, id, await currentUserId(), getDeps);
 }

@@ -28,14 +28,25 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
     slide = await api.slides.get({ id });
   }
   const labName = slide.labName;
+  // The viewer's first tile token comes with the page (saves the browser a round trip to the hub
+  // before the DZI); the viewer renews it itself, and asks for one if the page has none.
+  const slideId = slide.id;
+  const viewer =
+    slide.status === "ready"
+      ? await Promise.all([api.annotations.list({ slideId }), api.slides.tileToken({ id: slideId }).catch(() => null)]).then(([annotations, grant]) => ({
+          annotations,
+          grant,
+        }))
+      : undefined;
   return (
     <>
       <TopBar userName={context.user.name} labName={context.lab?.labName} isLabAdmin={context.lab?.role === "lab_admin"} />
       <main className="wide">
         {slide.via !== "own-lab" ? (
           <div className="banner" role="note">
-            A slide of {slide.labName}, {slide.via === "grant" ? "shared with you (second opinion or tumor board)" : "opened as a prior study; your reason was recorded for that lab"}. Read-only; this
-            view is recorded.
+            A slide of {slide.labName},{" "}
+            {slide.via === "grant" ? "shared with you (second opinion or tumor board)" : "opened as a prior study; your reason was recorded for that lab"}.
+            Read-only; this view is recorded.
           </div>
         ) : null}
         <div style={{ padding: ".4rem .8rem", background: "#fff" }}>
@@ -46,13 +57,18 @@ export default async function SlidePage({ params }: { params: Promise<{ id: stri
             {slide.objectivePower ? ` · ${slide.objectivePower}×` : ""}
           </span>
         </div>
-        {slide.status === "ready" ? (
+        {viewer ? (
           <AnnotatedSlideViewer
             slideId={slide.id}
             mpp={slide.mppX}
-            initial={await api.annotations.list({ slideId: slide.id })}
+            initial={viewer.annotations}
+            grant={viewer.grant}
             shareWith={
-              slide.grant?.reason === "consult" ? { consultRequestId: slide.grant.sourceId } : slide.grant?.reason === "board" ? { boardSessionId: slide.grant.sourceId } : undefined
+              slide.grant?.reason === "consult"
+                ? { consultRequestId: slide.grant.sourceId }
+                : slide.grant?.reason === "board"
+                  ? { boardSessionId: slide.grant.sourceId }
+                  : undefined
             }
           />
         ) : (

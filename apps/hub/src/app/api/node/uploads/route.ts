@@ -1,13 +1,11 @@
-import { findOpenOrder, startUpload, uploadStartInput } from "@pathx/api";
-import { z } from "zod";
+import { findOpenOrder, startUpload } from "@pathx/api";
+import { nodeRoutes } from "@pathx/protocol";
 import { handleNodeRequest, readNodeJson } from "@/server/node-api";
 
 /** With orderId: the file of an index-only slide the hub ordered, filling that slide. */
-const input = uploadStartInput.extend({ orderId: z.string().optional() });
-
 export const POST = (request: Request) =>
-  handleNodeRequest(request, async (node, { db }) => {
-    const { orderId, ...start } = await readNodeJson(request, input, "upload request");
+  handleNodeRequest(request, nodeRoutes.startUpload, async (node, { db }) => {
+    const { orderId, ...start } = await readNodeJson(request, nodeRoutes.startUpload.body, "upload request");
     const order = orderId ? await findOpenOrder(db, node.id, orderId) : undefined;
     return startUpload(db, node.labId, null, start, node.id, order?.slideId);
   });

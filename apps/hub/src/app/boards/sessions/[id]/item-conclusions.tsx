@@ -18,17 +18,29 @@ export function ItemConclusions(props: { sessionId: string; itemId: string; acce
   async function contribute(form: FormData) {
     "use server";
     const conclusion = String(form.get("conclusion") ?? "");
-    await runFormAction(path, (a) => a.boards.sessions.conclude({ sessionId, itemId, conclusion }).then(() => undefined), `Your contribution on ${accession} is recorded.`);
+    await runFormAction(
+      path,
+      (a) => a.boards.sessions.conclude({ sessionId, itemId, conclusion }).then(() => undefined),
+      `Your contribution on ${accession} is recorded.`,
+    );
   }
   async function agree(form: FormData) {
     "use server";
     const contributionId = String(form.get("contributionId") ?? "");
-    await runFormAction(path, (a) => a.boards.sessions.agree({ sessionId, itemId, contributionId }), `Marked as the board's agreed conclusion on ${accession}.`);
+    await runFormAction(
+      path,
+      (a) => a.boards.sessions.agree({ sessionId, itemId, contributionId }),
+      `Marked as the board's agreed conclusion on ${accession}.`,
+    );
   }
   async function addendum(form: FormData) {
     "use server";
     const text = String(form.get("addendum") ?? "");
-    await runFormAction(path, (a) => a.boards.sessions.addendum({ sessionId, itemId, text }).then(() => undefined), `Your signed addendum on ${accession} is recorded.`);
+    await runFormAction(
+      path,
+      (a) => a.boards.sessions.addendum({ sessionId, itemId, text }).then(() => undefined),
+      `Your signed addendum on ${accession} is recorded.`,
+    );
   }
 
   return (

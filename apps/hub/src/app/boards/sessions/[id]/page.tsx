@@ -10,7 +10,13 @@ import { runFormAction } from "@/server/form-action";
 
 export const dynamic = "force-dynamic";
 
-export default async function BoardSessionPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ message?: string; error?: string }> }) {
+export default async function BoardSessionPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ message?: string; error?: string }>;
+}) {
   const { id } = await params;
   const { message, error } = await searchParams;
   const { api, context } = await serverCaller();
@@ -23,7 +29,11 @@ export default async function BoardSessionPage({ params, searchParams }: { param
   async function addCase(form: FormData) {
     "use server";
     const accessionNumber = String(form.get("accession") ?? "");
-    await runFormAction(path, (a) => a.boards.sessions.addCase({ sessionId: id, accessionNumber }).then(() => undefined), `${accessionNumber.trim()} is on the agenda; its slides are shared with the board's members for this session.`);
+    await runFormAction(
+      path,
+      (a) => a.boards.sessions.addCase({ sessionId: id, accessionNumber }).then(() => undefined),
+      `${accessionNumber.trim()} is on the agenda; its slides are shared with the board's members for this session.`,
+    );
   }
   async function start() {
     "use server";
@@ -86,10 +96,18 @@ export default async function BoardSessionPage({ params, searchParams }: { param
                   <div className="muted">
                     {item.labName} · {item.slides.map((s) => [s.block, s.stain].filter(Boolean).join(" · ")).join("; ") || "no slides"}
                   </div>
-                  <ItemConclusions sessionId={session.id} itemId={item.id} accession={item.accessionNumber} conclusions={item.conclusions} isChair={session.isChair} closed={session.status === "closed"} />
+                  <ItemConclusions
+                    sessionId={session.id}
+                    itemId={item.id}
+                    accession={item.accessionNumber}
+                    conclusions={item.conclusions}
+                    isChair={session.isChair}
+                    closed={session.status === "closed"}
+                  />
                   {item.snapshots > 0 ? (
                     <div className="snapshots">
                       {Array.from({ length: item.snapshots }, (_, i) => (
+                        // biome-ignore lint/suspicious/noArrayIndexKey: snapshots are numbered 1..n; the number is their identity (and their URL).
                         <a key={i} href={`/api/boards/sessions/${session.id}/snapshots/${item.id}/${i + 1}`} target="_blank" rel="noreferrer">
                           <img src={`/api/boards/sessions/${session.id}/snapshots/${item.id}/${i + 1}`} alt={`Snapshot ${i + 1} of ${item.accessionNumber}`} />
                         </a>
@@ -123,7 +141,12 @@ export default async function BoardSessionPage({ params, searchParams }: { param
             isChair={session.isChair}
             members={session.members.map((m) => ({ userId: m.userId, name: m.name }))}
             slides={slides}
-            initial={{ status: session.status, presenterUserId: session.presenter?.userId ?? null, presenterName: session.presenter?.name ?? null, view: session.viewState }}
+            initial={{
+              status: session.status,
+              presenterUserId: session.presenter?.userId ?? null,
+              presenterName: session.presenter?.name ?? null,
+              view: session.viewState,
+            }}
           />
         </div>
       </main>

@@ -12,7 +12,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   try {
     const bundle = await api.consults.fhir({ id });
     return new Response(JSON.stringify(bundle, null, 2), {
-      headers: { "content-type": "application/fhir+json", "content-disposition": `attachment; filename="second-opinion-${id}.fhir.json"`, "cache-control": "no-store" },
+      headers: {
+        "content-type": "application/fhir+json",
+        "content-disposition": `attachment; filename="second-opinion-${id}.fhir.json"`,
+        "cache-control": "no-store",
+      },
     });
   } catch (error) {
     if (error instanceof TRPCError && (error.code === "NOT_FOUND" || error.code === "BAD_REQUEST")) return new Response("Not found", { status: 404 });

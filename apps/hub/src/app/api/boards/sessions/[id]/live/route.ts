@@ -41,7 +41,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
         const unsubscribe = deps.boardChannel.subscribe(sessionId, (event) => {
           send(`data: ${JSON.stringify(event)}\n\n`);
           if (event.type === "member-removed" && event.userId === userId) close();
-          if (event.type === "status" && event.status === "live") void recordAttendance(deps.db, userId, sessionId, requestOriginOf(request.headers).ip).catch((error) => console.error(error));
+          if (event.type === "status" && event.status === "live")
+            void recordAttendance(deps.db, userId, sessionId, requestOriginOf(request.headers).ip).catch((error) => console.error(error));
         });
         const heartbeat = setInterval(() => send(": heartbeat\n\n"), HEARTBEAT_MS);
         cleanup = () => {

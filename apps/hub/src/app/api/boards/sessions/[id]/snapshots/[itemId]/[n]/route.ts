@@ -6,6 +6,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const { id, itemId, n } = await params;
   return handleBoardRequest(request, [id, itemId], async (userId, deps) => {
     const bytes = await readSnapshot(deps, userId, id, itemId, Number(n));
-    return new Response(new Uint8Array(bytes), { headers: { "content-type": "image/jpeg", "cache-control": "private, max-age=3600", "content-length": String(bytes.length) } });
+    return new Response(new Uint8Array(bytes), {
+      headers: { "content-type": "image/jpeg", "cache-control": "private, max-age=3600", "content-length": String(bytes.length) },
+    });
   });
 }
