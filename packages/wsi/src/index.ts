@@ -16,3 +16,5 @@ export { createTileCache, type TileCache } from "./tiles/cache";
 export { openDeepZoomView, type DeepZoomView, type DeepZoomViewOptions, type DeepZoomTile } from "./tiles/view";
 export { writeDerivedPyramid, type DerivedPyramidOptions, type DerivedPyramidResult } from "./tiles/derived";
 export { writeDicomSeries, type DicomExportOptions, type DicomExportResult } from "./dicom/write-series";
+export { writeServingTiff, type ServingTiffOptions, type ServingTiffResult } from "./tiles/serving-tiff";
+export { isOpenslideVendorLayout } from "./formats/openslide-vendors";
