@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { completeUpload, receiveChunk, startUpload } from "@pathx/api";
@@ -10,8 +10,8 @@ import { createTestDb } from "@pathx/db/test-support";
 import { type ObjectStore, createLocalStore } from "@pathx/storage";
 import { signTileToken } from "@pathx/tile-token";
 import { startTileService } from "@pathx/tiles";
-import { decodeJpeg, openSlideAt } from "@pathx/wsi";
-import { openslideProperties, openslideRegion, psnr, writePhilipsTiff } from "@pathx/wsi/test-support";
+import { HEADER_BYTES, decodeJpeg, openSlideAt, writeMrxsArchive } from "@pathx/wsi";
+import { type WrittenMrxs, openslideProperties, openslideRegion, psnr, writeMrxs, writePhilipsTiff } from "@pathx/wsi/test-support";
 import { isServingKey, originalKeyOf } from "./serving-source";
 import { tileSlide } from "./tiling";
 
@@ -69,10 +69,11 @@ async function upload(labId: string, path: string, accessionNumber: string): Pro
   const bytes = await readFile(path);
   const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
   const state = await startUpload(handle.db, labId, null, {
-    fileName: "philips.tiff",
+    fileName: basename(path),
     size: bytes.length,
     sha256: sha(bytes),
     meta: { accessionNumber, block: "A1", stain: "H&E", specimen: "skin" },
+    header: bytes.subarray(0, HEADER_BYTES).toString("base64"),
   });
   if (state.kind !== "open") throw new Error(`unexpected ${state.kind}`);
   for (let i = 0; i < state.chunkCount; i++) {
@@ -164,5 +165,59 @@ describe("a slide only OpenSlide reads, received by the hub", () => {
     expect(await tileSlide(handle.db, store, north!.id)).toBe("done");
     const row = await slideRow(north!.id);
     expect(row).toMatchObject({ status: "ready", vendor: "philips", labelKey: `private/${north!.id}/label.jpg`, sourceKey: north!.sourceKey });
+  });
+
+  describe("an MRXS slide: the .mrxs file and its folder, packed as one archive as the lab's node sends it", () => {
+    let mrxs: WrittenMrxs;
+    let archive: string;
+    beforeAll(async () => {
+      mrxs = await writeMrxs(root, "N26-0099", { imagesX: 5, imagesY: 3, levels: 3 });
+      archive = join(root, "N26-0099.mrxs.tar");
+      await writeMrxsArchive(mrxs.path, archive);
+    });
+
+    it("is unpacked and rewritten for serving once; the tile service serves it as OpenSlide reads it", async () => {
+      const { slideId } = await upload(labs.north!, archive, "N-2");
+      expect(await slideRow(slideId)).toMatchObject({ status: "received", fileName: "N26-0099.mrxs.tar" });
+      expect(await tileSlide(handle.db, store, slideId)).toBe("done");
+      const row = await slideRow(slideId);
+      expect(row).toMatchObject({ status: "ready", width: 1280, height: 768, vendor: "mirax", mppX: 0.25, objectivePower: 20 });
+      expect([row.labelKey, row.macroKey]).toEqual([`private/${slideId}/label.jpg`, `private/${slideId}/macro.jpg`]);
+      // The archive stays as it came.
+      expect(
+        createHash("sha256")
+          .update(await store.get(originalKeyOf(row.sourceKey!)))
+          .digest("hex"),
+      ).toBe(row.sha256);
+      const version = row.tilesPrefix!.split("/").pop()!;
+      const dzi = await (await fetchTile(slideId, version, "slide.dzi")).text();
+      expect([dzi.includes('Width="1280"'), dzi.includes('Height="768"')]).toEqual([true, true]);
+      const tile = await decodeJpeg(Buffer.from(await (await fetchTile(slideId, version, "slide_files/11/2_1.jpeg")).arrayBuffer()));
+      expect([tile.width, tile.height]).toEqual([256, 256]); // edge tile: x 1024–1279, y 512–767
+      const inner = await decodeJpeg(Buffer.from(await (await fetchTile(slideId, version, "slide_files/11/1_0.jpeg")).arrayBuffer()));
+      expect(psnr(inner, await openslideRegion(mrxs.path, 0, 512, 0, 512, 512))).toBeGreaterThan(30); // the serving copy's tile, as stored
+    });
+
+    it("a lab that keeps label and macro off the hub: they are taken out of the archive before it is stored", async () => {
+      const { slideId } = await upload(labs.south!, archive, "S-2");
+      const stored = (await slideRow(slideId)).sourceKey!;
+      expect(await tileSlide(handle.db, store, slideId)).toBe("done");
+      const row = await slideRow(slideId);
+      expect(row).toMatchObject({ status: "ready", vendor: "mirax", labelKey: null, macroKey: null });
+      expect(await store.head(stored)).not.toBeNull(); // nothing left to hide: the stripped archive stays
+      // Two JPEGs fewer than the archive sent (label and macro zeroed), the rest byte for byte.
+      const jpegs = (bytes: Buffer) => bytes.toString("latin1").split("\xff\xd8\xff").length - 1;
+      const kept = await store.get(stored);
+      expect(jpegs(kept)).toBe(jpegs(await readFile(archive)) - 2);
+      expect(kept.toString("latin1")).toContain("ScanDataLayer_SlideBarcode_RemovedByPathx");
+    });
+
+    it("a file that only claims to be an MRXS archive is refused before upload, in one line", async () => {
+      const fake = join(root, "fake.mrxs.tar");
+      await import("node:fs/promises").then((fs) => fs.writeFile(fake, Buffer.alloc(4096, 1)));
+      await expect(upload(labs.north!, fake, "N-3")).rejects.toThrow(
+        /^fake\.mrxs\.tar cannot be taken: not an MRXS slide archive; publish MRXS slides with the lab's node/,
+      );
+    });
   });
 });
