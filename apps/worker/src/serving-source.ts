@@ -25,7 +25,8 @@ export interface ServingSource {
  * needs a local file, and a vendor TIFF read generically comes out wrong) is downloaded once
  * into a work folder, rewritten as one tiled pyramidal TIFF (`writeServingTiff`) and stored
  * beside the original, which stays: the returned key is the one to serve from. Any other slide
- * is served as it is. A file neither reads fails with the native reader's reason.
+ * is served as it is, and so is a vendor TIFF where OpenSlide is not installed (read generically,
+ * as before). A file neither reads fails with the native reader's reason.
  */
 export async function prepareServingSource(
   store: ObjectStore,
@@ -56,8 +57,9 @@ export async function prepareServingSource(
       path = await unpackMrxsArchive(local, join(work, "slide"));
       await rm(local, { force: true });
     }
+    // For an archive, OpenSlide's reason (e.g. not installed) says more than the byte reader's.
     slide = await openSlideAt(path).catch((error: unknown) => {
-      throw nativeError ?? error;
+      throw isMrxsArchive(fileName) ? error : (nativeError ?? error);
     });
     if (slide.metadata.format !== "openslide") {
       await slide.close();

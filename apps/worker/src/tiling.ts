@@ -82,7 +82,8 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
       }
     }
     slide = await openSlide(await openRangeReader(store, serving.sourceKey));
-    if (!(await prepareSlideForViewing(db, store, slideId))) throw new WsiError("CORRUPT", `${found.fileName}: the slide could not be opened.`);
+    if (!(await prepareSlideForViewing(db, store, slideId, { asStored: true })))
+      throw new WsiError("CORRUPT", `${found.fileName}: the slide could not be opened.`);
     // The serving copy is a plain TIFF: the slide's vendor, MPP and objective are the original's
     // (read now, or kept from the run that made the copy).
     const described = original?.slide.metadata ?? (isServingKey(found.sourceKey) ? found : undefined);

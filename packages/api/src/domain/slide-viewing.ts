@@ -32,7 +32,13 @@ function metadataColumns(slide: Slide) {
  * rewrites it for serving first, apps/worker serving-source.ts). Called when an upload completes, and
  * by the worker's tiling job (apps/worker) for a slide that is not viewable yet.
  */
-export async function prepareSlideForViewing(db: Db, store: ObjectStore, slideId: string): Promise<boolean> {
+export async function prepareSlideForViewing(
+  db: Db,
+  store: ObjectStore,
+  slideId: string,
+  /** asStored: the worker's call, once it has made the serving copy it can (none without OpenSlide): serve what is stored. */
+  options: { asStored?: boolean } = {},
+): Promise<boolean> {
   const [row] = await db.select().from(slides).where(eq(slides.id, slideId)).limit(1);
   if (!row?.sourceKey) return false;
   if (row.status === "ready" && row.tilesPrefix?.startsWith("pyramid/")) return true;
@@ -43,7 +49,7 @@ export async function prepareSlideForViewing(db: Db, store: ObjectStore, slideId
     return false;
   }
   // A vendor TIFF the native reader only takes generically waits for its serving copy (the worker's job).
-  if (isOpenslideVendorLayout(slide.metadata)) {
+  if (!options.asStored && isOpenslideVendorLayout(slide.metadata)) {
     await slide.close();
     return false;
   }
