@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { basename } from "node:path";
 import { buildDeepZoom, createFolderSink, openSlideAt, WsiError } from "@pathx/wsi";
 import { createProgressLine } from "./progress";
@@ -26,6 +27,9 @@ export async function runTileCommand(options: TileCommandOptions, io: { stdout: 
       format: options.format,
       passthrough: options.passthrough,
       name: options.name,
+      // One tiling thread per core: this thread only writes the tiles they send.
+      threads: availableParallelism(),
+      slidePath: options.slide,
       onProgress: (p) => progress.update(p.tilesWritten, p.tilesTotal),
     });
     progress.done();

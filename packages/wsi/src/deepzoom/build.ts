@@ -6,6 +6,7 @@ import { type EmitTile, LevelWriter, type TileRect } from "./level-writer";
 import { type DeepZoomLevel, type PyramidPass, planDeepZoomLevels, planPasses, renderDzi } from "./plan";
 import type { TileSink } from "./sink";
 import { type BandTile, checkAborted, decodeBands, feedSourceLevel } from "./feed";
+import { runOnThreads } from "./tile-threads";
 
 export interface DeepZoomOptions {
   /** Tile edge in pixels, or "source" for the slide's own tile size. Default 254. */
@@ -21,6 +22,14 @@ export interface DeepZoomOptions {
   name?: string;
   /** Tiles being encoded or written at once; bounds memory. Default 64. */
   inFlight?: number;
+  /**
+   * Worker threads that each open `slidePath` and decode, cut and encode their own share of the
+   * levels (this thread only writes tiles). 0 or no slidePath: everything on this thread, the
+   * codecs on libuv's pool.
+   */
+  threads?: number;
+  /** The slide's path, for threads to open it themselves. */
+  slidePath?: string;
   onProgress?: (progress: DeepZoomProgress) => void;
   signal?: AbortSignal;
 }
@@ -83,6 +92,21 @@ export function resolveDeepZoomOptions(slide: Slide, options: DeepZoomOptions) {
   return { tileSize, overlap, quality, format, name, passthrough: options.passthrough ?? true, inFlight: options.inFlight ?? 64 };
 }
 
+export type ResolvedOptions = ReturnType<typeof resolveDeepZoomOptions>;
+
+export function createEncoder(o: Pick<ResolvedOptions, "format" | "quality">): Encode {
+  return (image) => {
+    if (o.format === "jpeg") return encodeJpeg(image, o.quality);
+    const packed = image.stride && image.stride !== image.width ? cropImage(image, 0, 0, image.width, image.height) : image;
+    // sharp (libvips) only for PNG: loading it costs ~100 ms of start-up that JPEG runs skip.
+    return import("sharp").then(({ default: sharp }) =>
+      sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+        .png({ compressionLevel: 6 })
+        .toBuffer(),
+    );
+  };
+}
+
 /**
  * Builds a Deep Zoom pyramid from a slide into a sink. Each pass streams one source level in
  * bands of source tiles; tiles are encoded on libuv's thread pool (both cores) while the
@@ -116,19 +140,11 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
       }),
     );
   };
-  const encode = (image: RgbImage): Promise<Uint8Array> => {
-    if (o.format === "jpeg") return encodeJpeg(image, o.quality);
-    const packed = image.stride && image.stride !== image.width ? cropImage(image, 0, 0, image.width, image.height) : image;
-    // sharp (libvips) only for PNG: loading it costs ~100 ms of start-up that JPEG runs skip.
-    return import("sharp").then(({ default: sharp }) =>
-      sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-        .png({ compressionLevel: 6 })
-        .toBuffer(),
-    );
-  };
+  const encode = createEncoder(o);
 
   await sink.begin({ name: o.name, format: o.format, width, height, tileSize: o.tileSize, overlap: o.overlap, levels: levels.map((l) => l.level) });
   try {
+    const threaded: PyramidPass[] = [];
     for (const pass of passes) {
       const source = slide.metadata.levels[pass.sourceLevel]!;
       const root = pass.levels[0]!;
@@ -141,12 +157,15 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
         source.tileHeight === o.tileSize &&
         source.width === root.width &&
         source.height === root.height;
-      if (canPassThrough && pass.levels.length === 1) {
+      if (!canPassThrough && options.slidePath && (options.threads ?? 0) > 0) {
+        threaded.push(pass);
+      } else if (canPassThrough && pass.levels.length === 1) {
         tilesPassedThrough += await copyLevel(slide, pass.sourceLevel, root, o.tileSize, inFlight, o.inFlight, write, encode, options.signal);
       } else {
         tilesPassedThrough += await streamPass(slide, pass, o, canPassThrough, inFlight, write, encode, options.signal);
       }
     }
+    if (threaded.length > 0) await runOnThreads(options.slidePath!, options.threads!, threaded, o, write, options.signal);
     await inFlight.waitBelow(0);
     report(true);
     await sink.commit(dzi);
@@ -169,8 +188,8 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
   };
 }
 
-type Write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => void;
-type Encode = (image: RgbImage) => Promise<Uint8Array>;
+export type Write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => void;
+export type Encode = (image: RgbImage) => Promise<Uint8Array>;
 
 /** A level that exists in the source at this exact geometry: copy interior tiles, re-encode cropped edge tiles. */
 async function copyLevel(
@@ -207,12 +226,12 @@ async function copyLevel(
 }
 
 /** Streams one source level through a chain of LevelWriters, one per Deep Zoom level of the pass. */
-async function streamPass(
+export async function streamPass(
   slide: Slide,
   pass: PyramidPass,
-  o: ReturnType<typeof resolveDeepZoomOptions>,
+  o: ResolvedOptions,
   passThroughRoot: boolean,
-  inFlight: InFlight,
+  inFlight: Pick<InFlight, "waitBelow">,
   write: Write,
   encode: Encode,
   signal?: AbortSignal,
