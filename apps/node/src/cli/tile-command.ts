@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { basename } from "node:path";
 import { buildDeepZoom, createFolderSink, openSlideAt, WsiError } from "@pathx/wsi";
 import { createProgressLine } from "./progress";
@@ -12,6 +11,8 @@ export interface TileCommandOptions {
   format: "jpeg" | "png";
   passthrough: boolean;
   name?: string;
+  /** Worker threads besides this one (each decodes, cuts and encodes a share of the levels). */
+  threads: number;
 }
 
 /** `pathx tile`: writes DIR/<name>.dzi and DIR/<name>_files/, then one summary line. */
@@ -27,8 +28,7 @@ export async function runTileCommand(options: TileCommandOptions, io: { stdout: 
       format: options.format,
       passthrough: options.passthrough,
       name: options.name,
-      // One tiling thread per core: this thread only writes the tiles they send.
-      threads: availableParallelism(),
+      threads: options.threads,
       slidePath: options.slide,
       onProgress: (p) => progress.update(p.tilesWritten, p.tilesTotal),
     });

@@ -23,9 +23,9 @@ export interface DeepZoomOptions {
   /** Tiles being encoded or written at once; bounds memory. Default 64. */
   inFlight?: number;
   /**
-   * Worker threads that each open `slidePath` and decode, cut and encode their own share of the
-   * levels (this thread only writes tiles). 0 or no slidePath: everything on this thread, the
-   * codecs on libuv's pool.
+   * With slidePath: worker threads, besides this one, that each open the slide and decode, cut
+   * and encode their own share of the levels (runs of tile rows; this thread also writes the
+   * tiles). Unset or no slidePath: one pass after another on this thread, codecs on libuv's pool.
    */
   threads?: number;
   /** The slide's path, for threads to open it themselves. */
@@ -87,6 +87,8 @@ export function resolveDeepZoomOptions(slide: Slide, options: DeepZoomOptions) {
     throw new WsiError("INVALID_OPTIONS", `overlap must be a whole number from 0 to half the tile size (got ${overlap}).`);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100)
     throw new WsiError("INVALID_OPTIONS", `quality must be a whole number from 1 to 100 (got ${quality}).`);
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 0 || options.threads > 64))
+    throw new WsiError("INVALID_OPTIONS", `threads must be a whole number from 0 to 64 (got ${options.threads}).`);
   if (format !== "jpeg" && format !== "png") throw new WsiError("INVALID_OPTIONS", `format must be jpeg or png (got ${String(format)}).`);
   const name = options.name ?? slide.metadata.name.replace(/\.[^.]*$/, "");
   return { tileSize, overlap, quality, format, name, passthrough: options.passthrough ?? true, inFlight: options.inFlight ?? 64 };
@@ -157,7 +159,7 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
         source.tileHeight === o.tileSize &&
         source.width === root.width &&
         source.height === root.height;
-      if (!canPassThrough && options.slidePath && (options.threads ?? 0) > 0) {
+      if (!canPassThrough && options.slidePath && options.threads !== undefined) {
         threaded.push(pass);
       } else if (canPassThrough && pass.levels.length === 1) {
         tilesPassedThrough += await copyLevel(slide, pass.sourceLevel, root, o.tileSize, inFlight, o.inFlight, write, encode, options.signal);
@@ -165,7 +167,7 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
         tilesPassedThrough += await streamPass(slide, pass, o, canPassThrough, inFlight, write, encode, options.signal);
       }
     }
-    if (threaded.length > 0) await runOnThreads(options.slidePath!, options.threads!, threaded, o, write, options.signal);
+    if (threaded.length > 0) await runOnThreads(slide, options.slidePath!, options.threads!, threaded, o, write, encode, options.signal);
     await inFlight.waitBelow(0);
     report(true);
     await sink.commit(dzi);

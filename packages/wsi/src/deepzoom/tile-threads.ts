@@ -1,9 +1,13 @@
 import { Worker } from "node:worker_threads";
 import { WsiError, type WsiErrorCode } from "../errors";
-import type { ResolvedOptions, Write } from "./build";
+import type { Slide } from "../slide";
+import { type Encode, type ResolvedOptions, streamPass, type Write } from "./build";
 import type { PyramidPass } from "./plan";
-import { splitSections } from "./section";
-import type { TileJob, TileWorkerData, TileWorkerMessage } from "./tile-worker";
+import { renderSection, type SectionJob, splitSections } from "./section";
+import type { TileWorkerData, TileWorkerMessage } from "./tile-worker";
+
+/** Work for one thread: a run of tile rows of one level, or a whole pass (several levels). */
+export type TileJob = { kind: "section"; section: SectionJob } | { kind: "pass"; pass: PyramidPass };
 
 const workOf = (job: TileJob, tileSize: number) =>
   job.kind === "section"
@@ -27,57 +31,86 @@ export function planThreadJobs(passes: PyramidPass[], threads: number, tileSize:
   return jobs.sort((a, b) => workOf(b, tileSize) - workOf(a, tileSize));
 }
 
+/** Runs one job on this thread; `write` gets every tile (bytes or their promise). */
+export async function runTileJob(slide: Slide, job: TileJob, o: ResolvedOptions, encode: Encode, write: Write, signal?: AbortSignal): Promise<void> {
+  if (job.kind === "section") {
+    await renderSection(
+      slide,
+      job.section,
+      o.tileSize,
+      o.overlap,
+      async (tile, pixels) => write(tile.level.level, tile.col, tile.row, await encode(pixels)),
+      signal,
+    );
+    return;
+  }
+  const pending: Promise<unknown>[] = [];
+  const flush = { waitBelow: async () => void (await Promise.all(pending.splice(0))) };
+  await streamPass(
+    slide,
+    job.pass,
+    o,
+    false,
+    flush,
+    (level, col, row, data) => pending.push(Promise.resolve(data).then((bytes) => write(level, col, row, bytes))),
+    encode,
+    signal,
+  );
+  await Promise.all(pending);
+}
+
 /**
- * Runs the passes on worker threads that each open the slide, decode, cut and encode; this
- * thread only hands out jobs and passes the tiles they send to `write` (the sink).
+ * Runs the passes on this thread (codecs on libuv's pool) and on `workers` worker threads that
+ * each open the slide and decode, cut and encode on themselves, sending the tiles here to be
+ * written. This thread starts at once; a worker joins when it has loaded (about a second).
  */
 export async function runOnThreads(
+  slide: Slide,
   slidePath: string,
-  threads: number,
+  workers: number,
   passes: PyramidPass[],
   o: ResolvedOptions,
   write: Write,
+  encode: Encode,
   signal?: AbortSignal,
 ): Promise<void> {
-  const jobs = planThreadJobs(passes, threads, o.tileSize);
-  const workers: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let running = 0;
-      let failed = false;
-      const fail = (error: Error) => {
-        failed = true;
-        reject(error);
-      };
-      signal?.addEventListener("abort", () => fail(new WsiError("IO_ERROR", "tiling was cancelled.")), { once: true });
-      const give = (worker: Worker) => {
-        if (failed) return;
-        if (next >= jobs.length) {
-          if (running === 0) resolve();
-          return;
-        }
-        running++;
-        worker.postMessage({ id: next, job: jobs[next++]! });
-      };
-      const data: TileWorkerData = { slidePath, options: o };
-      for (let i = 0; i < Math.min(threads, jobs.length); i++) {
+  const jobs = planThreadJobs(passes, workers + 1, o.tileSize);
+  let next = 0;
+  const threads: Worker[] = [];
+  let stop: (error: Error) => void = () => {};
+  const stopped = new Promise<never>((_, reject) => {
+    stop = reject;
+  });
+  stopped.catch(() => {});
+  const onThisThread = (async () => {
+    while (next < jobs.length) await runTileJob(slide, jobs[next++]!, o, encode, write, signal);
+  })();
+  const onWorkers = Array.from(
+    { length: Math.min(workers, jobs.length - 1) },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const data: TileWorkerData = { slidePath, options: o };
         const worker = new Worker(new URL("./tile-worker.mjs", import.meta.url), { workerData: data });
-        workers.push(worker);
+        threads.push(worker);
+        const give = () => (next < jobs.length ? worker.postMessage({ id: next, job: jobs[next++]! }) : resolve());
         worker.on("message", (message: TileWorkerMessage) => {
           if (message.type === "tiles") for (const t of message.tiles) write(t.level, t.col, t.row, t.bytes);
-          else if (message.type === "failed") fail(new WsiError((message.code as WsiErrorCode | undefined) ?? "CORRUPT", message.message));
-          else {
-            if (message.type === "done") running--;
-            give(worker);
-          }
+          else if (message.type === "failed") reject(new WsiError((message.code as WsiErrorCode | undefined) ?? "CORRUPT", message.message));
+          else give();
         });
-        worker.on("error", (error) => fail(error));
-        worker.on("exit", (code) => fail(new WsiError("IO_ERROR", `a tiling thread stopped (exit code ${code}).`)));
-      }
-    });
+        worker.on("error", reject);
+        worker.on("exit", (code) => reject(new WsiError("IO_ERROR", `a tiling thread stopped (exit code ${code}).`)));
+      }),
+  );
+  signal?.addEventListener("abort", () => stop(new WsiError("IO_ERROR", "tiling was cancelled.")), { once: true });
+  try {
+    await Promise.race([Promise.all([onThisThread, ...onWorkers]), stopped]);
+  } catch (error) {
+    next = jobs.length; // no further jobs for this thread
+    throw error;
   } finally {
-    for (const w of workers) w.removeAllListeners("exit");
-    await Promise.all(workers.map((w) => w.terminate()));
+    for (const w of threads) w.removeAllListeners("exit");
+    await Promise.all(threads.map((w) => w.terminate()));
+    await onThisThread.catch(() => {});
   }
 }

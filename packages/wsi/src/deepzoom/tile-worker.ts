@@ -1,19 +1,15 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { useBlockingCodecs } from "../codec/jpeg";
 import { openSlideAt } from "../slide";
-import { createEncoder, type ResolvedOptions, streamPass } from "./build";
-import type { PyramidPass } from "./plan";
-import { renderSection, type SectionJob } from "./section";
-
-/** Work handed to a tiling thread: a run of tile rows of one level, or a whole pass (several levels). */
-export type TileJob = { kind: "section"; section: SectionJob } | { kind: "pass"; pass: PyramidPass };
+import { createEncoder, type ResolvedOptions } from "./build";
+import { runTileJob, type TileJob } from "./tile-threads";
 
 export interface TileWorkerData {
   slidePath: string;
   options: ResolvedOptions;
 }
 
-/** A thread's answer: finished tiles (bytes transferred), then done or failed. */
+/** A thread's answers: ready for a job, finished tiles (bytes transferred), then done or failed. */
 export type TileWorkerMessage =
   | { type: "ready" }
   | { type: "tiles"; tiles: { level: number; col: number; row: number; bytes: Uint8Array }[] }
@@ -37,37 +33,16 @@ const flush = () => {
   batch = [];
 };
 // A tile sent must own its whole ArrayBuffer: transferring it then moves nothing else.
-const push = (level: number, col: number, row: number, bytes: Uint8Array) => {
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.from(bytes);
+const push = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => {
+  if (data instanceof Promise) throw new Error("a tiling thread got a tile still encoding");
+  const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : Uint8Array.from(data);
   batch.push({ level, col, row, bytes: own });
   if (batch.length >= 32) flush();
 };
 
-async function run(job: TileJob): Promise<void> {
-  if (job.kind === "section") {
-    await renderSection(slide, job.section, options.tileSize, options.overlap, async (tile, pixels) =>
-      push(tile.level.level, tile.col, tile.row, await encode(pixels)),
-    );
-    return;
-  }
-  const pending: Promise<void>[] = [];
-  await streamPass(
-    slide,
-    job.pass,
-    options,
-    false,
-    { waitBelow: async () => void (await Promise.all(pending.splice(0))) },
-    (level, col, row, data) => {
-      pending.push(Promise.resolve(data).then((bytes) => push(level, col, row, bytes)));
-    },
-    encode,
-  );
-  await Promise.all(pending);
-}
-
 parentPort!.on("message", async ({ id, job }: { id: number; job: TileJob }) => {
   try {
-    await run(job);
+    await runTileJob(slide, job, options, encode, push);
     flush();
     parentPort!.postMessage({ type: "done", id } satisfies TileWorkerMessage);
   } catch (error) {
