@@ -91,7 +91,7 @@ export async function renderSection(
   const stride = Math.max(across * source.tileWidth, level.width);
   const pitch = stride * 3;
   const readBand = wideBands(slide, job.sourceLevel, pitch);
-  // Two tile-row buffers in turn: one is filled while the other's tiles encode.
+  // Two tile-row buffers in turn for rows across bands: one is filled while the other's tiles encode.
   // +1 row of slack: a tile's strided view must reach stride × height bytes (the codec checks).
   const windowRows = Math.min(level.height, tileSize + 2 * overlap) + 1;
   const windows = [0, 1].map(() => Buffer.allocUnsafe(windowRows * pitch));
@@ -99,12 +99,15 @@ export async function renderSection(
   const lastBand = Math.floor(Math.min(lastSourceRow, Math.min(level.height, job.rowEnd * tileSize + overlap) - 1) / source.tileHeight);
   // Two band buffers, by band parity: rows only move down, so the band after the one in use
   // decodes meanwhile into the buffer of the band before, which no row needs any more.
-  const bandBuffers = [0, 1].map(() => Buffer.allocUnsafe(source.tileHeight * pitch));
+  // A tile row inside one band is encoded from the band buffer itself (+1 row of slack, as for
+  // the windows): such a buffer is decoded into again only once those encodes are done.
+  const bandBuffers = [0, 1].map(() => Buffer.allocUnsafe((source.tileHeight + 1) * pitch));
+  const bandEncoding: Promise<unknown>[] = [Promise.resolve(), Promise.resolve()];
   const held = new Map<number, Promise<void>>();
   const start = (band: number) => {
     if (held.has(band) || band > lastBand) return;
     for (const key of held.keys()) if (key % 2 === band % 2) held.delete(key);
-    const decoded = readBand(band, bandBuffers[band % 2]!);
+    const decoded = bandEncoding[band % 2]!.then(() => readBand(band, bandBuffers[band % 2]!));
     decoded.catch(() => {}); // failures surface where the band is awaited, not as unhandled
     held.set(band, decoded);
   };
@@ -116,13 +119,33 @@ export async function renderSection(
     return bandBuffers[band % 2]!;
   };
 
+  /** Emits a tile row whose first image row starts at byte 0 of `rows` (rows `pitch` bytes apart). */
+  const emitRow = (row: number, y0: number, y1: number, rows: Buffer): Promise<unknown> => {
+    const height = y1 - y0;
+    const pending: Promise<void>[] = [];
+    for (let col = 0; col < level.cols; col++) {
+      const x = Math.max(0, col * tileSize - overlap);
+      const width = Math.min(level.width, (col + 1) * tileSize + overlap) - x;
+      pending.push(emit({ level, col, row, x, y: y0, width, height }, { width, height, stride, data: rows.subarray(x * 3) }));
+    }
+    return Promise.all(pending);
+  };
+
   for (let row = job.rowStart; row < job.rowEnd; row++) {
     checkAborted(signal);
+    const y0 = Math.max(0, row * tileSize - overlap);
+    const y1 = Math.min(level.height, (row + 1) * tileSize + overlap);
+    const firstBand = Math.floor(y0 / source.tileHeight);
+    if (y1 - 1 <= lastSourceRow && Math.floor((y1 - 1) / source.tileHeight) === firstBand && copyWidth === level.width) {
+      const bandBuffer = await bandOf(firstBand);
+      const top = (y0 - firstBand * source.tileHeight) * pitch;
+      const pending = emitRow(row, y0, y1, bandBuffer.subarray(top));
+      bandEncoding[firstBand % 2] = Promise.all([bandEncoding[firstBand % 2], pending]);
+      continue;
+    }
     const slot = row % 2;
     await encoding[slot];
     const window = windows[slot]!;
-    const y0 = Math.max(0, row * tileSize - overlap);
-    const y1 = Math.min(level.height, (row + 1) * tileSize + overlap);
     // Rows inside the source: one copy per band; below it (a source a row short), its last row again.
     for (let y = y0; y < y1; ) {
       const sourceY = Math.min(y, lastSourceRow);
@@ -139,15 +162,8 @@ export async function renderSection(
         for (let x = copyWidth; x < level.width; x++) window.copy(window, at + x * 3, at + (copyWidth - 1) * 3, at + copyWidth * 3);
       }
     }
-    const height = y1 - y0;
-    const pending: Promise<void>[] = [];
-    for (let col = 0; col < level.cols; col++) {
-      const x = Math.max(0, col * tileSize - overlap);
-      const width = Math.min(level.width, (col + 1) * tileSize + overlap) - x;
-      pending.push(emit({ level, col, row, x, y: y0, width, height }, { width, height, stride, data: window.subarray(x * 3) }));
-    }
-    encoding[slot] = Promise.all(pending);
+    encoding[slot] = emitRow(row, y0, y1, window);
   }
-  await Promise.all(encoding);
+  await Promise.all([...encoding, ...bandEncoding]);
   await Promise.allSettled(held.values()); // a band decoded ahead that no row needed
 }
