@@ -88,6 +88,14 @@ describe("buildDeepZoom on worker threads", () => {
     }
   });
 
+  it("writes the same bytes where a source level is a pixel short of its Deep Zoom level (last column and row repeated)", async () => {
+    const [full, half] = pyramidImages(1001, 701, 128, 2);
+    const path = join(work, "short.tif");
+    await writeFile(path, writeTestTiff([full!, { ...half!, width: 500, height: 350 }]).bytes); // Deep Zoom wants 501 × 351
+    await expectSameAsOnePass(path, "short", 0);
+    await expectSameAsOnePass(path, "short", 1, { tileSize: 100, overlap: 3 });
+  });
+
   it("has its workers open the slide by path: a path that is not there fails the pyramid", async () => {
     const missing = join(work, "gone.ndpi");
     await expect(tile(slidePath, join(work, "gone"), { threads: 1, slidePath: missing })).rejects.toMatchObject({
