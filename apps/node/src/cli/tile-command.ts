@@ -11,6 +11,8 @@ export interface TileCommandOptions {
   format: "jpeg" | "png";
   passthrough: boolean;
   name?: string;
+  /** Worker threads besides this one (each decodes, cuts and encodes a share of the levels). */
+  threads: number;
 }
 
 /** `pathx tile`: writes DIR/<name>.dzi and DIR/<name>_files/, then one summary line. */
@@ -26,6 +28,8 @@ export async function runTileCommand(options: TileCommandOptions, io: { stdout: 
       format: options.format,
       passthrough: options.passthrough,
       name: options.name,
+      threads: options.threads,
+      slidePath: options.slide,
       onProgress: (p) => progress.update(p.tilesWritten, p.tilesTotal),
     });
     progress.done();

@@ -17,6 +17,11 @@ export function useBlockingCodecs(on = true): void {
   blocking = on;
 }
 
+/** Whether this thread's codecs run on the thread itself (useBlockingCodecs). */
+export function codecsBlock(): boolean {
+  return blocking;
+}
+
 const ADOBE_RGB_MARKER = Uint8Array.from([0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00]);
 
 function hasColourMarker(jpeg: Uint8Array): boolean {

@@ -1,5 +1,6 @@
 import koffi from "koffi";
 import { WsiError } from "../errors";
+import { codecsBlock } from "./jpeg";
 
 /**
  * libjpeg-turbo's TurboJPEG API (Debian libturbojpeg0, called through koffi) for what the
@@ -13,7 +14,17 @@ type Handle = unknown;
 interface Api {
   initDecompress(): Handle | null;
   header: (h: Handle, jpeg: Uint8Array, size: number, width: [number], height: [number], subsampling: [number], colourspace: [number]) => number;
-  decompress: {
+  decompress: ((
+    h: Handle,
+    jpeg: Uint8Array,
+    size: number,
+    into: Uint8Array,
+    width: number,
+    pitch: number,
+    height: number,
+    format: number,
+    flags: number,
+  ) => number) & {
     async: (
       h: Handle,
       jpeg: Uint8Array,
@@ -31,6 +42,8 @@ interface Api {
 }
 
 const TJPF_RGB = 0;
+/** The fast integer IDCT, as the N-API binding (codec/jpeg.ts) decodes: the same pixels either way. */
+const TJFLAG_FASTDCT = 2048;
 /** Calls queued or running in koffi at once (its own limit is 256); the rest wait here. */
 const maxInFlight = 32;
 
@@ -108,17 +121,19 @@ export function readJpegSize(jpeg: Uint8Array): { width: number; height: number 
 }
 
 /**
- * Decodes `jpeg` at 1/`divisor` of its size (2, 4 or 8; libjpeg-turbo scales in the IDCT) as RGB
- * into `into` from byte `offset`, rows `pitch` bytes apart: a region of a larger image. The caller
- * has checked the JPEG's size (readJpegSize) so the region fits. Runs on a worker thread.
+ * Decodes `jpeg` at 1/`divisor` of its size (1, or 2, 4 or 8: libjpeg-turbo scales in the IDCT) as
+ * RGB into `into` from byte `offset`, rows `pitch` bytes apart: a region of a larger image. The
+ * caller has checked the JPEG's size (readJpegSize) so the region fits. Runs on a pool thread, or
+ * on this thread where codecs block (useBlockingCodecs). `fast`: the fast integer IDCT.
  */
 export async function decodeJpegScaledInto(
   jpeg: Uint8Array,
-  divisor: 2 | 4 | 8,
+  divisor: 1 | 2 | 4 | 8,
   into: Buffer,
   offset: number,
   pitch: number,
   size: { width: number; height: number },
+  options: { fast?: boolean } = {},
 ): Promise<void> {
   const lib = loadApi();
   if (!lib) throw new WsiError("INVALID_OPTIONS", "reduced-scale JPEG decoding needs the Debian package libturbojpeg0.");
@@ -127,14 +142,25 @@ export async function decodeJpegScaledInto(
   if (offset < 0 || pitch < width * 3 || offset + (height - 1) * pitch + width * 3 > into.length) {
     throw new WsiError("INVALID_OPTIONS", "the scaled JPEG does not fit in the buffer given for it.");
   }
+  const flags = options.fast ? TJFLAG_FASTDCT : 0;
+  const target = into.subarray(offset);
+  if (codecsBlock()) {
+    const handle = borrowHandle(lib);
+    try {
+      if (lib.decompress(handle, jpeg, jpeg.length, target, width, pitch, height, TJPF_RGB, flags) !== 0)
+        throw new WsiError("CORRUPT", `a JPEG tile could not be decoded (${lib.errorOf(handle)}); the file is damaged.`);
+    } finally {
+      idle.push(handle);
+    }
+    return;
+  }
   if (inFlight >= maxInFlight) await new Promise<void>((resolve) => waiting.push(resolve));
   inFlight++;
   const handle = borrowHandle(lib);
-  const target = into.subarray(offset);
   try {
     const result = await new Promise<number>((resolve, reject) =>
       // Any warning (truncated data, a bad Huffman code) is an error, as for the full decode.
-      lib.decompress.async(handle, jpeg, jpeg.length, target, width, pitch, height, TJPF_RGB, 0, (error, code) => (error ? reject(error) : resolve(code))),
+      lib.decompress.async(handle, jpeg, jpeg.length, target, width, pitch, height, TJPF_RGB, flags, (error, code) => (error ? reject(error) : resolve(code))),
     );
     if (result !== 0) throw new WsiError("CORRUPT", `a JPEG tile could not be decoded (${lib.errorOf(handle)}); the file is damaged.`);
   } finally {

@@ -6,6 +6,7 @@ import { type EmitTile, LevelWriter, type TileRect } from "./level-writer";
 import { type DeepZoomLevel, type PyramidPass, planDeepZoomLevels, planPasses, renderDzi } from "./plan";
 import type { TileSink } from "./sink";
 import { type BandTile, checkAborted, decodeBands, feedSourceLevel } from "./feed";
+import { runOnThreads } from "./tile-threads";
 
 export interface DeepZoomOptions {
   /** Tile edge in pixels, or "source" for the slide's own tile size. Default 254. */
@@ -21,6 +22,14 @@ export interface DeepZoomOptions {
   name?: string;
   /** Tiles being encoded or written at once; bounds memory. Default 64. */
   inFlight?: number;
+  /**
+   * With slidePath: worker threads, besides this one, that each open the slide and decode, cut
+   * and encode their own share of the levels (runs of tile rows; this thread also writes the
+   * tiles). Unset or no slidePath: one pass after another on this thread, codecs on libuv's pool.
+   */
+  threads?: number;
+  /** The slide's path, for threads to open it themselves. */
+  slidePath?: string;
   onProgress?: (progress: DeepZoomProgress) => void;
   signal?: AbortSignal;
 }
@@ -78,9 +87,26 @@ export function resolveDeepZoomOptions(slide: Slide, options: DeepZoomOptions) {
     throw new WsiError("INVALID_OPTIONS", `overlap must be a whole number from 0 to half the tile size (got ${overlap}).`);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100)
     throw new WsiError("INVALID_OPTIONS", `quality must be a whole number from 1 to 100 (got ${quality}).`);
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 0 || options.threads > 64))
+    throw new WsiError("INVALID_OPTIONS", `threads must be a whole number from 0 to 64 (got ${options.threads}).`);
   if (format !== "jpeg" && format !== "png") throw new WsiError("INVALID_OPTIONS", `format must be jpeg or png (got ${String(format)}).`);
   const name = options.name ?? slide.metadata.name.replace(/\.[^.]*$/, "");
   return { tileSize, overlap, quality, format, name, passthrough: options.passthrough ?? true, inFlight: options.inFlight ?? 64 };
+}
+
+export type ResolvedOptions = ReturnType<typeof resolveDeepZoomOptions>;
+
+export function createEncoder(o: Pick<ResolvedOptions, "format" | "quality">): Encode {
+  return (image) => {
+    if (o.format === "jpeg") return encodeJpeg(image, o.quality);
+    const packed = image.stride && image.stride !== image.width ? cropImage(image, 0, 0, image.width, image.height) : image;
+    // sharp (libvips) only for PNG: loading it costs ~100 ms of start-up that JPEG runs skip.
+    return import("sharp").then(({ default: sharp }) =>
+      sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+        .png({ compressionLevel: 6 })
+        .toBuffer(),
+    );
+  };
 }
 
 /**
@@ -116,19 +142,11 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
       }),
     );
   };
-  const encode = (image: RgbImage): Promise<Uint8Array> => {
-    if (o.format === "jpeg") return encodeJpeg(image, o.quality);
-    const packed = image.stride && image.stride !== image.width ? cropImage(image, 0, 0, image.width, image.height) : image;
-    // sharp (libvips) only for PNG: loading it costs ~100 ms of start-up that JPEG runs skip.
-    return import("sharp").then(({ default: sharp }) =>
-      sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-        .png({ compressionLevel: 6 })
-        .toBuffer(),
-    );
-  };
+  const encode = createEncoder(o);
 
   await sink.begin({ name: o.name, format: o.format, width, height, tileSize: o.tileSize, overlap: o.overlap, levels: levels.map((l) => l.level) });
   try {
+    const threaded: PyramidPass[] = [];
     for (const pass of passes) {
       const source = slide.metadata.levels[pass.sourceLevel]!;
       const root = pass.levels[0]!;
@@ -141,12 +159,15 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
         source.tileHeight === o.tileSize &&
         source.width === root.width &&
         source.height === root.height;
-      if (canPassThrough && pass.levels.length === 1) {
+      if (!canPassThrough && options.slidePath && options.threads !== undefined) {
+        threaded.push(pass);
+      } else if (canPassThrough && pass.levels.length === 1) {
         tilesPassedThrough += await copyLevel(slide, pass.sourceLevel, root, o.tileSize, inFlight, o.inFlight, write, encode, options.signal);
       } else {
         tilesPassedThrough += await streamPass(slide, pass, o, canPassThrough, inFlight, write, encode, options.signal);
       }
     }
+    if (threaded.length > 0) await runOnThreads(slide, options.slidePath!, options.threads!, threaded, o, write, encode, options.signal);
     await inFlight.waitBelow(0);
     report(true);
     await sink.commit(dzi);
@@ -169,8 +190,8 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
   };
 }
 
-type Write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => void;
-type Encode = (image: RgbImage) => Promise<Uint8Array>;
+export type Write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => void;
+export type Encode = (image: RgbImage) => Promise<Uint8Array>;
 
 /** A level that exists in the source at this exact geometry: copy interior tiles, re-encode cropped edge tiles. */
 async function copyLevel(
@@ -207,12 +228,12 @@ async function copyLevel(
 }
 
 /** Streams one source level through a chain of LevelWriters, one per Deep Zoom level of the pass. */
-async function streamPass(
+export async function streamPass(
   slide: Slide,
   pass: PyramidPass,
-  o: ReturnType<typeof resolveDeepZoomOptions>,
+  o: ResolvedOptions,
   passThroughRoot: boolean,
-  inFlight: InFlight,
+  inFlight: Pick<InFlight, "waitBelow">,
   write: Write,
   encode: Encode,
   signal?: AbortSignal,
