@@ -77,4 +77,5 @@ ${bind_note}
 
 MSG
 export HOST NEXT_TELEMETRY_DISABLED=1
-exec npx tsx apps/hub/scripts/run.ts
+# One process: node runs run.ts through tsx's loader (npx and the tsx CLI would add three).
+exec node --import tsx apps/hub/scripts/run.ts
