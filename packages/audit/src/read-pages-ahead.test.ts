@@ -57,10 +57,13 @@ describe("readPagesAhead", () => {
     expect(new Set(asked).size).toBe(asked.length);
   });
 
-  it("stops asking when the reader stops, and a failed page read ahead is not left unhandled", async () => {
+  it("stops asking when the reader stops, once the pages read ahead have settled; a failed one is not left unhandled", async () => {
     let calls = 0;
+    let settled = 0;
     const readPage = async (after: number) => {
       calls++;
+      await new Promise((r) => setTimeout(r, after));
+      settled++;
       if (after > 0) throw new Error("hub gone");
       return range(1, 4);
     };
@@ -68,7 +71,8 @@ describe("readPagesAhead", () => {
       expect(page).toEqual(range(1, 4));
       break;
     }
-    await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(3);
+    await new Promise((r) => setTimeout(r, 20));
     expect(calls).toBe(3);
   });
 

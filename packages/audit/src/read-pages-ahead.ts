@@ -4,7 +4,8 @@
  * exactly what reading one page after another gives. Meanwhile the next `ahead` pages are asked
  * for on the guess that the chain has no gap (page `after` ends at `after + pageSize`), so the
  * database (or the hub) builds them while the caller checks this one. A guess that turns out
- * wrong (a gap, a short page) is thrown away unread; the stop is the first short page.
+ * wrong (a gap, a short page) is thrown away unread; the stop is the first short page. Pages
+ * read ahead have settled by the time the loop over the pages ends.
  */
 export async function* readPagesAhead<T>(
   readPage: (after: number) => Promise<T[]>,
@@ -36,6 +37,9 @@ export async function* readPagesAhead<T>(
       for (const guess of asked.keys()) if (guess < after || (guess - after) % pageSize !== 0) asked.delete(guess);
     }
   } finally {
+    // Pages still being read when the caller stops (a broken link, the chain's end) are waited
+    // for, so none is left running against a database the caller may close next.
+    await Promise.allSettled(asked.values());
     asked.clear();
   }
 }
