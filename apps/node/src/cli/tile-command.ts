@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { buildDeepZoom, createFolderSink, openSlideAt, WsiError } from "@pathx/wsi";
+import { onThreads } from "@pathx/wsi/tile-threads";
 import { createProgressLine } from "./progress";
 
 export interface TileCommandOptions {
@@ -28,8 +29,7 @@ export async function runTileCommand(options: TileCommandOptions, io: { stdout: 
       format: options.format,
       passthrough: options.passthrough,
       name: options.name,
-      threads: options.threads,
-      slidePath: options.slide,
+      threads: onThreads(options.threads, options.slide),
       onProgress: (p) => progress.update(p.tilesWritten, p.tilesTotal),
     });
     progress.done();

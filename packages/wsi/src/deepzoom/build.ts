@@ -6,7 +6,7 @@ import { type EmitTile, LevelWriter, type TileRect } from "./level-writer";
 import { type DeepZoomLevel, type PyramidPass, planDeepZoomLevels, planPasses, renderDzi } from "./plan";
 import type { TileSink } from "./sink";
 import { type BandTile, checkAborted, decodeBands, feedSourceLevel } from "./feed";
-import { runOnThreads } from "./tile-threads";
+import type { ThreadRunner } from "./tile-threads";
 
 export interface DeepZoomOptions {
   /** Tile edge in pixels, or "source" for the slide's own tile size. Default 254. */
@@ -23,13 +23,13 @@ export interface DeepZoomOptions {
   /** Tiles being encoded or written at once; bounds memory. Default 64. */
   inFlight?: number;
   /**
-   * With slidePath: worker threads, besides this one, that each open the slide and decode, cut
-   * and encode their own share of the levels (runs of tile rows; this thread also writes the
-   * tiles). Unset or no slidePath: one pass after another on this thread, codecs on libuv's pool.
+   * Worker threads besides this one that each open the slide at `slidePath` and decode, cut and
+   * encode their own share of the levels (runs of tile rows; this thread also writes the tiles),
+   * through `run` (`onThreads` of `@pathx/wsi/tile-threads`: kept out of this module so that a
+   * bundled server, which never tiles on threads, does not pull the worker in). Unset: one pass
+   * after another on this thread, codecs on libuv's pool.
    */
-  threads?: number;
-  /** The slide's path, for threads to open it themselves. */
-  slidePath?: string;
+  threads?: { workers: number; slidePath: string; run: ThreadRunner };
   onProgress?: (progress: DeepZoomProgress) => void;
   signal?: AbortSignal;
 }
@@ -87,8 +87,9 @@ export function resolveDeepZoomOptions(slide: Slide, options: DeepZoomOptions) {
     throw new WsiError("INVALID_OPTIONS", `overlap must be a whole number from 0 to half the tile size (got ${overlap}).`);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100)
     throw new WsiError("INVALID_OPTIONS", `quality must be a whole number from 1 to 100 (got ${quality}).`);
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 0 || options.threads > 64))
-    throw new WsiError("INVALID_OPTIONS", `threads must be a whole number from 0 to 64 (got ${options.threads}).`);
+  const threads = options.threads;
+  if (threads && (!Number.isInteger(threads.workers) || threads.workers < 0 || threads.workers > 64))
+    throw new WsiError("INVALID_OPTIONS", `threads must be a whole number from 0 to 64 (got ${threads.workers}).`);
   if (format !== "jpeg" && format !== "png") throw new WsiError("INVALID_OPTIONS", `format must be jpeg or png (got ${String(format)}).`);
   const name = options.name ?? slide.metadata.name.replace(/\.[^.]*$/, "");
   return { tileSize, overlap, quality, format, name, passthrough: options.passthrough ?? true, inFlight: options.inFlight ?? 64 };
@@ -117,6 +118,7 @@ export function createEncoder(o: Pick<ResolvedOptions, "format" | "quality">): E
  */
 export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZoomOptions = {}): Promise<DeepZoomResult> {
   const o = resolveDeepZoomOptions(slide, options);
+  const threads = options.threads;
   const { width, height } = slide.metadata;
   const levels = planDeepZoomLevels(width, height, o.tileSize);
   const passes = planPasses(levels, slide.metadata.levels);
@@ -159,7 +161,7 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
         source.tileHeight === o.tileSize &&
         source.width === root.width &&
         source.height === root.height;
-      if (!canPassThrough && options.slidePath && options.threads !== undefined) {
+      if (!canPassThrough && threads) {
         threaded.push(pass);
       } else if (canPassThrough && pass.levels.length === 1) {
         tilesPassedThrough += await copyLevel(slide, pass.sourceLevel, root, o.tileSize, inFlight, o.inFlight, write, encode, options.signal);
@@ -167,7 +169,7 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
         tilesPassedThrough += await streamPass(slide, pass, o, canPassThrough, inFlight, write, encode, options.signal);
       }
     }
-    if (threaded.length > 0) await runOnThreads(slide, options.slidePath!, options.threads!, threaded, o, write, encode, options.signal);
+    if (threads && threaded.length > 0) await threads.run(slide, threads.slidePath, threads.workers, threaded, o, write, encode, options.signal);
     await inFlight.waitBelow(0);
     report(true);
     await sink.commit(dzi);

@@ -8,7 +8,7 @@ import { pyramidImages, writeTestTiff } from "../test-support/tiff-writer";
 import { buildDeepZoom, type DeepZoomOptions } from "./build";
 import { planDeepZoomLevels, planPasses } from "./plan";
 import { createFolderSink } from "./sink";
-import { planThreadJobs } from "./tile-threads";
+import { onThreads, planThreadJobs } from "./tile-threads";
 
 const work = await mkdtemp(join(tmpdir(), "wsi-dz-threads-"));
 afterAll(() => rm(work, { recursive: true, force: true }));
@@ -65,7 +65,7 @@ describe("buildDeepZoom on worker threads", () => {
 
   async function expectSameAsOnePass(path: string, name: string, threads: number, options: DeepZoomOptions = {}) {
     const single = await tile(path, join(work, `${name}-single-${threads}`), options);
-    const threaded = await tile(path, join(work, `${name}-threads-${threads}`), { ...options, threads, slidePath: path });
+    const threaded = await tile(path, join(work, `${name}-threads-${threads}`), { ...options, threads: onThreads(threads, path) });
     expect(threaded).toEqual(single);
     const a = await tree(join(work, `${name}-single-${threads}`, "s_files"));
     const b = await tree(join(work, `${name}-threads-${threads}`, "s_files"));
@@ -98,7 +98,7 @@ describe("buildDeepZoom on worker threads", () => {
 
   it("has its workers open the slide by path: a path that is not there fails the pyramid", async () => {
     const missing = join(work, "gone.ndpi");
-    await expect(tile(slidePath, join(work, "gone"), { threads: 1, slidePath: missing })).rejects.toMatchObject({
+    await expect(tile(slidePath, join(work, "gone"), { threads: onThreads(1, missing) })).rejects.toMatchObject({
       name: "WsiError",
       message: expect.stringContaining("gone.ndpi"),
     });
@@ -111,7 +111,7 @@ describe("buildDeepZoom on worker threads", () => {
     await file.write(Buffer.from([0xff, 0x00]), 0, 2, written.images[0]!.stripOffset + written.images[0]!.mcuStarts[5]! - 2);
     await file.close();
     const out = join(work, "damaged");
-    await expect(tile(path, out, { threads: 2, slidePath: path })).rejects.toMatchObject({
+    await expect(tile(path, out, { threads: onThreads(2, path) })).rejects.toMatchObject({
       name: "WsiError",
       code: "CORRUPT",
       message: expect.stringMatching(/restart markers where a 2048 × 1536 image needs/),

@@ -59,6 +59,11 @@ export async function runTileJob(slide: Slide, job: TileJob, o: ResolvedOptions,
   await Promise.all(pending);
 }
 
+export type ThreadRunner = typeof runOnThreads;
+
+/** `buildDeepZoom`'s `threads` option: `workers` threads besides this one, each opening `slidePath`. */
+export const onThreads = (workers: number, slidePath: string) => ({ workers, slidePath, run: runOnThreads });
+
 /**
  * Runs the passes on this thread (codecs on libuv's pool) and on `workers` worker threads that
  * each open the slide and decode, cut and encode on themselves, sending the tiles here to be
