@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeJpeg, encodeJpeg } from "./jpeg";
+import { decodeJpeg, encodeJpeg, useBlockingCodecs } from "./jpeg";
 import { decodeJpegScaledInto, hasScaledJpegDecode, readJpegSize } from "./turbojpeg";
 
 const side = 64;
@@ -27,6 +27,24 @@ describe("libturbojpeg (reduced-scale decode)", () => {
           [0, 1, side, side + 1].reduce((s, d) => s + full.data[((fy + (d >= side ? 1 : 0)) * side + fx + (d % side)) * 3 + c]!, 0) / 4;
         for (let c = 0; c < 3; c++) expect(Math.abs(out[at + c]! - mean(c))).toBeLessThanOrEqual(6);
       }
+    }
+  });
+
+  it("decodes the same pixels on this thread (useBlockingCodecs) as on the thread pool, and reports damage the same way", async () => {
+    const jpeg = await encodeJpeg({ width: side, height: side, data: gradient }, 85);
+    const pooled = Buffer.alloc(side * side * 3, 7);
+    await decodeJpegScaledInto(jpeg, 2, pooled, side * 3 * (side / 2), side * 3, { width: side, height: side });
+    useBlockingCodecs(true);
+    try {
+      const here = Buffer.alloc(side * side * 3, 7);
+      await decodeJpegScaledInto(jpeg, 2, here, side * 3 * (side / 2), side * 3, { width: side, height: side });
+      expect(here.equals(pooled)).toBe(true);
+      expect(here.subarray(0, side * 3 * (side / 2)).every((v) => v === 7)).toBe(true);
+      await expect(decodeJpegScaledInto(jpeg.subarray(0, jpeg.length >> 1), 2, here, 0, side * 3, { width: side, height: side })).rejects.toMatchObject({
+        code: "CORRUPT",
+      });
+    } finally {
+      useBlockingCodecs(false);
     }
   });
 

@@ -1,5 +1,6 @@
 import koffi from "koffi";
 import { WsiError } from "../errors";
+import { codecsBlock } from "./jpeg";
 
 /**
  * libjpeg-turbo's TurboJPEG API (Debian libturbojpeg0, called through koffi) for what the
@@ -12,8 +13,8 @@ import { WsiError } from "../errors";
 type Handle = unknown;
 interface Api {
   initDecompress(): Handle | null;
-  header: (h: Handle, jpeg: Uint8Array, size: number, width: [number], height: [number], subsampling: [number], colourspace: [number]) => number;
   decompress: {
+    (h: Handle, jpeg: Uint8Array, size: number, into: Uint8Array, width: number, pitch: number, height: number, format: number, flags: number): number;
     async: (
       h: Handle,
       jpeg: Uint8Array,
@@ -46,15 +47,6 @@ function loadApi(): Api | null {
     const handle = koffi.pointer(koffi.opaque("tjhandle_"));
     api = {
       initDecompress: lib.func("tjInitDecompress", handle, []),
-      header: lib.func("tjDecompressHeader3", "int", [
-        handle,
-        "const uint8_t *",
-        "unsigned long",
-        koffi.inout(koffi.pointer("int")),
-        koffi.inout(koffi.pointer("int")),
-        koffi.inout(koffi.pointer("int")),
-        koffi.inout(koffi.pointer("int")),
-      ]),
       decompress: lib.func("tjDecompress2", "int", [handle, "const uint8_t *", "unsigned long", "uint8_t *", "int", "int", "int", "int", "int"]),
       errorOf: lib.func("tjGetErrorStr2", "const char *", [handle]),
     } as unknown as Api;
@@ -75,42 +67,35 @@ function borrowHandle(lib: Api): Handle {
   return handle;
 }
 
-/** Whether the header segments reach a frame header (SOFn) before a scan or the end. */
-function hasFrame(jpeg: Uint8Array): boolean {
-  if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return false;
-  let at = 2;
-  while (at + 4 <= jpeg.length && jpeg[at] === 0xff) {
-    const marker = jpeg[at + 1]!;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return true;
-    if (marker === 0xda || marker === 0xd9) return false;
-    at += 2 + ((jpeg[at + 2]! << 8) | jpeg[at + 3]!);
-  }
-  return false;
-}
-
-/** A JPEG's size in pixels from its header (no decoding); CORRUPT when the header is unreadable. */
+/**
+ * A JPEG's size in pixels from its frame header (SOFn), read in JavaScript: no decoder call, as
+ * cheap as the marker scan it is. CORRUPT when the header segments end before a frame header.
+ */
 export function readJpegSize(jpeg: Uint8Array): { width: number; height: number } {
-  const lib = loadApi();
-  if (!lib) throw new WsiError("INVALID_OPTIONS", "reduced-scale JPEG decoding needs the Debian package libturbojpeg0.");
-  // TurboJPEG reads a tables-only stream (no frame) as a success with the previous image's size.
-  if (!hasFrame(jpeg)) throw new WsiError("CORRUPT", "a JPEG tile has no frame header; the file is damaged.");
-  const handle = borrowHandle(lib);
-  try {
-    const width: [number] = [0];
-    const height: [number] = [0];
-    if (lib.header(handle, jpeg, jpeg.length, width, height, [0], [0]) !== 0 || width[0] < 1 || height[0] < 1) {
-      throw new WsiError("CORRUPT", `a JPEG tile's header could not be read (${lib.errorOf(handle)}); the file is damaged.`);
+  if (jpeg[0] === 0xff && jpeg[1] === 0xd8) {
+    let at = 2;
+    while (at + 4 <= jpeg.length && jpeg[at] === 0xff) {
+      const marker = jpeg[at + 1]!;
+      if (marker === 0xda || marker === 0xd9) break;
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        if (at + 9 > jpeg.length) break;
+        const height = (jpeg[at + 5]! << 8) | jpeg[at + 6]!;
+        const width = (jpeg[at + 7]! << 8) | jpeg[at + 8]!;
+        if (width < 1 || height < 1) break;
+        return { width, height };
+      }
+      at += 2 + ((jpeg[at + 2]! << 8) | jpeg[at + 3]!);
     }
-    return { width: width[0], height: height[0] };
-  } finally {
-    idle.push(handle);
   }
+  throw new WsiError("CORRUPT", "a JPEG tile has no readable frame header; the file is damaged.");
 }
 
 /**
  * Decodes `jpeg` at 1/`divisor` of its size (2, 4 or 8; libjpeg-turbo scales in the IDCT) as RGB
  * into `into` from byte `offset`, rows `pitch` bytes apart: a region of a larger image. The caller
- * has checked the JPEG's size (readJpegSize) so the region fits. Runs on a worker thread.
+ * has checked the JPEG's size (readJpegSize) so the region fits. Runs on a worker thread, or on
+ * this thread once useBlockingCodecs() is on (a quarter tile's decode is a fraction of a
+ * millisecond: the hop to a worker and back costs a fifth of it in CPU).
  */
 export async function decodeJpegScaledInto(
   jpeg: Uint8Array,
@@ -127,16 +112,26 @@ export async function decodeJpegScaledInto(
   if (offset < 0 || pitch < width * 3 || offset + (height - 1) * pitch + width * 3 > into.length) {
     throw new WsiError("INVALID_OPTIONS", "the scaled JPEG does not fit in the buffer given for it.");
   }
+  // Any warning (truncated data, a bad Huffman code) is an error, as for the full decode.
+  const failed = (handle: Handle) => new WsiError("CORRUPT", `a JPEG tile could not be decoded (${lib.errorOf(handle)}); the file is damaged.`);
+  if (codecsBlock()) {
+    const handle = borrowHandle(lib);
+    try {
+      if (lib.decompress(handle, jpeg, jpeg.length, into.subarray(offset), width, pitch, height, TJPF_RGB, 0) !== 0) throw failed(handle);
+      return;
+    } finally {
+      idle.push(handle);
+    }
+  }
   if (inFlight >= maxInFlight) await new Promise<void>((resolve) => waiting.push(resolve));
   inFlight++;
   const handle = borrowHandle(lib);
   const target = into.subarray(offset);
   try {
     const result = await new Promise<number>((resolve, reject) =>
-      // Any warning (truncated data, a bad Huffman code) is an error, as for the full decode.
       lib.decompress.async(handle, jpeg, jpeg.length, target, width, pitch, height, TJPF_RGB, 0, (error, code) => (error ? reject(error) : resolve(code))),
     );
-    if (result !== 0) throw new WsiError("CORRUPT", `a JPEG tile could not be decoded (${lib.errorOf(handle)}); the file is damaged.`);
+    if (result !== 0) throw failed(handle);
   } finally {
     idle.push(handle);
     inFlight--;
