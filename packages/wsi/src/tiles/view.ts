@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { encodeJpeg } from "../codec/jpeg";
+import { codecsBlock, encodeJpeg } from "../codec/jpeg";
 import { decodeJpegScaledInto, encodeHalvedYcc420, hasScaledJpegDecode, isYcc420, readJpegSize } from "../codec/turbojpeg";
 import { WsiError, toWsiError } from "../errors";
 import type { RgbImage } from "../image";
@@ -225,6 +225,9 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
    * loop; this does neither. Undefined when it does not apply (edge tiles, other codecs, no
    * libturbojpeg): the caller shrinks full decodes instead.
    */
+  /** Levels whose source tiles above are not YCbCr 4:2:0 (found once, then not read for halvedJpeg). */
+  const notYcc420 = new Set<number>();
+
   /** The ≤ 2 × 2 whole JPEG tiles a tile one level below a stored level halves, and where each goes; undefined when they are not that. */
   const halfTiles = async (finer: LevelSource | undefined, level: number, col: number, row: number, signal: AbortSignal) => {
     if (!scaledDecode || finer?.kind !== "stored" || !finer.passthrough || tileSize % 2 !== 0) return undefined;
@@ -249,9 +252,14 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
    */
   const halvedJpeg = async (level: number, col: number, row: number, signal: AbortSignal): Promise<Buffer | undefined> => {
     // As pixels() makes it: halved from the source level above (the exact way, ≤ 4 source tiles).
-    if (quality >= 90 || plain[level]!.kind !== "computed" || (tileSize / 2) % 2 !== 0) return undefined;
+    // Checked before reading, so tiles that go the RGB way are not read twice.
+    if (!codecsBlock() || quality >= 90 || plain[level]!.kind !== "computed" || (tileSize / 2) % 2 !== 0 || notYcc420.has(level)) return undefined;
     const parts = await halfTiles(plain[level + 1], level, col, row, signal);
-    if (!parts?.tiles.every((t) => isYcc420(t.jpeg))) return undefined;
+    if (!parts) return undefined;
+    if (!parts.tiles.every((t) => isYcc420(t.jpeg))) {
+      notYcc420.add(level); // a level's tiles are coded alike: the RGB way from now on
+      return undefined;
+    }
     const places = parts.tiles.map((t) => ({ jpeg: t.jpeg, x: t.x, y: t.y, width: parts.half, height: parts.half }));
     return encodeHalvedYcc420(places, parts.w, parts.h, quality);
   };
