@@ -19,6 +19,8 @@ done
 ensure_node_modules
 # The tile service decodes source tiles at half size through libturbojpeg; without it, tiles are slower, not wrong.
 dpkg-query -W -f='${Status}' libturbojpeg0 2>/dev/null | grep -q 'ok installed' || ensure_apt libturbojpeg-not-on-path libturbojpeg0 || echo "libturbojpeg0 could not be installed: computed tiles take the slower full-decode path"
+# The worker rewrites slides only OpenSlide reads (MRXS, Philips TIFF, Leica SCN, …) for serving; without it they fail with that reason.
+dpkg-query -W -f='${Status}' libopenslide0 2>/dev/null | grep -q 'ok installed' || ensure_apt libopenslide-not-on-path libopenslide0 || echo "libopenslide0 could not be installed: MRXS and other OpenSlide-only slides cannot be made viewable"
 private_data_dir .data
 export PGLITE_DIR="${PGLITE_DIR:-$PWD/.data/pglite}"
 export STORAGE_DIR="${STORAGE_DIR:-$PWD/.data/objects}"
@@ -75,4 +77,5 @@ ${bind_note}
 
 MSG
 export HOST NEXT_TELEMETRY_DISABLED=1
-exec npx tsx apps/hub/scripts/run.ts
+# One process: node runs run.ts through tsx's loader (npx and the tsx CLI would add three).
+exec node --import tsx apps/hub/scripts/run.ts

@@ -173,9 +173,11 @@ async function sha256OfFile(path: string): Promise<string> {
 /** Which part of the hub a process of its tree is (scripts/run.ts hosts the embedded database). */
 function hubRole(p: TreeProcess): string {
   if (p.command.startsWith("next-server")) return "web app";
-  const script = /loader\.mjs (\S+)/.exec(p.command)?.[1] ?? "";
+  // `node [--require …] --import tsx SCRIPT.ts` (or tsx's loader.mjs before it, in older trees).
+  const script = /(\S+\.ts)(?:\s|$)/.exec(p.command)?.[1] ?? "";
   if (script.endsWith("hub/scripts/run.ts")) return "supervisor + PGlite";
   if (script.endsWith("apps/worker/src/main.ts")) return "tiling worker";
+  if (script.endsWith("apps/tiles/src/main.ts")) return "tile service";
   return "launchers";
 }
 const byRole = (tree: TreeProcess[], measure: "rssBytes" | "cpuSeconds") => {

@@ -13,7 +13,12 @@ import { benchOut, requireVips } from "./make-slide";
  * reads NDPI through OpenSlide, in one run, same geometry (254/1, JPEG Q75). Target: pathx ≥ 3×.
  */
 const { values } = parseArgs({
-  options: { width: { type: "string", default: "16384" }, height: { type: "string", default: "12288" }, keep: { type: "boolean", default: false } },
+  options: {
+    width: { type: "string", default: "16384" },
+    height: { type: "string", default: "12288" },
+    keep: { type: "boolean", default: false },
+    repeat: { type: "string", default: "1" },
+  },
 });
 const width = Number(values.width);
 const height = Number(values.height);
@@ -77,31 +82,45 @@ const cases = [
     ],
   },
 ];
-const results: Record<string, { seconds: number; cpuSeconds: number; megapixelsPerSecond: number; peakRss: string; tiles: number }> = {};
+type Run = { seconds: number; cpuSeconds: number; megapixelsPerSecond: number; peakRss: string; tiles: number };
+const rounds = Math.max(1, Number(values.repeat));
+const results: Record<string, Run[]> = {};
 console.log(
   `${vipsVersion}; slide ${width} × ${height} (${megapixels.toFixed(0)} MP); load average ${loadavg()
     .map((l) => l.toFixed(1))
     .join(" ")}`,
 );
-for (const c of cases) {
-  const dir = join(out, c.command);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  const cpuBefore = await childrenCpuSeconds();
-  const run = await runMeasured(c.command, c.args(dir), { cwd: repoRoot });
-  const cpuSeconds = (await childrenCpuSeconds()) - cpuBefore; // the whole tree: npx and node for pathx
-  if (run.code !== 0) throw new Error(`${c.label} failed (${run.code}): ${run.stderr.trim().slice(-500)}`);
-  const levels = (await readdir(join(dir, "slide_files"), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
-  let tiles = 0;
-  for (const level of levels) tiles += (await readdir(join(dir, "slide_files", level))).length;
-  results[c.label] = { seconds: run.seconds, cpuSeconds, megapixelsPerSecond: megapixels / run.seconds, peakRss: formatGiB(run.peakRssBytes), tiles };
-  console.log(
-    `${c.label.padEnd(34)} ${run.seconds.toFixed(1).padStart(7)} s  ${(megapixels / run.seconds).toFixed(1).padStart(6)} MP/s  CPU ${cpuSeconds.toFixed(1)} s  peak ${formatGiB(run.peakRssBytes)}  ${tiles} tiles`,
-  );
+// Rounds alternate the tools, so a change in the machine's load falls on both.
+for (let round = 0; round < rounds; round++) {
+  for (const c of cases) {
+    const dir = join(out, c.command);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const cpuBefore = await childrenCpuSeconds();
+    const run = await runMeasured(c.command, c.args(dir), { cwd: repoRoot });
+    const cpuSeconds = (await childrenCpuSeconds()) - cpuBefore; // the whole tree: npx and node for pathx
+    if (run.code !== 0) throw new Error(`${c.label} failed (${run.code}): ${run.stderr.trim().slice(-500)}`);
+    const levels = (await readdir(join(dir, "slide_files"), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    let tiles = 0;
+    for (const level of levels) tiles += (await readdir(join(dir, "slide_files", level))).length;
+    results[c.label] ??= [];
+    results[c.label]!.push({
+      seconds: run.seconds,
+      cpuSeconds,
+      megapixelsPerSecond: megapixels / run.seconds,
+      peakRss: formatGiB(run.peakRssBytes),
+      tiles,
+    });
+    const own = run.stdout.trim().split("\n").at(-1) ?? "";
+    console.log(
+      `${c.label.padEnd(34)} ${run.seconds.toFixed(1).padStart(7)} s  ${(megapixels / run.seconds).toFixed(1).padStart(6)} MP/s  CPU ${cpuSeconds.toFixed(1)} s  peak ${formatGiB(run.peakRssBytes)}  ${tiles} tiles  load ${loadavg()[0]!.toFixed(1)}${c.command === "npx" && own ? `  (${own.replace(/^.* in /, "tiling ")})` : ""}`,
+    );
+  }
 }
+const median = (runs: Run[], key: "seconds" | "cpuSeconds") => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
 const [vips, pathx] = Object.values(results);
 // On a shared machine the CPU-time ratio is the steadier figure; wall time is what a user waits.
 console.log(
-  `pathx / vips: ${(vips!.seconds / pathx!.seconds).toFixed(2)}× wall time, ${(vips!.cpuSeconds / pathx!.cpuSeconds).toFixed(2)}× CPU time (target ≥ 3×); same tile count: ${vips!.tiles === pathx!.tiles}`,
+  `pathx / vips${rounds > 1 ? ` (medians of ${rounds})` : ""}: ${(median(vips!, "seconds") / median(pathx!, "seconds")).toFixed(2)}× wall time, ${(median(vips!, "cpuSeconds") / median(pathx!, "cpuSeconds")).toFixed(2)}× CPU time (target ≥ 3×); same tile count: ${vips!.every((v) => pathx!.every((p) => p.tiles === v.tiles))}`,
 );
 if (!values.keep) await rm(out, { recursive: true, force: true });

@@ -4,7 +4,6 @@ import { startEmbeddedDbServer } from "@pathx/db";
 import { readRunEnv } from "../src/env";
 import { formatDemoAccounts } from "../src/demo/demo-accounts";
 import { ensureHubBuild } from "./build-step";
-import { seed } from "./seed";
 
 /**
  * `npm start`: hosts the embedded database (unless DATABASE_URL names a PostgreSQL server),
@@ -43,9 +42,9 @@ env.HUB_ORIGIN = hubUrl.origin;
 env.TILES_PUBLIC_URL = settings.TILES_PUBLIC_URL ?? `${hubUrl.protocol}//${hubUrl.hostname}:${tilesPort}`;
 Object.assign(process.env, env);
 progress("migrating the database and seeding demo data on first start…");
-await seed({ demoSlides: settings.DEMO_SLIDES === "true" });
-progress("database ready");
 try {
+  await runSeed();
+  progress("database ready");
   await build;
 } catch (error) {
   console.error((error as Error).message);
@@ -72,10 +71,13 @@ function launch(name: string, command: string, args: string[], cwd: string, rest
   });
   return child;
 }
-const tsx = resolve(root, "node_modules/.bin/tsx");
-const guard = [resolve(root, "apps/hub/scripts/guard.ts"), String(process.pid)];
-for (let i = 0; i < settings.WORKERS; i++) launch(`worker ${i + 1}`, tsx, [...guard, tsx, resolve(root, "apps/worker/src/main.ts")], root, true);
-launch("tile service", tsx, [...guard, tsx, resolve(root, "apps/tiles/src/main.ts")], root, true);
+// Each service is one node process: `node --import tsx` runs TypeScript without the tsx CLI's
+// second process, and the preload ends it if this supervisor dies (no guard process either).
+const node = process.execPath;
+const exitWithSupervisor = ["--require", resolve(root, "apps/hub/scripts/exit-with-supervisor.cjs")];
+const typescript = [...exitWithSupervisor, "--import", "tsx"];
+for (let i = 0; i < settings.WORKERS; i++) launch(`worker ${i + 1}`, node, [...typescript, resolve(root, "apps/worker/src/main.ts")], root, true);
+launch("tile service", node, [...typescript, resolve(root, "apps/tiles/src/main.ts")], root, true);
 console.log(
   `Tiles: ${env.TILES_PUBLIC_URL} (tile service, ${settings.TILE_PROCESSES} process${settings.TILE_PROCESSES > 1 ? "es" : ""}, on demand from the object store)`,
 );
@@ -83,8 +85,8 @@ console.log(
 const peerAddress = `--require ${resolve(root, "apps/hub/scripts/peer-address.cjs")}`;
 launch(
   "web app",
-  tsx,
-  [...guard, resolve(root, "node_modules/.bin/next"), "start", "-p", String(port), "-H", settings.HOST],
+  node,
+  [...exitWithSupervisor, resolve(root, "node_modules/next/dist/bin/next"), "start", "-p", String(port), "-H", settings.HOST],
   resolve(root, "apps/hub"),
   false,
   {
@@ -92,6 +94,13 @@ launch(
   },
 );
 void announceWhenReady(settings.AUTH_URL ?? `http://127.0.0.1:${port}`);
+
+/** Migrates and seeds in a child process (scripts/seed-main.ts): what it loads is freed when it ends. */
+async function runSeed() {
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(root, "apps/hub/scripts/seed-main.ts")], { cwd: root, env, stdio: "inherit" });
+  const code = await new Promise<number | null>((done, fail) => child.on("error", fail).on("exit", (c) => done(c)));
+  if (code !== 0) throw new Error(`migrating and seeding the database failed (exit ${code})`);
+}
 
 /** Says once, with the time taken, when the sign-in page answers (Next's own line names localhost). */
 async function announceWhenReady(url: string) {

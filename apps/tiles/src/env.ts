@@ -21,6 +21,13 @@ const schema = z.object({
   TILE_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(4000),
   /** A request not answered within this (slow or failing object store) gets 503. */
   TILE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * Where JPEG decoding and encoding of computed tiles runs: "pool" (libuv worker threads),
+   * "process" (the process's own thread: no hop to a worker and back, ≈ 0.3 CPU ms less per
+   * computed tile), or "auto": "process" when TILE_PROCESSES covers the machine's cores (the
+   * processes keep every core busy; the pool would only add hops), "pool" otherwise.
+   */
+  TILE_CODEC_THREADS: z.enum(["auto", "pool", "process"]).default("auto"),
   /** Longest token lifetime the hub issues: how long a revocation must be remembered. */
   TILE_TOKEN_MAX_SECONDS: z.coerce.number().int().min(30).max(86_400).default(3600),
 });
@@ -31,4 +38,10 @@ export function readTilesEnv(source: Record<string, string | undefined> = proces
   const parsed = schema.safeParse(source);
   if (!parsed.success) throw new Error(`tile service settings are invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return parsed.data;
+}
+
+/** Whether a tile process runs its JPEG codecs on its own thread (TILE_CODEC_THREADS) on a machine of `cores`. */
+export function codecsOnProcessThread(settings: Pick<TilesEnv, "TILE_CODEC_THREADS" | "TILE_PROCESSES">, cores: number): boolean {
+  if (settings.TILE_CODEC_THREADS !== "auto") return settings.TILE_CODEC_THREADS === "process";
+  return settings.TILE_PROCESSES >= cores;
 }

@@ -1,6 +1,8 @@
 import cluster from "node:cluster";
+import { availableParallelism } from "node:os";
 import { openDataServices, requireDatabaseUrl } from "@pathx/runtime";
-import { readTilesEnv } from "./env";
+import { useBlockingCodecs } from "@pathx/wsi";
+import { codecsOnProcessThread, readTilesEnv } from "./env";
 import { startTileService } from "./service";
 
 // The tile service: TILE_PROCESSES processes share one port (node:cluster hands connections round).
@@ -23,6 +25,7 @@ if (settings.TILE_PROCESSES > 1 && cluster.isPrimary) {
   process.on("SIGINT", stop);
 } else {
   requireDatabaseUrl("tiles");
+  useBlockingCodecs(codecsOnProcessThread(settings, availableParallelism()));
   const { handle, store } = await openDataServices();
   const service = await startTileService({ settings, handle, store });
   if (!cluster.isWorker) console.log(`Tile service on http://${settings.TILES_HOST}:${settings.TILES_PORT} (${settings.TILE_PROCESSES} process)`);

@@ -5,6 +5,7 @@ import { derivedKeyOf, isPackedThumbnail, labSharesLabelMacro, prepareSlideForVi
 import { type Db, schema } from "@pathx/db";
 import { type ObjectStore, openRangeReader } from "@pathx/storage";
 import { type AssociatedName, type Slide, WsiError, encodeJpeg, halveImage, isWsiError, openSlide, writeDerivedPyramid } from "@pathx/wsi";
+import { type ServingSource, isServingKey, prepareServingSource } from "./serving-source";
 
 const { slides } = schema;
 
@@ -48,15 +49,59 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
   const stop = new AbortController();
   let lost = false;
   let slide: Slide | undefined;
+  let original: ServingSource["original"];
+  const onLost = () => {
+    lost = true;
+    stop.abort();
+  };
   try {
-    slide = await openSlide(await openRangeReader(store, found.sourceKey));
-    if (!(await prepareSlideForViewing(db, store, slideId))) throw new WsiError("CORRUPT", `${found.fileName}: the slide could not be opened.`);
+    // A slide only OpenSlide reads gets its serving copy first (a pyramidal TIFF beside the original).
+    const converting = createProgressWriter(db, owned, found.labId, slideId, "tiling", (f) => options.onProgress?.(f / 2), onLost);
+    const serving = await prepareServingSource(store, found.sourceKey, found.fileName, {
+      signal: stop.signal,
+      onProgress: converting.report,
+      onConverting: async () => {
+        await db.transaction(async (tx) => {
+          const updated = await tx
+            .update(slides)
+            .set({ status: "tiling", progress: 0, failureReason: null, updatedAt: new Date() })
+            .where(owned)
+            .returning({ id: slides.id });
+          if (updated.length > 0) await publishSlideChange(tx, { labId: found.labId, slideId, status: "tiling", progress: 0 });
+        });
+      },
+    });
+    original = serving.original;
+    await converting.settled();
+    if (serving.sourceKey !== found.sourceKey) {
+      const swapped = await db.update(slides).set({ sourceKey: serving.sourceKey, updatedAt: new Date() }).where(owned).returning({ id: slides.id });
+      if (swapped.length === 0) {
+        await store.delete(serving.sourceKey).catch(() => {});
+        lost = true;
+        throw new Error("superseded");
+      }
+    }
+    slide = await openSlide(await openRangeReader(store, serving.sourceKey));
+    if (!(await prepareSlideForViewing(db, store, slideId, { asStored: true })))
+      throw new WsiError("CORRUPT", `${found.fileName}: the slide could not be opened.`);
+    // The serving copy is a plain TIFF: the slide's vendor, MPP and objective are the original's
+    // (read now, or kept from the run that made the copy).
+    const described = original?.slide.metadata ?? (isServingKey(found.sourceKey) ? found : undefined);
+    if (described) {
+      const { vendor, mppX, mppY, objectivePower } = described;
+      await db.update(slides).set({ vendor, mppX, mppY, objectivePower }).where(owned);
+    }
     const [row] = await db.select().from(slides).where(eq(slides.id, slideId)).limit(1);
     const prefix = row!.tilesPrefix!;
-    const progress = createProgressWriter(db, owned, row!.labId, slideId, options.onProgress, () => {
-      lost = true;
-      stop.abort();
-    });
+    const progress = createProgressWriter(
+      db,
+      owned,
+      row!.labId,
+      slideId,
+      "ready",
+      original ? (f) => options.onProgress?.(0.5 + f / 2) : options.onProgress,
+      onLost,
+    );
 
     await writeDerivedObject(store, slide, derivedKeyOf(prefix), { signal: stop.signal, onProgress: progress.report });
     await progress.settled();
@@ -74,11 +119,14 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     const keys: Partial<Record<AssociatedName, string>> = {};
     // The pictures of the glass (label, macro) stay private, and only when the lab shares them (a
     // source stored before its lab's policy was enforced at the hub may still carry them); the
-    // scanner's own thumbnail is not needed.
+    // scanner's own thumbnail is not needed. A serving copy has none: they come from the original,
+    // and a later run on the copy alone keeps what the first stored.
     const share = await labSharesLabelMacro(db, row!.labId);
-    for (const { name } of slide.metadata.associated.filter((a) => a.name !== "thumbnail")) {
+    const pictures = original?.slide ?? slide;
+    if (!original && isServingKey(found.sourceKey)) Object.assign(keys, { label: found.labelKey ?? undefined, macro: found.macroKey ?? undefined });
+    for (const { name } of pictures.metadata.associated.filter((a) => a.name !== "thumbnail")) {
       if (!share && (name === "label" || name === "macro")) continue;
-      let image = await slide.readAssociated(name);
+      let image = await pictures.readAssociated(name);
       while (image.width > 2048 || image.height > 2048) image = halveImage(image);
       keys[name] = `private/${slideId}/${name}.jpg`;
       await store.put(keys[name], await encodeJpeg(image, 85), { contentType: "image/jpeg" });
@@ -108,6 +156,10 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     // superseded; a thumbnail in a batch's pack shares its object with other slides and stays.
     if (found.tilesPrefix && found.tilesPrefix !== prefix) await store.deletePrefix(`${found.tilesPrefix}/`);
     if (found.thumbnailKey?.startsWith("indexed/") && !isPackedThumbnail(found.thumbnailKey)) await store.delete(found.thumbnailKey).catch(() => {});
+    // The original stays beside its serving copy, unless it shows the glass (label, macro) and the
+    // lab does not share that: a format the hub cannot strip in place (MRXS) is not kept then.
+    if (original && !share && original.slide.metadata.associated.some((a) => a.name === "label" || a.name === "macro"))
+      await store.delete(found.sourceKey).catch(() => {});
     return "done";
   } catch (error) {
     if (lost) return "superseded";
@@ -125,6 +177,7 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     throw error;
   } finally {
     await slide?.close().catch(() => {});
+    await original?.close();
   }
 }
 
@@ -167,6 +220,7 @@ function createProgressWriter(
   owned: ReturnType<typeof and>,
   labId: string,
   slideId: string,
+  status: "tiling" | "ready",
   onProgress: ((fraction: number) => void) | undefined,
   onLost: () => void,
 ) {
@@ -181,7 +235,7 @@ function createProgressWriter(
         .transaction(async (tx) => {
           const updated = await tx.update(slides).set({ progress: fraction }).where(owned).returning({ id: slides.id });
           if (updated.length === 0) return false;
-          await publishSlideChange(tx, { labId, slideId, status: "ready", progress: fraction });
+          await publishSlideChange(tx, { labId, slideId, status, progress: fraction });
           return true;
         })
         .then(

@@ -12,3 +12,4 @@ export {
   type SealedEntry,
 } from "./chain";
 export { sealedEntryOfTuple, type EntryTuple } from "./entry-tuple";
+export { readPagesAhead } from "./read-pages-ahead";

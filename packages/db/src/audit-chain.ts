@@ -1,5 +1,5 @@
 import { type AuditEntry, GENESIS_HASH, type SealedEntry, hashEntry } from "@pathx/audit";
-import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
+import { type SQL, and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { auditEvents } from "./schema";
 
@@ -45,6 +45,14 @@ export const sealedEntryOf = (row: AuditRow): SealedEntry => ({ ...auditEntryOf(
  * `SealedEntry` objects, exactly what `sealedEntryOf` gives for the same rows (what nodes
  * before the tuples asked for). Timestamps are cut to the millisecond as a JS Date cuts them
  * (floor), and a missing hash or previous hash reads "".
+ *
+ * The page is first asked for as the sequence range (afterSeq, afterSeq + limit]: sequence
+ * numbers are unique within a chain, so when that range holds `limit` rows they are exactly the
+ * page, and the database reads only them. Asked as "seq > afterSeq ORDER BY seq LIMIT n", a
+ * database without statistics (PGlite never analyses by itself) fetches and sorts every later
+ * entry of the chain for each page: 20 pages of a 100 000-entry chain read a million rows.
+ * Fewer rows in the range (the chain's end, or a gap left by a deleted entry) take that query,
+ * so the page is the same either way.
  */
 export async function readAuditChainJson(
   db: AnyDb,
@@ -60,12 +68,19 @@ export async function readAuditChainJson(
           'createdAt', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
           'actorUserId', actor_user_id, 'action', action, 'targetType', target_type, 'targetId', target_id,
           'detail', detail, 'ip', ip, 'hash', coalesce(hash, ''))`;
-  const result = await db.execute(sql`
-    SELECT coalesce(json_agg(${item} ORDER BY seq), '[]')::text AS page
-    FROM (SELECT * FROM ${auditEvents} WHERE ${inAuditChain(labId)} AND ${auditEvents.seq} > ${afterSeq} ORDER BY ${auditEvents.seq} LIMIT ${limit}) AS entries`);
-  // postgres-js gives the rows, PGlite an object holding them.
-  const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as { page: string }[];
-  return rows[0]!.page;
+  const page = async (entries: SQL) => {
+    const result = await db.execute(sql`SELECT coalesce(json_agg(${item} ORDER BY seq), '[]')::text AS page, count(*)::int4 AS n FROM (${entries}) AS entries`);
+    // postgres-js gives the rows, PGlite an object holding them.
+    const rows = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as { page: string; n: number }[];
+    return rows[0]!;
+  };
+  const inRange = await page(
+    sql`SELECT * FROM ${auditEvents} WHERE ${inAuditChain(labId)} AND ${auditEvents.seq} > ${afterSeq} AND ${auditEvents.seq} <= ${afterSeq + limit}`,
+  );
+  if (Number(inRange.n) >= limit) return inRange.page;
+  return (
+    await page(sql`SELECT * FROM ${auditEvents} WHERE ${inAuditChain(labId)} AND ${auditEvents.seq} > ${afterSeq} ORDER BY ${auditEvents.seq} LIMIT ${limit}`)
+  ).page;
 }
 
 /**

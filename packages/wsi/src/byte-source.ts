@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { type Stats, closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
 import { WsiError } from "./errors";
@@ -28,26 +28,30 @@ function checkRange(name: string, offset: number, length: number, size: number):
   }
 }
 
-/** A local file read with positional reads; the handle stays open until close(). */
-export async function openFileSource(path: string): Promise<ByteSource> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new WsiError("NOT_FOUND", `${path}: no such file.`, { cause: error });
-    if (code === "EISDIR") throw new WsiError("IO_ERROR", `${path}: is a folder, not a slide file.`, { cause: error });
-    if (code === "EACCES" || code === "EPERM") {
-      throw new WsiError("IO_ERROR", `${path}: permission denied; check the file's read permission.`, { cause: error });
-    }
-    throw new WsiError("IO_ERROR", `${path}: cannot open (${code ?? String(error)}).`, { cause: error });
+/** What failed to open a local slide file, as a message for its user. */
+function openFailure(path: string, error: unknown): WsiError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return new WsiError("NOT_FOUND", `${path}: no such file.`, { cause: error });
+  if (code === "EISDIR") return new WsiError("IO_ERROR", `${path}: is a folder, not a slide file.`, { cause: error });
+  if (code === "EACCES" || code === "EPERM") {
+    return new WsiError("IO_ERROR", `${path}: permission denied; check the file's read permission.`, { cause: error });
   }
-  const stat = await handle.stat();
-  if (!stat.isFile()) {
-    await handle.close();
-    throw new WsiError("IO_ERROR", `${path}: ${stat.isDirectory() ? "is a folder, not a slide file" : "not a regular file"}.`);
-  }
-  const size = stat.size;
+  return new WsiError("IO_ERROR", `${path}: cannot open (${code ?? String(error)}).`, { cause: error });
+}
+
+const notRegularFile = (path: string, stat: Stats) =>
+  new WsiError("IO_ERROR", `${path}: ${stat.isDirectory() ? "is a folder, not a slide file" : "not a regular file"}.`);
+
+/**
+ * A local file of `size` bytes read through `readAt` (one positional read, which may return
+ * fewer bytes than asked): the range checks and the loop both kinds of file source share.
+ */
+function localFileSource(
+  path: string,
+  size: number,
+  readAt: (buffer: Buffer, at: number, length: number, position: number) => number | Promise<number>,
+  close: () => Promise<void>,
+): ByteSource {
   const name = basename(path);
   return {
     name,
@@ -58,7 +62,7 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       let done = 0;
       try {
         while (done < length) {
-          const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+          const bytesRead = await readAt(buffer, done, length - done, offset + done);
           if (bytesRead === 0) break;
           done += bytesRead;
         }
@@ -68,8 +72,29 @@ export async function openFileSource(path: string): Promise<ByteSource> {
       if (done < length) checkRange(name, offset, length, offset + done);
       return buffer;
     },
-    close: () => handle.close(),
+    close,
   };
+}
+
+/** A local file read with positional reads; the handle stays open until close(). */
+export async function openFileSource(path: string): Promise<ByteSource> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw openFailure(path, error);
+  }
+  const stat = await handle.stat();
+  if (!stat.isFile()) {
+    await handle.close();
+    throw notRegularFile(path, stat);
+  }
+  return localFileSource(
+    path,
+    stat.size,
+    async (buffer, at, length, position) => (await handle.read(buffer, at, length, position)).bytesRead,
+    () => handle.close(),
+  );
 }
 
 /**
@@ -83,44 +108,23 @@ export async function openBlockingFileSource(path: string): Promise<ByteSource> 
   try {
     fd = openSync(path, "r");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new WsiError("NOT_FOUND", `${path}: no such file.`, { cause: error });
-    if (code === "EACCES" || code === "EPERM")
-      throw new WsiError("IO_ERROR", `${path}: permission denied; check the file's read permission.`, { cause: error });
-    throw new WsiError("IO_ERROR", `${path}: cannot open (${code ?? String(error)}).`, { cause: error });
+    throw openFailure(path, error);
   }
   const stat = fstatSync(fd);
   if (!stat.isFile()) {
     closeSync(fd);
-    throw new WsiError("IO_ERROR", `${path}: ${stat.isDirectory() ? "is a folder, not a slide file" : "not a regular file"}.`);
+    throw notRegularFile(path, stat);
   }
-  const size = stat.size;
-  const name = basename(path);
   let closed = false;
-  return {
-    name,
-    size: async () => size,
-    async read(offset, length) {
-      checkRange(name, offset, length, size);
-      const buffer = Buffer.allocUnsafe(length);
-      let done = 0;
-      try {
-        while (done < length) {
-          const bytesRead = readSync(fd, buffer, done, length - done, offset + done);
-          if (bytesRead === 0) break;
-          done += bytesRead;
-        }
-      } catch (error) {
-        throw new WsiError("IO_ERROR", `${name}: read failed at byte ${offset} (${String(error)}).`, { cause: error });
-      }
-      if (done < length) checkRange(name, offset, length, offset + done);
-      return buffer;
-    },
-    async close() {
+  return localFileSource(
+    path,
+    stat.size,
+    (buffer, at, length, position) => readSync(fd, buffer, at, length, position),
+    async () => {
       if (!closed) closeSync(fd);
       closed = true;
     },
-  };
+  );
 }
 
 /** Bytes already in memory (tests, small uploads). */

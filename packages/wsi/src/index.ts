@@ -10,9 +10,12 @@ export { planDeepZoomLevels, renderDzi, type DeepZoomLevel } from "./deepzoom/pl
 export { createFolderSink, type TileSink, type PyramidInfo } from "./deepzoom/sink";
 export { buildDeepZoom, type DeepZoomOptions, type DeepZoomProgress, type DeepZoomResult } from "./deepzoom/build";
 export { writeSlideWithout } from "./tiff/strip-associated";
-export { makeThumbnail } from "./thumbnail";
+export { makeThumbnail, makeThumbnailJpeg } from "./thumbnail";
 export { HEADER_BYTES, checkSlideHeader } from "./header-check";
 export { createTileCache, type TileCache } from "./tiles/cache";
 export { openDeepZoomView, type DeepZoomView, type DeepZoomViewOptions, type DeepZoomTile } from "./tiles/view";
 export { writeDerivedPyramid, type DerivedPyramidOptions, type DerivedPyramidResult } from "./tiles/derived";
 export { writeDicomSeries, type DicomExportOptions, type DicomExportResult } from "./dicom/write-series";
+export { writeServingTiff, type ServingTiffOptions, type ServingTiffResult } from "./tiles/serving-tiff";
+export { isOpenslideVendorLayout } from "./formats/openslide-vendors";
+export { MRXS_ARCHIVE, checkMrxsArchiveHeader, isMrxsArchive, unpackMrxsArchive, writeMrxsArchive } from "./formats/mrxs-archive";

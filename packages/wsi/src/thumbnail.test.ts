@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { createMemorySource } from "./byte-source";
 import { openSlide } from "./slide";
 import { fixturePath, pyramidImages, writeTestTiff } from "./test-support";
-import { makeThumbnail } from "./thumbnail";
+import { decodeJpegSync } from "./codec/jpeg";
+import { makeThumbnail, makeThumbnailJpeg } from "./thumbnail";
 
 describe("makeThumbnail", () => {
   it("assembles the smallest level from its tiles and halves it below the limit", async () => {
@@ -36,5 +37,31 @@ describe("makeThumbnail", () => {
     expect(Math.max(thumb.width, thumb.height)).toBeLessThanOrEqual(200);
     expect(own).toBeDefined();
     expect(thumb.width).toBe(Math.ceil(own!.width / 2 ** Math.ceil(Math.log2(Math.max(own!.width, own!.height) / 200))));
+  });
+});
+
+describe("makeThumbnailJpeg", () => {
+  it("sends a smallest level stored as one JPEG tile of its exact size as it is", async () => {
+    const { bytes } = writeTestTiff(pyramidImages(2048, 2048, 256, 4));
+    const slide = await openSlide(createMemorySource(bytes, "square.tif"));
+    const jpeg = await makeThumbnailJpeg(slide, 256);
+    expect(Buffer.compare(jpeg, Buffer.from((await slide.readRawTile(3, 0, 0)).bytes))).toBe(0);
+    const decoded = decodeJpegSync(jpeg);
+    expect([decoded.width, decoded.height]).toEqual([256, 256]);
+  });
+
+  it("encodes the thumbnail when the level's tile is larger than the level (padded), matching makeThumbnail", async () => {
+    const { bytes } = writeTestTiff(pyramidImages(2048, 1536, 256, 4));
+    const slide = await openSlide(createMemorySource(bytes, "padded.tif"));
+    const jpeg = await makeThumbnailJpeg(slide, 256);
+    expect(Buffer.compare(jpeg, Buffer.from((await slide.readRawTile(3, 0, 0)).bytes))).not.toBe(0);
+    const decoded = decodeJpegSync(jpeg);
+    const expected = await makeThumbnail(slide, 256);
+    expect([decoded.width, decoded.height]).toEqual([256, 192]);
+    // The level's bottom row, not the tile's padding below it.
+    const px = (191 * 256 + 128) * 3;
+    expect(Math.abs(decoded.data[px]! - expected.data[px]!)).toBeLessThan(24);
+    const tile = await slide.readTile(3, 0, 0);
+    expect(Math.abs(expected.data[px]! - tile.data[px]!)).toBe(0);
   });
 });

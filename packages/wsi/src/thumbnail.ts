@@ -1,3 +1,4 @@
+import { encodeJpeg } from "./codec/jpeg";
 import { WsiError } from "./errors";
 import { type RgbImage, halveImage } from "./image";
 import type { Slide } from "./slide";
@@ -35,8 +36,37 @@ export async function makeThumbnail(slide: Slide, maxSide = 256): Promise<RgbIma
   return image;
 }
 
+/** A source JPEG larger than this is re-encoded rather than sent as the thumbnail. */
+const MAX_PASSED_JPEG_BYTES = 96 * 1024;
+
+/**
+ * `makeThumbnail` as a JPEG. When the smallest level is already thumbnail-sized and stored as
+ * one JPEG tile or strip of exactly its size, that JPEG is the thumbnail (tables merged, as
+ * stored): no decode and encode, which is most of a backlog record's reading time.
+ */
+export async function makeThumbnailJpeg(slide: Slide, maxSide = 256, quality = 80): Promise<Buffer> {
+  const { levels, associated } = slide.metadata;
+  const smallest = levels.reduce((a, b) => (b.width * b.height < a.width * a.height ? b : a));
+  const fitsOneTile =
+    Math.max(smallest.width, smallest.height) <= maxSide &&
+    smallest.tileWidth === smallest.width &&
+    smallest.tileHeight === smallest.height &&
+    // makeThumbnail prefers the file's own thumbnail when it is no larger: so does this.
+    !associated.some((a) => a.name === "thumbnail" && a.width * a.height <= smallest.width * smallest.height);
+  if (fitsOneTile) {
+    const raw = await slide.readRawTile(smallest.index, 0, 0);
+    if (raw.kind === "jpeg" && raw.bytes.length <= MAX_PASSED_JPEG_BYTES) return Buffer.from(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength);
+  }
+  return encodeJpeg(await makeThumbnail(slide, maxSide), quality);
+}
+
 async function readLevel(slide: Slide, index: number): Promise<RgbImage> {
   const level = slide.metadata.levels[index]!;
+  // One tile as wide as the level covers it (a small level): its first rows are the image, uncopied.
+  if (level.width === level.tileWidth && level.height <= level.tileHeight) {
+    const tile = await slide.decodeTile(index, 0, 0);
+    if (tile.width === level.width && tile.height >= level.height && !tile.stride) return { width: level.width, height: level.height, data: tile.data };
+  }
   const data = Buffer.alloc(level.width * level.height * 3);
   const cols = Math.ceil(level.width / level.tileWidth);
   const rows = Math.ceil(level.height / level.tileHeight);

@@ -1,7 +1,16 @@
 import { createPublicKey } from "node:crypto";
 import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { type ChainReport, type Checkpoint, ChainVerifier, type SealedEntry, keyIdOf, sealedEntryOfTuple, verifyCheckpoint } from "@pathx/audit";
+import {
+  type ChainReport,
+  type Checkpoint,
+  ChainVerifier,
+  type SealedEntry,
+  keyIdOf,
+  readPagesAhead,
+  sealedEntryOfTuple,
+  verifyCheckpoint,
+} from "@pathx/audit";
 import { CodedError } from "@pathx/errors";
 import { nodeRoutes } from "@pathx/protocol";
 import type { NodeConfig } from "./config";
@@ -87,8 +96,8 @@ export async function pullAuditCheckpoint(
 
 /**
  * Reads the lab's whole chain from the hub, a page at a time, and checks every link, hash and
- * witness: the first broken link, or OK. Pulls a fresh checkpoint first. The next page is asked
- * for before this one is hashed, so the hub reads it while this process checks.
+ * witness: the first broken link, or OK. Pulls a fresh checkpoint first. The next pages are
+ * asked for before this one is read and hashed (`readPagesAhead`), so the hub reads them meanwhile.
  */
 export async function verifyAuditChainAtHub(config: NodeConfig, configPath: string, pageSize = 5000): Promise<ChainReport> {
   const { witnesses } = await pullAuditCheckpoint(config, configPath);
@@ -98,18 +107,9 @@ export async function verifyAuditChainAtHub(config: NodeConfig, configPath: stri
     // A hub from before the tuples ignores the question and sends entry objects.
     return page.shape === "tuples" ? page.entries.map((t) => sealedEntryOfTuple(page.labId, t)) : page.entries;
   };
-  let next: Promise<SealedEntry[]> | undefined = readPage(0);
-  try {
-    while (next) {
-      const entries: SealedEntry[] = await next;
-      next = entries.length === pageSize ? readPage(entries[entries.length - 1]!.seq) : undefined;
-      for (const entry of entries) if (!verifier.add(entry)) return verifier.report();
-    }
-    return verifier.report();
-  } finally {
-    // A chain broken mid-page leaves the page read ahead unused; its failure is of no interest.
-    next?.catch(() => {});
-  }
+  for await (const page of readPagesAhead(readPage, (entry) => entry.seq, pageSize))
+    for (const entry of page) if (!verifier.add(entry)) return verifier.report();
+  return verifier.report();
 }
 
 /** On `serve` and `watch`: take a witness, but never stop the agent's work for it. */

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import { type NodeAnswer, type NodeRequestBody, nodeRoutes } from "@pathx/protocol";
-import { encodeJpeg, makeThumbnail, openSlideAt } from "@pathx/wsi";
+import { makeThumbnailJpeg, openSlideAt } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
 import { makeFileRef } from "./file-ref";
 import { callHub } from "./hub-client";
@@ -22,7 +22,7 @@ export async function buildIndexRecord(key: Buffer, path: string, meta: SlideMet
   const slide = await openSlideAt(path, options);
   try {
     const m = slide.metadata;
-    const thumbnail = await encodeJpeg(await makeThumbnail(slide, 256), 80);
+    const thumbnail = await makeThumbnailJpeg(slide, 256, 80);
     // A DICOM series folder is sent, when ordered, as one instance (see publish.ts).
     const folder = info.isDirectory();
     return {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeNdpi, writePhilipsTiff } from "@pathx/wsi/test-support";
+import { openslideProperties, writeMrxs, writeNdpi, writePhilipsTiff } from "@pathx/wsi/test-support";
 
 const bin = new URL("../../bin/pathx.js", import.meta.url).pathname;
 const work = await mkdtemp(join(tmpdir(), "pathx-formats-"));
@@ -55,6 +55,27 @@ describe("pathx info and tile on every format", () => {
     const tiled = await pathx("tile", slide, "--out", join(work, "philips"));
     expect(tiled.code, tiled.stderr).toBe(0);
     expect(tiled.stdout).toMatch(/tiles written/);
+  });
+
+  it("a 3DHISTECH MRXS (the .mrxs file and its folder), through OpenSlide: sizes exactly as OpenSlide says", async () => {
+    const slide = await writeMrxs(work, "S26-0100", { imagesX: 4, imagesY: 3, levels: 3 });
+    const theirs = await openslideProperties(slide.path);
+    const info = await pathx("info", slide.path);
+    expect(info.code, info.stderr).toBe(0);
+    const ours = JSON.parse(info.stdout) as { width: number; height: number; levels: { width: number; height: number }[] };
+    expect(ours).toMatchObject({
+      format: "openslide",
+      vendor: "mirax",
+      width: Number(theirs["openslide.level[0].width"]),
+      height: Number(theirs["openslide.level[0].height"]),
+    });
+    expect(ours.levels.map((l) => [l.width, l.height])).toEqual(
+      [0, 1, 2].map((i) => [Number(theirs[`openslide.level[${i}].width`]), Number(theirs[`openslide.level[${i}].height`])]),
+    );
+    const tiled = await pathx("tile", slide.path, "--out", join(work, "mrxs"));
+    expect(tiled.code, tiled.stderr).toBe(0);
+    const dzi = await readFile(join(work, "mrxs", "S26-0100.dzi"), "utf8");
+    expect([/Width="(\d+)"/.exec(dzi)?.[1], /Height="(\d+)"/.exec(dzi)?.[1]]).toEqual(["1024", "768"]);
   });
 
   it("formats nobody reads, and an MRXS without its folder: one line each", async () => {

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { ERROR_TABLE } from "@pathx/errors";
 import { WsiError, openSlideAt } from "@pathx/wsi";
@@ -45,6 +46,7 @@ Tile options:
   --format jpeg|png      tile format (default jpeg)
   --name NAME            pyramid name (default: the slide's file name without extension)
   --no-passthrough       always re-encode, even where source tiles could be copied
+  --threads N            worker threads besides the main one (default: cores − 2, at least 0)
 `;
 
 function parseInteger(flag: string, value: string | undefined, fallback: number): number {
@@ -77,6 +79,7 @@ async function runTile(args: string[], io: { stdout: NodeJS.WriteStream; stderr:
       format: { type: "string" },
       name: { type: "string" },
       "no-passthrough": { type: "boolean" },
+      threads: { type: "string" },
     },
   });
   if (positionals.length !== 1) throw new UsageError("pathx tile takes exactly one slide file.");
@@ -94,6 +97,8 @@ async function runTile(args: string[], io: { stdout: NodeJS.WriteStream; stderr:
       format,
       passthrough: !values["no-passthrough"],
       name: values.name,
+      // This thread and libuv's pool keep about two cores busy; a worker thread for each core beyond.
+      threads: parseInteger("--threads", values.threads, Math.max(0, availableParallelism() - 2)),
     },
     io,
   );

@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { buildDeepZoom, createFolderSink, openSlideAt, WsiError } from "@pathx/wsi";
+import { onThreads } from "@pathx/wsi/tile-threads";
 import { createProgressLine } from "./progress";
 
 export interface TileCommandOptions {
@@ -11,6 +12,8 @@ export interface TileCommandOptions {
   format: "jpeg" | "png";
   passthrough: boolean;
   name?: string;
+  /** Worker threads besides this one (each decodes, cuts and encodes a share of the levels). */
+  threads: number;
 }
 
 /** `pathx tile`: writes DIR/<name>.dzi and DIR/<name>_files/, then one summary line. */
@@ -26,6 +29,7 @@ export async function runTileCommand(options: TileCommandOptions, io: { stdout: 
       format: options.format,
       passthrough: options.passthrough,
       name: options.name,
+      threads: onThreads(options.threads, options.slide),
       onProgress: (p) => progress.update(p.tilesWritten, p.tilesTotal),
     });
     progress.done();

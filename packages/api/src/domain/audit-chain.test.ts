@@ -99,6 +99,26 @@ describe("the audit chain in the database", () => {
     expect(await readAuditChainPage(db, labId, 10, 5)).toEqual([]);
   });
 
+  it("reads the same pages across gaps (deleted entries) and at the chain's end as a plain ordered read", async () => {
+    await writeEntries(15);
+    await asOwnerBypassingTrigger(sql`DELETE FROM audit_events WHERE lab_id = ${labId} AND (seq = 4 OR seq BETWEEN 9 AND 12)`);
+    const seqs = async (after: number, limit: number) => (await readAuditChainPage(db, labId, after, limit)).map((e) => e.seq);
+    expect(await seqs(0, 3)).toEqual([1, 2, 3]);
+    expect(await seqs(0, 4)).toEqual([1, 2, 3, 5]);
+    expect(await seqs(5, 4)).toEqual([6, 7, 8, 13]);
+    expect(await seqs(8, 2)).toEqual([13, 14]);
+    expect(await seqs(13, 4)).toEqual([14, 15]);
+    expect(await seqs(15, 4)).toEqual([]);
+    expect(JSON.parse(await readAuditChainJson(db, labId, 0, 4, "objects")).map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3, 5]);
+  });
+
+  it("locates entries deleted at a page's end and a whole page deleted", async () => {
+    await writeEntries(30);
+    await asOwnerBypassingTrigger(sql`DELETE FROM audit_events WHERE lab_id = ${labId} AND seq BETWEEN 14 AND 21`);
+    // Pages of 7: the first range ends at 7 (intact), the second, 8–14, lacks 14 and the third lies wholly in the gap.
+    expect(await verify()).toMatchObject({ ok: false, length: 13, broken: { seq: 14, problem: expect.stringMatching(/entry 14 is missing/) } });
+  });
+
   it("refuses UPDATE, DELETE, TRUNCATE and an insert that does not extend the chain", async () => {
     await writeEntries(3);
     await checkpointAuditChain(db, key, labId);

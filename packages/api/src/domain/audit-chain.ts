@@ -1,6 +1,6 @@
 import { asc, desc, eq, isNull } from "drizzle-orm";
 import type { KeyObject } from "node:crypto";
-import { type ChainReport, type Checkpoint, ChainVerifier, type SealedEntry, signCheckpoint } from "@pathx/audit";
+import { type ChainReport, type Checkpoint, ChainVerifier, type SealedEntry, readPagesAhead, signCheckpoint } from "@pathx/audit";
 import { type Db, readAuditHead, schema } from "@pathx/db";
 import type { AuditSigningKey } from "../audit/signing-key";
 import { readAuditChainPage } from "./audit";
@@ -56,8 +56,8 @@ export async function checkpointAllAuditChains(db: Db, key: AuditSigningKey): Pr
 
 /**
  * Walks a chain from its first entry, in pages, against the stored checkpoints and any the
- * caller brings (a node's witnesses): the first broken link, or OK. The next page is asked for
- * before this one is hashed, so a PostgreSQL server builds it while this process checks.
+ * caller brings (a node's witnesses): the first broken link, or OK. The next pages are asked for
+ * before this one is read and hashed (`readPagesAhead`), so the database builds them meanwhile.
  */
 export async function verifyAuditChain(
   db: Db,
@@ -67,18 +67,13 @@ export async function verifyAuditChain(
   pageSize = 5000,
 ): Promise<ChainReport> {
   const verifier = new ChainVerifier(labId, [...(await listAuditCheckpoints(db, labId)), ...witnesses], publicKey);
-  let next: Promise<SealedEntry[]> | undefined = readAuditChainPage(db, labId, 0, pageSize);
-  try {
-    while (next) {
-      const page: SealedEntry[] = await next;
-      next = page.length === pageSize ? readAuditChainPage(db, labId, page[page.length - 1]!.seq, pageSize) : undefined;
-      for (const entry of page) if (!verifier.add(entry)) return verifier.report();
-    }
-    return verifier.report();
-  } finally {
-    // A chain broken mid-page leaves the page read ahead unused; its failure is of no interest.
-    next?.catch(() => {});
-  }
+  const pages = readPagesAhead(
+    (after) => readAuditChainPage(db, labId, after, pageSize),
+    (entry: SealedEntry) => entry.seq,
+    pageSize,
+  );
+  for await (const page of pages) for (const entry of page) if (!verifier.add(entry)) return verifier.report();
+  return verifier.report();
 }
 
 export interface AuditChainState {

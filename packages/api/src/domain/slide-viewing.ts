@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import { type ObjectStore, openRangeReader } from "@pathx/storage";
-import { type Slide, encodeJpeg, makeThumbnail, openSlide } from "@pathx/wsi";
+import { type Slide, encodeJpeg, isOpenslideVendorLayout, makeThumbnail, openSlide } from "@pathx/wsi";
 import { publishSlideChange } from "../events/topics";
 
 const { slides } = schema;
@@ -28,10 +28,17 @@ function metadataColumns(slide: Slide) {
  * A slide whose source has just been stored becomes viewable at once: its metadata is read
  * (directories only, a few ranged reads) and it is marked ready under a new pyramid version;
  * the tile service serves it from the source from then on. Returns false when the file cannot
- * be read as a slide (the background job records why). Called when an upload completes, and
+ * be read as a slide (the background job records why), or only OpenSlide reads it right (the job
+ * rewrites it for serving first, apps/worker serving-source.ts). Called when an upload completes, and
  * by the worker's tiling job (apps/worker) for a slide that is not viewable yet.
  */
-export async function prepareSlideForViewing(db: Db, store: ObjectStore, slideId: string): Promise<boolean> {
+export async function prepareSlideForViewing(
+  db: Db,
+  store: ObjectStore,
+  slideId: string,
+  /** asStored: the worker's call, once it has made the serving copy it can (none without OpenSlide): serve what is stored. */
+  options: { asStored?: boolean } = {},
+): Promise<boolean> {
   const [row] = await db.select().from(slides).where(eq(slides.id, slideId)).limit(1);
   if (!row?.sourceKey) return false;
   if (row.status === "ready" && row.tilesPrefix?.startsWith("pyramid/")) return true;
@@ -39,6 +46,11 @@ export async function prepareSlideForViewing(db: Db, store: ObjectStore, slideId
   try {
     slide = await openSlide(await openRangeReader(store, row.sourceKey));
   } catch {
+    return false;
+  }
+  // A vendor TIFF the native reader only takes generically waits for its serving copy (the worker's job).
+  if (!options.asStored && isOpenslideVendorLayout(slide.metadata)) {
+    await slide.close();
     return false;
   }
   const prefix = newPyramidPrefix(slideId);

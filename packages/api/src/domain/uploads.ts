@@ -2,14 +2,23 @@ import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { type UploadMeta, type UploadState, uploadMetaInput, uploadStartInput } from "@pathx/protocol";
-import { checkSlideHeader, isWsiError, openSlideAt, writeSlideWithout } from "@pathx/wsi";
+import {
+  checkMrxsArchiveHeader,
+  checkSlideHeader,
+  isMrxsArchive,
+  isWsiError,
+  openSlideAt,
+  unpackMrxsArchive,
+  writeMrxsArchive,
+  writeSlideWithout,
+} from "@pathx/wsi";
 import { ApiError, notFound } from "../errors";
 import { prepareSlideForViewing } from "./slide-viewing";
 import { publishSlideChange } from "../events/topics";
@@ -21,7 +30,7 @@ export const CHUNK_SIZE = 8 * 1024 * 1024;
 const MAX_SIZE = 100 * 1024 ** 3;
 /** A completion claimed this long ago is taken as its hub's crash, and may be claimed again. */
 const COMPLETION_LEASE_MS = 30 * 60 * 1000;
-export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi|dcm)$/i;
+export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi|dcm|mrxs\.tar)$/i;
 
 // What starting an upload takes is part of the node protocol (@pathx/protocol): browsers (tRPC)
 // and lab nodes (HTTP) are checked by the same schema.
@@ -67,7 +76,9 @@ export async function startUpload(
     throw new ApiError("BAD_REQUEST", "The file is empty or larger than 100 GB.");
   if (!forSlideId && !input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
   if (input.header !== undefined) {
-    const refused = await checkSlideHeader(Buffer.from(input.header, "base64"), input.size, input.fileName);
+    const head = Buffer.from(input.header, "base64");
+    // An MRXS slide arrives as one archive of its .mrxs file and folder (packed by the node).
+    const refused = isMrxsArchive(input.fileName) ? checkMrxsArchiveHeader(head, input.fileName) : await checkSlideHeader(head, input.size, input.fileName);
     // The engine's message starts with the file's name already.
     if (refused) throw new ApiError("BAD_REQUEST", `${input.fileName} cannot be taken: ${refused.message.replace(`${input.fileName}: `, "")}`);
   }
@@ -186,7 +197,14 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
  * The slide at `path` with its label and macro removed, as a file path. A DICOM instance holds one
  * image (label and overview are instances of their own), so a volume instance has nothing to remove.
  */
-async function withoutLabelAndMacro(path: string, destination: string): Promise<string> {
+async function withoutLabelAndMacro(path: string, destination: string, fileName: string): Promise<string> {
+  if (isMrxsArchive(fileName)) {
+    // Unpacked beside it, and packed again without them (their bytes zeroed, their names changed).
+    const mrxs = await unpackMrxsArchive(path, await mkdtemp(`${destination}-unpacked-`));
+    await writeMrxsArchive(mrxs, destination, { without: ["label", "macro"] });
+    await rm(dirname(mrxs), { recursive: true, force: true });
+    return destination;
+  }
   const slide = await openSlideAt(path);
   const format = slide.metadata.format;
   await slide.close();
@@ -224,11 +242,11 @@ async function joinAndRegister(db: Db, store: ObjectStore, enqueue: (slideId: st
       throw new ApiError("DAMAGED", "The assembled file does not match its checksum; it was discarded. Upload the file again.");
     }
     if (work) {
-      const clean = await withoutLabelAndMacro(join(work, "joined"), join(work, "clean")).catch((error: unknown) => {
+      const clean = await withoutLabelAndMacro(join(work, "joined"), join(work, "clean"), upload.fileName).catch((error: unknown) => {
         if (isWsiError(error))
           throw new ApiError(
             "BAD_REQUEST",
-            `${upload.fileName} is not a slide the hub can read, so it was not stored: upload an Aperio .svs, Hamamatsu .ndpi, DICOM WSI .dcm, pyramidal .tif or OME-TIFF.`,
+            `${upload.fileName} is not a slide the hub can read, so it was not stored: upload an Aperio .svs, Hamamatsu .ndpi, DICOM WSI .dcm, pyramidal .tif, OME-TIFF, a vendor TIFF OpenSlide reads, or an MRXS slide through the lab's node.`,
           );
         throw error;
       });

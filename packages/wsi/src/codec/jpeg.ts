@@ -10,11 +10,18 @@ let blocking = false;
 
 /**
  * Makes this thread's JPEG decoding and encoding run on the thread itself instead of the libuv
- * thread pool: for worker threads that each read their own slides (a backlog), where a hop to
- * the shared pool costs more than a 256 px tile's work. Never on a server's main thread.
+ * thread pool: for worker threads that each read their own slides (a backlog), and for a server
+ * whose processes already keep every core busy (the tile service with a process per core),
+ * where a hop to the shared pool and back costs a good part of a 256 px tile's work. Not for a
+ * single server process on a machine with cores to spare: the pool is what uses them.
  */
 export function useBlockingCodecs(on = true): void {
   blocking = on;
+}
+
+/** Whether this thread's codecs run on the thread itself (useBlockingCodecs). */
+export function codecsBlock(): boolean {
+  return blocking;
 }
 
 const ADOBE_RGB_MARKER = Uint8Array.from([0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00]);
@@ -43,6 +50,7 @@ export function makeStandaloneJpeg(tile: Uint8Array, tables: Uint8Array | undefi
   const useTables = tables && tables.length > 4 ? tables.subarray(2, tables.length - 2) : undefined; // drop SOI and EOI
   const body = tile.subarray(2);
   const needsMarker = photometric === 2 && !hasColourMarker(tile);
+  if (!useTables && !needsMarker) return tile; // already standalone: no copy
   const parts: Uint8Array[] = [tile.subarray(0, 2)];
   if (needsMarker) parts.push(ADOBE_RGB_MARKER);
   if (useTables) parts.push(useTables);

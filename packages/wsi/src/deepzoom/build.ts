@@ -6,6 +6,7 @@ import { type EmitTile, LevelWriter, type TileRect } from "./level-writer";
 import { type DeepZoomLevel, type PyramidPass, planDeepZoomLevels, planPasses, renderDzi } from "./plan";
 import type { TileSink } from "./sink";
 import { type BandTile, checkAborted, decodeBands, feedSourceLevel } from "./feed";
+import type { ThreadRunner } from "./tile-threads";
 
 export interface DeepZoomOptions {
   /** Tile edge in pixels, or "source" for the slide's own tile size. Default 254. */
@@ -21,6 +22,14 @@ export interface DeepZoomOptions {
   name?: string;
   /** Tiles being encoded or written at once; bounds memory. Default 64. */
   inFlight?: number;
+  /**
+   * Worker threads besides this one that each open the slide at `slidePath` and decode, cut and
+   * encode their own share of the levels (runs of tile rows; this thread also writes the tiles),
+   * through `run` (`onThreads` of `@pathx/wsi/tile-threads`: kept out of this module so that a
+   * bundled server, which never tiles on threads, does not pull the worker in). Unset: one pass
+   * after another on this thread, codecs on libuv's pool.
+   */
+  threads?: { workers: number; slidePath: string; run: ThreadRunner };
   onProgress?: (progress: DeepZoomProgress) => void;
   signal?: AbortSignal;
 }
@@ -78,9 +87,27 @@ export function resolveDeepZoomOptions(slide: Slide, options: DeepZoomOptions) {
     throw new WsiError("INVALID_OPTIONS", `overlap must be a whole number from 0 to half the tile size (got ${overlap}).`);
   if (!Number.isInteger(quality) || quality < 1 || quality > 100)
     throw new WsiError("INVALID_OPTIONS", `quality must be a whole number from 1 to 100 (got ${quality}).`);
+  const threads = options.threads;
+  if (threads && (!Number.isInteger(threads.workers) || threads.workers < 0 || threads.workers > 64))
+    throw new WsiError("INVALID_OPTIONS", `threads must be a whole number from 0 to 64 (got ${threads.workers}).`);
   if (format !== "jpeg" && format !== "png") throw new WsiError("INVALID_OPTIONS", `format must be jpeg or png (got ${String(format)}).`);
   const name = options.name ?? slide.metadata.name.replace(/\.[^.]*$/, "");
   return { tileSize, overlap, quality, format, name, passthrough: options.passthrough ?? true, inFlight: options.inFlight ?? 64 };
+}
+
+export type ResolvedOptions = ReturnType<typeof resolveDeepZoomOptions>;
+
+export function createEncoder(o: Pick<ResolvedOptions, "format" | "quality">): Encode {
+  return (image) => {
+    if (o.format === "jpeg") return encodeJpeg(image, o.quality);
+    const packed = image.stride && image.stride !== image.width ? cropImage(image, 0, 0, image.width, image.height) : image;
+    // sharp (libvips) only for PNG: loading it costs ~100 ms of start-up that JPEG runs skip.
+    return import("sharp").then(({ default: sharp }) =>
+      sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+        .png({ compressionLevel: 6 })
+        .toBuffer(),
+    );
+  };
 }
 
 /**
@@ -91,6 +118,7 @@ export function resolveDeepZoomOptions(slide: Slide, options: DeepZoomOptions) {
  */
 export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZoomOptions = {}): Promise<DeepZoomResult> {
   const o = resolveDeepZoomOptions(slide, options);
+  const threads = options.threads;
   const { width, height } = slide.metadata;
   const levels = planDeepZoomLevels(width, height, o.tileSize);
   const passes = planPasses(levels, slide.metadata.levels);
@@ -116,19 +144,11 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
       }),
     );
   };
-  const encode = (image: RgbImage): Promise<Uint8Array> => {
-    if (o.format === "jpeg") return encodeJpeg(image, o.quality);
-    const packed = image.stride && image.stride !== image.width ? cropImage(image, 0, 0, image.width, image.height) : image;
-    // sharp (libvips) only for PNG: loading it costs ~100 ms of start-up that JPEG runs skip.
-    return import("sharp").then(({ default: sharp }) =>
-      sharp(packed.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-        .png({ compressionLevel: 6 })
-        .toBuffer(),
-    );
-  };
+  const encode = createEncoder(o);
 
   await sink.begin({ name: o.name, format: o.format, width, height, tileSize: o.tileSize, overlap: o.overlap, levels: levels.map((l) => l.level) });
   try {
+    const threaded: PyramidPass[] = [];
     for (const pass of passes) {
       const source = slide.metadata.levels[pass.sourceLevel]!;
       const root = pass.levels[0]!;
@@ -141,12 +161,15 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
         source.tileHeight === o.tileSize &&
         source.width === root.width &&
         source.height === root.height;
-      if (canPassThrough && pass.levels.length === 1) {
+      if (!canPassThrough && threads) {
+        threaded.push(pass);
+      } else if (canPassThrough && pass.levels.length === 1) {
         tilesPassedThrough += await copyLevel(slide, pass.sourceLevel, root, o.tileSize, inFlight, o.inFlight, write, encode, options.signal);
       } else {
         tilesPassedThrough += await streamPass(slide, pass, o, canPassThrough, inFlight, write, encode, options.signal);
       }
     }
+    if (threads && threaded.length > 0) await threads.run(slide, threads.slidePath, threads.workers, threaded, o, write, encode, options.signal);
     await inFlight.waitBelow(0);
     report(true);
     await sink.commit(dzi);
@@ -169,8 +192,8 @@ export async function buildDeepZoom(slide: Slide, sink: TileSink, options: DeepZ
   };
 }
 
-type Write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => void;
-type Encode = (image: RgbImage) => Promise<Uint8Array>;
+export type Write = (level: number, col: number, row: number, data: Promise<Uint8Array> | Uint8Array) => void;
+export type Encode = (image: RgbImage) => Promise<Uint8Array>;
 
 /** A level that exists in the source at this exact geometry: copy interior tiles, re-encode cropped edge tiles. */
 async function copyLevel(
@@ -207,12 +230,12 @@ async function copyLevel(
 }
 
 /** Streams one source level through a chain of LevelWriters, one per Deep Zoom level of the pass. */
-async function streamPass(
+export async function streamPass(
   slide: Slide,
   pass: PyramidPass,
-  o: ReturnType<typeof resolveDeepZoomOptions>,
+  o: ResolvedOptions,
   passThroughRoot: boolean,
-  inFlight: InFlight,
+  inFlight: Pick<InFlight, "waitBelow">,
   write: Write,
   encode: Encode,
   signal?: AbortSignal,

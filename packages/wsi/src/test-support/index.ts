@@ -6,3 +6,4 @@ export { nonWsiDicom, writeTestDicomSeries, type TestDicomOptions, type WrittenD
 export { writeNdpi, type NdpiOptions, type NdpiLevelSpec, type WrittenNdpi } from "./ndpi-writer";
 export { openslideProperties, openslideRegion, readSlideRegion } from "./openslide-check";
 export { writePhilipsTiff } from "./philips-writer";
+export { writeMrxs, type MrxsOptions, type WrittenMrxs } from "./mrxs-writer";

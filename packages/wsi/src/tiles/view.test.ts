@@ -4,7 +4,7 @@ import { type Slide, openSlide } from "../slide";
 import { fixturePath } from "../test-support/fixtures";
 import { matchDeepZoomBuilder } from "../test-support/deep-zoom-match";
 import { pyramidImages, writeTestTiff } from "../test-support/tiff-writer";
-import { decodeJpeg } from "../codec/jpeg";
+import { decodeJpeg, useBlockingCodecs } from "../codec/jpeg";
 import { hasScaledJpegDecode } from "../codec/turbojpeg";
 import { psnr } from "../test-support/pixels";
 import { createTileCache } from "./cache";
@@ -135,6 +135,32 @@ describe("openDeepZoomView against buildDeepZoom", () => {
       // Encoded at the viewer's quality, tiles of two slightly different inputs meet JPEG's
       // quantisation apart: against the builder's tiles every computed tile is ≥ 35 dB.
       await compareWithBuilder(slide, openDeepZoomView(slide, { quality: 80 }), 80, 35);
+      await slide.close();
+    }
+  });
+});
+
+describe("openDeepZoomView with codecs on this thread (useBlockingCodecs, as the tile service with a process per core)", () => {
+  it("makes tiles below 4:2:0 source tiles from their YCbCr planes: close to the RGB way and comparable to the builder's", async () => {
+    const slide = await openSlide(createMemorySource(writeTestTiff(pyramidImages(2048, 1536, 256, 1, { quality: 85 })).bytes, "one.tif"));
+    const pooled = openDeepZoomView(slide, { quality: 80 });
+    const level = pooled.maxLevel - 1;
+    const addresses = [0, 1, 2].flatMap((row) => [0, 1, 2, 3].map((col) => ({ col, row })));
+    const before = await Promise.all(addresses.map(({ col, row }) => pooled.getTile(level, col, row)));
+    useBlockingCodecs(true);
+    try {
+      const here = openDeepZoomView(slide, { quality: 80 });
+      let differing = 0;
+      for (const [k, { col, row }] of addresses.entries()) {
+        const a = await here.getTile(level, col, row);
+        const b = before[k]!;
+        if (!Buffer.from(a.bytes).equals(Buffer.from(b.bytes))) differing++; // another way: YCbCr planes, not RGB pixels
+        expect(psnr(await decodeJpeg(a.bytes), await decodeJpeg(b.bytes)), `${level}/${col}_${row}`).toBeGreaterThanOrEqual(38);
+      }
+      expect(differing).toBeGreaterThan(0);
+      await compareWithBuilder(slide, openDeepZoomView(slide, { quality: 80 }), 80, 35);
+    } finally {
+      useBlockingCodecs(false);
       await slide.close();
     }
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { encodeJpeg } from "../codec/jpeg";
-import { decodeJpegScaledInto, hasScaledJpegDecode, readJpegSize } from "../codec/turbojpeg";
+import { codecsBlock, encodeJpeg } from "../codec/jpeg";
+import { decodeJpegScaledInto, encodeHalvedYcc420, hasScaledJpegDecode, isYcc420, readJpegSize } from "../codec/turbojpeg";
 import { WsiError, toWsiError } from "../errors";
 import type { RgbImage } from "../image";
 import type { Slide, SlideLevel } from "../slide";
@@ -225,6 +225,45 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
    * loop; this does neither. Undefined when it does not apply (edge tiles, other codecs, no
    * libturbojpeg): the caller shrinks full decodes instead.
    */
+  /** Levels whose source tiles above are not YCbCr 4:2:0 (found once, then not read for halvedJpeg). */
+  const notYcc420 = new Set<number>();
+
+  /** The ≤ 2 × 2 whole JPEG tiles a tile one level below a stored level halves, and where each goes; undefined when they are not that. */
+  const halfTiles = async (finer: LevelSource | undefined, level: number, col: number, row: number, signal: AbortSignal) => {
+    if (!scaledDecode || finer?.kind !== "stored" || !finer.passthrough || tileSize % 2 !== 0) return undefined;
+    const { w, h } = tileRect(level, col, row);
+    const half = tileSize / 2;
+    const cols = [2 * col, 2 * col + 1].filter((c) => (c + 1) * tileSize <= finer.info.width);
+    const rows = [2 * row, 2 * row + 1].filter((r) => (r + 1) * tileSize <= finer.info.height);
+    if (cols.length * half !== w || rows.length * half !== h) return undefined;
+    const children = rows.flatMap((r, j) => cols.map((c, i) => ({ c, r, x: i * half, y: j * half })));
+    const raws = await Promise.all(children.map(({ c, r }) => finer.slide.readRawTile(finer.index, c, r)));
+    throwIfAborted(signal);
+    if (raws.some((raw) => raw.kind !== "jpeg")) return undefined;
+    const sizes = raws.map((raw) => readJpegSize(raw.bytes));
+    if (sizes.some((s) => s.width !== tileSize || s.height !== tileSize)) return undefined;
+    return { w, h, half, tiles: children.map((child, k) => ({ ...child, jpeg: raws[k]!.bytes, size: sizes[k]! })) };
+  };
+
+  /**
+   * The JPEG of a tile one level below a stored level straight from its source tiles' YCbCr
+   * planes (encodeHalvedYcc420: no colour conversion or chroma resampling either way), when they
+   * are 4:2:0 like the tile; undefined otherwise: the tile is made from RGB pixels.
+   */
+  const halvedJpeg = async (level: number, col: number, row: number, signal: AbortSignal): Promise<Buffer | undefined> => {
+    // As pixels() makes it: halved from the source level above (the exact way, ≤ 4 source tiles).
+    // Checked before reading, so tiles that go the RGB way are not read twice.
+    if (!codecsBlock() || quality >= 90 || plain[level]!.kind !== "computed" || (tileSize / 2) % 2 !== 0 || notYcc420.has(level)) return undefined;
+    const parts = await halfTiles(plain[level + 1], level, col, row, signal);
+    if (!parts) return undefined;
+    if (!parts.tiles.every((t) => isYcc420(t.jpeg))) {
+      notYcc420.add(level); // a level's tiles are coded alike: the RGB way from now on
+      return undefined;
+    }
+    const places = parts.tiles.map((t) => ({ jpeg: t.jpeg, x: t.x, y: t.y, width: parts.half, height: parts.half }));
+    return encodeHalvedYcc420(places, parts.w, parts.h, quality);
+  };
+
   const halvedStored = async (
     finer: LevelSource | undefined,
     level: number,
@@ -233,21 +272,12 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
     signal: AbortSignal,
     keep: boolean,
   ): Promise<RgbImage | undefined> => {
-    if (!scaledDecode || finer?.kind !== "stored" || !finer.passthrough || tileSize % 2 !== 0) return undefined;
-    const { w, h } = tileRect(level, col, row);
-    const half = tileSize / 2;
-    const cols = [2 * col, 2 * col + 1].filter((c) => (c + 1) * tileSize <= finer.info.width);
-    const rows = [2 * row, 2 * row + 1].filter((r) => (r + 1) * tileSize <= finer.info.height);
-    if (cols.length * half !== w || rows.length * half !== h) return undefined;
-    const children = rows.flatMap((r, j) => cols.map((c, i) => ({ c, r, at: (j * half * w + i * half) * 3 })));
-    const raws = await Promise.all(children.map(({ c, r }) => finer.slide.readRawTile(finer.index, c, r)));
-    throwIfAborted(signal);
-    if (raws.some((raw) => raw.kind !== "jpeg")) return undefined;
-    const sizes = raws.map((raw) => readJpegSize(raw.bytes));
-    if (sizes.some((s) => s.width !== tileSize || s.height !== tileSize)) return undefined;
+    const parts = await halfTiles(finer, level, col, row, signal);
+    if (!parts) return undefined;
+    const { w, h, tiles } = parts;
     // The tile asked for is encoded and its buffer given back; a kept one stays in the cache.
     const into = keep ? Buffer.allocUnsafe(w * h * 3) : borrowBuffer(w * h * 3);
-    await Promise.all(raws.map((raw, k) => decodeJpegScaledInto(raw.bytes, 2, into, children[k]!.at, w * 3, sizes[k]!)));
+    await Promise.all(tiles.map((t) => decodeJpegScaledInto(t.jpeg, 2, into, (t.y * w + t.x) * 3, w * 3, t.size)));
     const image = { width: w, height: h, data: into };
     if (!keep) lent.set(into, into);
     return image;
@@ -353,10 +383,13 @@ export function openDeepZoomView(slide: Slide, options: DeepZoomViewOptions = {}
         const bytes = await cache.share(
           key,
           async (own) => {
-            const image = await pixels(level, col, row, own, false);
-            throwIfAborted(own);
-            const jpeg = await encodeJpeg(image, quality);
-            giveBack(image);
+            let jpeg = await halvedJpeg(level, col, row, own);
+            if (!jpeg) {
+              const image = await pixels(level, col, row, own, false);
+              throwIfAborted(own);
+              jpeg = await encodeJpeg(image, quality);
+              giveBack(image);
+            }
             cache.set(key, jpeg, jpeg.length);
             return jpeg;
           },
