@@ -209,20 +209,33 @@ try {
     if (values["computed-client"] === "node") {
       let next = 0;
       let failed = 0;
+      const latencies: number[] = [];
       const clientBefore = process.cpuUsage();
       const started = performance.now();
       await Promise.all(
         Array.from({ length: Number(values.connections) }, async () => {
           while (next < computed.length) {
             const url = computed[next++]!;
+            const asked = performance.now();
             if ((await fetchTile(url)) !== 200) failed++;
+            latencies.push(performance.now() - asked);
           }
         }),
       );
       const perSecond = computed.length / ((performance.now() - started) / 1000);
       // This process's CPU over the same time (the HTTP client, and the embedded database, idle here).
       const client = process.cpuUsage(clientBefore);
-      measured = { perSecond, failed, clientCpuMs: (client.user + client.system) / 1000, detail: "node:http client", complete: true };
+      latencies.sort((a, b) => a - b);
+      const [p50, p99] = [latencies[Math.floor(latencies.length * 0.5)]!, latencies[Math.floor(latencies.length * 0.99)]!];
+      measured = {
+        perSecond,
+        failed,
+        clientCpuMs: (client.user + client.system) / 1000,
+        detail: `node:http client, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`,
+        complete: true,
+        p50,
+        p99,
+      };
     } else {
       // wrk, each tile once over 2 threads, ended as soon as all are answered (each-tile-once.lua).
       await writeFile(join(out, "computed-paths.txt"), computed.map((url) => new URL(url).pathname + new URL(url).search).join("\n"));
