@@ -167,6 +167,28 @@ describe("a slide only OpenSlide reads, received by the hub", () => {
     expect(row).toMatchObject({ status: "ready", vendor: "philips", labelKey: `private/${north!.id}/label.jpg`, sourceKey: north!.sourceKey });
   });
 
+  it("a run that stops right after switching to the serving copy loses neither label nor macro: the next run completes with them", async () => {
+    const another = join(root, "philips-2.tiff");
+    await writePhilipsTiff(another, { width: 1400, height: 1000, levels: 3 });
+    const { slideId } = await upload(labs.north!, another, "N-4");
+    // The worker's machine goes down at the first write after the switch (the pyramid's objects).
+    const crashing: ObjectStore = {
+      ...store,
+      put: async (key, body, options) => {
+        if (key.startsWith("pyramid/")) throw new Error("the worker's machine went down");
+        return store.put(key, body, options);
+      },
+    };
+    await expect(tileSlide(handle.db, crashing, slideId)).rejects.toThrow(/went down/);
+    const stopped = await slideRow(slideId);
+    expect(isServingKey(stopped.sourceKey!)).toBe(true);
+    expect(stopped).toMatchObject({ labelKey: `private/${slideId}/label.jpg`, vendor: "philips" });
+    expect(await tileSlide(handle.db, store, slideId)).toBe("done");
+    const row = await slideRow(slideId);
+    expect(row).toMatchObject({ status: "ready", vendor: "philips", mppX: 0.25, labelKey: `private/${slideId}/label.jpg`, sourceKey: stopped.sourceKey });
+    expect(await store.head(row.labelKey!)).not.toBeNull();
+  });
+
   describe("an MRXS slide: the .mrxs file and its folder, packed as one archive as the lab's node sends it", () => {
     let mrxs: WrittenMrxs;
     let archive: string;
