@@ -297,7 +297,7 @@ try {
       rssMiB: () => service.rssMiB(),
     });
     console.log(
-      `${values.viewers} viewers × ~20 tiles/s for ${values["viewer-seconds"]} s: ${viewers.requests} tiles (${(viewers.requests / Number(values["viewer-seconds"])).toFixed(0)}/s), errors ${viewers.errors}, p50 ${viewers.p50.toFixed(1)} ms, p99 ${viewers.p99.toFixed(1)} ms, RSS ${viewers.rssStart.toFixed(0)} → ${viewers.rssEnd.toFixed(0)} MiB (peak ${viewers.rssPeak.toFixed(0)})`,
+      `${values.viewers} viewers × ~20 tiles/s for ${values["viewer-seconds"]} s: ${viewers.requests} tiles (${(viewers.requests / Number(values["viewer-seconds"])).toFixed(0)}/s), errors ${viewers.errors}, p50 ${viewers.p50.toFixed(1)} ms, p99 ${viewers.p99.toFixed(1)} ms, RSS ${viewers.rssStart.toFixed(0)} → ${viewers.rssHalf.toFixed(0)} at half time → ${viewers.rssEnd.toFixed(0)} MiB at the end (peak ${viewers.rssPeak.toFixed(0)}; second half ${viewers.rssEnd - viewers.rssHalf >= 0 ? "+" : ""}${(viewers.rssEnd - viewers.rssHalf).toFixed(0)} MiB)`,
     );
     results.viewers = { ...viewers, load: load() };
   }
