@@ -266,8 +266,7 @@ async function benchNode() {
     const hubCpu = async () => {
       const parts = { web: 0, database: 0, other: 0 };
       for (const p of await processTree(hub.pid()!))
-        parts[p.command.includes("next-server") ? "web" : p.command.includes("loader.mjs") && p.command.endsWith("scripts/run.ts") ? "database" : "other"] +=
-          p.cpuSeconds;
+        parts[p.command.includes("next-server") ? "web" : p.command.endsWith("scripts/run.ts") ? "database" : "other"] += p.cpuSeconds;
       return parts;
     };
     for (let i = 0; i < repeat; i++) {

@@ -15,10 +15,12 @@ import { writeRepeatingSlide } from "@pathx/wsi/test-support";
 import { waitFor } from "../lib/hub";
 import { startTileServiceProcess } from "./tile-service";
 import { fetchTile } from "./http-client";
+import { fetchEachOnceWithWrk } from "./wrk-each-once";
 import { runViewers } from "./viewers";
 
 // bench/serve, in one run: (1) signed passthrough tile GETs from the tile service beside nginx
-// serving the same bytes as files (wrk, 100 connections); (2) computed tiles, cold cache;
+// serving the same bytes as files (wrk, 100 connections); (2) computed tiles, cold cache (wrk,
+// each tile once; --computed-client node for the node:http client);
 // (3) 200 simulated viewers random-walking; (4) time to first view of a 40 000 × 30 000 slide
 // whose source was just stored; (5) objects written per slide, before (a Deep Zoom pyramid of
 // one object per tile) and after (source, derived pyramid, thumbnail…).
@@ -31,10 +33,15 @@ const { values } = parseArgs({
     processes: { type: "string", default: String(availableParallelism()) }, // all cores, as a deployment runs it
     // A narrower run, e.g. --cases computed: passthrough, computed (with first view), viewers, objects.
     cases: { type: "string", default: "passthrough,computed,viewers,objects" },
+    // Computed tiles' client: wrk (each tile once, light) or node (node:http in this process, as before).
+    "computed-client": { type: "string", default: "wrk" },
+    // Computed tiles: the run ends when every tile is answered; past this it stops and is reported incomplete.
+    "computed-deadline": { type: "string", default: "120" },
   },
 });
 const cases = new Set(values.cases!.split(","));
 const want = (name: string) => cases.has(name);
+if (!["wrk", "node"].includes(values["computed-client"]!)) throw new Error(`--computed-client is wrk or node, not ${values["computed-client"]}`);
 const repo = new URL("../../", import.meta.url).pathname;
 const offset = Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0);
 const [dbPort, tilesPort, nginxPort] = [13340 + offset, 3342 + offset, 3341 + offset];
@@ -196,35 +203,78 @@ try {
     const computed: string[] = [];
     for (let r = 2; r < below.rows && computed.length < 3000; r++)
       for (let c = 0; c < below.cols && computed.length < 3000; c++) computed.push(`${freshBase}/slide_files/${below.level}/${c}_${r}.jpeg?t=${freshToken}`);
-    let next = 0;
-    let failed = 0;
     const loadBefore = load();
     const cpuBefore = service.cpuSeconds();
-    const clientBefore = process.cpuUsage();
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: Number(values.connections) }, async () => {
-        while (next < computed.length) {
-          const url = computed[next++]!;
-          if ((await fetchTile(url)) !== 200) failed++;
-        }
-      }),
-    );
-    const computedPerSecond = computed.length / ((performance.now() - started) / 1000);
+    let measured: { perSecond: number; failed: number; clientCpuMs: number; detail: string; complete: boolean; p50?: number; p99?: number };
+    if (values["computed-client"] === "node") {
+      let next = 0;
+      let failed = 0;
+      const latencies: number[] = [];
+      const clientBefore = process.cpuUsage();
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: Number(values.connections) }, async () => {
+          while (next < computed.length) {
+            const url = computed[next++]!;
+            const asked = performance.now();
+            if ((await fetchTile(url)) !== 200) failed++;
+            latencies.push(performance.now() - asked);
+          }
+        }),
+      );
+      const perSecond = computed.length / ((performance.now() - started) / 1000);
+      // This process's CPU over the same time (the HTTP client, and the embedded database, idle here).
+      const client = process.cpuUsage(clientBefore);
+      latencies.sort((a, b) => a - b);
+      const [p50, p99] = [latencies[Math.floor(latencies.length * 0.5)]!, latencies[Math.floor(latencies.length * 0.99)]!];
+      measured = {
+        perSecond,
+        failed,
+        clientCpuMs: (client.user + client.system) / 1000,
+        detail: `node:http client, p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`,
+        complete: true,
+        p50,
+        p99,
+      };
+    } else {
+      // wrk, each tile once over 2 threads, ended as soon as all are answered (each-tile-once.lua).
+      await writeFile(join(out, "computed-paths.txt"), computed.map((url) => new URL(url).pathname + new URL(url).search).join("\n"));
+      const run = await fetchEachOnceWithWrk({
+        origin: `http://127.0.0.1:${tilesPort}`,
+        pathsFile: join(out, "computed-paths.txt"),
+        paths: computed.length,
+        threads: 2,
+        connections: Number(values.connections),
+        deadlineSeconds: Number(values["computed-deadline"]),
+      });
+      measured = {
+        perSecond: run.perSecond,
+        failed: run.non200 + run.errors + (run.paths - run.answered),
+        clientCpuMs: run.clientCpuMs,
+        complete: run.complete,
+        p50: run.p50,
+        p99: run.p99,
+        detail: `wrk: ${run.answered}/${run.paths} answered in ${run.seconds.toFixed(2)} s, p50 ${run.p50.toFixed(1)} ms, p99 ${run.p99.toFixed(1)} ms, non-200 ${run.non200}${run.statuses ? ` (${run.statuses})` : ""}, errors ${run.errors}${run.errors ? ` (${run.errorKinds})` : ""}`,
+      };
+      if (!run.complete) process.exitCode = 1;
+      if (!run.complete) console.error(`computed tiles: INCOMPLETE at the ${values["computed-deadline"]} s deadline: ${measured.detail}`);
+    }
     // The service's own CPU per tile: what the machine's other load cannot inflate much; the
-    // client (this process) shares the two cores and is not counted.
+    // client shares the two cores and is counted apart.
     const cpuMsPerTile = ((service.cpuSeconds() - cpuBefore) * 1000) / computed.length;
-    // This process's CPU over the same time (the HTTP client, and the embedded database, idle here): taken from the same cores.
-    const client = process.cpuUsage(clientBefore);
-    const clientCpuMsPerTile = (client.user + client.system) / 1000 / computed.length;
+    const clientCpuMsPerTile = measured.clientCpuMs / computed.length;
     console.log(
-      `computed tiles, cold cache: ${computedPerSecond.toFixed(0)} tiles/s (${computed.length} distinct tiles of level ${below.level}, ${failed} errors; target ≥ 1 000/s); ` +
+      `computed tiles, cold cache: ${measured.perSecond.toFixed(0)} tiles/s (${computed.length} distinct tiles of level ${below.level}, ${measured.failed} failed; target ≥ 1 000/s; ${measured.detail}); ` +
         `service CPU ${cpuMsPerTile.toFixed(2)} ms/tile (= ${(2000 / cpuMsPerTile).toFixed(0)} tiles/s on 2 free cores), client CPU ${clientCpuMsPerTile.toFixed(2)} ms/tile; load average ${loadBefore} → ${load()}`,
     );
     results.computed = {
-      tilesPerSecond: computedPerSecond,
+      client: values["computed-client"],
+      complete: measured.complete,
+      tilesPerSecond: measured.perSecond,
       tiles: computed.length,
-      errors: failed,
+      errors: measured.failed,
+      p50Ms: measured.p50,
+      p99Ms: measured.p99,
       serviceCpuMsPerTile: cpuMsPerTile,
       clientCpuMsPerTile,
       load: `${loadBefore} → ${load()}`,

@@ -64,7 +64,8 @@ function rssKiB(pid: number): number {
   }
 }
 
-function cpuTicks(pid: number): number {
+/** CPU ticks (user + system, 1/100 s) of a process, its threads included, exited ones too; 0 once it is gone. */
+export function cpuTicks(pid: number): number {
   try {
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
