@@ -328,8 +328,9 @@ try {
               failed: run.non200 + run.errors + (run.paths - run.answered),
               load: `${loadAt} → ${load()}`,
             };
-            // The same tiles again, now in the service's cache: what HTTP, the token and the cache
-            // lookup cost a tile (the part of a computed tile's CPU that is not making it).
+            // The same tiles again from the service's cache: what HTTP, the token and the cache lookup
+            // cost a tile. Each process has its own cache: with several, a tile asked of the other
+            // process is computed there (a variant with TILE_PROCESSES=1 shows HTTP alone).
             const warmCpuAt = fresh.cpuSeconds();
             const warm = await fetchEachOnceWithWrk({
               origin: `http://127.0.0.1:${tilesPort}`,
