@@ -26,7 +26,7 @@ const { values } = parseArgs({
     nodes: { type: "string", default: "1" },
     port: { type: "string", default: String(3430 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0)) },
     keep: { type: "boolean", default: false },
-    // Extra NODE_OPTIONS for the `pathx node backlog` processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    // Extra NODE_OPTIONS for the `pathx node backlog` processes, e.g. "--require …/backlog/cpu-profile-preload.cjs" (not --cpu-prof: NODE_OPTIONS refuses it).
     "node-options": { type: "string", default: "" },
   },
 });
