@@ -211,6 +211,16 @@ try {
     const loadBefore = load();
     const cpuBefore = service.cpuSeconds();
     let measured: { perSecond: number; failed: number; clientCpuMs: number; detail: string; complete: boolean; p50?: number; p99?: number };
+    // Every computed tile once, through wrk (the tile service on tilesPort: the first, or a variant's).
+    const fetchComputedOnce = () =>
+      fetchEachOnceWithWrk({
+        origin: `http://127.0.0.1:${tilesPort}`,
+        pathsFile: join(out, "computed-paths.txt"),
+        paths: computed.length,
+        threads: 2,
+        connections: Number(values.connections),
+        deadlineSeconds: Number(values["computed-deadline"]),
+      });
     if (values["computed-client"] === "node") {
       let next = 0;
       let failed = 0;
@@ -244,14 +254,7 @@ try {
     } else {
       // wrk, each tile once over 2 threads, ended as soon as all are answered (each-tile-once.lua).
       await writeFile(join(out, "computed-paths.txt"), computed.map((url) => new URL(url).pathname + new URL(url).search).join("\n"));
-      const run = await fetchEachOnceWithWrk({
-        origin: `http://127.0.0.1:${tilesPort}`,
-        pathsFile: join(out, "computed-paths.txt"),
-        paths: computed.length,
-        threads: 2,
-        connections: Number(values.connections),
-        deadlineSeconds: Number(values["computed-deadline"]),
-      });
+      const run = await fetchComputedOnce();
       measured = {
         perSecond: run.perSecond,
         failed: run.non200 + run.errors + (run.paths - run.answered),
@@ -312,14 +315,7 @@ try {
           try {
             const loadAt = load();
             const cpuAt = fresh.cpuSeconds();
-            const run = await fetchEachOnceWithWrk({
-              origin: `http://127.0.0.1:${tilesPort}`,
-              pathsFile: join(out, "computed-paths.txt"),
-              paths: computed.length,
-              threads: 2,
-              connections: Number(values.connections),
-              deadlineSeconds: Number(values["computed-deadline"]),
-            });
+            const run = await fetchComputedOnce();
             const row = {
               variant,
               round,
@@ -332,14 +328,7 @@ try {
             // cost a tile. Each process has its own cache: with several, a tile asked of the other
             // process is computed there (a variant with TILE_PROCESSES=1 shows HTTP alone).
             const warmCpuAt = fresh.cpuSeconds();
-            const warm = await fetchEachOnceWithWrk({
-              origin: `http://127.0.0.1:${tilesPort}`,
-              pathsFile: join(out, "computed-paths.txt"),
-              paths: computed.length,
-              threads: 2,
-              connections: Number(values.connections),
-              deadlineSeconds: Number(values["computed-deadline"]),
-            });
+            const warm = await fetchComputedOnce();
             const warmCpuMsPerTile = ((fresh.cpuSeconds() - warmCpuAt) * 1000) / computed.length;
             rows.push({ ...row, warmCpuMsPerTile, warmPerSecond: warm.perSecond });
             console.log(
