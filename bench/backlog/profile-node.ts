@@ -1,14 +1,14 @@
 /**
  * `npx tsx bench/backlog/profile-node.ts [--slides N]`: where a backlog record's time goes on the
  * node, stage by stage, one slide at a time (CPU and wall per record): the directory walk, the
- * sidecar with its pseudonym, opening the slide (directories), the thumbnail (smallest level read
- * and halved), its JPEG encoding and the file reference. Same archive layout as bench/backlog.
+ * sidecar with its pseudonym, opening the slide (directories), the thumbnail JPEG (as index-record
+ * makes it) and the file reference. Same archive layout as bench/backlog.
  */
 import { cpus, loadavg, tmpdir } from "node:os";
 import { link, mkdir, mkdtemp, opendir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { encodeJpeg, makeThumbnail, openSlideAt } from "@pathx/wsi";
+import { makeThumbnailJpeg, openSlideAt } from "@pathx/wsi";
 import { pyramidImages, writeTestTiff } from "@pathx/wsi/test-support";
 import { makeFileRef } from "../../apps/node/src/agent/file-ref";
 import { readSidecar } from "../../apps/node/src/agent/sidecar";
@@ -57,8 +57,7 @@ let thumbnailBytes = 0;
 for (const path of paths) {
   await timed("sidecar + pseudonym", () => readSidecar(path, "bench-pseudonym-key-shared-by-labs"));
   const slide = await timed("open (directories)", () => openSlideAt(path));
-  const image = await timed("thumbnail (read, halve)", () => makeThumbnail(slide, 256));
-  const jpeg = await timed("thumbnail JPEG encode", () => encodeJpeg(image, 80));
+  const jpeg = await timed("thumbnail JPEG", () => makeThumbnailJpeg(slide, 256, 80));
   thumbnailBytes += jpeg.length;
   await timed("file reference", async () => makeFileRef(key, path));
   await timed("close", () => slide.close());

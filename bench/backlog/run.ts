@@ -26,6 +26,8 @@ const { values } = parseArgs({
     nodes: { type: "string", default: "1" },
     port: { type: "string", default: String(3430 + Number(process.env.PATHX_TEST_PORT_OFFSET ?? 0)) },
     keep: { type: "boolean", default: false },
+    // Extra NODE_OPTIONS for the `pathx node backlog` processes, e.g. "--require …/backlog/cpu-profile-preload.cjs" (not --cpu-prof: NODE_OPTIONS refuses it).
+    "node-options": { type: "string", default: "" },
   },
 });
 const total = Number(values.slides);
@@ -86,7 +88,7 @@ try {
     const env = { PATHX_NODE_CONFIG: join(work, `node-${n}`, "node.json"), PATHX_PSEUDONYM_KEY: "bench-pseudonym-key-shared-by-labs" };
     const enrolled = await runPathx(["node", "enroll", "--hub", hub.url, "--token", token, "--name", `bench-node-${n}`], env);
     if (enrolled.code !== 0) throw new Error(enrolled.stderr);
-    envs.push(env);
+    envs.push(values["node-options"] ? { ...env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${values["node-options"]}`.trim() } : env);
   }
 
   const idleHubRss = peakHubRss;

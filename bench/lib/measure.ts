@@ -6,6 +6,7 @@ export interface MeasuredRun {
   seconds: number;
   peakRssBytes: number;
   stdout: string;
+  /** What the process wrote to stderr, or, when a signal ended it, which signal (nothing else says so). */
   stderr: string;
 }
 
@@ -76,7 +77,11 @@ export async function runMeasured(command: string, args: string[], options: { cw
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number>((resolve) => {
     child.on("error", () => resolve(127));
-    child.on("close", (c) => resolve(c ?? 1)); // after "exit", once all output has been read
+    child.on("close", (c, signal) => {
+      // after "exit", once all output has been read
+      if (signal) stderr += `\n(ended by ${signal}: killed from outside, or out of memory)`;
+      resolve(c ?? 1);
+    });
   });
   clearInterval(timer);
   return { code, seconds: (performance.now() - started) / 1000, peakRssBytes, stdout, stderr };

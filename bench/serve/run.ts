@@ -37,6 +37,11 @@ const { values } = parseArgs({
     "computed-client": { type: "string", default: "wrk" },
     // Computed tiles: the run ends when every tile is answered; past this it stops and is reported incomplete.
     "computed-deadline": { type: "string", default: "120" },
+    // A/B of tile service settings in the same minutes: after the computed case, each round runs the
+    // same tiles again (wrk) against a fresh service (cold cache) per variant, e.g.
+    // --computed-variants "TILE_READ_THREADS=pool|TILE_READ_THREADS=process" --computed-rounds 3.
+    "computed-variants": { type: "string", default: "" },
+    "computed-rounds": { type: "string", default: "3" },
   },
 });
 const cases = new Set(values.cases!.split(","));
@@ -92,7 +97,7 @@ if (want("passthrough") || want("viewers")) {
 const tokenFor = (slideId: string, v: string) =>
   signTileToken(secret, { slideId, version: v, userId: user!.id, issuedAt: Date.now(), expiresAt: Date.now() + 3_600_000 });
 
-const service = await startTileServiceProcess({
+let service = await startTileServiceProcess({
   port: tilesPort,
   databaseUrl: embedded.url,
   storageDir: join(out, "objects"),
@@ -206,6 +211,16 @@ try {
     const loadBefore = load();
     const cpuBefore = service.cpuSeconds();
     let measured: { perSecond: number; failed: number; clientCpuMs: number; detail: string; complete: boolean; p50?: number; p99?: number };
+    // Every computed tile once, through wrk (the tile service on tilesPort: the first, or a variant's).
+    const fetchComputedOnce = () =>
+      fetchEachOnceWithWrk({
+        origin: `http://127.0.0.1:${tilesPort}`,
+        pathsFile: join(out, "computed-paths.txt"),
+        paths: computed.length,
+        threads: 2,
+        connections: Number(values.connections),
+        deadlineSeconds: Number(values["computed-deadline"]),
+      });
     if (values["computed-client"] === "node") {
       let next = 0;
       let failed = 0;
@@ -239,14 +254,7 @@ try {
     } else {
       // wrk, each tile once over 2 threads, ended as soon as all are answered (each-tile-once.lua).
       await writeFile(join(out, "computed-paths.txt"), computed.map((url) => new URL(url).pathname + new URL(url).search).join("\n"));
-      const run = await fetchEachOnceWithWrk({
-        origin: `http://127.0.0.1:${tilesPort}`,
-        pathsFile: join(out, "computed-paths.txt"),
-        paths: computed.length,
-        threads: 2,
-        connections: Number(values.connections),
-        deadlineSeconds: Number(values["computed-deadline"]),
-      });
+      const run = await fetchComputedOnce();
       measured = {
         perSecond: run.perSecond,
         failed: run.non200 + run.errors + (run.paths - run.answered),
@@ -280,6 +288,75 @@ try {
       load: `${loadBefore} → ${load()}`,
     };
 
+    const variants = values["computed-variants"]!.split("|").filter(Boolean);
+    if (variants.length > 0 && values["computed-client"] === "wrk") {
+      await service.stop();
+      const rows: {
+        variant: string;
+        round: number;
+        perSecond: number;
+        cpuMsPerTile: number;
+        failed: number;
+        load: string;
+        warmCpuMsPerTile: number;
+        warmPerSecond: number;
+      }[] = [];
+      for (let round = 1; round <= Number(values["computed-rounds"]); round++) {
+        for (const variant of variants) {
+          const env = Object.fromEntries(variant.split(/[ ,]+/).map((pair) => pair.split("=") as [string, string]));
+          const fresh = await startTileServiceProcess({
+            port: tilesPort,
+            databaseUrl: embedded.url,
+            storageDir: join(out, "objects"),
+            secret,
+            processes: Number(values.processes),
+            env,
+          });
+          try {
+            const loadAt = load();
+            const cpuAt = fresh.cpuSeconds();
+            const run = await fetchComputedOnce();
+            const row = {
+              variant,
+              round,
+              perSecond: run.perSecond,
+              cpuMsPerTile: ((fresh.cpuSeconds() - cpuAt) * 1000) / computed.length,
+              failed: run.non200 + run.errors + (run.paths - run.answered),
+              load: `${loadAt} → ${load()}`,
+            };
+            // The same tiles again from the service's cache: what HTTP, the token and the cache lookup
+            // cost a tile. Each process has its own cache: with several, a tile asked of the other
+            // process is computed there (a variant with TILE_PROCESSES=1 shows HTTP alone).
+            const warmCpuAt = fresh.cpuSeconds();
+            const warm = await fetchComputedOnce();
+            const warmCpuMsPerTile = ((fresh.cpuSeconds() - warmCpuAt) * 1000) / computed.length;
+            rows.push({ ...row, warmCpuMsPerTile, warmPerSecond: warm.perSecond });
+            console.log(
+              `  round ${round} ${variant}: ${row.perSecond.toFixed(0)} tiles/s, service CPU ${row.cpuMsPerTile.toFixed(2)} ms/tile, ${row.failed} failed; ` +
+                `cached again: ${warm.perSecond.toFixed(0)} tiles/s, ${warmCpuMsPerTile.toFixed(2)} ms/tile; load average ${row.load}`,
+            );
+          } finally {
+            await fresh.stop();
+          }
+        }
+      }
+      for (const variant of variants) {
+        const cpu = rows
+          .filter((r) => r.variant === variant)
+          .map((r) => r.cpuMsPerTile)
+          .sort((a, b) => a - b);
+        console.log(`  ${variant}: service CPU ms/tile median ${cpu[Math.floor(cpu.length / 2)]!.toFixed(2)} (${cpu.map((c) => c.toFixed(2)).join(", ")})`);
+      }
+      results.computedVariants = rows;
+      service = await startTileServiceProcess({
+        port: tilesPort,
+        databaseUrl: embedded.url,
+        storageDir: join(out, "objects"),
+        secret,
+        processes: Number(values.processes),
+      });
+    }
+
     console.log(
       `time to first view (${FW} × ${FH}; source stored → viewable → first tile, HTTP ${first.status}): ${firstViewMs.toFixed(0)} ms (target < 1 000 ms); a tile two levels down, computed from 16 source tiles: ${overviewMs.toFixed(0)} ms`,
     );
@@ -297,7 +374,7 @@ try {
       rssMiB: () => service.rssMiB(),
     });
     console.log(
-      `${values.viewers} viewers × ~20 tiles/s for ${values["viewer-seconds"]} s: ${viewers.requests} tiles (${(viewers.requests / Number(values["viewer-seconds"])).toFixed(0)}/s), errors ${viewers.errors}, p50 ${viewers.p50.toFixed(1)} ms, p99 ${viewers.p99.toFixed(1)} ms, RSS ${viewers.rssStart.toFixed(0)} → ${viewers.rssEnd.toFixed(0)} MiB (peak ${viewers.rssPeak.toFixed(0)})`,
+      `${values.viewers} viewers × ~20 tiles/s for ${values["viewer-seconds"]} s: ${viewers.requests} tiles (${(viewers.requests / Number(values["viewer-seconds"])).toFixed(0)}/s), errors ${viewers.errors}, p50 ${viewers.p50.toFixed(1)} ms, p99 ${viewers.p99.toFixed(1)} ms, RSS ${viewers.rssStart.toFixed(0)} → ${viewers.rssHalf.toFixed(0)} at half time → ${viewers.rssEnd.toFixed(0)} MiB at the end (peak ${viewers.rssPeak.toFixed(0)}; second half ${viewers.rssEnd - viewers.rssHalf >= 0 ? "+" : ""}${(viewers.rssEnd - viewers.rssHalf).toFixed(0)} MiB)`,
     );
     results.viewers = { ...viewers, load: load() };
   }

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { waitFor } from "../lib/hub";
 
 /** The tile service as npm start runs it (apps/tiles/src/main.ts), on a database and folder store of the bench's. */
-export async function startTileServiceProcess(options: { port: number; databaseUrl: string; storageDir: string; secret: string; processes: number }) {
+export async function startTileServiceProcess(options: {
+  port: number;
+  databaseUrl: string;
+  storageDir: string;
+  secret: string;
+  processes: number;
+  /** Settings on top of the bench's environment (e.g. TILE_READ_THREADS=pool), for A/B runs. */
+  env?: Record<string, string>;
+}) {
   const repo = new URL("../../", import.meta.url).pathname;
   // BENCH_PROFILE_DIR: each tile process writes a CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE_DIR;
@@ -24,6 +32,7 @@ export async function startTileServiceProcess(options: { port: number; databaseU
       DATABASE_URL: options.databaseUrl,
       DATABASE_PREPARE: "false",
       STORAGE_DIR: options.storageDir,
+      ...options.env,
     },
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -11,7 +11,14 @@ export async function runViewers(options: { base: string; token: string; levels:
   let errors = 0;
   const rssStart = options.rssMiB();
   let rssPeak = rssStart;
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, options.rssMiB())), 1000);
+  // RSS each second: memory that only fills the tile caches (bounded by TILE_CACHE_MB) levels
+  // off; a leak keeps climbing through the run's second half.
+  const rssSeries: number[] = [];
+  const sampler = setInterval(() => {
+    const rss = options.rssMiB();
+    rssSeries.push(rss);
+    rssPeak = Math.max(rssPeak, rss);
+  }, 1000);
   const until = Date.now() + options.seconds * 1000;
   await Promise.all(
     Array.from({ length: options.viewers }, async (_, viewer) => {
@@ -48,5 +55,6 @@ export async function runViewers(options: { base: string; token: string; levels:
   clearInterval(sampler);
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { requests: latencies.length + errors, errors, p50: pick(0.5), p99: pick(0.99), rssStart, rssEnd: options.rssMiB(), rssPeak };
+  const rssHalf = rssSeries[Math.floor(rssSeries.length / 2)] ?? rssStart;
+  return { requests: latencies.length + errors, errors, p50: pick(0.5), p99: pick(0.99), rssStart, rssHalf, rssEnd: options.rssMiB(), rssPeak, rssSeries };
 }

@@ -5,15 +5,16 @@
 set -eu
 cd "$(dirname "$0")/../.."
 service="${1:-${PATHX_SERVICE:-hub}}"
-tsx=node_modules/.bin/tsx
+# `node --import tsx` runs TypeScript in one process (the tsx CLI would start a second node), as `npm start` does.
+ts="node --import tsx"
 case "$service" in
   hub)
     cd apps/hub
-    exec ../../node_modules/.bin/next start -p "${PORT:-3000}" -H "${HOST:-0.0.0.0}"
+    exec node ../../node_modules/next/dist/bin/next start -p "${PORT:-3000}" -H "${HOST:-0.0.0.0}"
     ;;
-  worker) exec "$tsx" apps/worker/src/main.ts ;;
-  tiles) exec "$tsx" apps/tiles/src/main.ts ;;
-  migrate) exec "$tsx" packages/db/src/migrate-main.ts ;;
+  worker) exec $ts apps/worker/src/main.ts ;;
+  tiles) exec $ts apps/tiles/src/main.ts ;;
+  migrate) exec $ts packages/db/src/migrate-main.ts ;;
   *)
     echo "usage: start.sh hub|worker|tiles|migrate (or set PATHX_SERVICE)" >&2
     exit 2

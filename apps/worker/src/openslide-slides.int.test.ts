@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { eq } from "drizzle-orm";
@@ -10,8 +10,8 @@ import { createTestDb } from "@pathx/db/test-support";
 import { type ObjectStore, createLocalStore } from "@pathx/storage";
 import { signTileToken } from "@pathx/tile-token";
 import { startTileService } from "@pathx/tiles";
-import { HEADER_BYTES, decodeJpeg, openSlideAt, writeMrxsArchive } from "@pathx/wsi";
-import { type WrittenMrxs, openslideProperties, openslideRegion, psnr, writeMrxs, writePhilipsTiff } from "@pathx/wsi/test-support";
+import { HEADER_BYTES, decodeJpeg, openSlideAt, writeMrxsArchive, writeVmsArchive } from "@pathx/wsi";
+import { type WrittenMrxs, type WrittenVms, openslideProperties, openslideRegion, psnr, writeMrxs, writePhilipsTiff, writeVms } from "@pathx/wsi/test-support";
 import { isServingKey, originalKeyOf } from "./serving-source";
 import { tileSlide } from "./tiling";
 
@@ -167,6 +167,28 @@ describe("a slide only OpenSlide reads, received by the hub", () => {
     expect(row).toMatchObject({ status: "ready", vendor: "philips", labelKey: `private/${north!.id}/label.jpg`, sourceKey: north!.sourceKey });
   });
 
+  it("a run that stops right after switching to the serving copy loses neither label nor macro: the next run completes with them", async () => {
+    const another = join(root, "philips-2.tiff");
+    await writePhilipsTiff(another, { width: 1400, height: 1000, levels: 3 });
+    const { slideId } = await upload(labs.north!, another, "N-4");
+    // The worker's machine goes down at the first write after the switch (the pyramid's objects).
+    const crashing: ObjectStore = {
+      ...store,
+      put: async (key, body, options) => {
+        if (key.startsWith("pyramid/")) throw new Error("the worker's machine went down");
+        return store.put(key, body, options);
+      },
+    };
+    await expect(tileSlide(handle.db, crashing, slideId)).rejects.toThrow(/went down/);
+    const stopped = await slideRow(slideId);
+    expect(isServingKey(stopped.sourceKey!)).toBe(true);
+    expect(stopped).toMatchObject({ labelKey: `private/${slideId}/label.jpg`, vendor: "philips" });
+    expect(await tileSlide(handle.db, store, slideId)).toBe("done");
+    const row = await slideRow(slideId);
+    expect(row).toMatchObject({ status: "ready", vendor: "philips", mppX: 0.25, labelKey: `private/${slideId}/label.jpg`, sourceKey: stopped.sourceKey });
+    expect(await store.head(row.labelKey!)).not.toBeNull();
+  });
+
   describe("an MRXS slide: the .mrxs file and its folder, packed as one archive as the lab's node sends it", () => {
     let mrxs: WrittenMrxs;
     let archive: string;
@@ -216,8 +238,52 @@ describe("a slide only OpenSlide reads, received by the hub", () => {
       const fake = join(root, "fake.mrxs.tar");
       await import("node:fs/promises").then((fs) => fs.writeFile(fake, Buffer.alloc(4096, 1)));
       await expect(upload(labs.north!, fake, "N-3")).rejects.toThrow(
-        /^fake\.mrxs\.tar cannot be taken: not an MRXS slide archive; publish MRXS slides with the lab's node/,
+        /^fake\.mrxs\.tar cannot be taken: not an MRXS or VMS slide archive; publish such slides with the lab's node/,
       );
+    });
+  });
+
+  describe("a Hamamatsu VMS slide: the .vms file and the JPEGs it names, packed as one archive as the lab's node sends it", () => {
+    let vms: WrittenVms;
+    let archive: string;
+    beforeAll(async () => {
+      await mkdir(join(root, "vms"));
+      vms = await writeVms(join(root, "vms"), { name: "N26-0100", columns: 2, rows: 2, imageWidth: 512, imageHeight: 384, micronsPerPixel: 0.23 });
+      archive = join(root, "N26-0100.vms.tar");
+      await writeVmsArchive(vms.path, archive);
+    });
+
+    it("is unpacked and rewritten for serving once; the tile service serves it as OpenSlide reads it", async () => {
+      const { slideId } = await upload(labs.north!, archive, "N-4");
+      expect(await slideRow(slideId)).toMatchObject({ status: "received", fileName: "N26-0100.vms.tar" });
+      expect(await tileSlide(handle.db, store, slideId)).toBe("done");
+      const row = await slideRow(slideId);
+      expect(row).toMatchObject({
+        status: "ready",
+        width: 1024,
+        height: 768,
+        vendor: "hamamatsu",
+        objectivePower: 20,
+        macroKey: `private/${slideId}/macro.jpg`,
+      });
+      expect(row.mppX).toBeCloseTo(0.23, 6);
+      const version = row.tilesPrefix!.split("/").pop()!;
+      const dzi = await (await fetchTile(slideId, version, "slide.dzi")).text();
+      expect([dzi.includes('Width="1024"'), dzi.includes('Height="768"')]).toEqual([true, true]);
+      // The serving copy keeps OpenSlide's 512-pixel tiles: the tile spans the four JPEGs' corner.
+      const inner = await decodeJpeg(Buffer.from(await (await fetchTile(slideId, version, "slide_files/10/0_0.jpeg")).arrayBuffer()));
+      expect([inner.width, inner.height]).toEqual([512, 512]);
+      expect(psnr(inner, await openslideRegion(vms.path, 0, 0, 0, 512, 512))).toBeGreaterThan(30);
+    });
+
+    it("a lab that keeps the macro off the hub: it is taken out of the archive before it is stored", async () => {
+      const { slideId } = await upload(labs.south!, archive, "S-4");
+      const stored = (await slideRow(slideId)).sourceKey!;
+      expect(await tileSlide(handle.db, store, slideId)).toBe("done");
+      expect(await slideRow(slideId)).toMatchObject({ status: "ready", vendor: "hamamatsu", labelKey: null, macroKey: null });
+      const kept = (await store.get(stored)).toString("latin1");
+      expect([kept.includes("N26-0100_macro.jpg"), kept.includes("MacroImage")]).toEqual([false, false]);
+      expect(kept).toContain("N26-0100_map2.jpg");
     });
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { type ObjectStore, openRangeReader } from "@pathx/storage";
-import { type Slide, isMrxsArchive, isOpenslideVendorLayout, isWsiError, openSlide, openSlideAt, unpackMrxsArchive, writeServingTiff } from "@pathx/wsi";
+import { type Slide, isSlideArchive, isOpenslideVendorLayout, isWsiError, openSlide, openSlideAt, unpackSlideArchive, writeServingTiff } from "@pathx/wsi";
 
 /** The serving copy of a source sits beside it: `<source>.serving-<hex>.tiff`. */
 const SERVING = /\.serving-[0-9a-f]{12}\.tiff$/;
@@ -21,7 +21,7 @@ export interface ServingSource {
 
 /**
  * The tile service and the worker read a slide by byte ranges from the store with the native
- * readers. A slide only OpenSlide reads (MRXS, stored as one archive of its file and folder; Leica SCN, Ventana BIF, Philips TIFF: OpenSlide
+ * readers. A slide only OpenSlide reads (MRXS and Hamamatsu VMS, each stored as one archive of its files; Leica SCN, Ventana BIF, Philips TIFF: OpenSlide
  * needs a local file, and a vendor TIFF read generically comes out wrong) is downloaded once
  * into a work folder, rewritten as one tiled pyramidal TIFF (`writeServingTiff`) and stored
  * beside the original, which stays: the returned key is the one to serve from. Any other slide
@@ -51,15 +51,15 @@ export async function prepareServingSource(
     // OpenSlide tells some vendors by the file's extension: keep the uploaded name.
     const local = join(work, fileName.replace(/[^\w.-]+/g, "_") || "slide");
     await pipeline(await store.getStream(sourceKey), createWriteStream(local));
-    // An MRXS slide is stored as one archive of its .mrxs file and folder: OpenSlide wants them unpacked.
+    // An MRXS or VMS slide is stored as one archive of its files: OpenSlide wants them unpacked.
     let path = local;
-    if (isMrxsArchive(fileName)) {
-      path = await unpackMrxsArchive(local, join(work, "slide"));
+    if (isSlideArchive(fileName)) {
+      path = await unpackSlideArchive(local, join(work, "slide"));
       await rm(local, { force: true });
     }
     // For an archive, OpenSlide's reason (e.g. not installed) says more than the byte reader's.
     slide = await openSlideAt(path).catch((error: unknown) => {
-      throw isMrxsArchive(fileName) ? error : (nativeError ?? error);
+      throw isSlideArchive(fileName) ? error : (nativeError ?? error);
     });
     if (slide.metadata.format !== "openslide") {
       await slide.close();

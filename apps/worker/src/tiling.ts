@@ -73,8 +73,27 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     });
     original = serving.original;
     await converting.settled();
+    const share = await labSharesLabelMacro(db, found.labId);
+    // A serving copy carries no label or macro: they are stored from the original before the
+    // slide points at the copy, and recorded with the switch, so that a run which stops after it
+    // (a crash, a lost claim) leaves nothing only the original had.
+    const originalPictures = original ? await storePictures(store, slideId, original.slide, share) : undefined;
     if (serving.sourceKey !== found.sourceKey) {
-      const swapped = await db.update(slides).set({ sourceKey: serving.sourceKey, updatedAt: new Date() }).where(owned).returning({ id: slides.id });
+      const { vendor, mppX, mppY, objectivePower } = original!.slide.metadata;
+      const swapped = await db
+        .update(slides)
+        .set({
+          sourceKey: serving.sourceKey,
+          labelKey: originalPictures?.label ?? null,
+          macroKey: originalPictures?.macro ?? null,
+          vendor,
+          mppX,
+          mppY,
+          objectivePower,
+          updatedAt: new Date(),
+        })
+        .where(owned)
+        .returning({ id: slides.id });
       if (swapped.length === 0) {
         await store.delete(serving.sourceKey).catch(() => {});
         lost = true;
@@ -116,21 +135,14 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
       }
     }
     options.onProgress?.(1);
-    const keys: Partial<Record<AssociatedName, string>> = {};
     // The pictures of the glass (label, macro) stay private, and only when the lab shares them (a
-    // source stored before its lab's policy was enforced at the hub may still carry them); the
-    // scanner's own thumbnail is not needed. A serving copy has none: they come from the original,
-    // and a later run on the copy alone keeps what the first stored.
-    const share = await labSharesLabelMacro(db, row!.labId);
-    const pictures = original?.slide ?? slide;
-    if (!original && isServingKey(found.sourceKey)) Object.assign(keys, { label: found.labelKey ?? undefined, macro: found.macroKey ?? undefined });
-    for (const { name } of pictures.metadata.associated.filter((a) => a.name !== "thumbnail")) {
-      if (!share && (name === "label" || name === "macro")) continue;
-      let image = await pictures.readAssociated(name);
-      while (image.width > 2048 || image.height > 2048) image = halveImage(image);
-      keys[name] = `private/${slideId}/${name}.jpg`;
-      await store.put(keys[name], await encodeJpeg(image, 85), { contentType: "image/jpeg" });
-    }
+    // source stored before its lab's policy was enforced at the hub may still carry them). A
+    // serving copy has none: a later run on the copy alone keeps what the first one stored.
+    const keys: Partial<Record<AssociatedName, string>> =
+      originalPictures ??
+      (isServingKey(found.sourceKey)
+        ? { label: found.labelKey ?? undefined, macro: found.macroKey ?? undefined }
+        : await storePictures(store, slideId, slide, share));
     const completed = await db.transaction(async (tx) => {
       const updated = await tx
         .update(slides)
@@ -179,6 +191,22 @@ export async function tileSlide(db: Db, store: ObjectStore, slideId: string, opt
     await slide?.close().catch(() => {});
     await original?.close();
   }
+}
+
+/**
+ * Stores the slide's label and macro (when the lab shares them) and any other associated
+ * picture but the scanner's thumbnail, at most 2048 px a side, under `private/<slide>/`.
+ */
+async function storePictures(store: ObjectStore, slideId: string, slide: Slide, share: boolean): Promise<Partial<Record<AssociatedName, string>>> {
+  const keys: Partial<Record<AssociatedName, string>> = {};
+  for (const { name } of slide.metadata.associated.filter((a) => a.name !== "thumbnail")) {
+    if (!share && (name === "label" || name === "macro")) continue;
+    let image = await slide.readAssociated(name);
+    while (image.width > 2048 || image.height > 2048) image = halveImage(image);
+    keys[name] = `private/${slideId}/${name}.jpg`;
+    await store.put(keys[name], await encodeJpeg(image, 85), { contentType: "image/jpeg" });
+  }
+  return keys;
 }
 
 /**

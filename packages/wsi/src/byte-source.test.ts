@@ -1,8 +1,10 @@
 import { createServer, type Server } from "node:http";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openHttpRangeSource } from "./byte-source";
+import { openBlockingFileSource, openFileSource, openHttpRangeSource } from "./byte-source";
 import { openSlide } from "./slide";
 import { fixturePath } from "./test-support/fixtures";
 
@@ -40,5 +42,42 @@ describe("HTTP range byte source", () => {
 
   it("says clearly when the object does not exist", async () => {
     await expect(openHttpRangeSource(`${base}/slides/none.svs`)).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});
+
+describe("blocking file source", () => {
+  it("answers small reads through its window with the same bytes, each its own copy, and refuses the same ranges", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pathx-blocking-source-"));
+    try {
+      const bytes = Buffer.alloc(50_000);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 8)) & 255;
+      const path = join(dir, "f.bin");
+      await writeFile(path, bytes);
+      const blocking = await openBlockingFileSource(path);
+      const plain = await openFileSource(path);
+      // Inside one window, across its edge, near the end of the file, large, and empty.
+      for (const [offset, length] of [
+        [0, 4],
+        [2, 1024],
+        [16_380, 10],
+        [100, 4096],
+        [49_990, 10],
+        [20_000, 8000],
+        [30_000, 0],
+        [16_383, 2],
+      ] as const) {
+        expect(Buffer.from(await blocking.read(offset, length))).toEqual(Buffer.from(await plain.read(offset, length)));
+      }
+      const first = await blocking.read(10, 4);
+      first.fill(0);
+      expect(Buffer.from(await blocking.read(10, 4))).toEqual(bytes.subarray(10, 14));
+      await expect(blocking.read(49_998, 4)).rejects.toMatchObject({ code: "TRUNCATED" });
+      await expect(blocking.read(-1, 4)).rejects.toMatchObject({ code: "CORRUPT" });
+      await expect(blocking.read(Number.NaN, 4)).rejects.toMatchObject({ code: "CORRUPT" });
+      await blocking.close();
+      await plain.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -116,7 +116,7 @@ export async function openBlockingFileSource(path: string): Promise<ByteSource> 
     throw notRegularFile(path, stat);
   }
   let closed = false;
-  return localFileSource(
+  const source = localFileSource(
     path,
     stat.size,
     (buffer, at, length, position) => readSync(fd, buffer, at, length, position),
@@ -125,6 +125,33 @@ export async function openBlockingFileSource(path: string): Promise<ByteSource> 
       closed = true;
     },
   );
+  return withReadWindow(source, stat.size);
+}
+
+/** Small reads (a TIFF header, an IFD's count, its table, geotiff's 1 KiB slices) come from one window this large. */
+const WINDOW_BYTES = 16 * 1024;
+const SMALL_READ_BYTES = 4 * 1024;
+
+/**
+ * Serves small reads from the last window read: opening a TIFF asks for three or four small
+ * ranges around each directory (16 reads for a 4-level pyramid), each a system call and its
+ * argument checks; through a 16 KiB window they are about one read per directory. Each answer
+ * is its own copy, as from a direct read.
+ */
+function withReadWindow(source: ByteSource, size: number): ByteSource {
+  let window: { start: number; bytes: Uint8Array } | undefined;
+  return {
+    ...source,
+    async read(offset, length) {
+      // Anything else (large, invalid, past the end) is read, or refused, as before.
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || length > SMALL_READ_BYTES || offset < 0 || offset + length > size)
+        return source.read(offset, length);
+      if (!window || offset < window.start || offset + length > window.start + window.bytes.length) {
+        window = { start: offset, bytes: await source.read(offset, Math.min(WINDOW_BYTES, size - offset)) };
+      }
+      return Buffer.from(window.bytes.subarray(offset - window.start, offset - window.start + length));
+    },
+  };
 }
 
 /** Bytes already in memory (tests, small uploads). */

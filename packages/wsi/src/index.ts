@@ -18,4 +18,12 @@ export { writeDerivedPyramid, type DerivedPyramidOptions, type DerivedPyramidRes
 export { writeDicomSeries, type DicomExportOptions, type DicomExportResult } from "./dicom/write-series";
 export { writeServingTiff, type ServingTiffOptions, type ServingTiffResult } from "./tiles/serving-tiff";
 export { isOpenslideVendorLayout } from "./formats/openslide-vendors";
-export { MRXS_ARCHIVE, checkMrxsArchiveHeader, isMrxsArchive, unpackMrxsArchive, writeMrxsArchive } from "./formats/mrxs-archive";
+export {
+  SLIDE_ARCHIVE,
+  checkSlideArchiveHeader,
+  isSlideArchive,
+  unpackSlideArchive,
+  writeMrxsArchive,
+  writeSlideArchive,
+  writeVmsArchive,
+} from "./formats/slide-archive";

@@ -114,7 +114,11 @@ export async function openSlideAt(path: string, options: { blockingReads?: boole
     // A file too small to be a slide may still be one with companions (an MRXS index).
     const native = await findSourceFormat(source, head, size).catch((error: unknown) => ({ error }));
     const claimed = native && !("error" in native) ? native : undefined;
-    const other = claimed && !(await preferPathFormat(claimed, path)) ? undefined : await viaPath();
+    // A structure the native reader has read and found free of any vendor OpenSlide reads
+    // better needs no probe; one it cannot read is asked about as before (and fails as before).
+    const inspected = claimed?.inspect ? await claimed.inspect(source, head).catch(() => undefined) : undefined;
+    const prefer = claimed && (inspected ? inspected.mayNeedPathReader : true) ? await preferPathFormat(claimed, path) : false;
+    const other = claimed && !prefer ? undefined : await viaPath();
     if (other) {
       await source.close();
       return createSlide(name, await openParts(name, () => other.open(path)), async () => {});
@@ -122,7 +126,7 @@ export async function openSlideAt(path: string, options: { blockingReads?: boole
     if (native && "error" in native) throw native.error;
     if (!claimed) refuseUnclaimed(source.name, head);
 
-    return createSlide(name, await claimed.open(source, head), () => source.close());
+    return createSlide(name, await (inspected ? inspected.open() : claimed.open(source, head)), () => source.close());
   } catch (error) {
     await source.close().catch(() => {});
     throw toWsiError(error, "CORRUPT", name);

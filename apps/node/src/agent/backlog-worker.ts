@@ -22,5 +22,9 @@ parentPort!.on("message", async ({ id, paths }: { id: number; paths: string[] })
       }
     }),
   );
-  parentPort!.postMessage({ id, results });
+  // The records' bytes are moved to the main thread, not copied.
+  parentPort!.postMessage(
+    { id, results },
+    results.flatMap((r) => ("json" in r ? [r.json.buffer as ArrayBuffer] : [])),
+  );
 });

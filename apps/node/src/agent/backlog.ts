@@ -90,7 +90,7 @@ export async function registerBacklog(
   };
   let done: Promise<void> = Promise.resolve();
   const inFlight = new Set<Promise<unknown>>();
-  const send = async (paths: string[], records: string[], fileNames: string[]) => {
+  const send = async (paths: string[], records: Uint8Array[], fileNames: string[]) => {
     while (inFlight.size >= 2) await Promise.race(inFlight);
     if (failure) throw failure;
     const request = records.length ? registerIndexRecordsJson(config, records) : Promise.resolve(undefined);
@@ -116,7 +116,7 @@ export async function registerBacklog(
 
   // Reading: chunks go to the threads in walk order and are taken back in that order.
   const reading: Promise<BacklogResult[]>[] = [];
-  let batch: { paths: string[]; records: string[]; fileNames: string[] } = { paths: [], records: [], fileNames: [] };
+  let batch: { paths: string[]; records: Uint8Array[]; fileNames: string[] } = { paths: [], records: [], fileNames: [] };
   const takeOldest = async () => {
     for (const result of await reading.shift()!) {
       batch.paths.push(result.path);

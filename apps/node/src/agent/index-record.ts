@@ -42,11 +42,15 @@ export function registerIndexRecords(config: NodeConfig, records: IndexRecord[])
   return callHub(config.hub, nodeRoutes.index, { credential: config.credential, json: { records } });
 }
 
-/** A batch whose records are already JSON text (serialised where they were read): joined, not re-encoded. */
-export function registerIndexRecordsJson(config: NodeConfig, records: string[]): Promise<IndexAnswer> {
+const batchOpen = Buffer.from('{"records":[');
+const batchComma = Buffer.from(",");
+const batchClose = Buffer.from("]}");
+
+/** A batch whose records are already UTF-8 JSON (serialised where they were read): concatenated once, not re-encoded. */
+export function registerIndexRecordsJson(config: NodeConfig, records: Uint8Array[]): Promise<IndexAnswer> {
   return callHub(config.hub, nodeRoutes.index, {
     credential: config.credential,
     headers: { "content-type": "application/json" },
-    body: Buffer.from(`{"records":[${records.join(",")}]}`),
+    body: Buffer.concat([batchOpen, ...records.flatMap((r, i) => (i ? [batchComma, r] : [r])), batchClose]),
   });
 }

@@ -4,7 +4,7 @@ import { mkdtemp, open, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { CHUNK_SHA256_HEADER, nodeRoutes } from "@pathx/protocol";
-import { openSlideAt, writeDicomSeries, writeMrxsArchive, writeSlideWithout } from "@pathx/wsi";
+import { openSlideAt, writeDicomSeries, writeSlideArchive, writeSlideWithout } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
 import { HubError, callHub, hubAnswerSeconds } from "./hub-client";
 import type { SlideMeta } from "./index-record";
@@ -41,7 +41,7 @@ export async function publishSlide(
   // Label and macro show the patient's name: unless the lab's policy shares them, they are
   // removed from a copy here, and only that copy leaves the lab.
   const policy = await callHub(config.hub, nodeRoutes.policy, { credential: config.credential });
-  if (/\.mrxs$/i.test(input.file)) return publishMrxs(config, input, policy.shareLabelMacro, progress, options);
+  if (/\.(mrxs|vms)$/i.test(input.file)) return publishArchive(config, input, policy.shareLabelMacro, progress, options);
   if (await isDicomSlide(input.file)) return publishDicom(config, input, progress, options);
   if (policy.shareLabelMacro) return uploadFile(config, input, progress, options);
   const work = await mkdtemp(join(tmpdir(), "pathx-publish-"));
@@ -63,10 +63,11 @@ async function isDicomSlide(path: string): Promise<boolean> {
 }
 
 /**
- * An MRXS slide is the .mrxs file plus its folder: both travel as one archive (packed the same
- * way each time, so a stopped upload resumes), without label and macro unless the lab shares them.
+ * An MRXS slide is the .mrxs file plus its folder, a Hamamatsu VMS slide the .vms file plus the
+ * JPEGs it names: either travels as one archive (packed the same way each time, so a stopped
+ * upload resumes), without label and macro unless the lab shares them.
  */
-async function publishMrxs(
+async function publishArchive(
   config: NodeConfig,
   input: PublishInput,
   shareLabelMacro: boolean,
@@ -76,7 +77,7 @@ async function publishMrxs(
   const work = await mkdtemp(join(tmpdir(), "pathx-publish-"));
   try {
     const file = join(work, `${basename(input.file)}.tar`);
-    await writeMrxsArchive(input.file, file, { without: shareLabelMacro ? [] : ["label", "macro"] });
+    await writeSlideArchive(input.file, file, { without: shareLabelMacro ? [] : ["label", "macro"] });
     return await uploadFile(config, { ...input, file }, progress, options);
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -13,7 +13,7 @@ const sidecar = z.object({
   patient: z.string().optional(),
 });
 
-export const SLIDE_FILE = /\.(svs|tif|tiff|ndpi|dcm|mrxs)$/i;
+export const SLIDE_FILE = /\.(svs|tif|tiff|ndpi|dcm|mrxs|vms)$/i;
 
 export const sidecarPathOf = (slidePath: string) => `${slidePath.replace(SLIDE_FILE, "")}.json`;
 

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { openslideProperties, writeMrxs, writeNdpi, writePhilipsTiff } from "@pathx/wsi/test-support";
+import { openslideProperties, writeMrxs, writeNdpi, writePhilipsTiff, writeVms } from "@pathx/wsi/test-support";
 
 const bin = new URL("../../bin/pathx.js", import.meta.url).pathname;
 const work = await mkdtemp(join(tmpdir(), "pathx-formats-"));
@@ -76,6 +76,26 @@ describe("pathx info and tile on every format", () => {
     expect(tiled.code, tiled.stderr).toBe(0);
     const dzi = await readFile(join(work, "mrxs", "S26-0100.dzi"), "utf8");
     expect([/Width="(\d+)"/.exec(dzi)?.[1], /Height="(\d+)"/.exec(dzi)?.[1]]).toEqual(["1024", "768"]);
+  });
+
+  it("a Hamamatsu VMS (the .vms file and the JPEGs it names), through OpenSlide: sizes, MPP and objective as OpenSlide says", async () => {
+    const folder = join(work, "vms-slide");
+    await mkdir(folder);
+    const slide = await writeVms(folder, { name: "H26-0300", columns: 3, rows: 2, imageWidth: 512, imageHeight: 256 });
+    const theirs = await openslideProperties(slide.path);
+    const info = await pathx("info", slide.path);
+    expect(info.code, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      format: "openslide",
+      vendor: "hamamatsu",
+      width: Number(theirs["openslide.level[0].width"]),
+      height: Number(theirs["openslide.level[0].height"]),
+      objectivePower: 20,
+    });
+    const tiled = await pathx("tile", slide.path, "--out", join(work, "vms"));
+    expect(tiled.code, tiled.stderr).toBe(0);
+    const dzi = await readFile(join(work, "vms", "H26-0300.dzi"), "utf8");
+    expect([/Width="(\d+)"/.exec(dzi)?.[1], /Height="(\d+)"/.exec(dzi)?.[1]]).toEqual(["1536", "512"]);
   });
 
   it("formats nobody reads, and an MRXS without its folder: one line each", async () => {

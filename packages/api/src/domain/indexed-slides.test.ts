@@ -107,6 +107,37 @@ describe("index-only slides", () => {
       expect(await readThumbnail(store, row.thumbnailKey!)).toEqual(Buffer.from(thumbnail, "base64"));
   });
 
+  it("each slide's thumbnail is its own, whether the batch is all new or mixes known, rejected, repeated and bare records", async () => {
+    const jpeg = (n: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(20 + n, n)]);
+    const own = (ref: string, n: number, extra: Partial<IndexRecord> = {}) => record(ref, "N26-0700", { thumbnail: jpeg(n).toString("base64"), ...extra });
+    const bad = { thumbnail: Buffer.from("<svg/>").toString("base64") };
+    const firstRun = [own("ref-own-00000000001", 1), own("ref-own-00000000002", 2, bad), own("ref-own-00000000003", 3), own("ref-own-00000000004", 4)];
+    expect(await registerIndexedSlides(handle.db, store, nodeA, firstRun)).toMatchObject({ registered: 3, alreadyKnown: 0, rejected: [{ index: 1 }] });
+    const mixed = [
+      own("ref-own-00000000005", 5),
+      own("ref-own-00000000001", 1),
+      own("ref-own-00000000006", 6),
+      own("ref-own-00000000006", 7),
+      own("ref-own-00000000008", 8, bad),
+      own("ref-own-00000000009", 9, { thumbnail: undefined }),
+      own("ref-own-00000000010", 10),
+    ];
+    expect(await registerIndexedSlides(handle.db, store, nodeA, mixed)).toMatchObject({ registered: 4, alreadyKnown: 1, rejected: [{ index: 4 }] });
+    const rows = await handle.db.select().from(schema.slides).where(eq(schema.slides.labId, labA));
+    const byRef = new Map(rows.map((r) => [r.nodeRef, r.thumbnailKey]));
+    // A reference repeated in one batch counts once, with its last record.
+    for (const [ref, n] of [
+      ["01", 1],
+      ["03", 3],
+      ["04", 4],
+      ["05", 5],
+      ["06", 7],
+      ["10", 10],
+    ] as const)
+      expect(await readThumbnail(store, byRef.get(`ref-own-000000000${ref}`)!)).toEqual(jpeg(n));
+    expect(byRef.get("ref-own-00000000009")).toBeNull();
+  });
+
   it("rejects a thumbnail that is not a JPEG", async () => {
     const answer = await registerIndexedSlides(handle.db, store, nodeA, [
       record("ref-dddddddddddddddd", "N26-0100", { thumbnail: Buffer.from("<svg/>").toString("base64") }),

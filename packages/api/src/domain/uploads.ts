@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
@@ -10,13 +10,13 @@ import { type Db, schema } from "@pathx/db";
 import type { ObjectStore } from "@pathx/storage";
 import { type UploadMeta, type UploadState, uploadMetaInput, uploadStartInput } from "@pathx/protocol";
 import {
-  checkMrxsArchiveHeader,
+  checkSlideArchiveHeader,
   checkSlideHeader,
-  isMrxsArchive,
+  isSlideArchive,
   isWsiError,
   openSlideAt,
-  unpackMrxsArchive,
-  writeMrxsArchive,
+  unpackSlideArchive,
+  writeSlideArchive,
   writeSlideWithout,
 } from "@pathx/wsi";
 import { ApiError, notFound } from "../errors";
@@ -30,7 +30,7 @@ export const CHUNK_SIZE = 8 * 1024 * 1024;
 const MAX_SIZE = 100 * 1024 ** 3;
 /** A completion claimed this long ago is taken as its hub's crash, and may be claimed again. */
 const COMPLETION_LEASE_MS = 30 * 60 * 1000;
-export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi|dcm|mrxs\.tar)$/i;
+export const SLIDE_FILE = /\.(svs|tif|tiff|btf|ndpi|dcm|mrxs\.tar|vms\.tar)$/i;
 
 // What starting an upload takes is part of the node protocol (@pathx/protocol): browsers (tRPC)
 // and lab nodes (HTTP) are checked by the same schema.
@@ -77,8 +77,8 @@ export async function startUpload(
   if (!forSlideId && !input.meta.accessionNumber.trim()) throw new ApiError("BAD_REQUEST", "Give the case's accession number.");
   if (input.header !== undefined) {
     const head = Buffer.from(input.header, "base64");
-    // An MRXS slide arrives as one archive of its .mrxs file and folder (packed by the node).
-    const refused = isMrxsArchive(input.fileName) ? checkMrxsArchiveHeader(head, input.fileName) : await checkSlideHeader(head, input.size, input.fileName);
+    // An MRXS or VMS slide arrives as one archive of its files (packed by the node).
+    const refused = isSlideArchive(input.fileName) ? checkSlideArchiveHeader(head, input.fileName) : await checkSlideHeader(head, input.size, input.fileName);
     // The engine's message starts with the file's name already.
     if (refused) throw new ApiError("BAD_REQUEST", `${input.fileName} cannot be taken: ${refused.message.replace(`${input.fileName}: `, "")}`);
   }
@@ -198,11 +198,12 @@ export async function completeUpload(db: Db, store: ObjectStore, enqueue: (slide
  * image (label and overview are instances of their own), so a volume instance has nothing to remove.
  */
 async function withoutLabelAndMacro(path: string, destination: string, fileName: string): Promise<string> {
-  if (isMrxsArchive(fileName)) {
-    // Unpacked beside it, and packed again without them (their bytes zeroed, their names changed).
-    const mrxs = await unpackMrxsArchive(path, await mkdtemp(`${destination}-unpacked-`));
-    await writeMrxsArchive(mrxs, destination, { without: ["label", "macro"] });
-    await rm(dirname(mrxs), { recursive: true, force: true });
+  if (isSlideArchive(fileName)) {
+    // Unpacked beside it, and packed again without them (MRXS: their bytes zeroed, their names changed; VMS: the macro left out).
+    const work = await mkdtemp(`${destination}-unpacked-`);
+    const slide = await unpackSlideArchive(path, work);
+    await writeSlideArchive(slide, destination, { without: ["label", "macro"] });
+    await rm(work, { recursive: true, force: true });
     return destination;
   }
   const slide = await openSlideAt(path);

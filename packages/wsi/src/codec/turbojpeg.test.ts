@@ -82,6 +82,16 @@ describe("libturbojpeg (reduced-scale decode)", () => {
       const jpeg = encodeHalvedYcc420(places, side, side, 80)!;
       expect(readJpegSize(jpeg)).toEqual({ width: side, height: side });
       expect(isYcc420(jpeg)).toBe(true);
+      // Each JPEG is memory of its own: the next encode reuses the library's output buffer, not this.
+      const kept = Buffer.from(jpeg);
+      const other = encodeHalvedYcc420(
+        [...places].reverse().map((p, k) => ({ ...p, x: places[k]!.x, y: places[k]!.y })),
+        side,
+        side,
+        60,
+      )!;
+      expect(Buffer.compare(other, kept)).not.toBe(0);
+      expect(Buffer.compare(jpeg, kept)).toBe(0);
       const viaRgb = await decodeJpeg(await encodeJpeg({ width: side, height: side, data: rgb }, 80));
       expect(psnr(await decodeJpeg(jpeg), viaRgb)).toBeGreaterThanOrEqual(30);
       expect(psnr(await decodeJpeg(jpeg), { width: side, height: side, data: rgb })).toBeGreaterThanOrEqual(25);

@@ -37,6 +37,20 @@ export function hasTiffMagic(head: Uint8Array): boolean {
 
 export { hasDicomMagic } from "./dicom";
 
+/**
+ * False when no directory carries what OpenSlide 3.4/4.0 looks for to take a TIFF as one of the
+ * vendors read here only generically: Philips (Software "Philips…"), Leica SCN (its XML
+ * namespace in a description), Ventana BIF (an XMP packet with iScan; also its "level=…" and
+ * "Label Image" descriptions), Trestle (Software "MedScan"). True, so OpenSlide is asked as
+ * before, for anything that comes near one of them.
+ */
+export function mayBeOpenslideVendorTiff(file: TiffFile): boolean {
+  const all = file.directories.flatMap((d) => [d, ...d.subIfds]);
+  return all.some(
+    (d) => d.hasXmp || /^(Philips|MedScan)/i.test(d.software) || /leica|iscan/i.test(d.description) || /^\s*(level=|label[ _]image)/i.test(d.description),
+  );
+}
+
 /** Standard TIFF and BigTIFF through the vendor layouts above. */
 export const tiffFormat: SourceFormat = {
   name: "tiff",
@@ -44,6 +58,10 @@ export const tiffFormat: SourceFormat = {
   async open(source) {
     const file = await readTiff(source);
     return tiffLayoutParts(source, layoutSlide(file, source.name), file);
+  },
+  async inspect(source) {
+    const file = await readTiff(source);
+    return { mayNeedPathReader: mayBeOpenslideVendorTiff(file), open: async () => tiffLayoutParts(source, layoutSlide(file, source.name), file) };
   },
 };
 

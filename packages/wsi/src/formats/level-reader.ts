@@ -62,6 +62,12 @@ export interface SourceFormat {
   readonly name: string;
   claims(source: ByteSource, head: Uint8Array): Promise<boolean>;
   open(source: ByteSource, head: Uint8Array): Promise<SlideParts>;
+  /**
+   * Optional: reads the file's structure once and says whether a path reader (OpenSlide) may
+   * know its layout better; `open` then uses what was read. Lets a plain file skip the costlier
+   * question to the path reader (a second open of the file by libopenslide).
+   */
+  inspect?(source: ByteSource, head: Uint8Array): Promise<{ mayNeedPathReader: boolean; open(): Promise<SlideParts> }>;
 }
 
 /**

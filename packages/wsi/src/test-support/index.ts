@@ -7,3 +7,4 @@ export { writeNdpi, type NdpiOptions, type NdpiLevelSpec, type WrittenNdpi } fro
 export { openslideProperties, openslideRegion, readSlideRegion } from "./openslide-check";
 export { writePhilipsTiff } from "./philips-writer";
 export { writeMrxs, type MrxsOptions, type WrittenMrxs } from "./mrxs-writer";
+export { writeVms, type VmsOptions, type WrittenVms } from "./vms-writer";

@@ -93,8 +93,17 @@ function encode(raw: Buffer, w: number, h: number, quality: number, subsampling:
   return jpegTurbo.compressSync(raw, { format: jpegTurbo.FORMAT_RGB, width: w, height: h, quality, subsampling });
 }
 
-/** One level as a restart-marked JPEG strip, and its McuStarts. */
-function restartJpeg(level: NdpiLevelSpec, pixel: NonNullable<NdpiOptions["pixel"]>, scale: number, quality: number): { strip: Buffer; mcuStarts: number[] } {
+/**
+ * One level as a restart-marked JPEG strip, and its McuStarts. `origin`: where the image starts
+ * in the level's pixels (a Hamamatsu VMS slide is several such JPEGs side by side).
+ */
+export function restartJpeg(
+  level: NdpiLevelSpec,
+  pixel: NonNullable<NdpiOptions["pixel"]>,
+  scale: number,
+  quality: number,
+  origin: [number, number] = [0, 0],
+): { strip: Buffer; mcuStarts: number[] } {
   const mcuWidth = level.subsampling === "444" ? 8 : 16;
   const mcuHeight = 8;
   const intervalWidth = mcuWidth * level.restartInterval;
@@ -111,7 +120,13 @@ function restartJpeg(level: NdpiLevelSpec, pixel: NonNullable<NdpiOptions["pixel
   for (let row = 0; row < down; row++) {
     for (let col = 0; col < across; col++) {
       const s = segmentsOf(
-        encode(render(pixel, scale, col * intervalWidth, row * mcuHeight, intervalWidth, mcuHeight), intervalWidth, mcuHeight, quality, subsampling),
+        encode(
+          render(pixel, scale, origin[0] + col * intervalWidth, origin[1] + row * mcuHeight, intervalWidth, mcuHeight),
+          intervalWidth,
+          mcuHeight,
+          quality,
+          subsampling,
+        ),
       );
       if (!head) {
         head = s;
@@ -135,7 +150,7 @@ function restartJpeg(level: NdpiLevelSpec, pixel: NonNullable<NdpiOptions["pixel
   return { strip: Buffer.concat(parts), mcuStarts };
 }
 
-function plainJpeg(width: number, height: number, pixel: NonNullable<NdpiOptions["pixel"]>, scale: number, quality: number): Buffer {
+export function plainJpeg(width: number, height: number, pixel: NonNullable<NdpiOptions["pixel"]>, scale: number, quality: number): Buffer {
   return encode(render(pixel, scale, 0, 0, width, height), width, height, quality, jpegTurbo.SAMP_420);
 }
 

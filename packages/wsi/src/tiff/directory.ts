@@ -31,6 +31,7 @@ export interface TiffDirectory {
   readonly jpegTables?: Uint8Array;
   readonly subIfds: TiffDirectory[];
   readonly hasNdpiTag: boolean;
+  readonly hasXmp: boolean;
   /** Chunk byte ranges, loaded on first use and checked against the file size. */
   loadChunks(): Promise<ChunkTable>;
 }
@@ -196,6 +197,7 @@ async function describeDirectory(
     jpegTables: jpegTablesValue ? Uint8Array.from(numberList(jpegTablesValue)) : undefined,
     subIfds,
     hasNdpiTag: ifd.hasTag(Tag.NdpiFormatFlag),
+    hasXmp: ifd.hasTag(Tag.XMP),
   };
   checkGeometry(source.name, directory);
   let chunks: Promise<ChunkTable> | undefined;

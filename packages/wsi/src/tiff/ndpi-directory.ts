@@ -161,6 +161,9 @@ async function readDirectory(source: ByteSource, size: number, offset: number, i
 export async function isNdpi(source: ByteSource, head: Uint8Array, size: number): Promise<boolean> {
   if (head.length < 16 || Buffer.from(head.subarray(0, 4)).toString("latin1") !== "II*\0") return false;
   const first = Number(Buffer.from(head.buffer, head.byteOffset, head.byteLength).readBigUInt64LE(4));
+  // An ordinary TIFF's first-IFD offset and its next bytes make a 64-bit offset past the end:
+  // answered here, as an error built (stack trace and all) for every TIFF opened costs more.
+  if (first < 8 || first + 2 > size) return false;
   try {
     const { directory } = await readDirectory(source, size, first, 0);
     return directory.has(Tag.NdpiFormatFlag);

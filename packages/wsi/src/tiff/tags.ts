@@ -24,6 +24,8 @@ export const Tag = {
   SubIFDs: 330,
   SampleFormat: 339,
   JPEGTables: 347,
+  /** Adobe XMP packet (Ventana BIF keeps its iScan XML here). */
+  XMP: 700,
   NdpiFormatFlag: 65420,
   NdpiSourceLens: 65421,
   NdpiXOffset: 65422,

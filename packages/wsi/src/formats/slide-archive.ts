@@ -5,13 +5,19 @@ import { WsiError } from "../errors";
 import type { AssociatedName } from "./types";
 
 /**
- * An MRXS slide is a `.mrxs` file plus a folder of the same name beside it; to travel as one
- * upload it is packed as one uncompressed POSIX tar (`<name>.mrxs.tar`: the JPEG data gains
- * nothing from compression), written the same way every time (fixed modes and times, sorted
- * names) so that packing a slide twice gives the same bytes, hence the same SHA-256.
+ * Slides that are several files travel as one upload packed as one uncompressed POSIX tar (the
+ * JPEG data gains nothing from compression), written the same way every time (fixed modes and
+ * times, sorted names) so that packing a slide twice gives the same bytes, hence the same SHA-256:
+ * - MRXS (`<name>.mrxs.tar`): the `.mrxs` file and the folder of the same name beside it;
+ * - Hamamatsu VMS (`<name>.vms.tar`): the `.vms` key file and the JPEGs (and optimisation file)
+ *   it names, all beside it.
+ * The slide's own file is the archive's first entry.
  */
-export const MRXS_ARCHIVE = /\.mrxs\.tar$/i;
-export const isMrxsArchive = (fileName: string) => MRXS_ARCHIVE.test(fileName);
+export const SLIDE_ARCHIVE = /\.(mrxs|vms)\.tar$/i;
+export const isSlideArchive = (fileName: string) => SLIDE_ARCHIVE.test(fileName);
+const SLIDE_FILE = /^[^/]+\.(mrxs|vms)$/i;
+/** The slide file's kind an archive's name promises (`x.vms.tar` holds a `.vms`). */
+const kindOf = (name: string) => /\.(mrxs|vms)(\.tar)?$/i.exec(name)?.[1]?.toLowerCase();
 
 const BLOCK = 512;
 const MAX_ENTRIES = 10_000;
@@ -120,6 +126,55 @@ async function planRemoval(folder: string, names: AssociatedName[], label: strin
   return { zeroed, ini: Buffer.from(iniText, "utf8") };
 }
 
+/** One file of an archive: read from `path`, or `bytes` instead (a rewritten key file); `zeroed` byte ranges written as zeros. */
+interface PackedEntry {
+  name: string;
+  path: string;
+  bytes?: Buffer;
+  zeroed?: [number, number][];
+}
+
+async function writeTar(destination: string, entries: PackedEntry[]): Promise<void> {
+  const out = await open(destination, "w");
+  let position = 0;
+  const write = async (bytes: Uint8Array) => {
+    await out.write(bytes, 0, bytes.length, position);
+    position += bytes.length;
+  };
+  const pad = async (size: number) => {
+    if (size % BLOCK) await write(Buffer.alloc(BLOCK - (size % BLOCK)));
+  };
+  try {
+    for (const entry of entries) {
+      if (entry.bytes) {
+        await write(tarHeader(entry.name, entry.bytes.length));
+        await write(entry.bytes);
+        await pad(entry.bytes.length);
+        continue;
+      }
+      const { size } = await stat(entry.path);
+      await write(tarHeader(entry.name, size));
+      const zeros = entry.zeroed ?? [];
+      let at = 0;
+      for await (const chunk of createReadStream(entry.path, { highWaterMark: 4 * 1024 * 1024 })) {
+        const bytes = chunk as Buffer;
+        for (const [from, to] of zeros) {
+          const start = Math.max(from - at, 0);
+          const end = Math.min(to - at, bytes.length);
+          if (start < end) bytes.fill(0, start, end);
+        }
+        at += bytes.length;
+        await write(bytes);
+      }
+      if (at !== size) throw new WsiError("IO_ERROR", `${entry.name}: changed while it was being packed.`);
+      await pad(size);
+    }
+    await write(Buffer.alloc(2 * BLOCK));
+  } finally {
+    await out.close();
+  }
+}
+
 /**
  * Packs `<name>.mrxs` and its folder into one tar at `destination`. `without`: pictures of the
  * glass left out (their bytes zeroed, their names changed), for a lab that keeps them at home.
@@ -143,64 +198,99 @@ export async function writeMrxsArchive(
     );
   const removal = options.without?.length ? await planRemoval(folder, options.without, label) : undefined;
   const removed = removal ? (options.without ?? []).filter((n) => removal.ini.includes(`${pictureValues[n]}${REMOVED}`)) : [];
-  const out = await open(destination, "w");
-  let position = 0;
-  const write = async (bytes: Uint8Array) => {
-    await out.write(bytes, 0, bytes.length, position);
-    position += bytes.length;
-  };
-  const pad = async (size: number) => {
-    if (size % BLOCK) await write(Buffer.alloc(BLOCK - (size % BLOCK)));
-  };
-  try {
-    const entries: { name: string; path: string }[] = [
-      { name: basename(mrxsPath), path: mrxsPath },
-      ...files.map((f) => ({ name: `${folderName}/${f}`, path: join(folder, f) })),
-    ];
-    for (const entry of entries) {
-      if (removal && entry.name === `${folderName}/Slidedat.ini`) {
-        await write(tarHeader(entry.name, removal.ini.length));
-        await write(removal.ini);
-        await pad(removal.ini.length);
-        continue;
-      }
-      const { size } = await stat(entry.path);
-      await write(tarHeader(entry.name, size));
-      const zeros = removal?.zeroed.get(basename(entry.path)) ?? [];
-      let at = 0;
-      for await (const chunk of createReadStream(entry.path, { highWaterMark: 4 * 1024 * 1024 })) {
-        const bytes = chunk as Buffer;
-        for (const [from, to] of zeros) {
-          const start = Math.max(from - at, 0);
-          const end = Math.min(to - at, bytes.length);
-          if (start < end) bytes.fill(0, start, end);
-        }
-        at += bytes.length;
-        await write(bytes);
-      }
-      if (at !== size) throw new WsiError("IO_ERROR", `${entry.name}: changed while it was being packed.`);
-      await pad(size);
-    }
-    await write(Buffer.alloc(2 * BLOCK));
-  } finally {
-    await out.close();
-  }
+  await writeTar(destination, [
+    { name: basename(mrxsPath), path: mrxsPath },
+    ...files.map((f) => ({
+      name: `${folderName}/${f}`,
+      path: join(folder, f),
+      bytes: removal && f === "Slidedat.ini" ? removal.ini : undefined,
+      zeroed: removal?.zeroed.get(f),
+    })),
+  ]);
   return { removed };
 }
 
+/** OpenSlide reads at most this much of a VMS key file; so does this. */
+const MAX_VMS_KEY_FILE = 64 * 1024;
+const VMS_GROUP = "Virtual Microscope Specimen";
+/** Keys of a VMS key file that name a file beside it (ImageFile also as ImageFile(x,y) and (z,x,y)). */
+const VMS_FILE_KEY = /^(ImageFile(\(.*\))?|MapFile|OptimisationFile|MacroImage)$/;
+
 /**
- * Unpacks an MRXS archive into `into` (an empty work folder) and returns the `.mrxs` path. Only
- * the shape this archive has is taken: one `<name>.mrxs` and plain files in `<name>/`.
+ * Packs a Hamamatsu VMS slide (`<name>.vms` and the files it names beside it: the images, the
+ * map, the optimisation file, the macro) into one tar at `destination`. `without: ["macro"]`
+ * leaves the macro image out and its key out of the key file (a VMS slide has no label image).
  */
-export async function unpackMrxsArchive(archivePath: string, into: string): Promise<string> {
+export async function writeVmsArchive(
+  vmsPath: string,
+  destination: string,
+  options: { without?: AssociatedName[] } = {},
+): Promise<{ removed: AssociatedName[] }> {
+  const label = basename(vmsPath);
+  const { size } = await stat(vmsPath);
+  if (size > MAX_VMS_KEY_FILE) throw new WsiError("CORRUPT", `${label}: larger than a VMS key file can be (64 KiB); it is not a Hamamatsu VMS slide.`);
+  const text = (await readFile(vmsPath)).toString("utf8");
+  const group = parseIni(text).get(VMS_GROUP);
+  if (!group) throw new WsiError("UNSUPPORTED_FORMAT", `${label}: has no [${VMS_GROUP}] group; it is not a Hamamatsu VMS slide.`);
+  const dropMacro = options.without?.includes("macro") ?? false;
+  const files = new Map<string, string>();
+  for (const [key, value] of group) {
+    if (!VMS_FILE_KEY.test(key) || !value || (dropMacro && key === "MacroImage")) continue;
+    if (value.includes("/") || value.includes("\\") || value === "." || value === "..")
+      throw new WsiError(
+        "UNSUPPORTED_FORMAT",
+        `${label}: ${key} names ${value}, not a file beside the .vms; pathx packs only files in the slide's own folder.`,
+      );
+    files.set(value, key);
+  }
+  const entries: PackedEntry[] = [];
+  for (const [file, key] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const path = join(dirname(vmsPath), file);
+    const found = await stat(path).catch(() => undefined);
+    if (!found?.isFile()) {
+      // OpenSlide reads a VMS slide without its optimisation file (it scans for restart markers instead).
+      if (key === "OptimisationFile") continue;
+      throw new WsiError(
+        "NOT_FOUND",
+        `${label}: ${file} (its ${key}) is missing beside it; a VMS slide is the .vms file plus the files it names, so copy them all.`,
+      );
+    }
+    entries.push({ name: file, path });
+  }
+  const removed: AssociatedName[] = dropMacro && group.has("MacroImage") ? ["macro"] : [];
+  const keyFile = removed.length ? Buffer.from(text.replace(/^[ \t]*MacroImage[ \t]*=[^\r\n]*(\r?\n)?/m, ""), "utf8") : undefined;
+  await writeTar(destination, [{ name: label, path: vmsPath, bytes: keyFile }, ...entries]);
+  return { removed };
+}
+
+/** Packs an MRXS or VMS slide by its extension (see writeMrxsArchive, writeVmsArchive). */
+export function writeSlideArchive(
+  slidePath: string,
+  destination: string,
+  options: { without?: AssociatedName[] } = {},
+): Promise<{ removed: AssociatedName[] }> {
+  if (/\.mrxs$/i.test(slidePath)) return writeMrxsArchive(slidePath, destination, options);
+  if (/\.vms$/i.test(slidePath)) return writeVmsArchive(slidePath, destination, options);
+  throw new WsiError("INVALID_OPTIONS", `${basename(slidePath)}: only MRXS and VMS slides are packed as archives.`);
+}
+
+/**
+ * Unpacks a slide archive into `into` (an empty work folder) and returns the slide file's path.
+ * Only the shapes these archives have are taken: first the slide's file, then for MRXS plain
+ * files in `<name>/`, for VMS plain files beside it.
+ */
+export async function unpackSlideArchive(archivePath: string, into: string): Promise<string> {
   const label = basename(archivePath);
   const refuse = (why: string) =>
-    new WsiError("CORRUPT", `${label}: not an MRXS slide archive (${why}); publish MRXS slides with the lab's node (pathx node publish SLIDE.mrxs).`);
+    new WsiError(
+      "CORRUPT",
+      `${label}: not an MRXS or VMS slide archive (${why}); publish such slides with the lab's node (pathx node publish SLIDE.mrxs or SLIDE.vms).`,
+    );
   const input = await open(archivePath, "r");
   try {
     const { size: total } = await input.stat();
     let at = 0;
-    let mrxs: string | undefined;
+    let slideFile: string | undefined;
     let folder: string | undefined;
     const pending: { name: string; at: number; size: number }[] = [];
     for (let n = 0; ; n++) {
@@ -219,20 +309,27 @@ export async function unpackMrxsArchive(archivePath: string, into: string): Prom
         const parts = name.split("/");
         const safe = parts.every((p) => p && p !== "." && p !== ".." && !p.includes("\\"));
         if (!safe || parts.length > 2) throw refuse(`unexpected entry ${name}`);
-        if (parts.length === 1) {
-          if (!/\.mrxs$/i.test(name) || mrxs) throw refuse(`unexpected entry ${name}`);
-          mrxs = name;
-        } else {
-          if (folder && folder !== parts[0]) throw refuse(`unexpected entry ${name}`);
+        if (!slideFile) {
+          if (!SLIDE_FILE.test(name) || (isSlideArchive(label) && kindOf(name) !== kindOf(label)))
+            throw refuse(`its first entry ${name} is not the .${kindOf(label) ?? "mrxs or .vms"} file its name promises`);
+          slideFile = name;
+        } else if (/\.mrxs$/i.test(slideFile)) {
+          if (parts.length !== 2 || (folder && folder !== parts[0])) throw refuse(`unexpected entry ${name}`);
           folder = parts[0];
+        } else if (parts.length !== 1 || SLIDE_FILE.test(name) || pending.some((p) => p.name === name)) {
+          throw refuse(`unexpected entry ${name}`);
         }
         pending.push({ name, at: at + BLOCK, size });
       } else if (type !== "5") throw refuse(`entry ${name} is not a plain file`);
       at += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
     }
-    if (!mrxs) throw refuse("no .mrxs file in it");
-    if (folder !== basename(mrxs, extname(mrxs))) throw refuse(`its folder is not named like ${mrxs}`);
-    await mkdir(join(into, folder), { recursive: true });
+    if (!slideFile) throw refuse("no .mrxs or .vms file in it");
+    if (/\.mrxs$/i.test(slideFile)) {
+      if (folder !== basename(slideFile, extname(slideFile))) throw refuse(`its folder is not named like ${slideFile}`);
+      await mkdir(join(into, folder), { recursive: true });
+    } else {
+      await mkdir(into, { recursive: true });
+    }
     const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
     for (const entry of pending) {
       const out = await open(join(into, entry.name), "w");
@@ -247,19 +344,19 @@ export async function unpackMrxsArchive(archivePath: string, into: string): Prom
         await out.close();
       }
     }
-    return join(into, mrxs);
+    return join(into, slideFile);
   } finally {
     await input.close();
   }
 }
 
-/** Judges an MRXS archive from its first bytes before upload: a tar whose first entry is the `.mrxs` file. */
-export function checkMrxsArchiveHeader(head: Uint8Array, name: string): { code: string; message: string } | undefined {
+/** Judges a slide archive from its first bytes before upload: a tar whose first entry is the `.mrxs` or `.vms` file. */
+export function checkSlideArchiveHeader(head: Uint8Array, name: string): { code: string; message: string } | undefined {
   const header = Buffer.from(head.buffer, head.byteOffset, Math.min(head.byteLength, BLOCK));
   const first = header.toString("utf8", 0, 100).replace(/\0.*$/s, "");
-  if (header.length === BLOCK && header.toString("latin1", 257, 262) === "ustar" && /^[^/]+\.mrxs$/i.test(first)) return undefined;
+  if (header.length === BLOCK && header.toString("latin1", 257, 262) === "ustar" && SLIDE_FILE.test(first) && kindOf(first) === kindOf(name)) return undefined;
   return {
     code: "UNSUPPORTED_FORMAT",
-    message: `${name}: not an MRXS slide archive; publish MRXS slides with the lab's node (pathx node publish SLIDE.mrxs).`,
+    message: `${name}: not an MRXS or VMS slide archive; publish such slides with the lab's node (pathx node publish SLIDE.mrxs or SLIDE.vms).`,
   };
 }
