@@ -21,6 +21,7 @@ export { isOpenslideVendorLayout } from "./formats/openslide-vendors";
 export {
   SLIDE_ARCHIVE,
   checkSlideArchiveHeader,
+  isArchivedSlideFile,
   isSlideArchive,
   unpackSlideArchive,
   writeMrxsArchive,

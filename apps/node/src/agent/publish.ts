@@ -4,7 +4,7 @@ import { mkdtemp, open, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { CHUNK_SHA256_HEADER, nodeRoutes } from "@pathx/protocol";
-import { openSlideAt, writeDicomSeries, writeSlideArchive, writeSlideWithout } from "@pathx/wsi";
+import { isArchivedSlideFile, openSlideAt, writeDicomSeries, writeSlideArchive, writeSlideWithout } from "@pathx/wsi";
 import type { NodeConfig } from "./config";
 import { HubError, callHub, hubAnswerSeconds } from "./hub-client";
 import type { SlideMeta } from "./index-record";
@@ -41,7 +41,7 @@ export async function publishSlide(
   // Label and macro show the patient's name: unless the lab's policy shares them, they are
   // removed from a copy here, and only that copy leaves the lab.
   const policy = await callHub(config.hub, nodeRoutes.policy, { credential: config.credential });
-  if (/\.(mrxs|vms)$/i.test(input.file)) return publishArchive(config, input, policy.shareLabelMacro, progress, options);
+  if (isArchivedSlideFile(input.file)) return publishArchive(config, input, policy.shareLabelMacro, progress, options);
   if (await isDicomSlide(input.file)) return publishDicom(config, input, progress, options);
   if (policy.shareLabelMacro) return uploadFile(config, input, progress, options);
   const work = await mkdtemp(join(tmpdir(), "pathx-publish-"));

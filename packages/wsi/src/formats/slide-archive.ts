@@ -18,6 +18,8 @@ export const isSlideArchive = (fileName: string) => SLIDE_ARCHIVE.test(fileName)
 const SLIDE_FILE = /^[^/]+\.(mrxs|vms)$/i;
 /** The slide file's kind an archive's name promises (`x.vms.tar` holds a `.vms`). */
 const kindOf = (name: string) => /\.(mrxs|vms)(\.tar)?$/i.exec(name)?.[1]?.toLowerCase();
+/** A slide that is several files and travels as one archive (writeSlideArchive): `.mrxs` or `.vms`. */
+export const isArchivedSlideFile = (path: string) => /\.(mrxs|vms)$/i.test(path);
 
 const BLOCK = 512;
 const MAX_ENTRIES = 10_000;
@@ -269,8 +271,9 @@ export function writeSlideArchive(
   destination: string,
   options: { without?: AssociatedName[] } = {},
 ): Promise<{ removed: AssociatedName[] }> {
-  if (/\.mrxs$/i.test(slidePath)) return writeMrxsArchive(slidePath, destination, options);
-  if (/\.vms$/i.test(slidePath)) return writeVmsArchive(slidePath, destination, options);
+  const kind = isArchivedSlideFile(slidePath) ? kindOf(slidePath) : undefined;
+  if (kind === "mrxs") return writeMrxsArchive(slidePath, destination, options);
+  if (kind === "vms") return writeVmsArchive(slidePath, destination, options);
   throw new WsiError("INVALID_OPTIONS", `${basename(slidePath)}: only MRXS and VMS slides are packed as archives.`);
 }
 
@@ -293,6 +296,7 @@ export async function unpackSlideArchive(archivePath: string, into: string): Pro
     let slideFile: string | undefined;
     let folder: string | undefined;
     const pending: { name: string; at: number; size: number }[] = [];
+    const names = new Set<string>();
     for (let n = 0; ; n++) {
       if (n > MAX_ENTRIES) throw refuse("too many entries");
       if (at + BLOCK > total) throw refuse("it ends before its end marker");
@@ -313,18 +317,19 @@ export async function unpackSlideArchive(archivePath: string, into: string): Pro
           if (!SLIDE_FILE.test(name) || (isSlideArchive(label) && kindOf(name) !== kindOf(label)))
             throw refuse(`its first entry ${name} is not the .${kindOf(label) ?? "mrxs or .vms"} file its name promises`);
           slideFile = name;
-        } else if (/\.mrxs$/i.test(slideFile)) {
+        } else if (kindOf(slideFile) === "mrxs") {
           if (parts.length !== 2 || (folder && folder !== parts[0])) throw refuse(`unexpected entry ${name}`);
           folder = parts[0];
-        } else if (parts.length !== 1 || SLIDE_FILE.test(name) || pending.some((p) => p.name === name)) {
+        } else if (parts.length !== 1 || SLIDE_FILE.test(name) || names.has(name)) {
           throw refuse(`unexpected entry ${name}`);
         }
         pending.push({ name, at: at + BLOCK, size });
+        names.add(name);
       } else if (type !== "5") throw refuse(`entry ${name} is not a plain file`);
       at += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
     }
     if (!slideFile) throw refuse("no .mrxs or .vms file in it");
-    if (/\.mrxs$/i.test(slideFile)) {
+    if (kindOf(slideFile) === "mrxs") {
       if (folder !== basename(slideFile, extname(slideFile))) throw refuse(`its folder is not named like ${slideFile}`);
       await mkdir(join(into, folder), { recursive: true });
     } else {
